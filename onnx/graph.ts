@@ -115,6 +115,10 @@ export class Graph {
   readonly values = new Map<string, Value>();
   /** Extra opset imports besides the default domain, e.g. `{"com.microsoft": 1}`. */
   readonly opsets: Record<string, number> = { "": OPSET };
+  /** Model-level fields (producer, doc string, metadata) read by `fromModel`; `toModel` options override them. */
+  readonly modelOptions: ModelOptions = {};
+  /** Values whose type was given explicitly (`options.types`): `toModel` writes their `value_info`. */
+  private readonly explicitTypes = new Set<string>();
   private readonly scopes: string[] = [];
   private counter = 0;
   private readonly constCache = new Map<string, Value>();
@@ -212,6 +216,7 @@ export class Graph {
     }
     const count = options.outputs ?? types.length;
     const outputs = types.slice(0, count).map((t, i) => this.define(options.names?.[i] ?? this.fresh(), t));
+    if (options.types) for (const o of outputs) this.explicitTypes.add(o.name);
     this.nodes.push({
       opType,
       domain,
@@ -245,7 +250,14 @@ export class Graph {
         },
       },
     });
+    const own = this.modelOptions;
+    options = { ...own, ...options, metadata: { ...own.metadata, ...options.metadata } };
     const metadata = Object.entries(options.metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    // Outputs of nodes built with explicit types cannot be re-inferred on reading: describe them.
+    const typed = this.nodes.flatMap((n) => n.outputs)
+      .filter((name) => this.explicitTypes.has(name))
+      .map((name) => this.values.get(name)!)
+      .filter((v) => !this.outputs.includes(v));
     return {
       irVersion: IR_VERSION,
       opsetImport: Object.entries(this.opsets).sort().map(([domain, version]) => ({ domain, version })),
@@ -258,6 +270,7 @@ export class Graph {
         initializer: [...this.initializers].map(([name, t]) => tensorToProto(name, t)),
         input: this.inputs.map(valueInfo),
         output: this.outputs.map(valueInfo),
+        ...(typed.length ? { valueInfo: typed.map(valueInfo) } : {}),
       },
       ...(metadata.length ? { metadataProps: metadata.map(([key, value]) => ({ key, value })) } : {}),
     };
@@ -271,12 +284,28 @@ export class Graph {
   /**
    * Rebuilds a graph from a `ModelProto` (e.g. a model exported by another tool). Value types come from
    * the shape rules where the op has one, else from the model's `value_info`; `parameters` lists the
-   * initializer names to treat as trainable (default: all float initializers).
+   * initializer names to treat as trainable (default: all float initializers). Errors read
+   * `Cannot read ONNX model "<source>": …`.
    */
-  static fromModel(model: ModelProto, parameters?: Iterable<string>): Graph {
+  static fromModel(model: ModelProto, parameters?: Iterable<string>, source = "<model>"): Graph {
+    try {
+      return Graph.readModel(model, parameters);
+    } catch (e) {
+      throw new Error(`Cannot read ONNX model "${source}": ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private static readModel(model: ModelProto, parameters?: Iterable<string>): Graph {
     const gp = model.graph;
-    if (!gp) throw new Error("Graph.fromModel(): the model has no graph");
+    if (!gp) throw new Error("it has no graph");
     const g = new Graph(gp.name ?? "graph");
+    const info = g.modelOptions;
+    if (model.producerName !== undefined) info.producerName = model.producerName;
+    if (model.producerVersion !== undefined) info.producerVersion = model.producerVersion;
+    if (model.docString) info.docString = model.docString;
+    if (model.metadataProps?.length) {
+      info.metadata = Object.fromEntries(model.metadataProps.map(({ key, value }) => [key, value]));
+    }
     for (const o of model.opsetImport ?? []) g.opsets[o.domain ?? ""] = Number(o.version);
     const declared = new Map<string, ValueType>();
     for (const vi of [...(gp.input ?? []), ...(gp.output ?? []), ...(gp.valueInfo ?? [])]) {
@@ -297,14 +326,14 @@ export class Graph {
     for (const vi of gp.input ?? []) {
       if (g.values.has(vi.name)) continue; // older exporters list initializers as inputs too
       const t = declared.get(vi.name);
-      if (!t) throw new Error(`Graph.fromModel(): input "${vi.name}" has no tensor type`);
+      if (!t) throw new Error(`input "${vi.name}" has no tensor type`);
       g.input(vi.name, t.dtype, t.shape);
     }
     for (const np of gp.node ?? []) {
       const inputs = (np.input ?? []).map((n) => {
         if (n === "") return undefined;
         const v = g.values.get(n);
-        if (!v) throw new Error(`Graph.fromModel(): node "${np.name}" (${np.opType}) reads "${n}" before it is defined`);
+        if (!v) throw new Error(`node "${np.name ?? ""}" (${np.opType}) reads "${n}", which is not defined before it`);
         return v;
       });
       const attrs = Object.fromEntries((np.attribute ?? []).map((a) => [a.name, attrFromProto(a)]));
@@ -318,13 +347,13 @@ export class Graph {
         g.op(np.opType, inputs, attrs, { domain: np.domain ?? "", names: outNames, outputs: outNames.length, types: types });
       } catch (e) {
         if (types) throw e;
-        throw new Error(`Graph.fromModel(): ${(e as Error).message} (and the model gives no value_info for its outputs)`);
+        throw new Error(`${(e as Error).message} (and the model gives no value_info for its outputs)`);
       }
       if (np.name) g.nodes[before].name = np.name;
     }
     for (const vo of gp.output ?? []) {
       const v = g.values.get(vo.name);
-      if (!v) throw new Error(`Graph.fromModel(): output "${vo.name}" is never computed`);
+      if (!v) throw new Error(`output "${vo.name}" is never computed`);
       g.outputs.push(v);
     }
     return g;
@@ -356,7 +385,7 @@ function attrToProto(name: string, v: AttrValue): AttributeProto {
   }
   if (typeof v === "string") return { name, type: AttributeType.STRING, s: utf8.encode(v) };
   if (Array.isArray(v)) {
-    if (v.every((x) => typeof x === "string")) {
+    if (v.length && v.every((x) => typeof x === "string")) { // an empty list is written as INTS
       return { name, type: AttributeType.STRINGS, strings: (v as string[]).map((s) => utf8.encode(s)) };
     }
     const nums = v as number[];

@@ -240,11 +240,14 @@ export function encodeTensor(tensor: TensorProto): Uint8Array {
 
 /** Decodes ONNX bytes to a plain `ModelProto`, with a clear error naming `source` when they are not a model. */
 export function decodeModel(bytes: Uint8Array, source = "<bytes>"): ModelProto {
+  if (bytes.byteLength === 0) throw new Error(`Cannot read ONNX model "${source}": the file is empty`);
   let message: protobuf.Message;
   try {
     message = Model.decode(bytes);
   } catch (e) {
-    throw new Error(`Cannot read ONNX model "${source}": not a valid protobuf ModelProto (${(e as Error).message})`);
+    const why = (e as Error).message;
+    const truncated = /^index out of range/.test(why) ? "the data ends inside a field (a truncated file?)" : why;
+    throw new Error(`Cannot read ONNX model "${source}": not a valid protobuf ModelProto (${truncated})`);
   }
   const model = Model.toObject(message, { longs: Number, bytes: Uint8Array as unknown as StringConstructor }) as ModelProto;
   if (!model.graph) throw new Error(`Cannot read ONNX model "${source}": it has no graph`);

@@ -295,7 +295,7 @@ const RULES: Record<string, Rule> = {
   Transpose: (inputs, attrs) => {
     const x = need(inputs, 1, "Transpose")[0];
     const perm = attrInts(attrs, "perm") ?? x.shape.map((_, i) => x.rank - 1 - i);
-    if (perm.length !== x.rank || [...perm].sort().some((p, i) => p !== i)) {
+    if (perm.length !== x.rank || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
       throw new Error(`Transpose perm [${perm}] does not fit ${x}`);
     }
     return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]) }];
@@ -361,7 +361,7 @@ const RULES: Record<string, Rule> = {
       if (typeof d !== "number") {
         const s = starts[k], e = ends[k];
         // Symbolic extent: only the "whole axis" and "fixed count from a fixed start" cases are known.
-        if (step === 1 && s >= 0 && e >= 0 && e < 2 ** 31 - 1) shape[a] = e - s;
+        if (step === 1 && s >= 0 && e >= 0 && e < 2 ** 31 - 1) shape[a] = Math.max(0, e - s);
         else if (!(step === 1 && s === 0 && e >= 2 ** 31 - 1)) shape[a] = unknownDim("slice");
         return;
       }
@@ -373,7 +373,7 @@ const RULES: Record<string, Rule> = {
         e = clamp(e, 0, d);
         shape[a] = Math.max(0, Math.ceil((e - s) / step));
       } else {
-        s = clamp(s, -1, d - 1);
+        s = clamp(s, 0, d - 1); // ONNX: starts clamp to [0, d-1] and ends to [-1, d-1] when stepping back
         e = clamp(e, -1, d - 1);
         shape[a] = Math.max(0, Math.ceil((e - s) / step));
       }

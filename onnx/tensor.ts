@@ -120,7 +120,11 @@ export function tensor(dtype: DType, dims: number[], values: ArrayLike<number> |
     throw new Error(`tensor(): ${values.length} values do not fill shape [${dims.join(", ")}] (${data.length})`);
   }
   if (data instanceof BigInt64Array) {
-    for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
+    for (let i = 0; i < values.length; i++) {
+      const v = BigInt(values[i]);
+      data[i] = v;
+      if (data[i] !== v) throw new Error(`tensor(): ${values[i]} does not fit int64 (a BigInt64Array would wrap it)`);
+    }
   } else {
     for (let i = 0; i < values.length; i++) data[i] = Number(values[i]);
   }
@@ -139,12 +143,17 @@ export function tensorToProto(name: string, t: Tensor): TensorProto {
 
 /** Converts a `TensorProto` (raw_data or typed fields) to a tensor. */
 export function tensorFromProto(p: TensorProto, where = ""): Tensor {
-  const dtype = dtypeOf(p.dataType ?? 0, where || p.name);
+  const label = p.name ? `tensor "${p.name}"` : where || "tensor";
+  const dtype = dtypeOf(p.dataType ?? 0, label);
   const dims = (p.dims ?? []).map(Number);
   const n = sizeOf(dims);
   let data: TypedArray;
   if (p.rawData && p.rawData.byteLength > 0) {
-    data = fromBytes(dtype, p.rawData);
+    try {
+      data = fromBytes(dtype, p.rawData);
+    } catch (e) {
+      throw new Error(`${label}: ${(e as Error).message}`);
+    }
   } else {
     const src = dtype === "float32" ? p.floatData : dtype === "float64" ? p.doubleData : dtype === "int64"
       ? p.int64Data
@@ -155,7 +164,7 @@ export function tensorFromProto(p: TensorProto, where = ""): Tensor {
   }
   if (data.length !== n) {
     throw new Error(
-      `Tensor "${p.name ?? where}" has ${data.length} elements but shape [${dims.join(", ")}] needs ${n}`,
+      `${label} has ${data.length} elements but shape [${dims.join(", ")}] needs ${n}`,
     );
   }
   return { dtype, dims, data };

@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { electraConfig, generatorConfig } from "../../../onnx/electra/config.ts";
+import { fillNormal, hashString, type ParamSource, prng } from "../../../onnx/electra/init.ts";
+import { buildPretrainingGraph } from "../../../onnx/electra/pretraining.ts";
+import { buildTokenClassificationGraph } from "../../../onnx/electra/token_classification.ts";
+import type { Graph } from "../../../onnx/graph.ts";
+import { openSession } from "../../../onnx/runtime.ts";
+import { type Tensor, tensor } from "../../../onnx/tensor.ts";
+import { bce, crossEntropy, discriminatorLogits, electraHidden, generatorLogits, tokenLogits, type Weights } from "./reference.ts";
+
+// Tiny sizes; embedding ≠ hidden so that embeddings_project is exercised, 4 heads of 8.
+const config = electraConfig({
+  vocabSize: 40,
+  embeddingSize: 16,
+  hiddenSize: 32,
+  numHiddenLayers: 2,
+  numAttentionHeads: 4,
+  intermediateSize: 48,
+  maxPositionEmbeddings: 12,
+});
+
+/** Random values for every parameter, LayerNorm and biases included, so that none is trivially 0 or 1. */
+const randomParams: ParamSource = (name, dims, kind) => {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  fillNormal(data, kind === "normal" ? 0.2 : kind === "embedding" ? 0.5 : 0.1, prng(hashString(name)));
+  if (kind === "ones") for (let i = 0; i < n; i++) data[i] += 1;
+  return { dtype: "float32", dims, data };
+};
+
+function weightsOf(g: Graph): Weights {
+  return Object.fromEntries([...g.parameters].map((n) => [n, g.initializers.get(n)!]));
+}
+
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < actual.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]);
+    if (!(err <= tol * (1 + Math.abs(expected[i])))) {
+      assert.fail(`${what}[${i}]: got ${actual[i]}, expected ${expected[i]} (|diff| ${err})`);
+    }
+  }
+}
+
+const B = 2, T = 6;
+const ids = [2, 7, 11, 3, 9, 39, 2, 5, 8, 3, 0, 0];
+const mask = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0];
+const types = [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0];
+const feeds = {
+  input_ids: tensor("int64", [B, T], ids),
+  attention_mask: tensor("int64", [B, T], mask),
+  token_type_ids: tensor("int64", [B, T], types),
+};
+const row = (xs: number[], b: number) => xs.slice(b * T, (b + 1) * T);
+
+Deno.test("token-classification graph matches a plain TypeScript ELECTRA", async () => {
+  const L = 5;
+  const g = buildTokenClassificationGraph({ config, numLabels: L, params: randomParams });
+  const session = await openSession(g.toBytes());
+  const { logits } = await session.run(feeds);
+  await session.release();
+  assert.deepEqual(logits.dims, [B, T, L]);
+  const ws = weightsOf(g);
+  for (let b = 0; b < B; b++) {
+    const expected = tokenLogits(config, ws, row(ids, b), row(mask, b), row(types, b));
+    const actual = Array.from(logits.data as Float32Array).slice(b * T * L, (b + 1) * T * L);
+    assertClose(actual, expected.flatMap((r) => Array.from(r)), 2e-4, `logits of sequence ${b}`);
+  }
+});
+
+Deno.test("token-classification training graph: ignore-index mean cross-entropy", async () => {
+  const L = 5;
+  const g = buildTokenClassificationGraph({ config, numLabels: L, params: randomParams, training: true });
+  const labels = [1, 4, -100, 0, 2, 3, 0, -100, 1, 1, -100, -100];
+  const session = await openSession(g.toBytes());
+  const { loss } = await session.run({ ...feeds, labels: tensor("int64", [B, T], labels) });
+  await session.release();
+  const ws = weightsOf(g);
+  let sum = 0, count = 0;
+  for (let b = 0; b < B; b++) {
+    const lg = tokenLogits(config, ws, row(ids, b), row(mask, b), row(types, b));
+    row(labels, b).forEach((l, t) => {
+      if (l !== -100) sum += crossEntropy(lg[t], l), count++;
+    });
+  }
+  assertClose(loss.data as Float32Array, [sum / count], 1e-4, "loss");
+});
+
+Deno.test("pretraining graph matches a plain TypeScript ELECTRA (generator, sampling, discriminator, losses)", async (t) => {
+  const gen = generatorConfig(config); // hidden 8 (so it has its own embeddings_project), 1 head, FFN 32
+  const P = 3;
+  const positions = [1, 4, 2, 2, 0, 0]; // second sequence: one real prediction, then padding at 0
+  const labels = [9, 13, 30, 17, 0, 0];
+  const weights = [1, 1, 1, 1, 0, 0];
+  const noise = new Float32Array(B * P * config.vocabSize);
+  const rand = prng(7);
+  for (let i = 0; i < noise.length; i++) noise[i] = -Math.log(-Math.log(1 - rand()));
+  for (const sampler of ["gumbel", "inverse-cdf"] as const) {
+    await t.step(sampler, async () => {
+      const g = buildPretrainingGraph({ discriminator: config, generator: gen, params: randomParams, debugOutputs: true, sampler });
+      const uniform = [0.05, 0.5, 0.93, 0.31, 0.7, 0.2];
+      const session = await openSession(g.toBytes());
+      const out = await session.run({
+        ...feeds,
+        masked_lm_positions: tensor("int64", [B, P], positions),
+        masked_lm_ids: tensor("int64", [B, P], labels),
+        masked_lm_weights: tensor("float32", [B, P], weights),
+        ...(sampler === "gumbel"
+          ? { gumbel_noise: { dtype: "float32", dims: [B, P, config.vocabSize], data: noise } as Tensor }
+          : { sample_uniform: tensor("float32", [B, P], uniform) }),
+      });
+      await session.release();
+      const ws = weightsOf(g);
+      let genSum = 0, genW = 0, mlmRight = 0, discSum = 0, discW = 0, discRight = 0;
+      for (let b = 0; b < B; b++) {
+        const hg = electraHidden(gen, ws, row(ids, b), row(mask, b), row(types, b), "generator.");
+        const pos = positions.slice(b * P, (b + 1) * P);
+        const logits = generatorLogits(gen, ws, pos.map((p) => hg[p]));
+        assertClose(
+          Array.from(out.generator_logits.data as Float32Array).slice(b * P * config.vocabSize, (b + 1) * P * config.vocabSize),
+          logits.flatMap((r) => Array.from(r)),
+          2e-4,
+          `generator logits of sequence ${b}`,
+        );
+        const original = row(ids, b), replaced = [...original];
+        pos.forEach((p, j) => {
+          const k = b * P + j;
+          if (!weights[k]) return;
+          original[p] = labels[k];
+          const lg = Array.from(logits[j]);
+          let s = 0;
+          if (sampler === "gumbel") {
+            const scored = lg.map((v, i) => v + noise[k * config.vocabSize + i]);
+            s = scored.indexOf(Math.max(...scored));
+          } else {
+            const m = Math.max(...lg), e = lg.map((v) => Math.exp(v - m)), z = e.reduce((a, c) => a + c, 0);
+            let cum = 0;
+            while (s < lg.length - 1 && (cum += e[s] / z) < uniform[k]) s++;
+          }
+          replaced[p] = s;
+          genSum += crossEntropy(logits[j], labels[k]), genW++;
+          if (lg.indexOf(Math.max(...lg)) === labels[k]) mlmRight++;
+        });
+        assert.deepEqual(
+          Array.from(out.replaced_input_ids.data as BigInt64Array).slice(b * T, (b + 1) * T).map(Number),
+          replaced,
+          `replaced ids of sequence ${b}`,
+        );
+        const targets = replaced.map((r, i) => (r !== original[i] ? 1 : 0));
+        assert.deepEqual(Array.from(out.is_replaced.data as Float32Array).slice(b * T, (b + 1) * T), targets);
+        const dl = discriminatorLogits(ws, electraHidden(config, ws, replaced, row(mask, b), row(types, b)));
+        assertClose(
+          Array.from(out.discriminator_logits.data as Float32Array).slice(b * T, (b + 1) * T),
+          dl,
+          2e-4,
+          `discriminator logits of sequence ${b}`,
+        );
+        dl.forEach((x, i) => {
+          const m = mask[b * T + i];
+          discSum += m * bce(x, targets[i]), discW += m;
+          if (m && (x > 0) === (targets[i] === 1)) discRight++;
+        });
+      }
+      const genLoss = genSum / (genW + 1e-6), discLoss = discSum / (discW + 1e-6);
+      assertClose(out.generator_loss.data as Float32Array, [genLoss], 1e-4, "generator_loss");
+      assertClose(out.discriminator_loss.data as Float32Array, [discLoss], 1e-4, "discriminator_loss");
+      assertClose(out.loss.data as Float32Array, [genLoss + 50 * discLoss], 1e-4, "loss");
+      assertClose(out.mlm_accuracy.data as Float32Array, [mlmRight / genW], 1e-5, "mlm_accuracy");
+      assertClose(out.discriminator_accuracy.data as Float32Array, [discRight / discW], 1e-5, "discriminator_accuracy");
+    });
+  }
+});
+
+Deno.test("inference graph follows the HF/Optimum input and output convention", () => {
+  const g = buildTokenClassificationGraph({ config, numLabels: 3 });
+  assert.deepEqual(
+    g.inputs.map((v) => [v.name, v.dtype, v.shape]),
+    ["input_ids", "attention_mask", "token_type_ids"].map((n) => [n, "int64", ["batch_size", "sequence_length"]]),
+  );
+  assert.deepEqual(g.outputs.map((v) => [v.name, v.dtype, v.shape]), [["logits", "float32", ["batch_size", "sequence_length", 3]]]);
+  assert.ok(!g.nodes.some((n) => n.opType === "Dropout"));
+});

@@ -83,8 +83,15 @@ export function productDim(dims: Dim[]): Dim {
   return n === 1 ? syms.join("*") : [String(n), ...syms].join("*");
 }
 
-let unknownCounter = 0;
-const unknownDim = (hint: string): string => `${hint}${unknownCounter++}`;
+// Fresh symbols are numbered per graph, so that equal builds give equal bytes.
+const unknownCounters = new WeakMap<Graph, number>();
+let currentGraph: Graph | undefined;
+const unknownDim = (hint: string): string => {
+  const g = currentGraph as Graph;
+  const n = unknownCounters.get(g) ?? 0;
+  unknownCounters.set(g, n + 1);
+  return `${hint}${n}`;
+};
 
 const elementwise: Rule = (inputs) => {
   const [x] = need(inputs, 1, "op");
@@ -447,7 +454,13 @@ export function inferTypes(
 ): ValueType[] {
   const rule = domain === "" || domain === "ai.onnx" ? RULES[opType] : undefined;
   if (!rule) throw new Error(`no shape rule for ${domain ? domain + "." : ""}${opType}; pass explicit output types`);
-  return rule(inputs, attrs, g);
+  const outer = currentGraph;
+  currentGraph = g;
+  try {
+    return rule(inputs, attrs, g);
+  } finally {
+    currentGraph = outer;
+  }
 }
 
 /** Ops that have a shape rule. */

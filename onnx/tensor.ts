@@ -86,7 +86,8 @@ export function fromBytes(dtype: DType, bytes: Uint8Array): TypedArray {
   if (bytes.byteLength % size !== 0) {
     throw new Error(`Cannot view ${bytes.byteLength} bytes as ${dtype}: not a multiple of ${size}`);
   }
-  const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  // `new Uint8Array(bytes)` copies even when `bytes` is a Node Buffer, whose `slice()` is only a view.
+  const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
   const n = aligned.byteLength / size;
   const { buffer, byteOffset } = aligned;
   switch (dtype) {

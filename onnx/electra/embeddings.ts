@@ -10,7 +10,26 @@
  * @module
  */
 import type { Dim, Graph, Value } from "../graph.ts";
-import { add, cast, gather, ints, layerNorm, linear, mul, reshape, scalar, sub, unsqueeze } from "../ops.ts";
+import {
+  abs,
+  add,
+  cast,
+  div,
+  exp,
+  gather,
+  gelu,
+  ints,
+  layerNorm,
+  less,
+  linear,
+  mul,
+  neg,
+  reshape,
+  scalar,
+  sub,
+  unsqueeze,
+  where,
+} from "../ops.ts";
 import { type DType, tensor } from "../tensor.ts";
 import type { ElectraConfig } from "./config.ts";
 import type { InitKind, ParamSource } from "./init.ts";
@@ -26,7 +45,17 @@ export interface BuildContext {
   dtype?: Extract<DType, "float32" | "float64">;
   /** Present in training graphs only; inference graphs have no dropout nodes at all. */
   dropout?: Dropout;
-  /** false: run the encoder on (B, T, ·) activations instead of the default 2-D (B·T, ·) ones. */
+  /**
+   * "op" (default): the opset-20 erf `Gelu` op. "polynomial": GELU with erf from elementary ops
+   * (Abramowitz–Stegun 7.1.26, |error| < 1.5e-7), for float64 graphs, because ONNX Runtime's CPU has no
+   * double `Erf` kernel and so cannot run `Gelu` in double (finite-difference gradient checks).
+   */
+  geluForm?: "op" | "polynomial";
+  /**
+   * true: run the encoder on 2-D (B·T, ·) activations (dense layers become Gemm with the bias fused, but
+   * GELU loses its BiasGelu fusion and the graph needs run-time reshapes); measured no faster on ONNX
+   * Runtime CPU for ELECTRA-small, so the default is the 3-D (B, T, ·) form PyTorch exports.
+   */
   flatTokens?: boolean;
   /**
    * Set by `electraModel` (not by callers): token activations are 2-D (B·T, width) rather than (B, T, width): every dense layer is then a
@@ -85,6 +114,18 @@ export function layerNormLayer(g: Graph, ctx: BuildContext, x: Value, name: stri
     const b = param(g, ctx, "bias", [width], "zeros");
     return layerNorm(x, w, b, ctx.config.layerNormEps);
   });
+}
+
+/** GELU in the context's form (see `BuildContext.geluForm`). */
+export function activation(ctx: BuildContext, x: Value): Value {
+  if (ctx.geluForm !== "polynomial") return gelu(x);
+  const z = abs(mul(x, Math.SQRT1_2)); // |x/√2|
+  const t = div(1, add(mul(z, 0.3275911), 1));
+  let poly: Value = mul(t, 1.061405429);
+  for (const a of [-1.453152027, 1.421413741, -0.284496736, 0.254829592]) poly = mul(add(poly, a), t);
+  const erfAbs = sub(1, mul(poly, exp(neg(mul(z, z))))); // erf(|x/√2|)
+  const erf = where(less(x, 0), neg(erfAbs), erfAbs);
+  return mul(mul(x, 0.5), add(erf, 1));
 }
 
 /** Applies the context's dropout (training graphs) or nothing (inference graphs, rate 0). */

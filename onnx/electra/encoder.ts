@@ -6,8 +6,9 @@
  * @module
  */
 import type { Graph, Value } from "../graph.ts";
-import { add, div, gelu, ints, matMul, reshape, softmax, transpose } from "../ops.ts";
+import { add, div, ints, matMul, reshape, softmax, transpose } from "../ops.ts";
 import {
+  activation,
   attentionBias,
   type BuildContext,
   dense,
@@ -59,7 +60,7 @@ export function attention(g: Graph, ctx: BuildContext, x: Value, bias: Value): V
 export function encoderLayer(g: Graph, ctx: BuildContext, x: Value, bias: Value): Value {
   const c = ctx.config;
   const a = attention(g, ctx, x, bias); // (B, T, H)
-  const inner = g.scope("intermediate", () => gelu(dense(g, ctx, a, "dense", c.hiddenSize, c.intermediateSize))); // (B, T, F)
+  const inner = g.scope("intermediate", () => activation(ctx, dense(g, ctx, a, "dense", c.hiddenSize, c.intermediateSize))); // (B, T, F)
   return g.scope("output", () => {
     const out = maybeDropout(ctx, dense(g, ctx, inner, "dense", c.intermediateSize, c.hiddenSize), c.hiddenDropoutProb);
     return layerNormLayer(g, ctx, add(out, a), "LayerNorm", c.hiddenSize);
@@ -98,8 +99,8 @@ export function electraModel(
     const embeddings = shared ?? embeddingParams(g, ctx);
     const bias = inputs.bias ?? attentionBias(inputs.attentionMask, ctx.dtype ?? "float32");
     const embedded = embed(ctx, embeddings, inputs.inputIds, inputs.tokenTypeIds); // (B, T, E)
-    if (ctx.flatTokens === false) return { hidden: encoder(g, ctx, projectEmbeddings(g, ctx, embedded), bias), embeddings };
-    // The encoder runs on 2-D (B·T, ·) activations (Gemm with fused bias); heads get (B, T, H) back.
+    if (!ctx.flatTokens) return { hidden: encoder(g, ctx, projectEmbeddings(g, ctx, embedded), bias), embeddings };
+    // Optionally the encoder runs on 2-D (B·T, ·) activations (Gemm with fused bias); heads get (B, T, H) back.
     const tokens = tokenLayout(inputs.inputIds);
     const flat: BuildContext = { ...ctx, tokens };
     const x = projectEmbeddings(g, flat, flattenTokens(embedded)); // (B·T, H)

@@ -12,7 +12,6 @@ import {
   div,
   exp,
   gatherElements,
-  gelu,
   log,
   matMul,
   mul,
@@ -25,13 +24,13 @@ import {
   transpose,
   unsqueeze,
 } from "../ops.ts";
-import { type BuildContext, dense, layerNormLayer, maybeDropout, param } from "./embeddings.ts";
+import { activation, type BuildContext, dense, layerNormLayer, maybeDropout, param } from "./embeddings.ts";
 
 /** `discriminator_predictions`: hidden (B, T, H) → one replaced-token logit per token (B, T). */
 export function discriminatorHead(g: Graph, ctx: BuildContext, hidden: Value): Value {
   const h = ctx.config.hiddenSize;
   return g.scope("discriminator_predictions", () => {
-    const x = gelu(dense(g, ctx, hidden, "dense", h, h)); // (B, T, H)
+    const x = activation(ctx, dense(g, ctx, hidden, "dense", h, h)); // (B, T, H)
     return squeeze(dense(g, ctx, x, "dense_prediction", h, 1), [-1]); // (B, T)
   });
 }
@@ -43,7 +42,7 @@ export function discriminatorHead(g: Graph, ctx: BuildContext, hidden: Value): V
 export function generatorHead(g: Graph, ctx: BuildContext, hidden: Value, wordEmbeddings: Value): Value {
   const c = ctx.config;
   const x = g.scope("generator_predictions", () => {
-    const y = gelu(dense(g, ctx, hidden, "dense", c.hiddenSize, c.embeddingSize)); // (…, E)
+    const y = activation(ctx, dense(g, ctx, hidden, "dense", c.hiddenSize, c.embeddingSize)); // (…, E)
     return layerNormLayer(g, ctx, y, "LayerNorm", c.embeddingSize);
   });
   const bias = g.scope("generator_lm_head", () => param(g, ctx, "bias", [c.vocabSize], "zeros"));

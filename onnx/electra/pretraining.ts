@@ -20,6 +20,7 @@
  * Outputs: `loss`, `generator_loss`, `discriminator_loss`, `mlm_accuracy`, `discriminator_accuracy`.
  * @module
  */
+import { stopGradient } from "../autodiff.ts";
 import { type Dim, Graph, type Value } from "../graph.ts";
 import {
   add,
@@ -65,17 +66,16 @@ export interface PretrainingOptions {
   dropout?: Dropout;
   discriminatorWeight?: number;
   sampler?: Sampler;
+  /** See `BuildContext.geluForm` ("polynomial" for float64 graphs). */
+  geluForm?: "op" | "polynomial";
+  /** See `BuildContext.flatTokens`. */
+  flatTokens?: boolean;
   /** Also output `replaced_input_ids` (B, T), `is_replaced` (B, T), `generator_logits` (B, P, V), `discriminator_logits` (B, T). */
   debugOutputs?: boolean;
   /** Static sizes instead of the symbolic `batch_size`, `sequence_length`, `num_predictions`. */
   batch?: Dim;
   sequence?: Dim;
   predictions?: Dim;
-}
-
-/** Marks a value whose gradient must not flow back (an `Identity` named `stop_gradient_N`). */
-export function stopGradient(x: Value): Value {
-  return x.graph.op("Identity", [x], {}, { names: [x.graph.fresh("stop_gradient")] })[0];
 }
 
 /** Checks that a generator can share the discriminator's embeddings. */
@@ -94,8 +94,9 @@ export function buildPretrainingGraph(options: PretrainingOptions): Graph {
   const dtype = options.dtype ?? "float32";
   const params = options.params ??
     initParams({ seed: options.seed, std: disc.initializerRange, padTokenId: disc.padTokenId, dtype });
-  const dctx: BuildContext = { config: disc, params, dtype, dropout: options.dropout };
-  const gctx: BuildContext = { config: gen, params, dtype, dropout: options.dropout };
+  const common = { params, dtype, dropout: options.dropout, geluForm: options.geluForm, flatTokens: options.flatTokens };
+  const dctx: BuildContext = { config: disc, ...common };
+  const gctx: BuildContext = { config: gen, ...common };
 
   const g = new Graph("electra_pretraining");
   const B = options.batch ?? "batch_size", T = options.sequence ?? "sequence_length", P = options.predictions ?? "num_predictions";

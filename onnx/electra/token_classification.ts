@@ -30,6 +30,10 @@ export interface TokenClassificationOptions {
   /** Dropout for training graphs (inference graphs never have dropout). */
   dropout?: Dropout;
   ignoreIndex?: number;
+  /** See `BuildContext.geluForm` ("polynomial" for float64 graphs). */
+  geluForm?: "op" | "polynomial";
+  /** See `BuildContext.flatTokens`. */
+  flatTokens?: boolean;
   /** Static sizes instead of the symbolic `batch_size` / `sequence_length`. */
   batch?: Dim;
   sequence?: Dim;
@@ -59,6 +63,8 @@ export function buildTokenClassificationGraph(options: TokenClassificationOption
     dtype,
     params: options.params ?? initParams({ seed: options.seed, std: config.initializerRange, padTokenId: config.padTokenId, dtype }),
     dropout: training ? options.dropout : undefined,
+    geluForm: options.geluForm,
+    flatTokens: options.flatTokens,
   };
   const g = new Graph(training ? "electra_token_classification_train" : "electra_token_classification");
   const shape = [options.batch ?? "batch_size", options.sequence ?? "sequence_length"];

@@ -89,7 +89,12 @@ function valuesOf(t: Tensor): number[] {
 }
 
 /** Product-aware evaluation of a declared dim, binding new symbols to what ORT returned. */
-function checkShape(declared: Dim[], actual: readonly number[], bound: Map<string, number>, what: string): void {
+function checkShape(
+  declared: Dim[],
+  actual: readonly number[],
+  bound: Map<string, number>,
+  what: string,
+): void {
   assert.equal(actual.length, declared.length, `${what}: rank of [${actual}] vs declared [${declared}]`);
   declared.forEach((d, i) => {
     if (typeof d === "number") {
@@ -129,7 +134,11 @@ function compare(provider: Provider, name: string, got: Tensor, want: Expected):
 }
 
 /** Opens `g` on each provider, runs it on `feeds` and compares every output listed in `expected`. */
-async function check(g: Graph, feeds: Record<string, Tensor>, expected: Record<string, Expected>): Promise<void> {
+async function check(
+  g: Graph,
+  feeds: Record<string, Tensor>,
+  expected: Record<string, Expected>,
+): Promise<void> {
   assert.deepEqual(g.outputs.map((o) => o.name).sort(), Object.keys(expected).sort(), "outputs under test");
   const bytes = g.toBytes();
   for (const provider of PROVIDERS) {
@@ -484,7 +493,9 @@ Deno.test("op helpers match hand-computed results on cpu and wasm", async (t) =>
     g.output(transpose(z, [2, 0, 1]), "zp");
     const Z = Array.from({ length: 24 }, (_, i) => i); // z[i][j][k] = 12i + 4j + k
     const zp: number[] = [];
-    for (let k = 0; k < 4; k++) for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) zp.push(12 * i + 4 * j + k);
+    for (let k = 0; k < 4; k++) {
+      for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) zp.push(12 * i + 4 * j + k);
+    }
     await check(g, { x: f32([2, 3], X), z: f32([2, 3, 4], Z) }, {
       xt: exact("float32", [3, 2], [1, 4, 2, 5, 3, 6]),
       zp: exact("float32", [4, 2, 3], zp),
@@ -584,24 +595,31 @@ Deno.test("op helpers match hand-computed results on cpu and wasm", async (t) =>
     });
   });
 
-  await t.step("cast float→int64 truncates, float→bool tests non-zero, int64→float32 and bool→int32", async () => {
-    covered.add("cast");
-    const g = graph("cast");
-    const z = g.input("z", "float32", [6]);
-    const n = g.input("n", "int64", [3]);
-    const b = g.input("b", "bool", [2]);
-    assert.equal(cast(z, "float32"), z, "a cast to the same type is the value itself");
-    g.output(cast(z, "int64"), "i64");
-    g.output(cast(z, "bool"), "bool");
-    g.output(cast(n, "float32"), "f32");
-    g.output(cast(b, "int32"), "i32");
-    await check(g, { z: f32([6], [-1.5, -0.5, 0, 0.75, 2.9, 3]), n: i64([3], [-2, 0, 7]), b: bool([2], [1, 0]) }, {
-      i64: exact("int64", [6], [-1, 0, 0, 0, 2, 3]),
-      bool: exact("bool", [6], [1, 1, 0, 1, 1, 1]),
-      f32: exact("float32", [3], [-2, 0, 7]),
-      i32: exact("int32", [2], [1, 0]),
-    });
-  });
+  await t.step(
+    "cast float→int64 truncates, float→bool tests non-zero, int64→float32 and bool→int32",
+    async () => {
+      covered.add("cast");
+      const g = graph("cast");
+      const z = g.input("z", "float32", [6]);
+      const n = g.input("n", "int64", [3]);
+      const b = g.input("b", "bool", [2]);
+      assert.equal(cast(z, "float32"), z, "a cast to the same type is the value itself");
+      g.output(cast(z, "int64"), "i64");
+      g.output(cast(z, "bool"), "bool");
+      g.output(cast(n, "float32"), "f32");
+      g.output(cast(b, "int32"), "i32");
+      await check(g, {
+        z: f32([6], [-1.5, -0.5, 0, 0.75, 2.9, 3]),
+        n: i64([3], [-2, 0, 7]),
+        b: bool([2], [1, 0]),
+      }, {
+        i64: exact("int64", [6], [-1, 0, 0, 0, 2, 3]),
+        bool: exact("bool", [6], [1, 1, 0, 1, 1, 1]),
+        f32: exact("float32", [3], [-2, 0, 7]),
+        i32: exact("int32", [2], [1, 0]),
+      });
+    },
+  );
 
   await t.step("scalar and ints make shared constants of the requested type", async () => {
     covered.add("scalar").add("ints");
@@ -652,7 +670,9 @@ Deno.test("op helpers keep symbolic dims through reshape and transpose, run at t
         const yv = (b: number, s: number, c: number) => (b * seq + s) * 4 + c + 10 * c;
         const heads: number[] = [];
         for (let b = 0; b < batch; b++) {
-          for (let h = 0; h < 2; h++) for (let s = 0; s < seq; s++) for (let d = 0; d < 2; d++) heads.push(yv(b, s, 2 * h + d));
+          for (let h = 0; h < 2; h++) {
+            for (let s = 0; s < seq; s++) for (let d = 0; d < 2; d++) heads.push(yv(b, s, 2 * h + d));
+          }
         }
         assert.deepEqual(out.heads.dims, [batch, 2, seq, 2], what);
         assert.deepEqual(valuesOf(out.heads), heads, what);
@@ -677,4 +697,3 @@ Deno.test("every exported op helper has a test here", () => {
   const missing = helpers.filter((h) => !covered.has(h));
   assert.deepEqual(missing, [], `op helpers without a test in tests/onnx/ops_test.ts: ${missing.join(", ")}`);
 });
-

@@ -41,7 +41,10 @@ Deno.test("broadcastShapes() follows numpy rules and keeps symbolic dims", async
   }
   await t.step("incompatible sizes name every shape", () => {
     assert.throws(() => broadcastShapes([2, 3], [4]), { message: "cannot broadcast [2, 3] with [4]" });
-    assert.throws(() => broadcastShapes(["b", 2], [1, 1], [3]), /cannot broadcast \[b, 2\] with \[1, 1\] with \[3\]/);
+    assert.throws(
+      () => broadcastShapes(["b", 2], [1, 1], [3]),
+      /cannot broadcast \[b, 2\] with \[1, 1\] with \[3\]/,
+    );
   });
 });
 
@@ -59,7 +62,9 @@ Deno.test("Graph.op() errors name the node, its scope and the shapes", async (t)
     const g = new Graph("m");
     const a = g.input("a", "float32", [2, 3]);
     const b = g.input("b", "float32", [4, 5]);
-    assert.throws(() => matMul(a, b), { message: "MatMul_0: MatMul inner dimensions differ: [2, 3] × [4, 5]" });
+    assert.throws(() => matMul(a, b), {
+      message: "MatMul_0: MatMul inner dimensions differ: [2, 3] × [4, 5]",
+    });
   });
   await t.step("broadcast failure inside scopes names the scoped node", () => {
     const g = new Graph("s");
@@ -82,8 +87,13 @@ Deno.test("Graph.op() errors name the node, its scope and the shapes", async (t)
   await t.step("an op without a rule asks for explicit types", () => {
     const g = new Graph("u");
     const a = g.input("a", "float32", [2]);
-    assert.throws(() => g.op("FancyOp", [a]), { message: "FancyOp_0: no shape rule for FancyOp; pass explicit output types" });
-    assert.throws(() => g.op("Add", [a, a], {}, { domain: "com.example" }), /no shape rule for com\.example\.Add/);
+    assert.throws(() => g.op("FancyOp", [a]), {
+      message: "FancyOp_0: no shape rule for FancyOp; pass explicit output types",
+    });
+    assert.throws(
+      () => g.op("Add", [a, a], {}, { domain: "com.example" }),
+      /no shape rule for com\.example\.Add/,
+    );
     const [y] = g.op("FancyOp", [a], {}, { types: [{ dtype: "int32", shape: ["k"] }] });
     assert.deepEqual([y.dtype, y.shape], ["int32", ["k"]]);
   });
@@ -154,10 +164,16 @@ Deno.test("Reshape rule resolves 0 and -1, including symbolic products", async (
     const [r] = g.op("Reshape", [x, g.input("shape", "int64", [3])]);
     assert.equal(r.rank, 3);
     for (const d of r.shape) assert.equal(typeof d, "string");
-    assert.throws(() => reshapeLike(x, g.input("shape2", "int64", ["n"])), /Reshape shape shape2: int64\[n\] has unknown length/);
+    assert.throws(
+      () => reshapeLike(x, g.input("shape2", "int64", ["n"])),
+      /Reshape shape shape2: int64\[n\] has unknown length/,
+    );
   });
   await t.step("mismatches are refused with both shapes", () => {
-    assert.throws(() => reshape(x, [5, 5]), /Reshape: x: float32\[2, 3, 4\] has 24 elements, \[5, 5\] needs 25/);
+    assert.throws(
+      () => reshape(x, [5, 5]),
+      /Reshape: x: float32\[2, 3, 4\] has 24 elements, \[5, 5\] needs 25/,
+    );
     assert.throws(() => reshape(x, [5, -1]), /Reshape: cannot reshape x: float32\[2, 3, 4\] to \[5, -1\]/);
     assert.throws(() => reshape(x, [-1, -1]), /more than one -1 in \[-1, -1\]/);
   });
@@ -210,13 +226,19 @@ Deno.test("Squeeze, Unsqueeze, Transpose and Concat rules", async (t) => {
     assert.deepEqual(unsqueeze(y, [1, -1]).shape, ["batch", 1, 3, 1]);
     assert.deepEqual(unsqueeze(y, [0, 1, 2, 3]).shape, [1, 1, 1, 1, "batch", 3]);
     assert.throws(() => unsqueeze(y, [4]), /axis 4 is out of range for rank 3/);
-    assert.throws(() => g.op("Unsqueeze", [y, g.input("ax", "int64", [1])]), /Unsqueeze axes must be a constant/);
+    assert.throws(
+      () => g.op("Unsqueeze", [y, g.input("ax", "int64", [1])]),
+      /Unsqueeze axes must be a constant/,
+    );
   });
   await t.step("Transpose", () => {
     const z = g.input("z", "float32", ["batch", "seq", 4, 64]);
     assert.deepEqual(transpose(z, [0, 2, 1, 3]).shape, ["batch", 4, "seq", 64]);
     assert.deepEqual(g.op("Transpose", [y])[0].shape, [3, "batch"]);
-    assert.throws(() => transpose(z, [0, 1, 2]), /Transpose perm \[0,1,2\] does not fit z: float32\[batch, seq, 4, 64\]/);
+    assert.throws(
+      () => transpose(z, [0, 1, 2]),
+      /Transpose perm \[0,1,2\] does not fit z: float32\[batch, seq, 4, 64\]/,
+    );
     assert.throws(() => transpose(z, [0, 1, 1, 3]), /does not fit/);
     const big = g.input("big", "float32", Array.from({ length: 11 }, (_, i) => i + 1));
     const perm = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0];
@@ -231,7 +253,10 @@ Deno.test("Squeeze, Unsqueeze, Transpose and Concat rules", async (t) => {
     assert.deepEqual(concat([a, c], 0).shape, [7, 3]);
     assert.deepEqual(concat([y, y], 1).shape, ["batch", 6]);
     assert.deepEqual(concat([y, a], 0).shape, ["batch+2", 3]);
-    assert.throws(() => concat([a, c], 1), /Concat shapes differ off axis 1: a: float32\[2, 3\], c: float32\[5, 3\]/);
+    assert.throws(
+      () => concat([a, c], 1),
+      /Concat shapes differ off axis 1: a: float32\[2, 3\], c: float32\[5, 3\]/,
+    );
     assert.throws(() => concat([a, g.input("r", "float32", [3])], 0), /Concat ranks differ/);
     assert.throws(() => concat([a, g.input("i", "int64", [2, 3])], 0), /differ in type/);
   });
@@ -246,7 +271,10 @@ Deno.test("Gather, GatherElements, Where, Cast and reduction rules", async (t) =
     const x = g.input("x", "float32", [2, 3, 4]);
     assert.deepEqual(gather(x, g.input("j", "int32", [5]), 1).shape, [2, 5, 4]);
     assert.deepEqual(gather(x, g.input("k", "int64", []), -1).shape, [2, 3]);
-    assert.throws(() => gather(emb, g.input("f", "float32", [2])), /Gather indices must be integers, got f: float32\[2\]/);
+    assert.throws(
+      () => gather(emb, g.input("f", "float32", [2])),
+      /Gather indices must be integers, got f: float32\[2\]/,
+    );
     assert.throws(() => gather(emb, ids, 2), /Gather: axis 2 is out of range for rank 2/);
   });
   await t.step("GatherElements", () => {
@@ -275,12 +303,23 @@ Deno.test("Gather, GatherElements, Where, Cast and reduction rules", async (t) =
     assert.deepEqual(g.op("ReduceMax", [x], { axes: [1], keepdims: 0 })[0].shape, ["batch", 4]);
     assert.deepEqual(g.op("ReduceSum", [x], { noop_with_empty_axes: 1 })[0].shape, ["batch", "seq", 4]);
     assert.throws(() => reduceSum(x, [3]), /axis 3 is out of range for rank 3/);
-    assert.throws(() => g.op("ReduceSum", [x, g.input("ax", "int64", [1])]), /reduction axes must be a constant/);
+    assert.throws(
+      () => g.op("ReduceSum", [x, g.input("ax", "int64", [1])]),
+      /reduction axes must be a constant/,
+    );
   });
   await t.step("LayerNormalization checks scale and bias against the normalised shape", () => {
     const x = g.input("lx", "float32", ["batch", "seq", 256]);
-    const ok = g.op("LayerNormalization", [x, g.input("sc", "float32", [256]), g.input("bi", "float32", [256])]);
-    assert.deepEqual(ok.map((v) => v.shape), [["batch", "seq", 256], ["batch", "seq", 1], ["batch", "seq", 1]]);
+    const ok = g.op("LayerNormalization", [
+      x,
+      g.input("sc", "float32", [256]),
+      g.input("bi", "float32", [256]),
+    ]);
+    assert.deepEqual(ok.map((v) => v.shape), [["batch", "seq", 256], ["batch", "seq", 1], [
+      "batch",
+      "seq",
+      1,
+    ]]);
     assert.throws(
       () => g.op("LayerNormalization", [x, g.input("bad", "float32", [128])]),
       /LayerNormalization_\d+: cannot broadcast \[256\] with \[128\]/,
@@ -289,7 +328,9 @@ Deno.test("Gather, GatherElements, Where, Cast and reduction rules", async (t) =
 });
 
 Deno.test("inferTypes() knows the ops the project uses", () => {
-  for (const op of ["MatMul", "Gelu", "LayerNormalization", "Softmax", "Gather", "ScatterND", "Where", "Slice"]) {
+  for (
+    const op of ["MatMul", "Gelu", "LayerNormalization", "Softmax", "Gather", "ScatterND", "Where", "Slice"]
+  ) {
     assert.ok(KNOWN_OPS.includes(op), op);
   }
   const g = new Graph("k");
@@ -298,7 +339,9 @@ Deno.test("inferTypes() knows the ops the project uses", () => {
   assert.deepEqual(inferTypes("Shape", [g.input("y", "float32", [2, 3, 4])], { start: -2 }, g)[0].shape, [2]);
   assert.deepEqual(inferTypes("IsNaN", [x], {}, g), [{ dtype: "bool", shape: [2] }]);
   assert.deepEqual(
-    inferTypes("ConstantOfShape", [g.constant(tensor("int64", [2], [3, 4]))], { value: tensor("int64", [1], [0]) }, g),
+    inferTypes("ConstantOfShape", [g.constant(tensor("int64", [2], [3, 4]))], {
+      value: tensor("int64", [1], [0]),
+    }, g),
     [{ dtype: "int64", shape: [3, 4] }],
   );
 });

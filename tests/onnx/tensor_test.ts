@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { DataType } from "../../onnx/proto.ts";
 import {
   at,
@@ -33,6 +34,18 @@ Deno.test("fromBytes() views aligned bytes and copies unaligned ones", async (t)
     assert.equal(copy.byteOffset % 4, 0);
     assert.deepEqual(list(copy), [1.5, -2, 3.25]);
   });
+  await t.step(
+    "unaligned Node Buffer (what protobufjs decodes raw_data to): a copy, not a Buffer view",
+    () => {
+      const pool = Buffer.alloc(1 + 12);
+      pool.set(toBytes(f), 1);
+      const bytes = pool.subarray(1);
+      const copy = fromBytes("float32", bytes);
+      assert.equal(copy.byteOffset % 4, 0);
+      assert.notEqual(copy.buffer, pool.buffer);
+      assert.deepEqual(list(copy), [1.5, -2, 3.25]);
+    },
+  );
   await t.step("unaligned int64 and float64 at every offset", () => {
     const ints = new BigInt64Array([1n, -(2n ** 62n), 2n ** 53n + 1n]);
     const doubles = new Float64Array([Math.PI, -0.1, 1e300]);
@@ -41,7 +54,11 @@ Deno.test("fromBytes() views aligned bytes and copies unaligned ones", async (t)
       a.set(toBytes(ints), offset);
       assert.deepEqual(list(fromBytes("int64", a.subarray(offset))), Array.from(ints), `int64 at ${offset}`);
       a.set(toBytes(doubles), offset);
-      assert.deepEqual(list(fromBytes("float64", a.subarray(offset))), Array.from(doubles), `float64 at ${offset}`);
+      assert.deepEqual(
+        list(fromBytes("float64", a.subarray(offset))),
+        Array.from(doubles),
+        `float64 at ${offset}`,
+      );
     }
   });
   await t.step("each dtype gets its typed array", () => {
@@ -112,7 +129,12 @@ Deno.test("tensorToProto() and tensorFromProto() round-trip every dtype", () => 
 });
 
 Deno.test("tensorFromProto() reads the typed fields other exporters write", () => {
-  const f = tensorFromProto({ name: "f", dataType: DataType.FLOAT, dims: [2, 2], floatData: [1, 2.5, -3, 0] });
+  const f = tensorFromProto({
+    name: "f",
+    dataType: DataType.FLOAT,
+    dims: [2, 2],
+    floatData: [1, 2.5, -3, 0],
+  });
   assert.deepEqual(f, { dtype: "float32", dims: [2, 2], data: new Float32Array([1, 2.5, -3, 0]) });
   const d = tensorFromProto({ name: "d", dataType: DataType.DOUBLE, dims: [2], doubleData: [0.1, 1e-300] });
   assert.deepEqual(d.data, new Float64Array([0.1, 1e-300]));
@@ -147,7 +169,10 @@ Deno.test("tensorFromProto() errors name the tensor and what is wrong", () => {
     () => tensorFromProto({ name: "names", dataType: DataType.STRING, dims: [1] }),
     { message: 'Unsupported ONNX data type 8 in tensor "names"' },
   );
-  assert.throws(() => tensorFromProto({ name: "u", dims: [1] }), /Unsupported ONNX data type 0 in tensor "u"/);
+  assert.throws(
+    () => tensorFromProto({ name: "u", dims: [1] }),
+    /Unsupported ONNX data type 0 in tensor "u"/,
+  );
   assert.throws(
     () => tensorFromProto({ dataType: DataType.INT64, dims: [2], int64Data: [1] }, 'attribute "value"'),
     { message: 'attribute "value" has 1 elements but shape [2] needs 2' },

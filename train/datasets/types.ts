@@ -102,8 +102,9 @@ export interface Markup {
 }
 
 // A type is upper-case letters, digits and `_` (KLUE PS, KMOU PER, KLP PS_NAME); anything else
-// inside angle brackets is literal text such as a Korean title in <...>.
-const MARK = /<([^<>]*):([A-Z][A-Z0-9_]*)>/g;
+// inside angle brackets is literal text such as a Korean title in <...>. A surface may itself hold
+// one bracketed part without a colon, as in KMOU's `<<2>:NOH>`.
+const MARK = /<((?:[^<>]|<[^<>:]*>)*):([A-Z][A-Z0-9_]*)>/g;
 
 /**
  * Parses inline `<surface:TYPE>` markup (KLUE, KMOU) into plain text and entities; brackets that
@@ -131,8 +132,8 @@ export function parseMarkup(marked: string, types?: ReadonlySet<string>): Markup
   }
   text += marked.slice(last);
   // Half-written markup left in the literal text (a lost bracket) is worth a warning.
-  const literal = marked.replace(MARK, "\u0000");
-  const stray = /<[^<>\u0000]*:[A-Z]{2,}(?![A-Z0-9_]*>)|(?<!<[^<>]*):[A-Z]{2,}[A-Z0-9_]*>/.exec(literal);
+  const literal = marked.replace(MARK, "\uE000");
+  const stray = /<[^<>\uE000]*:[A-Z]{2,}(?![A-Z0-9_]*>)|(?<!<[^<>]*):[A-Z]{2,}[A-Z0-9_]*>/.exec(literal);
   if (stray) problems.push(`stray markup "${stray[0]}"`);
   return { text, entities, problems };
 }

@@ -28,6 +28,12 @@ const randomParams: ParamSource = (name, dims, kind) => {
   return { dtype: "float32", dims, data };
 };
 
+/** The same values in float64. */
+const as64 = (p: ParamSource): ParamSource => (name, dims, kind) => {
+  const t = p(name, dims, kind);
+  return { dtype: "float64", dims: t.dims, data: Float64Array.from(t.data as Float32Array) };
+};
+
 function weightsOf(g: Graph): Weights {
   return Object.fromEntries([...g.parameters].map((n) => [n, g.initializers.get(n)!]));
 }
@@ -53,18 +59,27 @@ const feeds = {
 };
 const row = (xs: number[], b: number) => xs.slice(b * T, (b + 1) * T);
 
-Deno.test("token-classification graph matches a plain TypeScript ELECTRA", async () => {
+Deno.test("token-classification graph matches a plain TypeScript ELECTRA", async (t) => {
   const L = 5;
-  const g = buildTokenClassificationGraph({ config, numLabels: L, params: randomParams });
-  const session = await openSession(g.toBytes());
-  const { logits } = await session.run(feeds);
-  await session.release();
-  assert.deepEqual(logits.dims, [B, T, L]);
-  const ws = weightsOf(g);
-  for (let b = 0; b < B; b++) {
-    const expected = tokenLogits(config, ws, row(ids, b), row(mask, b), row(types, b));
-    const actual = Array.from(logits.data as Float32Array).slice(b * T * L, (b + 1) * T * L);
-    assertClose(actual, expected.flatMap((r) => Array.from(r)), 2e-4, `logits of sequence ${b}`);
+  const variants = [
+    { name: "float32, Gelu op, (B, T, H) activations", options: {}, tol: 2e-4 },
+    { name: "float32, 2-D (B·T, H) activations", options: { flatTokens: true }, tol: 2e-4 },
+    { name: "float64, polynomial erf", options: { dtype: "float64", geluForm: "polynomial", params: as64(randomParams) }, tol: 2e-6 },
+  ] as const;
+  for (const v of variants) {
+    await t.step(v.name, async () => {
+      const g = buildTokenClassificationGraph({ config, numLabels: L, params: randomParams, ...v.options });
+      const session = await openSession(g.toBytes());
+      const { logits } = await session.run(feeds);
+      await session.release();
+      assert.deepEqual(logits.dims, [B, T, L]);
+      const ws = weightsOf(g);
+      for (let b = 0; b < B; b++) {
+        const expected = tokenLogits(config, ws, row(ids, b), row(mask, b), row(types, b));
+        const actual = Array.from(logits.data as Float32Array).slice(b * T * L, (b + 1) * T * L);
+        assertClose(actual, expected.flatMap((r) => Array.from(r)), v.tol, `logits of sequence ${b}`);
+      }
+    });
   }
 });
 
@@ -179,4 +194,33 @@ Deno.test("inference graph follows the HF/Optimum input and output convention", 
   );
   assert.deepEqual(g.outputs.map((v) => [v.name, v.dtype, v.shape]), [["logits", "float32", ["batch_size", "sequence_length", 3]]]);
   assert.ok(!g.nodes.some((n) => n.opType === "Dropout"));
+});
+
+Deno.test("pretraining graph runs in float64 (polynomial erf) and agrees with float32", async () => {
+  const P = 2;
+  const common = {
+    ...feeds,
+    masked_lm_positions: tensor("int64", [B, P], [1, 3, 2, 0]),
+    masked_lm_ids: tensor("int64", [B, P], [5, 6, 7, 0]),
+  };
+  const losses: number[][] = [];
+  for (const dtype of ["float32", "float64"] as const) {
+    const g = buildPretrainingGraph({
+      discriminator: config,
+      params: dtype === "float64" ? as64(randomParams) : randomParams,
+      dtype,
+      geluForm: dtype === "float64" ? "polynomial" : "op",
+      sampler: "inverse-cdf",
+    });
+    const session = await openSession(g.toBytes());
+    const out = await session.run({
+      ...common,
+      masked_lm_weights: tensor(dtype, [B, P], [1, 1, 1, 0]),
+      sample_uniform: tensor(dtype, [B, P], [0.3, 0.6, 0.9, 0.1]),
+    });
+    await session.release();
+    assert.equal(out.loss.dtype, dtype);
+    losses.push(["loss", "generator_loss", "discriminator_loss"].map((k) => Number(out[k].data[0])));
+  }
+  assertClose(losses[1], losses[0], 1e-4, "float64 vs float32 losses");
 });

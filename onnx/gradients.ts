@@ -138,6 +138,14 @@ function geluDerivative(x: Value, approximate: string): Value {
   return add(cdf, mul(x, pdf));
 }
 
+/** 1/√(var(x) + ε) over `axes`, in x's own precision. */
+function rstdOf(x: Value, axes: number[], epsilon: number): Value {
+  const centred = sub(x, reduceMean(x, axes, true));
+  return div(1, sqrtOf(add(reduceMean(mul(centred, centred), axes, true), epsilon)));
+}
+
+const sqrtOf = (x: Value): Value => x.graph.op("Sqrt", [x])[0];
+
 /** Binary elementwise rule from the two partial derivatives (each unbroadcast to its input). */
 function binaryRule(da: (c: GradContext, dy: Value) => Value, db: (c: GradContext, dy: Value) => Value): GradRule {
   return (c) => {
@@ -285,14 +293,13 @@ export const GRADIENTS: Record<string, GradRule> = {
       : c.g.op("ConstantOfShape", [c.g.op("Shape", [x!], { start: a })[0]], { value: tensor(x!.dtype, [1], [1]) }, {
         types: [{ dtype: x!.dtype, shape: normShape }],
       })[0];
-    const statType = { dtype: x!.dtype === "float16" ? "float32" as const : x!.dtype, shape: x!.shape.map((d, i) => (i < a ? d : 1)) };
-    const [xhat, , rstd] = c.g.op("LayerNormalization", [x!, ones], { axis, epsilon: c.node.attrs.epsilon ?? float(1e-5) }, {
-      types: [{ dtype: x!.dtype, shape: [...x!.shape] }, statType, statType],
-    });
+    const epsilon = c.node.attrs.epsilon ?? float(1e-5);
+    const [xhat, , rstd] = c.g.op("LayerNormalization", [x!, ones], { axis, epsilon }, { outputs: 3 });
     let dx: Value | undefined;
     if (c.needs[0]) {
       const dxhat = mul(dy, scale!);
-      const r = rstd.dtype === x!.dtype ? rstd : cast(rstd, x!.dtype);
+      // ORT keeps the statistics in float32 (stash_type 1); float64 graphs recompute rstd in double.
+      const r = rstd.dtype === x!.dtype ? rstd : x!.dtype !== "float64" ? cast(rstd, x!.dtype) : rstdOf(x!, normAxes, attrNumber(c.node.attrs, "epsilon", 1e-5));
       dx = mul(r, sub(sub(dxhat, reduceMean(dxhat, normAxes, true)), mul(xhat, reduceMean(mul(dxhat, xhat), normAxes, true))));
     }
     const dscale = c.needs[1] ? unbroadcast(mul(dy, xhat), scale!.shape) : undefined;

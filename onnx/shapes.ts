@@ -250,10 +250,11 @@ const RULES: Record<string, Rule> = {
     if (inputs[2]) broadcastShapes(normShape, inputs[2].shape);
     const statShape = x.shape.map((d, i) => (i < axis ? d : 1));
     const statType = attrNumber(attrs, "stash_type", 1) === 1 ? "float32" : x.dtype;
+    // ONNX Runtime 1.30 keeps Mean/InvStdDev in float32 for float64 inputs too when stash_type = 1.
     return [
       { dtype: x.dtype, shape: [...x.shape] },
-      { dtype: x.dtype === "float64" ? "float64" : statType as DType, shape: statShape },
-      { dtype: x.dtype === "float64" ? "float64" : statType as DType, shape: statShape },
+      { dtype: statType as DType, shape: statShape },
+      { dtype: statType as DType, shape: statShape },
     ];
   },
   Gather: (inputs, attrs) => {

@@ -54,9 +54,13 @@ export function viterbi(
   const T = emissions.length;
   const L = params.start.length;
   if (T === 0) return { path: [], score: 0 };
-  const trans = (i: number, j: number) => (constraints && !constraints.transitions[i][j] ? -Infinity : params.transitions[i][j]);
-  let score = Array.from({ length: L }, (_, j) =>
-    (constraints && !constraints.start[j] ? -Infinity : params.start[j]) + emissions[0][j]
+  const trans = (
+    i: number,
+    j: number,
+  ) => (constraints && !constraints.transitions[i][j] ? -Infinity : params.transitions[i][j]);
+  let score = Array.from(
+    { length: L },
+    (_, j) => (constraints && !constraints.start[j] ? -Infinity : params.start[j]) + emissions[0][j],
   );
   const back: Int32Array[] = [];
   for (let t = 1; t < T; t++) {
@@ -94,8 +98,14 @@ export function viterbi(
 }
 
 /** The score of one given path (pytorch-crf's `_compute_score` for one sequence). */
-export function pathScore(emissions: readonly ArrayLike<number>[], params: CrfParams, path: readonly number[]): number {
-  if (path.length !== emissions.length) throw new Error(`pathScore: path of ${path.length} for ${emissions.length} steps`);
+export function pathScore(
+  emissions: readonly ArrayLike<number>[],
+  params: CrfParams,
+  path: readonly number[],
+): number {
+  if (path.length !== emissions.length) {
+    throw new Error(`pathScore: path of ${path.length} for ${emissions.length} steps`);
+  }
   if (path.length === 0) return 0;
   let s = params.start[path[0]] + emissions[0][path[0]];
   for (let t = 1; t < path.length; t++) s += params.transitions[path[t - 1]][path[t]] + emissions[t][path[t]];

@@ -126,7 +126,10 @@ export function decodeEntities(
 }
 
 /** Picks the most probable label per token from row-major logits (T×L), with its softmax probability. */
-export function argmaxWithProb(logits: ArrayLike<number>, numLabels: number): { ids: number[]; probs: number[] } {
+export function argmaxWithProb(
+  logits: ArrayLike<number>,
+  numLabels: number,
+): { ids: number[]; probs: number[] } {
   const T = Math.floor(logits.length / numLabels);
   const ids: number[] = [];
   const probs: number[] = [];

@@ -34,7 +34,9 @@ export function splitWindows(encoding: Encoding, options: WindowOptions): Window
   const width = options.maxLength - 2;
   if (width < 1) throw new Error(`splitWindows: maxLength ${options.maxLength} leaves no room for content`);
   const stride = options.stride ?? Math.floor(width / 4);
-  if (!(stride >= 0 && stride < width)) throw new Error(`splitWindows: stride ${stride} must be in [0, ${width})`);
+  if (!(stride >= 0 && stride < width)) {
+    throw new Error(`splitWindows: stride ${stride} must be in [0, ${width})`);
+  }
   const content: number[] = [];
   for (let t = 0; t < encoding.ids.length; t++) if (encoding.specialTokensMask[t] !== 1) content.push(t);
   const starts: number[] = [0];
@@ -50,7 +52,9 @@ export function splitWindows(encoding: Encoding, options: WindowOptions): Window
       tokens: src.map((i, k) =>
         i >= 0 ? encoding.tokens[i] : k === 0 ? (options.clsToken ?? "[CLS]") : (options.sepToken ?? "[SEP]")
       ),
-      offsets: src.map((i) => (i >= 0 ? [...encoding.offsets[i]] as [number, number] : [0, 0] as [number, number])),
+      offsets: src.map((
+        i,
+      ) => (i >= 0 ? [...encoding.offsets[i]] as [number, number] : [0, 0] as [number, number])),
       wordIds: pick(encoding.wordIds, null),
       specialTokensMask: src.map((i) => (i >= 0 ? 0 : 1)),
     };
@@ -64,7 +68,11 @@ export function splitWindows(encoding: Encoding, options: WindowOptions): Window
  * the earlier window). Source special tokens take the first window's `[CLS]` prediction when they
  * come before the content, else the last window's `[SEP]` prediction.
  */
-export function mergeWindows<T>(source: Encoding, windows: readonly Window[], predictions: readonly (readonly T[])[]): T[] {
+export function mergeWindows<T>(
+  source: Encoding,
+  windows: readonly Window[],
+  predictions: readonly (readonly T[])[],
+): T[] {
   if (windows.length !== predictions.length) {
     throw new Error(`mergeWindows: ${predictions.length} predictions for ${windows.length} windows`);
   }
@@ -74,7 +82,9 @@ export function mergeWindows<T>(source: Encoding, windows: readonly Window[], pr
   windows.forEach((w, k) => {
     const p = predictions[k];
     if (p.length !== w.sourceIndex.length) {
-      throw new Error(`mergeWindows: window ${k} has ${w.sourceIndex.length} tokens but ${p.length} predictions`);
+      throw new Error(
+        `mergeWindows: window ${k} has ${w.sourceIndex.length} tokens but ${p.length} predictions`,
+      );
     }
     const m = w.sourceIndex.length;
     w.sourceIndex.forEach((src, j) => {

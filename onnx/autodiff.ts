@@ -28,7 +28,9 @@ export function isStopGradient(node: Node): boolean {
  */
 export function buildBackward(g: Graph, loss: Value, params: (Value | string)[]): Map<string, Value> {
   const names = params.map((p) => (typeof p === "string" ? p : p.name));
-  for (const n of names) if (!g.values.has(n)) throw new Error(`buildBackward(): no value named "${n}" in graph "${g.name}"`);
+  for (const n of names) {
+    if (!g.values.has(n)) throw new Error(`buildBackward(): no value named "${n}" in graph "${g.name}"`);
+  }
   if (loss.shape.some((d) => d !== 1)) throw new Error(`buildBackward(): loss must be a scalar, got ${loss}`);
   const value = (n: string) => (n ? g.values.get(n) : undefined);
 
@@ -49,10 +51,14 @@ export function buildBackward(g: Graph, loss: Value, params: (Value | string)[])
     pending.set(n, [sum]);
     return sum;
   };
-  if (!live.has(loss.name)) throw new Error(`buildBackward(): the loss "${loss.name}" does not depend on any of the parameters`);
+  if (!live.has(loss.name)) {
+    throw new Error(`buildBackward(): the loss "${loss.name}" does not depend on any of the parameters`);
+  }
 
   // d loss / d loss = 1 (a scalar, or a [1, …] tensor when the loss kept its reduced axes).
-  pending.set(loss.name, [loss.rank === 0 ? scalar(g, 1, loss.dtype) : g.constant(tensor(loss.dtype, loss.shape as number[], [1]))]);
+  pending.set(loss.name, [
+    loss.rank === 0 ? scalar(g, 1, loss.dtype) : g.constant(tensor(loss.dtype, loss.shape as number[], [1])),
+  ]);
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i];
     if (isStopGradient(node)) continue;
@@ -64,7 +70,9 @@ export function buildBackward(g: Graph, loss: Value, params: (Value | string)[])
     const rule = GRADIENTS[node.opType];
     if (!rule) {
       throw new Error(
-        `buildBackward(): no gradient rule for ${node.opType} (node "${node.name}", output "${node.outputs[0]}"); ` +
+        `buildBackward(): no gradient rule for ${node.opType} (node "${node.name}", output "${
+          node.outputs[0]
+        }"); ` +
           `add one to GRADIENTS in onnx/gradients.ts or stop the gradient before it`,
       );
     }
@@ -72,14 +80,19 @@ export function buildBackward(g: Graph, loss: Value, params: (Value | string)[])
     try {
       dx = rule({ g, node, inputs, outputs: node.outputs.map((o) => value(o)!), grads, needs });
     } catch (e) {
-      throw new Error(`buildBackward(): gradient of ${node.opType} (node "${node.name}"): ${(e as Error).message}`, { cause: e });
+      throw new Error(
+        `buildBackward(): gradient of ${node.opType} (node "${node.name}"): ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     node.inputs.forEach((n, k) => {
       const d = dx[k];
       if (!d || !needs[k]) return;
       const x = inputs[k]!;
       if (d.rank !== x.rank || d.dtype !== x.dtype) {
-        throw new Error(`buildBackward(): ${node.opType} rule gave ${d} for input ${x} (node "${node.name}")`);
+        throw new Error(
+          `buildBackward(): ${node.opType} rule gave ${d} for input ${x} (node "${node.name}")`,
+        );
       }
       pending.set(n, [...(pending.get(n) ?? []), d]);
     });

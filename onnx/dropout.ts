@@ -29,7 +29,10 @@ function hash(a: Value): Value {
 export function uniformLike(x: Value, seed: Value, site: number): Value {
   const g = x.graph;
   const n = cast(g.op("Size", [x])[0], "float32");
-  const i = g.op("Range", [scalar(g, 0), n, scalar(g, 1)], {}, { types: [{ dtype: "float32", shape: ["dropout_n"] }] })[0];
+  // A distinct symbolic size per site: ORT treats equal dim_params as equal sizes and reuses buffers by them.
+  const i = g.op("Range", [scalar(g, 0), n, scalar(g, 1)], {}, {
+    types: [{ dtype: "float32", shape: [g.fresh("dropout_n")] }],
+  })[0];
   const hi = g.op("Floor", [mul(i, 1 / 4096)])[0];
   const lo = sub(i, mul(hi, 4096));
   const s = seed.dtype === "float32" ? seed : cast(seed, "float32");
@@ -55,15 +58,16 @@ export function dropout(x: Value, rate: number, seed: Value, site = 0): Value {
 }
 
 /**
- * A dropout function for model builders: each call is a new site (its own mask stream); the `seed` input
- * (float32 scalar, named `dropout_seed`) is declared on first use, so graphs without dropout lack it.
+ * A dropout function for model builders: each call is a new site (its own mask stream); the seed input
+ * (float32 scalar, default name `dropout_seed`) is declared in the value's graph on first use, so graphs
+ * without dropout lack it.
  */
-export function makeDropout(g: Graph, seedName = "dropout_seed"): DropoutFn {
-  let seed: Value | undefined;
+export function makeDropout(seedName = "dropout_seed"): DropoutFn {
   let site = 0;
   return (x, rate) => {
     if (!(rate > 0)) return x;
-    seed ??= g.values.get(seedName) ?? g.input(seedName, "float32", []);
+    const g: Graph = x.graph;
+    const seed = g.values.get(seedName) ?? g.input(seedName, "float32", []);
     return dropout(x, rate, seed, site++);
   };
 }

@@ -71,7 +71,9 @@ function shapeValue(x: Value): Value {
 
 /** Reshape `y` to the (possibly symbolic) shape of `like`, keeping `like`'s static type. */
 function reshapeTo(y: Value, like: Value): Value {
-  return y.graph.op("Reshape", [y, shapeValue(like)], {}, { types: [{ dtype: y.dtype, shape: [...like.shape] }] })[0];
+  return y.graph.op("Reshape", [y, shapeValue(like)], {}, {
+    types: [{ dtype: y.dtype, shape: [...like.shape] }],
+  })[0];
 }
 
 /** Zeros of `like`'s shape and dtype (`ConstantOfShape`, so no table-sized constant lands in the file). */
@@ -108,7 +110,13 @@ function keepDims(c: GradContext, dy: Value, axes: number[]): Value {
 /** The number of elements a reduction averaged, as a constant or computed from run-time sizes. */
 function reducedCount(x: Value, axes: number[]): Value {
   const dims = axes.map((a) => x.shape[a]);
-  if (dims.every((d) => typeof d === "number")) return scalar(x.graph, (dims as number[]).reduce((p, q) => p * q, 1), x.dtype);
+  if (dims.every((d) => typeof d === "number")) {
+    return scalar(
+      x.graph,
+      (dims as number[]).reduce((p, q) => p * q, 1),
+      x.dtype,
+    );
+  }
   const g = x.graph;
   const shape = g.op("Shape", [x])[0];
   const picked = g.op("Gather", [shape, ints(g, axes)], { axis: 0 })[0];
@@ -117,7 +125,9 @@ function reducedCount(x: Value, axes: number[]): Value {
 
 /** Broadcast `y` to the shape of `like` (for ReduceSum/ReduceMean gradients). */
 function expandTo(y: Value, like: Value): Value {
-  return y.graph.op("Expand", [y, shapeValue(like)], {}, { types: [{ dtype: y.dtype, shape: [...like.shape] }] })[0];
+  return y.graph.op("Expand", [y, shapeValue(like)], {}, {
+    types: [{ dtype: y.dtype, shape: [...like.shape] }],
+  })[0];
 }
 
 /** The Gelu derivative d/dx [x·Φ(x)] = Φ(x) + x·φ(x) (erf form) or that of the tanh approximation. */
@@ -147,11 +157,17 @@ function rstdOf(x: Value, axes: number[], epsilon: number): Value {
 const sqrtOf = (x: Value): Value => x.graph.op("Sqrt", [x])[0];
 
 /** Binary elementwise rule from the two partial derivatives (each unbroadcast to its input). */
-function binaryRule(da: (c: GradContext, dy: Value) => Value, db: (c: GradContext, dy: Value) => Value): GradRule {
+function binaryRule(
+  da: (c: GradContext, dy: Value) => Value,
+  db: (c: GradContext, dy: Value) => Value,
+): GradRule {
   return (c) => {
     const dy = c.grads[0]!;
     const [a, b] = c.inputs as Value[];
-    return [c.needs[0] ? unbroadcast(da(c, dy), a.shape) : undefined, c.needs[1] ? unbroadcast(db(c, dy), b.shape) : undefined];
+    return [
+      c.needs[0] ? unbroadcast(da(c, dy), a.shape) : undefined,
+      c.needs[1] ? unbroadcast(db(c, dy), b.shape) : undefined,
+    ];
   };
 }
 
@@ -203,7 +219,9 @@ export const GRADIENTS: Record<string, GradRule> = {
   // y = x·Φ(x) → dx = dy·(Φ(x) + x·φ(x)); tanh approximation when `approximate="tanh"`
   Gelu: (c) => [mul(c.grads[0]!, geluDerivative(c.inputs[0]!, String(c.node.attrs.approximate ?? "none")))],
   // y = max(x, 0) → dx = dy where x > 0
-  Relu: (c) => [where(c.g.op("Greater", [c.inputs[0]!, scalar(c.g, 0, c.inputs[0]!.dtype)])[0], c.grads[0]!, 0)],
+  Relu: (
+    c,
+  ) => [where(c.g.op("Greater", [c.inputs[0]!, scalar(c.g, 0, c.inputs[0]!.dtype)])[0], c.grads[0]!, 0)],
   // y = |x| → dx = dy·sign(x)
   Abs: (c) => [mul(c.grads[0]!, c.g.op("Sign", [c.inputs[0]!])[0])],
   // y = softmax(x) → dx = y·(dy − Σ dy·y) along the axis (reuses the forward y)
@@ -280,7 +298,9 @@ export const GRADIENTS: Record<string, GradRule> = {
   // y = (x − μ)·rstd·γ + β over axes ≥ axis → x̂ = (x − μ)·rstd, dγ = Σ dy·x̂, dβ = Σ dy,
   // dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = dy·γ
   LayerNormalization: (c) => {
-    if (c.grads[1] || c.grads[2]) throw new Error("LayerNormalization: no gradient rule for its Mean/InvStdDev outputs");
+    if (c.grads[1] || c.grads[2]) {
+      throw new Error("LayerNormalization: no gradient rule for its Mean/InvStdDev outputs");
+    }
     const [x, scale, bias] = c.inputs;
     const dy = c.grads[0]!;
     const axis = Number(c.node.attrs.axis ?? -1);
@@ -289,8 +309,16 @@ export const GRADIENTS: Record<string, GradRule> = {
     const normShape = x!.shape.slice(a);
     // x̂ and rstd from a second normalisation with unit scale: no (y − β)/γ division, no separate statistics.
     const ones = normShape.every((d) => typeof d === "number")
-      ? c.g.constant(tensor(x!.dtype, normShape as number[], new Array(normShape.reduce((p: number, q) => p * (q as number), 1)).fill(1)))
-      : c.g.op("ConstantOfShape", [c.g.op("Shape", [x!], { start: a })[0]], { value: tensor(x!.dtype, [1], [1]) }, {
+      ? c.g.constant(
+        tensor(
+          x!.dtype,
+          normShape as number[],
+          new Array(normShape.reduce((p: number, q) => p * (q as number), 1)).fill(1),
+        ),
+      )
+      : c.g.op("ConstantOfShape", [c.g.op("Shape", [x!], { start: a })[0]], {
+        value: tensor(x!.dtype, [1], [1]),
+      }, {
         types: [{ dtype: x!.dtype, shape: normShape }],
       })[0];
     const epsilon = c.node.attrs.epsilon ?? float(1e-5);
@@ -299,8 +327,18 @@ export const GRADIENTS: Record<string, GradRule> = {
     if (c.needs[0]) {
       const dxhat = mul(dy, scale!);
       // ORT keeps the statistics in float32 (stash_type 1); float64 graphs recompute rstd in double.
-      const r = rstd.dtype === x!.dtype ? rstd : x!.dtype !== "float64" ? cast(rstd, x!.dtype) : rstdOf(x!, normAxes, attrNumber(c.node.attrs, "epsilon", 1e-5));
-      dx = mul(r, sub(sub(dxhat, reduceMean(dxhat, normAxes, true)), mul(xhat, reduceMean(mul(dxhat, xhat), normAxes, true))));
+      const r = rstd.dtype === x!.dtype
+        ? rstd
+        : x!.dtype !== "float64"
+        ? cast(rstd, x!.dtype)
+        : rstdOf(x!, normAxes, attrNumber(c.node.attrs, "epsilon", 1e-5));
+      dx = mul(
+        r,
+        sub(
+          sub(dxhat, reduceMean(dxhat, normAxes, true)),
+          mul(xhat, reduceMean(mul(dxhat, xhat), normAxes, true)),
+        ),
+      );
     }
     const dscale = c.needs[1] ? unbroadcast(mul(dy, xhat), scale!.shape) : undefined;
     const dbias = bias && c.needs[2] ? unbroadcast(dy, bias.shape) : undefined;
@@ -323,8 +361,12 @@ export const GRADIENTS: Record<string, GradRule> = {
       for (let i = k + r; i < dy.rank; i++) perm.push(i);
       dy = transpose(dy, perm);
     }
-    const dataPerm = k > 0 ? [k, ...[...Array(k).keys()], ...[...Array(data.rank).keys()].slice(k + 1)] : undefined;
-    const shape = k === 0 ? shapeValue(data) : dims.every((d) => typeof d === "number")
+    const dataPerm = k > 0
+      ? [k, ...[...Array(k).keys()], ...[...Array(data.rank).keys()].slice(k + 1)]
+      : undefined;
+    const shape = k === 0
+      ? shapeValue(data)
+      : dims.every((d) => typeof d === "number")
       ? ints(g, dims as number[])
       : g.op("Gather", [g.op("Shape", [data])[0], ints(g, dataPerm!)], { axis: 0 })[0];
     const zeros = zerosLike(data, shape, dims);
@@ -350,7 +392,11 @@ export const GRADIENTS: Record<string, GradRule> = {
     return [transpose(c.grads[0]!, perm.map((_, i) => perm.indexOf(i)))];
   },
   Unsqueeze: (c) => [c.g.op("Squeeze", [c.grads[0]!, c.inputs[1]!])[0]],
-  Squeeze: (c) => [c.inputs[1] ? c.g.op("Unsqueeze", [c.grads[0]!, c.inputs[1]])[0] : reshapeTo(c.grads[0]!, c.inputs[0]!)],
+  Squeeze: (
+    c,
+  ) => [
+    c.inputs[1] ? c.g.op("Unsqueeze", [c.grads[0]!, c.inputs[1]])[0] : reshapeTo(c.grads[0]!, c.inputs[0]!),
+  ],
   // y = concat(xᵢ) → dxᵢ = the slice of dy that xᵢ filled (one Split)
   Concat: (c) => {
     const xs = c.inputs as Value[];
@@ -360,25 +406,39 @@ export const GRADIENTS: Record<string, GradRule> = {
     const split = sizes.every((d) => typeof d === "number")
       ? ints(c.g, sizes as number[])
       : c.g.op("Concat", xs.map((x) => c.g.op("Shape", [x], { start: a, end: a + 1 })[0]), { axis: 0 })[0];
-    return c.g.op("Split", [c.grads[0]!, split], { axis: a }, { types: xs.map((x) => ({ dtype: x.dtype, shape: [...x.shape] })) });
+    return c.g.op("Split", [c.grads[0]!, split], { axis: a }, {
+      types: xs.map((x) => ({ dtype: x.dtype, shape: [...x.shape] })),
+    });
   },
   // y = split(x) → dx = concat(dyᵢ), zeros for outputs that do not reach the loss
-  Split: (c) => [c.g.op("Concat", c.outputs.map((o, i) => c.grads[i] ?? zerosLike(o)), { axis: Number(c.node.attrs.axis ?? 0) })[0]],
+  Split: (
+    c,
+  ) => [
+    c.g.op("Concat", c.outputs.map((o, i) => c.grads[i] ?? zerosLike(o)), {
+      axis: Number(c.node.attrs.axis ?? 0),
+    })[0],
+  ],
   // y = x[starts:ends] (step 1) → dx = dy padded with zeros back to x's extent
   Slice: (c) => {
     const [x, s, e, ax, st] = c.inputs;
     const starts = constInts(c.g, s), ends = constInts(c.g, e);
     const axes = ax ? constInts(c.g, ax) : starts?.map((_, i) => i);
     const steps = st ? constInts(c.g, st) : starts?.map(() => 1);
-    if (!starts || !ends || !axes || !steps) throw new Error("Slice: gradient needs constant starts, ends, axes and steps");
+    if (!starts || !ends || !axes || !steps) {
+      throw new Error("Slice: gradient needs constant starts, ends, axes and steps");
+    }
     const pads = new Array(2 * x!.rank).fill(0);
     axes.forEach((ax0, i) => {
       const a = ax0 < 0 ? ax0 + x!.rank : ax0;
       const d = x!.shape[a];
-      if (steps[i] !== 1) throw new Error(`Slice: gradient supports step 1 only, got step ${steps[i]} on axis ${a}`);
+      if (steps[i] !== 1) {
+        throw new Error(`Slice: gradient supports step 1 only, got step ${steps[i]} on axis ${a}`);
+      }
       const big = ends[i] >= 2 ** 31 - 1;
       if (typeof d !== "number") {
-        if (starts[i] < 0 || !big) throw new Error(`Slice: gradient on symbolic axis ${a} of ${x} needs start ≥ 0 and end = ∞`);
+        if (starts[i] < 0 || !big) {
+          throw new Error(`Slice: gradient on symbolic axis ${a} of ${x} needs start ≥ 0 and end = ∞`);
+        }
         pads[a] = starts[i];
         return;
       }
@@ -387,7 +447,11 @@ export const GRADIENTS: Record<string, GradRule> = {
       pads[a] = b;
       pads[x!.rank + a] = d - en;
     });
-    return [c.g.op("Pad", [c.grads[0]!, ints(c.g, pads)], { mode: "constant" }, { types: [{ dtype: x!.dtype, shape: [...x!.shape] }] })[0]];
+    return [
+      c.g.op("Pad", [c.grads[0]!, ints(c.g, pads)], { mode: "constant" }, {
+        types: [{ dtype: x!.dtype, shape: [...x!.shape] }],
+      })[0],
+    ];
   },
   // y = expand(x) → dx = dy summed over the expanded axes
   Expand: (c) => [unbroadcast(c.grads[0]!, c.inputs[0]!.shape)],

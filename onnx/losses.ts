@@ -36,7 +36,11 @@ export interface CrossEntropyOptions {
 }
 
 /** Per-item negative log-likelihood −log softmax(logits)[label] of (…, C) logits and (…) integer labels. */
-export function crossEntropyPerItem(logits: Value, labels: Value, ignoreIndex = -100): { nll: Value; mask: Value } {
+export function crossEntropyPerItem(
+  logits: Value,
+  labels: Value,
+  ignoreIndex = -100,
+): { nll: Value; mask: Value } {
   // log-sum-exp shifted by the max; the shift cancels in the gradient, so it is held constant (no ReduceMax backward).
   const m = stopGradient(reduceMax(logits, [-1], true)); // (…, 1)
   const z = sub(logits, m); // (…, C)

@@ -72,7 +72,11 @@ export interface AlignOptions {
  * Labels every token of `encoding` from character entities. Special tokens get -100, and so do
  * non-first sub-words in `first-subword` mode. Throws when an entity type has no label.
  */
-export function alignLabels(encoding: Encoding, entities: readonly Entity[], options: AlignOptions): number[] {
+export function alignLabels(
+  encoding: Encoding,
+  entities: readonly Entity[],
+  options: AlignOptions,
+): number[] {
   const scheme = options.scheme ?? "BIO";
   const mode = options.mode ?? DEFAULT_LABEL_MODE;
   const stats = options.stats ?? emptyAlignStats();
@@ -103,7 +107,9 @@ export function alignLabels(encoding: Encoding, entities: readonly Entity[], opt
   // Which entity owns each unit: the one with the largest overlap (ties: the earlier entity).
   const owner = new Array<number>(units.length).fill(-1);
   const overlap = new Array<number>(units.length).fill(0);
-  const sorted = [...entities].map((e, k) => ({ e, k })).sort((a, b) => a.e.start - b.e.start || a.e.end - b.e.end);
+  const sorted = [...entities].map((e, k) => ({ e, k })).sort((a, b) =>
+    a.e.start - b.e.start || a.e.end - b.e.end
+  );
   const wanted = new Array<number>(sorted.length).fill(0);
   sorted.forEach(({ e }, j) => {
     stats.entities++;
@@ -148,6 +154,10 @@ export function alignLabels(encoding: Encoding, entities: readonly Entity[], opt
 /** Renders alignment statistics as one line for logs. */
 export function formatAlignStats(s: AlignStats): string {
   const pct = (x: number) => (s.entities ? ((100 * x) / s.entities).toFixed(2) : "0.00");
-  return `${s.entities} entities: ${s.exact} exact, ${s.startInside} start inside a token (${pct(s.startInside)}%), ` +
-    `${s.endInside} end inside a token (${pct(s.endInside)}%), ${s.unaligned} unaligned, ${s.conflicts} in conflict`;
+  return `${s.entities} entities: ${s.exact} exact, ${s.startInside} start inside a token (${
+    pct(s.startInside)
+  }%), ` +
+    `${s.endInside} end inside a token (${
+      pct(s.endInside)
+    }%), ${s.unaligned} unaligned, ${s.conflicts} in conflict`;
 }

@@ -144,9 +144,15 @@ export async function* readLines(
       onIssue({ file: path, line: no, message: "invalid UTF-8" });
     }
   };
-  // Decodes the complete lines in `b`, trying the whole block at once first (the common, valid case).
+  // Decodes the complete lines in `b`, the whole block at once when it is all valid (the common case).
   const decodeBlock = (b: Uint8Array) => {
-    if (b.indexOf(0) < 0) {
+    const ends: number[] = [];
+    let longest = 0;
+    for (let nl = b.indexOf(0x0a), start = 0; nl >= 0; start = nl + 1, nl = b.indexOf(0x0a, start)) {
+      ends.push(nl);
+      if (nl - start > longest) longest = nl - start;
+    }
+    if (longest <= maxLineBytes && b.indexOf(0) < 0) {
       let text: string | null = null;
       try {
         text = fatal.decode(b);
@@ -159,8 +165,14 @@ export async function* readLines(
       }
     }
     let start = 0;
-    for (let nl = b.indexOf(0x0a); nl >= 0; nl = b.indexOf(0x0a, start)) {
-      decodeLine(b.subarray(start, nl), ++lineNo);
+    for (const nl of ends) {
+      if (nl - start > maxLineBytes) {
+        onIssue({
+          file: path,
+          line: ++lineNo,
+          message: `line longer than ${maxLineBytes} bytes (binary data?)`,
+        });
+      } else decodeLine(b.subarray(start, nl), ++lineNo);
       start = nl + 1;
     }
   };
@@ -185,7 +197,11 @@ export async function* readLines(
       pending = data.slice(lastNl + 1);
     }
     if (pending.length > maxLineBytes) {
-      onIssue({ file: path, line: ++lineNo, message: `line longer than ${maxLineBytes} bytes (binary data?)` });
+      onIssue({
+        file: path,
+        line: ++lineNo,
+        message: `line longer than ${maxLineBytes} bytes (binary data?)`,
+      });
       pending = new Uint8Array(0);
       skipping = true;
     }
@@ -221,7 +237,9 @@ export async function* readCorpusFile(path: string, options: ReadOptions = {}): 
       const fields = text.split("\t");
       const want = format === "label-tsv" ? 2 : 3;
       if (fields.length < want) {
-        if (text.trim() !== "") bad(line, format === "label-tsv" ? "label<TAB>text" : "label<TAB>label<TAB>text");
+        if (text.trim() !== "") {
+          bad(line, format === "label-tsv" ? "label<TAB>text" : "label<TAB>label<TAB>text");
+        }
         continue;
       }
       // Extra tabs belong to the text: only the leading label columns are fixed.
@@ -258,7 +276,9 @@ async function* readCsv(path: string, columns: string[], options: ReadOptions): 
       indices = columns.map((c) => header!.indexOf(c));
       if (indices.some((i) => i < 0)) {
         throw new Error(
-          `Cannot parse line ${recordLine} of "${path}": expected a header with columns ${columns.join(",")}, ` +
+          `Cannot parse line ${recordLine} of "${path}": expected a header with columns ${
+            columns.join(",")
+          }, ` +
             `found ${header.join(",")}`,
         );
       }
@@ -269,13 +289,16 @@ async function* readCsv(path: string, columns: string[], options: ReadOptions): 
       onIssue({
         file: path,
         line: recordLine,
-        message: `Cannot parse line ${recordLine} of "${path}": expected ${header.length} CSV fields, found ${fields.length}`,
+        message:
+          `Cannot parse line ${recordLine} of "${path}": expected ${header.length} CSV fields, found ${fields.length}`,
       });
       continue;
     }
     for (const i of indices) yield { text: fields[i], file: path, line: recordLine };
   }
-  if (quotes % 2 === 1) onIssue({ file: path, line: recordLine, message: "unterminated quoted field at end of file" });
+  if (quotes % 2 === 1) {
+    onIssue({ file: path, line: recordLine, message: "unterminated quoted field at end of file" });
+  }
 }
 
 /** Splits one complete CSV record into fields (`""` inside quotes is a quote). */

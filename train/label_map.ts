@@ -46,15 +46,21 @@ export function parseLabelMap(text: string, file: string): LabelMap {
     if (line.trim() === "") return;
     const cols = line.split("\t");
     if (cols.length > 2 || cols[0].trim() === "") {
-      throw new Error(`Cannot parse line ${n} of "${file}": expected "FROM<TAB>TO" (TO empty or O to drop), found "${raw}"`);
+      throw new Error(
+        `Cannot parse line ${n} of "${file}": expected "FROM<TAB>TO" (TO empty or O to drop), found "${raw}"`,
+      );
     }
     const from = cols[0].trim();
     const to = (cols[1] ?? "").trim();
     if (/\s/.test(from) || /\s/.test(to)) {
-      throw new Error(`Cannot parse line ${n} of "${file}": types cannot hold spaces; separate FROM and TO with a tab`);
+      throw new Error(
+        `Cannot parse line ${n} of "${file}": types cannot hold spaces; separate FROM and TO with a tab`,
+      );
     }
     if (seen.has(from)) {
-      throw new Error(`Cannot parse line ${n} of "${file}": "${from}" is already mapped on line ${seen.get(from)}`);
+      throw new Error(
+        `Cannot parse line ${n} of "${file}": "${from}" is already mapped on line ${seen.get(from)}`,
+      );
     }
     seen.set(from, n);
     entries.push([from, to]);
@@ -73,21 +79,52 @@ export function lookupType(map: LabelMap, type: string): string | null | undefin
 export const BUILTIN_MAPS: Record<"kmou-klue" | "nikl-klue" | "naver-klue", LabelMap> = {
   // KMOU: durations are DT in KLUE's guideline, all number-like types are QT, POH has no KLUE type.
   "kmou-klue": makeLabelMap([
-    ["PER", "PS"], ["LOC", "LC"], ["ORG", "OG"], ["DAT", "DT"], ["DUR", "DT"], ["TIM", "TI"],
-    ["NOH", "QT"], ["MNY", "QT"], ["PNT", "QT"], ["POH", null],
+    ["PER", "PS"],
+    ["LOC", "LC"],
+    ["ORG", "OG"],
+    ["DAT", "DT"],
+    ["DUR", "DT"],
+    ["TIM", "TI"],
+    ["NOH", "QT"],
+    ["MNY", "QT"],
+    ["PNT", "QT"],
+    ["POH", null],
   ]),
   // NIKL: sub-types (PS_NAME, OGG_ECONOMY, LCP_COUNTRY, TMI_HW ...) always begin with the two
   // letters of their TTA type, so two-letter prefixes cover every release.
   "nikl-klue": makeLabelMap([
-    ["PS*", "PS"], ["LC*", "LC"], ["OG*", "OG"], ["DT*", "DT"], ["TI*", "TI"], ["QT*", "QT"],
-    ["AF*", null], ["AM*", null], ["CV*", null], ["EV*", null], ["FD*", null], ["MT*", null],
-    ["PT*", null], ["TM*", null], ["TR*", null],
+    ["PS*", "PS"],
+    ["LC*", "LC"],
+    ["OG*", "OG"],
+    ["DT*", "DT"],
+    ["TI*", "TI"],
+    ["QT*", "QT"],
+    ["AF*", null],
+    ["AM*", null],
+    ["CV*", null],
+    ["EV*", null],
+    ["FD*", null],
+    ["MT*", null],
+    ["PT*", null],
+    ["TM*", null],
+    ["TR*", null],
   ]),
   // Naver: NUM covers counts, money and ordinals, which KLUE's QT also covers.
   "naver-klue": makeLabelMap([
-    ["PER", "PS"], ["LOC", "LC"], ["ORG", "OG"], ["DAT", "DT"], ["TIM", "TI"], ["NUM", "QT"],
-    ["FLD", null], ["AFW", null], ["CVL", null], ["EVT", null], ["ANM", null], ["PLT", null],
-    ["MAT", null], ["TRM", null],
+    ["PER", "PS"],
+    ["LOC", "LC"],
+    ["ORG", "OG"],
+    ["DAT", "DT"],
+    ["TIM", "TI"],
+    ["NUM", "QT"],
+    ["FLD", null],
+    ["AFW", null],
+    ["CVL", null],
+    ["EVT", null],
+    ["ANM", null],
+    ["PLT", null],
+    ["MAT", null],
+    ["TRM", null],
   ]),
 };
 
@@ -112,7 +149,9 @@ export function applyLabelMap(
       const to = lookupType(map, e.type);
       if (to === undefined) {
         bump(stats.unmapped, e.type);
-        if (unknown === "error") throw new Error(`Type "${e.type}" of example "${ex.id}" is not in the label map`);
+        if (unknown === "error") {
+          throw new Error(`Type "${e.type}" of example "${ex.id}" is not in the label map`);
+        }
         return unknown === "keep" ? [e] : [];
       }
       if (to === null) {

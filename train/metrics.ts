@@ -62,8 +62,18 @@ function scoreSets(gold: Map<string, Set<string>>, pred: Map<string, Set<string>
   return {
     perType,
     micro: prf(tp, np, nt),
-    macro: { precision: mean((r) => r.precision), recall: mean((r) => r.recall), f1: mean((r) => r.f1), support: nt },
-    weighted: { precision: wmean((r) => r.precision), recall: wmean((r) => r.recall), f1: wmean((r) => r.f1), support: nt },
+    macro: {
+      precision: mean((r) => r.precision),
+      recall: mean((r) => r.recall),
+      f1: mean((r) => r.f1),
+      support: nt,
+    },
+    weighted: {
+      precision: wmean((r) => r.precision),
+      recall: wmean((r) => r.recall),
+      f1: wmean((r) => r.f1),
+      support: nt,
+    },
   };
 }
 
@@ -83,8 +93,13 @@ function chunksByType(sentences: readonly (readonly string[])[]): Map<string, Se
 }
 
 /** seqeval's entity-level scores from gold and predicted tag sequences (one array per sentence). */
-export function scoreTags(gold: readonly (readonly string[])[], pred: readonly (readonly string[])[]): EntityScores {
-  if (gold.length !== pred.length) throw new Error(`scoreTags: ${gold.length} gold sentences but ${pred.length} predicted`);
+export function scoreTags(
+  gold: readonly (readonly string[])[],
+  pred: readonly (readonly string[])[],
+): EntityScores {
+  if (gold.length !== pred.length) {
+    throw new Error(`scoreTags: ${gold.length} gold sentences but ${pred.length} predicted`);
+  }
   gold.forEach((g, i) => {
     if (g.length !== pred[i].length) {
       throw new Error(`scoreTags: sentence ${i} has ${g.length} gold tags but ${pred[i].length} predicted`);
@@ -94,8 +109,13 @@ export function scoreTags(gold: readonly (readonly string[])[], pred: readonly (
 }
 
 /** The same scores from span lists (one list per sentence): an entity is correct when type, start and end match. */
-export function scoreSpans(gold: readonly (readonly ScoredSpan[])[], pred: readonly (readonly ScoredSpan[])[]): EntityScores {
-  if (gold.length !== pred.length) throw new Error(`scoreSpans: ${gold.length} gold sentences but ${pred.length} predicted`);
+export function scoreSpans(
+  gold: readonly (readonly ScoredSpan[])[],
+  pred: readonly (readonly ScoredSpan[])[],
+): EntityScores {
+  if (gold.length !== pred.length) {
+    throw new Error(`scoreSpans: ${gold.length} gold sentences but ${pred.length} predicted`);
+  }
   const group = (all: readonly (readonly ScoredSpan[])[]) => {
     const out = new Map<string, Set<string>>();
     all.forEach((spans, i) => {
@@ -128,9 +148,12 @@ export function classificationReport(scores: EntityScores, digits = 2): string {
   const width = Math.max(...types.map((t) => t.length), "weighted avg".length, digits);
   const pad = (s: string, w: number) => s.padStart(w);
   const row = (name: string, r: Prf) =>
-    `${pad(name, width)} ` + [r.precision, r.recall, r.f1].map((v) => ` ${pad(pyFixed(v, digits), 9)}`).join("") +
+    `${pad(name, width)} ` + [r.precision, r.recall, r.f1].map((v) =>
+      ` ${pad(pyFixed(v, digits), 9)}`
+    ).join("") +
     ` ${pad(String(r.support), 9)}`;
-  const header = `${pad("", width)} ` + ["precision", "recall", "f1-score", "support"].map((h) => ` ${pad(h, 9)}`).join("");
+  const header = `${pad("", width)} ` +
+    ["precision", "recall", "f1-score", "support"].map((h) => ` ${pad(h, 9)}`).join("");
   const lines = [
     ...types.map((t) => row(t, scores.perType[t])),
     "",
@@ -154,7 +177,10 @@ export interface Confusion {
  * Builds a confusion table over overlapping spans: each gold entity meets the predicted entity that
  * overlaps it most (`O` if none); each prediction overlapping no gold entity is spurious.
  */
-export function confusionTable(gold: readonly (readonly ScoredSpan[])[], pred: readonly (readonly ScoredSpan[])[]): Confusion {
+export function confusionTable(
+  gold: readonly (readonly ScoredSpan[])[],
+  pred: readonly (readonly ScoredSpan[])[],
+): Confusion {
   const all = new Set<string>();
   gold.forEach((s) => s.forEach((e) => all.add(e.type)));
   pred.forEach((s) => s.forEach((e) => all.add(e.type)));
@@ -177,9 +203,15 @@ export function confusionTable(gold: readonly (readonly ScoredSpan[])[], pred: r
 
 /** Renders a confusion table as aligned text (rows gold, columns predicted). */
 export function formatConfusion(c: Confusion): string {
-  const w = Math.max(6, ...c.types.map((t) => t.length), ...c.types.flatMap((g) => c.types.map((p) => String(c.counts[g][p]).length)));
+  const w = Math.max(
+    6,
+    ...c.types.map((t) => t.length),
+    ...c.types.flatMap((g) => c.types.map((p) => String(c.counts[g][p]).length)),
+  );
   const head = ["gold\\pred".padEnd(w + 3), ...c.types.map((t) => t.padStart(w))].join(" ");
-  const rows = c.types.map((g) => [g.padEnd(w + 3), ...c.types.map((p) => String(c.counts[g][p]).padStart(w))].join(" "));
+  const rows = c.types.map((g) =>
+    [g.padEnd(w + 3), ...c.types.map((p) => String(c.counts[g][p]).padStart(w))].join(" ")
+  );
   return [head, ...rows].join("\n") + "\n";
 }
 
@@ -201,7 +233,12 @@ export function errorList(
 ): ErrorEntry[] {
   const out: ErrorEntry[] = [];
   sentences.forEach((s, i) => {
-    const withText = (e: ScoredSpan) => ({ type: e.type, start: e.start, end: e.end, text: s.text.slice(e.start, e.end) });
+    const withText = (e: ScoredSpan) => ({
+      type: e.type,
+      start: e.start,
+      end: e.end,
+      text: s.text.slice(e.start, e.end),
+    });
     const key = (e: ScoredSpan) => `${e.type}:${e.start}:${e.end}`;
     const g = (gold[i] ?? []).map(withText);
     const p = (pred[i] ?? []).map(withText);
@@ -209,7 +246,9 @@ export function errorList(
     const pk = new Set(p.map(key));
     const missed = g.filter((e) => !pk.has(key(e)));
     const spurious = p.filter((e) => !gk.has(key(e)));
-    if (missed.length || spurious.length) out.push({ id: s.id, text: s.text, gold: g, predicted: p, missed, spurious });
+    if (missed.length || spurious.length) {
+      out.push({ id: s.id, text: s.text, gold: g, predicted: p, missed, spurious });
+    }
   });
   return out;
 }

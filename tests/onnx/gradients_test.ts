@@ -47,7 +47,9 @@ async function check(c: Case, seed: number): Promise<number> {
   for (const [n, t] of Object.entries(c.fixed ?? {})) g.input(n, t.dtype, t.dims);
   const y = c.build(g, xs);
   const dims = y.shape.map((d) => (typeof d === "number" ? d : 1)); // symbolic dims: r broadcasts over them
-  const r = g.constant(tensor(y.dtype, dims, Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rand())));
+  const r = g.constant(
+    tensor(y.dtype, dims, Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rand())),
+  );
   const loss = ops.reduceSum(ops.mul(y, r));
   g.output(loss, "loss");
   const grads = buildBackward(g, loss, xs);
@@ -63,7 +65,11 @@ async function check(c: Case, seed: number): Promise<number> {
   let worst = 0;
   for (const n of Object.keys(c.inputs)) {
     const analytic = out[`grad_${n}`];
-    assert.deepEqual(analytic.dims, feeds[n].dims, `${c.name}: gradient of ${n} has shape [${analytic.dims}]`);
+    assert.deepEqual(
+      analytic.dims,
+      feeds[n].dims,
+      `${c.name}: gradient of ${n} has shape [${analytic.dims}]`,
+    );
     const x = feeds[n].data as Float64Array;
     for (let i = 0; i < x.length; i++) {
       const x0 = x[i];
@@ -77,7 +83,9 @@ async function check(c: Case, seed: number): Promise<number> {
       worst = Math.max(worst, err);
       assert.ok(
         err <= tol,
-        `${c.name}: d loss/d ${n}[${i}] autodiff ${analytic.data[i]} vs numeric ${numeric} (rel. error ${err.toExponential(2)} > ${tol})`,
+        `${c.name}: d loss/d ${n}[${i}] autodiff ${analytic.data[i]} vs numeric ${numeric} (rel. error ${
+          err.toExponential(2)
+        } > ${tol})`,
       );
     }
   }
@@ -89,11 +97,31 @@ const i64 = (dims: number[], v: number[]) => tensor("int64", dims, v);
 const pos = { lo: 0.5, hi: 2 };
 
 const CASES: Case[] = [
-  { name: "Add (broadcast [2,3,4] + [3,1])", inputs: { a: { dims: [2, 3, 4] }, b: { dims: [3, 1] } }, build: (_, [a, b]) => ops.add(a, b) },
-  { name: "Sub (both broadcast [2,1,4] − [3,4])", inputs: { a: { dims: [2, 1, 4] }, b: { dims: [3, 4] } }, build: (_, [a, b]) => ops.sub(a, b) },
-  { name: "Mul (broadcast [3,4] · [4])", inputs: { a: { dims: [3, 4] }, b: { dims: [4] } }, build: (_, [a, b]) => ops.mul(a, b) },
-  { name: "Div (broadcast [2,3] / [2,1])", inputs: { a: { dims: [2, 3] }, b: { dims: [2, 1], ...pos } }, build: (_, [a, b]) => ops.div(a, b) },
-  { name: "Pow (broadcast [2,3] ^ [3])", inputs: { a: { dims: [2, 3], ...pos }, b: { dims: [3] } }, build: (_, [a, b]) => ops.pow(a, b) },
+  {
+    name: "Add (broadcast [2,3,4] + [3,1])",
+    inputs: { a: { dims: [2, 3, 4] }, b: { dims: [3, 1] } },
+    build: (_, [a, b]) => ops.add(a, b),
+  },
+  {
+    name: "Sub (both broadcast [2,1,4] − [3,4])",
+    inputs: { a: { dims: [2, 1, 4] }, b: { dims: [3, 4] } },
+    build: (_, [a, b]) => ops.sub(a, b),
+  },
+  {
+    name: "Mul (broadcast [3,4] · [4])",
+    inputs: { a: { dims: [3, 4] }, b: { dims: [4] } },
+    build: (_, [a, b]) => ops.mul(a, b),
+  },
+  {
+    name: "Div (broadcast [2,3] / [2,1])",
+    inputs: { a: { dims: [2, 3] }, b: { dims: [2, 1], ...pos } },
+    build: (_, [a, b]) => ops.div(a, b),
+  },
+  {
+    name: "Pow (broadcast [2,3] ^ [3])",
+    inputs: { a: { dims: [2, 3], ...pos }, b: { dims: [3] } },
+    build: (_, [a, b]) => ops.pow(a, b),
+  },
   { name: "Pow (constant exponent)", inputs: { a: { dims: [5] } }, build: (_, [a]) => ops.pow(a, 2) },
   {
     name: "Sum (three inputs, broadcast)",
@@ -104,13 +132,27 @@ const CASES: Case[] = [
   { name: "Sqrt", inputs: { x: { dims: [2, 3], ...pos } }, build: (_, [x]) => ops.sqrt(x) },
   { name: "Exp", inputs: { x: { dims: [2, 3] } }, build: (_, [x]) => ops.exp(x) },
   { name: "Log", inputs: { x: { dims: [2, 3], ...pos } }, build: (_, [x]) => ops.log(x) },
-  { name: "Reciprocal", inputs: { x: { dims: [2, 3], ...pos } }, build: (g, [x]) => g.op("Reciprocal", [x])[0] },
+  {
+    name: "Reciprocal",
+    inputs: { x: { dims: [2, 3], ...pos } },
+    build: (g, [x]) => g.op("Reciprocal", [x])[0],
+  },
   { name: "Tanh", inputs: { x: { dims: [2, 3] } }, build: (_, [x]) => ops.tanh(x) },
   { name: "Sigmoid", inputs: { x: { dims: [2, 3], lo: -3, hi: 3 } }, build: (_, [x]) => ops.sigmoid(x) },
   { name: "Relu", inputs: { x: { dims: [2, 5] } }, build: (_, [x]) => ops.relu(x) },
   { name: "Abs", inputs: { x: { dims: [2, 5] } }, build: (_, [x]) => ops.abs(x) },
-  { name: "Erf (float32)", dtype: "float32", inputs: { x: { dims: [2, 4], lo: -2, hi: 2 } }, build: (_, [x]) => ops.erf(x) },
-  { name: "Gelu (float32)", dtype: "float32", inputs: { x: { dims: [2, 4], lo: -3, hi: 3 } }, build: (_, [x]) => ops.gelu(x) },
+  {
+    name: "Erf (float32)",
+    dtype: "float32",
+    inputs: { x: { dims: [2, 4], lo: -2, hi: 2 } },
+    build: (_, [x]) => ops.erf(x),
+  },
+  {
+    name: "Gelu (float32)",
+    dtype: "float32",
+    inputs: { x: { dims: [2, 4], lo: -3, hi: 3 } },
+    build: (_, [x]) => ops.gelu(x),
+  },
   {
     name: "Gelu tanh approximation (float32)",
     dtype: "float32",
@@ -119,25 +161,58 @@ const CASES: Case[] = [
   },
   { name: "Softmax (last axis)", inputs: { x: { dims: [2, 3, 4] } }, build: (_, [x]) => ops.softmax(x, -1) },
   { name: "Softmax (axis 1)", inputs: { x: { dims: [2, 3, 4] } }, build: (_, [x]) => ops.softmax(x, 1) },
-  { name: "LogSoftmax", inputs: { x: { dims: [3, 4] } }, build: (g, [x]) => g.op("LogSoftmax", [x], { axis: -1 })[0] },
-  { name: "MatMul [2,3,4]·[4,5]", inputs: { a: { dims: [2, 3, 4] }, b: { dims: [4, 5] } }, build: (_, [a, b]) => ops.matMul(a, b) },
+  {
+    name: "LogSoftmax",
+    inputs: { x: { dims: [3, 4] } },
+    build: (g, [x]) => g.op("LogSoftmax", [x], { axis: -1 })[0],
+  },
+  {
+    name: "MatMul [2,3,4]·[4,5]",
+    inputs: { a: { dims: [2, 3, 4] }, b: { dims: [4, 5] } },
+    build: (_, [a, b]) => ops.matMul(a, b),
+  },
   {
     name: "MatMul batch broadcast [2,1,3,4]·[3,4,2]",
     inputs: { a: { dims: [2, 1, 3, 4] }, b: { dims: [3, 4, 2] } },
     build: (_, [a, b]) => ops.matMul(a, b),
   },
-  { name: "MatMul [2,3,4,5]·[2,3,5,4]", inputs: { a: { dims: [2, 3, 4, 5] }, b: { dims: [2, 3, 5, 4] } }, build: (_, [a, b]) => ops.matMul(a, b) },
-  { name: "MatMul vector·matrix [4]·[2,4,3]", inputs: { a: { dims: [4] }, b: { dims: [2, 4, 3] } }, build: (_, [a, b]) => ops.matMul(a, b) },
-  { name: "MatMul matrix·vector [2,3,4]·[4]", inputs: { a: { dims: [2, 3, 4] }, b: { dims: [4] } }, build: (_, [a, b]) => ops.matMul(a, b) },
-  { name: "MatMul vector·vector", inputs: { a: { dims: [4] }, b: { dims: [4] } }, build: (_, [a, b]) => ops.matMul(a, b) },
+  {
+    name: "MatMul [2,3,4,5]·[2,3,5,4]",
+    inputs: { a: { dims: [2, 3, 4, 5] }, b: { dims: [2, 3, 5, 4] } },
+    build: (_, [a, b]) => ops.matMul(a, b),
+  },
+  {
+    name: "MatMul vector·matrix [4]·[2,4,3]",
+    inputs: { a: { dims: [4] }, b: { dims: [2, 4, 3] } },
+    build: (_, [a, b]) => ops.matMul(a, b),
+  },
+  {
+    name: "MatMul matrix·vector [2,3,4]·[4]",
+    inputs: { a: { dims: [2, 3, 4] }, b: { dims: [4] } },
+    build: (_, [a, b]) => ops.matMul(a, b),
+  },
+  {
+    name: "MatMul vector·vector",
+    inputs: { a: { dims: [4] }, b: { dims: [4] } },
+    build: (_, [a, b]) => ops.matMul(a, b),
+  },
   ...[[0, 0], [0, 1], [1, 0], [1, 1]].map(([ta, tb]): Case => ({
     name: `Gemm transA=${ta} transB=${tb}, alpha 0.5, beta 2, C broadcast`,
     inputs: { a: { dims: ta ? [4, 3] : [3, 4] }, b: { dims: tb ? [5, 4] : [4, 5] }, c: { dims: [5] } },
-    build: (g, [a, b, c]) => g.op("Gemm", [a, b, c], { transA: ta, transB: tb, alpha: float(0.5), beta: float(2) })[0],
+    build: (g, [a, b, c]) =>
+      g.op("Gemm", [a, b, c], { transA: ta, transB: tb, alpha: float(0.5), beta: float(2) })[0],
   })),
-  { name: "ReduceSum axis 1, keepdims 0", inputs: { x: { dims: [2, 3, 4] } }, build: (_, [x]) => ops.reduceSum(x, [1]) },
+  {
+    name: "ReduceSum axis 1, keepdims 0",
+    inputs: { x: { dims: [2, 3, 4] } },
+    build: (_, [x]) => ops.reduceSum(x, [1]),
+  },
   { name: "ReduceSum all axes", inputs: { x: { dims: [2, 3] } }, build: (_, [x]) => ops.reduceSum(x) },
-  { name: "ReduceMean axes [0, 2], keepdims 1", inputs: { x: { dims: [2, 3, 4] } }, build: (_, [x]) => ops.reduceMean(x, [0, 2], true) },
+  {
+    name: "ReduceMean axes [0, 2], keepdims 1",
+    inputs: { x: { dims: [2, 3, 4] } },
+    build: (_, [x]) => ops.reduceMean(x, [0, 2], true),
+  },
   { name: "ReduceMax last axis", inputs: { x: { dims: [3, 5] } }, build: (_, [x]) => ops.reduceMax(x, [-1]) },
   {
     name: "LayerNormalization (last axis, scale and bias)",
@@ -147,7 +222,8 @@ const CASES: Case[] = [
   {
     name: "LayerNormalization (axis 1, no bias)",
     inputs: { x: { dims: [2, 3, 4] }, s: { dims: [3, 4] } },
-    build: (g, [x, s]) => g.op("LayerNormalization", [x, s], { axis: 1, epsilon: float(1e-5) }, { outputs: 1 })[0],
+    build: (g, [x, s]) =>
+      g.op("LayerNormalization", [x, s], { axis: 1, epsilon: float(1e-5) }, { outputs: 1 })[0],
   },
   {
     name: "Gather axis 0 (embedding, repeated indices)",
@@ -171,7 +247,11 @@ const CASES: Case[] = [
     build: (g, [x]) => ops.gatherElements(x, g.values.get("ids")!, 1),
   },
   { name: "Reshape", inputs: { x: { dims: [2, 3, 4] } }, build: (_, [x]) => ops.reshape(x, [6, -1]) },
-  { name: "Flatten", inputs: { x: { dims: [2, 3, 4] } }, build: (g, [x]) => g.op("Flatten", [x], { axis: 2 })[0] },
+  {
+    name: "Flatten",
+    inputs: { x: { dims: [2, 3, 4] } },
+    build: (g, [x]) => g.op("Flatten", [x], { axis: 2 })[0],
+  },
   { name: "Transpose", inputs: { x: { dims: [2, 3, 4] } }, build: (_, [x]) => ops.transpose(x, [1, 2, 0]) },
   { name: "Unsqueeze", inputs: { x: { dims: [2, 3] } }, build: (_, [x]) => ops.unsqueeze(x, [0, 3]) },
   { name: "Squeeze", inputs: { x: { dims: [2, 1, 3] } }, build: (_, [x]) => ops.squeeze(x, [1]) },
@@ -185,7 +265,11 @@ const CASES: Case[] = [
     inputs: { x: { dims: [2, 5] } },
     build: (g, [x]) => g.op("Split", [x, ops.ints(g, [2, 2, 1])], { axis: 1 })[1],
   },
-  { name: "Slice (negative start)", inputs: { x: { dims: [3, 5] } }, build: (_, [x]) => ops.slice(x, [1, -3], [3, 4], [0, 1]) },
+  {
+    name: "Slice (negative start)",
+    inputs: { x: { dims: [3, 5] } },
+    build: (_, [x]) => ops.slice(x, [1, -3], [3, 4], [0, 1]),
+  },
   { name: "Expand", inputs: { x: { dims: [3, 1] } }, build: (_, [x]) => ops.expand(x, [2, 3, 4]) },
   {
     name: "Where (broadcast)",
@@ -194,7 +278,11 @@ const CASES: Case[] = [
     feeds: { c: { dtype: "bool", dims: [2, 3], data: new Uint8Array([1, 0, 1, 0, 0, 1]) } },
     build: (g, [a, b]) => ops.where(g.values.get("c")!, a, b),
   },
-  { name: "Cast float64 → float64 via identity and float32", inputs: { x: { dims: [4] } }, build: (_, [x]) => ops.mul(ops.cast(ops.cast(x, "float32"), "float64"), 1) },
+  {
+    name: "Cast float64 → float64 via identity and float32",
+    inputs: { x: { dims: [4] } },
+    build: (_, [x]) => ops.mul(ops.cast(ops.cast(x, "float32"), "float64"), 1),
+  },
   { name: "Identity", inputs: { x: { dims: [3] } }, build: (_, [x]) => ops.identity(x) },
   {
     name: "fan-out (x used three times) sums gradients",

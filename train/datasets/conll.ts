@@ -35,9 +35,19 @@ export function parseConll(text: string, file: string): ReadResult {
     const chunks = getEntities(tags);
     for (const [type, a] of chunks) {
       const p = tags[a][0];
-      if (p === "I" || p === "E") sink.add(lineNos[a], "tag-repaired", `${tags[a]} does not continue an entity; read as the start of a ${type} entity`);
+      if (p === "I" || p === "E") {
+        sink.add(
+          lineNos[a],
+          "tag-repaired",
+          `${tags[a]} does not continue an entity; read as the start of a ${type} entity`,
+        );
+      }
     }
-    const entities = chunks.map(([type, a, b]) => ({ type, start: starts[a], end: starts[b] + tokens[b].length }));
+    const entities = chunks.map(([type, a, b]) => ({
+      type,
+      start: starts[a],
+      end: starts[b] + tokens[b].length,
+    }));
     examples.push({ id: `${examples.length + 1}`, text: tokens.join(" "), entities });
     tokens = [];
     tags = [];
@@ -58,7 +68,9 @@ export function parseConll(text: string, file: string): ReadResult {
     const cols = line.split(/\s+/);
     if (cols.length < 2) throw new DatasetError(file, n, `expected "token tag", found one column`);
     const tag = cols[cols.length - 1];
-    if (!TAG.test(tag)) throw new DatasetError(file, n, `expected a tag like O, B-PER or I-PER, found "${tag}"`);
+    if (!TAG.test(tag)) {
+      throw new DatasetError(file, n, `expected a tag like O, B-PER or I-PER, found "${tag}"`);
+    }
     tokens.push(cols[0]);
     tags.push(tag);
     lineNos.push(n);
@@ -88,7 +100,9 @@ export function writeConll(examples: NerExample[], warnings: DatasetWarning[] = 
           file: ex.id,
           line: out.length + 1,
           code: "word-split",
-          message: `entity ${ent.type} "${ex.text.slice(ent.start, ent.end)}" covers part of the word "${m[0]}"; the whole word is tagged`,
+          message: `entity ${ent.type} "${ex.text.slice(ent.start, ent.end)}" covers part of the word "${
+            m[0]
+          }"; the whole word is tagged`,
         });
       }
       out.push(`${m[0]} ${ent ? `${ent === prev ? "I" : "B"}-${ent.type}` : "O"}`);

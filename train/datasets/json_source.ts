@@ -44,7 +44,16 @@ export function parseLocatedJson(text: string, file: string): LocatedJson {
       if (c === 92) {
         out += text.slice(from, i);
         const e = text[i + 1];
-        const simple: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+        const simple: Record<string, string> = {
+          '"': '"',
+          "\\": "\\",
+          "/": "/",
+          b: "\b",
+          f: "\f",
+          n: "\n",
+          r: "\r",
+          t: "\t",
+        };
         if (e in simple) {
           out += simple[e];
           i += 2;
@@ -73,12 +82,19 @@ export function parseLocatedJson(text: string, file: string): LocatedJson {
       }
       for (;;) {
         ws();
-        if (text[i] !== '"') fail(`expected a property name, found ${JSON.stringify(text[i] ?? "end of file")}`);
+        if (text[i] !== '"') {
+          fail(`expected a property name, found ${JSON.stringify(text[i] ?? "end of file")}`);
+        }
         const k = str();
         ws();
         if (text[i] !== ":") fail(`expected ":" after property "${k}"`);
         i++;
-        Object.defineProperty(obj, k, { value: value(), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(obj, k, {
+          value: value(),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         ws();
         if (text[i] === ",") {
           i++;
@@ -123,5 +139,8 @@ export function parseLocatedJson(text: string, file: string): LocatedJson {
   const v = value();
   ws();
   if (i < text.length) fail(`unexpected ${JSON.stringify(text[i])} after the JSON value`);
-  return { value: v, lineOf: (node) => (node !== null && typeof node === "object" ? lines.get(node) ?? 1 : 1) };
+  return {
+    value: v,
+    lineOf: (node) => (node !== null && typeof node === "object" ? lines.get(node) ?? 1 : 1),
+  };
 }

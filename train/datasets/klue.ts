@@ -32,7 +32,9 @@ export function parseKlue(text: string, file: string): ReadResult {
   const examples: NerExample[] = [];
   const lines = splitLines(text);
   let header: { line: number; body: string } | undefined;
-  let cur: { id: string; line: number; marked?: string; chars: string[]; tags: string[]; lines: number[] } | undefined;
+  let cur:
+    | { id: string; line: number; marked?: string; chars: string[]; tags: string[]; lines: number[] }
+    | undefined;
 
   const finish = () => {
     if (!cur) return;
@@ -50,7 +52,11 @@ export function parseKlue(text: string, file: string): ReadResult {
     }));
     for (const [type, a] of getEntities(cur.tags)) {
       if (cur.tags[a].startsWith("I-")) {
-        sink.add(cur.lines[a], "tag-repaired", `I-${type} does not follow B-${type}; read as the start of an entity`);
+        sink.add(
+          cur.lines[a],
+          "tag-repaired",
+          `I-${type} does not follow B-${type}; read as the start of an entity`,
+        );
       }
     }
     if (cur.marked !== undefined) {
@@ -63,7 +69,11 @@ export function parseKlue(text: string, file: string): ReadResult {
         const fromTags = new Set(entities.map(key));
         const fromMarkup = new Set(m.entities.map(key));
         if (fromTags.size !== fromMarkup.size || [...fromTags].some((k) => !fromMarkup.has(k))) {
-          sink.add(cur.line, "markup-differs", `the markup's entities differ from the tags; the tags are used`);
+          sink.add(
+            cur.line,
+            "markup-differs",
+            `the markup's entities differ from the tags; the tags are used`,
+          );
         }
       }
     }
@@ -88,11 +98,21 @@ export function parseKlue(text: string, file: string): ReadResult {
     if (tab < 0) throw new DatasetError(file, n, `expected "character<TAB>tag", found no tab`);
     const ch = line.slice(0, tab);
     const tag = line.slice(tab + 1);
-    if (!TAG.test(tag)) throw new DatasetError(file, n, `expected a tag like O, B-PS or I-PS, found "${tag}"`);
+    if (!TAG.test(tag)) {
+      throw new DatasetError(file, n, `expected a tag like O, B-PS or I-PS, found "${tag}"`);
+    }
     if (!cur) {
-      if (!header) throw new DatasetError(file, n, `expected a "## id<TAB>sentence" line before the characters`);
+      if (!header) {
+        throw new DatasetError(file, n, `expected a "## id<TAB>sentence" line before the characters`);
+      }
       const t = header.body.indexOf("\t");
-      cur = { id: t >= 0 ? header.body.slice(0, t) : header.body, line: header.line, chars: [], tags: [], lines: [] };
+      cur = {
+        id: t >= 0 ? header.body.slice(0, t) : header.body,
+        line: header.line,
+        chars: [],
+        tags: [],
+        lines: [],
+      };
       if (t >= 0) cur.marked = header.body.slice(t + 1);
       else sink.add(header.line, "no-markup", `the header has no tab and no marked sentence`);
       header = undefined;

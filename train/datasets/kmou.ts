@@ -21,7 +21,18 @@ import {
 } from "./types.ts";
 
 /** KMOU's ten types. */
-export const KMOU_TYPES: readonly string[] = ["DAT", "DUR", "LOC", "MNY", "NOH", "ORG", "PER", "PNT", "POH", "TIM"];
+export const KMOU_TYPES: readonly string[] = [
+  "DAT",
+  "DUR",
+  "LOC",
+  "MNY",
+  "NOH",
+  "ORG",
+  "PER",
+  "PNT",
+  "POH",
+  "TIM",
+];
 
 interface Block {
   headers: { line: number; text: string }[];
@@ -55,7 +66,11 @@ function relocate(raw: string, markedText: string, entities: Entity[]): Entity[]
  * line, stray markup, morpheme tags disagreeing with the markup, missing header lines) become
  * warnings with the line number, and the sentence is kept.
  */
-export function parseKmou(text: string, file: string, types: ReadonlySet<string> = new Set(KMOU_TYPES)): ReadResult {
+export function parseKmou(
+  text: string,
+  file: string,
+  types: ReadonlySet<string> = new Set(KMOU_TYPES),
+): ReadResult {
   const sink = new WarningSink(file);
   const examples: NerExample[] = [];
   const stem = baseName(file).replace(/\.txt$/, "");
@@ -68,7 +83,11 @@ export function parseKmou(text: string, file: string, types: ReadonlySet<string>
     const b = block;
     block = undefined;
     if (b.headers.length === 0) {
-      sink.add(b.morphemes[0].line, "no-header", `morpheme lines without "## n / ## raw / ## marked" lines; skipped`);
+      sink.add(
+        b.morphemes[0].line,
+        "no-header",
+        `morpheme lines without "## n / ## raw / ## marked" lines; skipped`,
+      );
       return;
     }
     let num: string | undefined;
@@ -83,7 +102,11 @@ export function parseKmou(text: string, file: string, types: ReadonlySet<string>
       [num, raw, marked] = h;
     } else if (h.length === 2 && !/^\d+$/.test(h[0])) {
       [raw, marked] = h;
-      sink.add(first, "header", `expected 3 "## " lines (number, raw, marked), found 2; read as raw and marked`);
+      sink.add(
+        first,
+        "header",
+        `expected 3 "## " lines (number, raw, marked), found 2; read as raw and marked`,
+      );
     } else {
       sink.add(first, "header", `expected 3 "## " lines (number, raw, marked), found ${h.length}`);
       const rest = /^\d+$/.test(h[0]) ? h.slice(1) : h;
@@ -128,11 +151,19 @@ export function parseKmou(text: string, file: string, types: ReadonlySet<string>
         const moved = relocate(raw, m.text, m.entities);
         if (moved) {
           entities = moved;
-          sink.add(markedLine, "markup-differs", `the marked line's text differs from the raw line; entities placed on the raw line`);
+          sink.add(
+            markedLine,
+            "markup-differs",
+            `the marked line's text differs from the raw line; entities placed on the raw line`,
+          );
         } else {
           sentence = m.text;
           entities = m.entities;
-          sink.add(markedLine, "markup-differs", `the marked line's text differs from the raw line and an entity is missing from it; the marked line's text is used`);
+          sink.add(
+            markedLine,
+            "markup-differs",
+            `the marked line's text differs from the raw line and an entity is missing from it; the marked line's text is used`,
+          );
         }
       }
     } else {
@@ -140,7 +171,11 @@ export function parseKmou(text: string, file: string, types: ReadonlySet<string>
     }
 
     if (b.layout === "kmou" && spelled !== (raw ?? sentence) && b.morphemes.length > 0) {
-      sink.add(b.morphemes[0].line, "morphemes-differ", `the morpheme surfaces do not spell the raw sentence`);
+      sink.add(
+        b.morphemes[0].line,
+        "morphemes-differ",
+        `the morpheme surfaces do not spell the raw sentence`,
+      );
     }
     // Compare entity counts per type between tags and markup: cheap, and catches lost brackets.
     const fromTags = getEntities(tags);
@@ -165,12 +200,16 @@ export function parseKmou(text: string, file: string, types: ReadonlySet<string>
       };
       const a = count(fromTags.map((c) => c[0]));
       const z = count(entities.map((e) => e.type));
-      const diff = [...new Set([...a.keys(), ...z.keys()])].filter((k) => (a.get(k) ?? 0) !== (z.get(k) ?? 0));
+      const diff = [...new Set([...a.keys(), ...z.keys()])].filter((k) =>
+        (a.get(k) ?? 0) !== (z.get(k) ?? 0)
+      );
       if (diff.length > 0) {
         sink.add(
           b.morphemes[0].line,
           "tags-differ",
-          `morpheme tags and markup disagree on ${diff.map((k) => `${k} (${a.get(k) ?? 0} vs ${z.get(k) ?? 0})`).join(", ")}; the markup is used`,
+          `morpheme tags and markup disagree on ${
+            diff.map((k) => `${k} (${a.get(k) ?? 0} vs ${z.get(k) ?? 0})`).join(", ")
+          }; the markup is used`,
         );
       }
     }
@@ -200,7 +239,11 @@ export function parseKmou(text: string, file: string, types: ReadonlySet<string>
     if (!block) block = { headers: [], layout: "kmou", morphemes: [] };
     const want = block.layout === "klp" ? 2 : 4;
     if (cols.length < want) {
-      sink.add(n, "morpheme-line", `expected ${want} tab-separated columns, found ${cols.length}; line ignored`);
+      sink.add(
+        n,
+        "morpheme-line",
+        `expected ${want} tab-separated columns, found ${cols.length}; line ignored`,
+      );
       continue;
     }
     const tag = cols[block.layout === "klp" ? cols.length - 1 : 3];
@@ -237,7 +280,9 @@ export async function readKmou(path: string): Promise<ReadResult> {
 export function writeKmou(examples: NerExample[]): string {
   const out: string[] = [];
   examples.forEach((ex, k) => {
-    if (/[\n\r]/.test(ex.text)) throw new Error(`writeKmou: example "${ex.id}" has a newline, which KMOU cannot hold`);
+    if (/[\n\r]/.test(ex.text)) {
+      throw new Error(`writeKmou: example "${ex.id}" has a newline, which KMOU cannot hold`);
+    }
     out.push(`## ${k + 1}`, `## ${ex.text}`, `## ${renderMarkup(ex.text, ex.entities)}`);
     const cuts = new Set<number>();
     for (const e of ex.entities) cuts.add(e.start).add(e.end);

@@ -42,38 +42,76 @@ export function parseLabelStudio(text: string, file: string, options: LabelStudi
       throw new DatasetError(file, lineOf(task), `expected task ${k} to have a string "data.${key}"`);
     }
     const body = task.data[key] as string;
-    const id = task.id !== undefined ? String(task.id) : task.data.id !== undefined ? String(task.data.id) : `${k + 1}`;
+    const id = task.id !== undefined
+      ? String(task.id)
+      : task.data.id !== undefined
+      ? String(task.data.id)
+      : `${k + 1}`;
     const anns = (Array.isArray(task.annotations) ? task.annotations : []).filter(
       (a) => !(isObject(a) && a.was_cancelled === true),
     );
     const preds = Array.isArray(task.predictions) ? task.predictions : [];
     const chosen = anns[0] ?? preds[0];
-    if (anns.length > 1) sink.add(lineOf(anns[1]), "extra-annotations", `task ${id} has ${anns.length} annotations; the first is used`);
+    if (anns.length > 1) {
+      sink.add(
+        lineOf(anns[1]),
+        "extra-annotations",
+        `task ${id} has ${anns.length} annotations; the first is used`,
+      );
+    }
     const entities: Entity[] = [];
     const results = isObject(chosen) && Array.isArray(chosen.result) ? chosen.result : [];
     if (chosen !== undefined && !(isObject(chosen) && Array.isArray(chosen.result))) {
-      throw new DatasetError(file, lineOf(chosen), `expected the annotation of task ${id} to have a "result" array`);
+      throw new DatasetError(
+        file,
+        lineOf(chosen),
+        `expected the annotation of task ${id} to have a "result" array`,
+      );
     }
     for (const r of results) {
       const line = lineOf(r);
-      if (!isObject(r) || !isObject(r.value)) throw new DatasetError(file, line, `expected a result with a "value" object`);
+      // Relations, choices and other non-span results carry no span: reported, not read.
+      if (isObject(r) && r.type !== undefined && r.type !== "labels" && r.type !== "hypertextlabels") {
+        sink.add(line, "result-type", `result of type "${String(r.type)}" is not a span label; skipped`);
+        continue;
+      }
+      if (!isObject(r) || !isObject(r.value)) {
+        throw new DatasetError(file, line, `expected a result with a "value" object`);
+      }
       const v = r.value;
       const labels = v.labels ?? v.hypertextlabels;
-      if (r.type !== undefined && r.type !== "labels") {
-        sink.add(line, "result-type", `result of type "${r.type}" is not a span label; skipped`);
-        continue;
+      if (
+        typeof v.start !== "number" || typeof v.end !== "number" || !Array.isArray(labels) ||
+        labels.length === 0
+      ) {
+        throw new DatasetError(
+          file,
+          line,
+          `expected value.start, value.end (numbers) and value.labels (a non-empty array)`,
+        );
       }
-      if (typeof v.start !== "number" || typeof v.end !== "number" || !Array.isArray(labels) || labels.length === 0) {
-        throw new DatasetError(file, line, `expected value.start, value.end (numbers) and value.labels (a non-empty array)`);
+      if (labels.length > 1) {
+        sink.add(line, "multi-label", `span has ${labels.length} labels; the first, "${labels[0]}", is used`);
       }
-      if (labels.length > 1) sink.add(line, "multi-label", `span has ${labels.length} labels; the first, "${labels[0]}", is used`);
       const at = locateSurface(body, v.start, v.end, typeof v.text === "string" ? v.text : undefined);
       if (!at) {
-        sink.add(line, "entity-not-found", `span "${v.text ?? ""}" [${v.start}, ${v.end}) is not in the text of task ${id}; left out`);
+        sink.add(
+          line,
+          "entity-not-found",
+          `span "${v.text ?? ""}" [${v.start}, ${v.end}) is not in the text of task ${id}; left out`,
+        );
         continue;
       }
-      if (at.how === "code-points") sink.add(line, "code-point-offsets", `span "${v.text}" offsets read as code points`);
-      if (at.how === "searched") sink.add(line, "offsets-repaired", `span "${v.text}" is not at [${v.start}, ${v.end}); found at [${at.start}, ${at.end})`);
+      if (at.how === "code-points") {
+        sink.add(line, "code-point-offsets", `span "${v.text}" offsets read as code points`);
+      }
+      if (at.how === "searched") {
+        sink.add(
+          line,
+          "offsets-repaired",
+          `span "${v.text}" is not at [${v.start}, ${v.end}); found at [${at.start}, ${at.end})`,
+        );
+      }
       entities.push({ start: at.start, end: at.end, type: String(labels[0]) });
     }
     examples.push({ id, text: body, entities: sortEntities(entities) });

@@ -22,7 +22,14 @@ export * from "./label_studio.ts";
 export { type LocatedJson, parseLocatedJson } from "./json_source.ts";
 
 /** Every format name `readDataset` accepts. */
-export const DATASET_FORMATS: readonly DatasetFormat[] = ["klue", "kmou", "nikl", "naver", "conll", "label-studio"];
+export const DATASET_FORMATS: readonly DatasetFormat[] = [
+  "klue",
+  "kmou",
+  "nikl",
+  "naver",
+  "conll",
+  "label-studio",
+];
 
 /**
  * Guesses a dataset's format from its file name and the start of its text: JSON with a `document`
@@ -34,7 +41,8 @@ export function detectFormat(name: string, text: string): DatasetFormat {
   const head = text.replace(/^\uFEFF/, "").slice(0, 20000);
   const trimmed = head.trimStart();
   if (/\.json$/i.test(name) || trimmed.startsWith("{") || trimmed.startsWith("[")) {
-    return /^\s*\{[\s\S]*?"document"\s*:/.test(head) && !/"annotations"|"predictions"/.test(head.slice(0, 2000))
+    return /^\s*\{[\s\S]*?"document"\s*:/.test(head) &&
+        !/"annotations"|"predictions"/.test(head.slice(0, 2000))
       ? "nikl"
       : "label-studio";
   }
@@ -50,7 +58,11 @@ export function detectFormat(name: string, text: string): DatasetFormat {
 }
 
 /** Parses dataset text of a given (or detected) format; `file` is used in messages. */
-export function parseDataset(text: string, file: string, format: DatasetFormat | "auto" = "auto"): ReadResult {
+export function parseDataset(
+  text: string,
+  file: string,
+  format: DatasetFormat | "auto" = "auto",
+): ReadResult {
   const f = format === "auto" ? detectFormat(file, text) : format;
   switch (f) {
     case "klue":
@@ -74,14 +86,21 @@ export function parseDataset(text: string, file: string, format: DatasetFormat |
  * Reads a dataset file (or, for KMOU, a folder of `*.txt` files) in the given format, detecting it
  * when `format` is `auto`.
  */
-export async function readDataset(path: string, format: DatasetFormat | "auto" = "auto"): Promise<ReadResult> {
+export async function readDataset(
+  path: string,
+  format: DatasetFormat | "auto" = "auto",
+): Promise<ReadResult> {
   if (!DATASET_FORMATS.includes(format as DatasetFormat) && format !== "auto") {
-    throw new Error(`Unknown dataset format "${format}"; expected one of ${DATASET_FORMATS.join(", ")} or auto`);
+    throw new Error(
+      `Unknown dataset format "${format}"; expected one of ${DATASET_FORMATS.join(", ")} or auto`,
+    );
   }
   const stat = await Deno.stat(path).catch(() => undefined);
   if (!stat) throw new Error(`Cannot read "${path}": no such file or folder`);
   if (stat.isDirectory) {
-    if (format !== "auto" && format !== "kmou") throw new Error(`"${path}" is a folder; only the kmou format reads folders`);
+    if (format !== "auto" && format !== "kmou") {
+      throw new Error(`"${path}" is a folder; only the kmou format reads folders`);
+    }
     return readKmou(path);
   }
   return parseDataset(await readText(path), path, format);

@@ -6,11 +6,31 @@
  */
 
 import { getEntities } from "../../infer/decode.ts";
-import { DatasetError, type NerExample, type ReadResult, readText, splitLines, WarningSink } from "./types.ts";
+import {
+  DatasetError,
+  type NerExample,
+  type ReadResult,
+  readText,
+  splitLines,
+  WarningSink,
+} from "./types.ts";
 
 /** Naver NER's 14 types. */
 export const NAVER_TYPES: readonly string[] = [
-  "AFW", "ANM", "CVL", "DAT", "EVT", "FLD", "LOC", "MAT", "NUM", "ORG", "PER", "PLT", "TIM", "TRM",
+  "AFW",
+  "ANM",
+  "CVL",
+  "DAT",
+  "EVT",
+  "FLD",
+  "LOC",
+  "MAT",
+  "NUM",
+  "ORG",
+  "PER",
+  "PLT",
+  "TIM",
+  "TRM",
 ];
 
 const TAG = /^(?:-|O|([A-Z]{3})_([BI]))$/;
@@ -31,7 +51,11 @@ export function parseNaver(text: string, file: string): ReadResult {
       starts.push(pos);
       pos += w.length + 1;
     }
-    const entities = getEntities(tags).map(([type, a, b]) => ({ type, start: starts[a], end: starts[b] + words[b].length }));
+    const entities = getEntities(tags).map(([type, a, b]) => ({
+      type,
+      start: starts[a],
+      end: starts[b] + words[b].length,
+    }));
     examples.push({ id: `${examples.length + 1}`, text: words.join(" "), entities });
     words = [];
     tags = [];
@@ -46,7 +70,9 @@ export function parseNaver(text: string, file: string): ReadResult {
       continue;
     }
     const cols = line.split("\t");
-    if (cols.length !== 3) throw new DatasetError(file, n, `expected "index<TAB>word<TAB>tag", found ${cols.length} column(s)`);
+    if (cols.length !== 3) {
+      throw new DatasetError(file, n, `expected "index<TAB>word<TAB>tag", found ${cols.length} column(s)`);
+    }
     const [index, word, tag] = cols;
     if (!/^\d+$/.test(index)) throw new DatasetError(file, n, `expected a word index, found "${index}"`);
     const m = TAG.exec(tag);
@@ -58,11 +84,21 @@ export function parseNaver(text: string, file: string): ReadResult {
     if (Number(index) !== expect) sink.add(n, "index", `expected index ${expect}, found ${index}`);
     expect = Number(index) + 1;
     if (word === "" || /\s/.test(word)) {
-      sink.add(n, "word", `the word "${word}" is empty or holds whitespace; kept, so the text may not split back into the same words`);
+      sink.add(
+        n,
+        "word",
+        `the word "${word}" is empty or holds whitespace; kept, so the text may not split back into the same words`,
+      );
     }
-    if (m[1] && !known.has(m[1])) sink.add(n, "unknown-type", `"${m[1]}" is not one of the 14 Naver types; kept`);
+    if (m[1] && !known.has(m[1])) {
+      sink.add(n, "unknown-type", `"${m[1]}" is not one of the 14 Naver types; kept`);
+    }
     if (m[2] === "I" && (tags.length === 0 || !tags[tags.length - 1].endsWith(m[1]))) {
-      sink.add(n, "tag-repaired", `${tag} does not follow ${m[1]}_B or ${m[1]}_I; read as the start of an entity`);
+      sink.add(
+        n,
+        "tag-repaired",
+        `${tag} does not follow ${m[1]}_B or ${m[1]}_I; read as the start of an entity`,
+      );
     }
     words.push(word);
     tags.push(m[1] ? `${m[2]}-${m[1]}` : "O");

@@ -9,17 +9,31 @@ import { parseLocatedJson } from "./json_source.ts";
 import {
   DatasetError,
   type Entity,
+  locateSurface,
   type NerExample,
   type ReadResult,
   readText,
   sortEntities,
   WarningSink,
-  locateSurface,
 } from "./types.ts";
 
 /** The 15 TTA types NIKL uses at the top level. */
 export const NIKL_TYPES: readonly string[] = [
-  "AF", "AM", "CV", "DT", "EV", "FD", "LC", "MT", "OG", "PS", "PT", "QT", "TI", "TM", "TR",
+  "AF",
+  "AM",
+  "CV",
+  "DT",
+  "EV",
+  "FD",
+  "LC",
+  "MT",
+  "OG",
+  "PS",
+  "PT",
+  "QT",
+  "TI",
+  "TM",
+  "TR",
 ];
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -45,28 +59,49 @@ export function parseNikl(text: string, file: string): ReadResult {
     const docId = typeof doc.id === "string" ? doc.id : `document${d}`;
     doc.sentence.forEach((s: unknown, k: number) => {
       if (!isObject(s) || typeof s.form !== "string") {
-        throw new DatasetError(file, lineOf(s), `expected document[${d}].sentence[${k}] to have a string "form"`);
+        throw new DatasetError(
+          file,
+          lineOf(s),
+          `expected document[${d}].sentence[${k}] to have a string "form"`,
+        );
       }
       const form = s.form;
       const id = typeof s.id === "string" ? s.id : `${docId}.${k + 1}`;
       const nes = s.NE ?? s.ne ?? [];
-      if (!Array.isArray(nes)) throw new DatasetError(file, lineOf(s), `expected "NE" of sentence "${id}" to be an array`);
+      if (!Array.isArray(nes)) {
+        throw new DatasetError(file, lineOf(s), `expected "NE" of sentence "${id}" to be an array`);
+      }
       const entities: Entity[] = [];
       for (const ne of nes) {
         const line = lineOf(ne);
-        if (!isObject(ne) || typeof ne.label !== "string" || typeof ne.begin !== "number" || typeof ne.end !== "number") {
-          throw new DatasetError(file, line, `expected an NE with string "label" and numeric "begin" and "end" in sentence "${id}"`);
+        if (
+          !isObject(ne) || typeof ne.label !== "string" || typeof ne.begin !== "number" ||
+          typeof ne.end !== "number"
+        ) {
+          throw new DatasetError(
+            file,
+            line,
+            `expected an NE with string "label" and numeric "begin" and "end" in sentence "${id}"`,
+          );
         }
         const surface = typeof ne.form === "string" ? ne.form : undefined;
         const at = locateSurface(form, ne.begin, ne.end, surface);
         if (!at) {
-          sink.add(line, "entity-not-found", `NE "${surface ?? ""}" [${ne.begin}, ${ne.end}) is not in sentence "${id}"; left out`);
+          sink.add(
+            line,
+            "entity-not-found",
+            `NE "${surface ?? ""}" [${ne.begin}, ${ne.end}) is not in sentence "${id}"; left out`,
+          );
           continue;
         }
         if (at.how === "code-points") {
           sink.add(line, "code-point-offsets", `NE "${surface}" offsets read as code points`);
         } else if (at.how === "searched") {
-          sink.add(line, "offsets-repaired", `NE "${surface}" is not at [${ne.begin}, ${ne.end}); found at [${at.start}, ${at.end})`);
+          sink.add(
+            line,
+            "offsets-repaired",
+            `NE "${surface}" is not at [${ne.begin}, ${ne.end}); found at [${at.start}, ${at.end})`,
+          );
         }
         entities.push({ start: at.start, end: at.end, type: ne.label });
       }

@@ -83,7 +83,9 @@ export function splitLines(text: string): string[] {
 
 /** Sorts entities by start, then end, then type, in place, and returns them. */
 export function sortEntities(entities: Entity[]): Entity[] {
-  return entities.sort((a, b) => a.start - b.start || a.end - b.end || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+  return entities.sort((a, b) =>
+    a.start - b.start || a.end - b.end || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0)
+  );
 }
 
 /** Counts entities by type over examples (keys sorted). */
@@ -155,7 +157,9 @@ export function renderMarkup(text: string, entities: Entity[]): string {
  * a message for what is wrong, or `undefined`.
  */
 export function checkEntity(text: string, e: Entity): string | undefined {
-  if (!Number.isInteger(e.start) || !Number.isInteger(e.end)) return `offsets ${e.start}..${e.end} are not integers`;
+  if (!Number.isInteger(e.start) || !Number.isInteger(e.end)) {
+    return `offsets ${e.start}..${e.end} are not integers`;
+  }
   if (e.start < 0 || e.end > text.length || e.start >= e.end) {
     return `entity ${e.type} [${e.start}, ${e.end}) is outside the text of length ${text.length} or empty`;
   }
@@ -190,7 +194,9 @@ export function locateSurface(
   if (text.slice(start, end) === surface) return { start, end, how: "exact" };
   const cp = codePointToIndex(text);
   const s2 = cp(start), e2 = cp(end);
-  if (s2 >= 0 && e2 >= 0 && text.slice(s2, e2) === surface) return { start: s2, end: s2 + surface.length, how: "code-points" };
+  if (s2 >= 0 && e2 >= 0 && text.slice(s2, e2) === surface) {
+    return { start: s2, end: s2 + surface.length, how: "code-points" };
+  }
   let best = -1;
   for (let i = text.indexOf(surface); i >= 0; i = text.indexOf(surface, i + 1)) {
     if (best < 0 || Math.abs(i - start) < Math.abs(best - start)) best = i;

@@ -1,0 +1,11 @@
+import { loadRecognizer } from "./infer/pipeline.ts";
+let t = performance.now();
+const p = await loadRecognizer("fixtures/ner-tiny", { provider: "webgpu" });
+console.log("open", performance.now() - t); t = performance.now();
+await p.recognize("어제 강남역에서 민수랑 만났어");
+console.log("run1", performance.now() - t); t = performance.now();
+await p.recognize("어제 강남역에서 민수랑 만났어");
+console.log("run2", performance.now() - t); t = performance.now();
+await p.recognize(["어제 강남역에서 민수랑 만났어 오늘", "a"]);
+console.log("run3", performance.now() - t); t = performance.now();
+await p.release();

@@ -1,0 +1,283 @@
+/**
+ * The inference model folder: what every front end (Deno API, CLI, server, compiled binary, browser page)
+ * loads, read through one small `ModelSource` so the same code runs from a path, a `file:` URL or an
+ * `https:` URL. Browser-safe: files are read with `fetch` (Deno fetches `file:` URLs too), so nothing here
+ * touches `Deno.*`; other readers (an embedded archive in a compiled binary) plug in as a `ModelSource`.
+ *
+ * Layout (all names fixed; everything else in the folder is ignored):
+ *
+ * | file             | contents                                                                       |
+ * |------------------|--------------------------------------------------------------------------------|
+ * | `config.json`    | Hugging Face `ElectraConfig` with `id2label` / `label2id` (label names by id)    |
+ * | `vocab.txt`      | WordPiece vocabulary, one token per line, id = line number                     |
+ * | `tokenizer.json` | optional Hugging Face tokenizer; used instead of `vocab.txt` when present       |
+ * | `inference.onnx` | the token-classification graph, weights as initializers, HF/Optimum I/O names: |
+ * |                  | `input_ids`, `attention_mask`, `token_type_ids` (int64, B×T) → `logits` (B×T×L) |
+ * | `nersota.json`   | `{format, version, labelMode, scheme, maxLength, stride, doLowerCase, quantized}` |
+ *
+ * `inference.int8.onnx` / `inference.fp16.onnx` may sit beside `inference.onnx`; `nersota.json`'s
+ * `variants` lists them, and `LoadOptions.variant` picks one.
+ * @module
+ */
+import { buildTokenClassificationGraph } from "../onnx/electra/token_classification.ts";
+import { configFromHf, configToHf, type ElectraConfig, labelNames, pythonJson } from "../onnx/electra/config.ts";
+import { fromWeights } from "../onnx/electra/init.ts";
+import type { Tensor } from "../onnx/tensor.ts";
+import type { LabelMode } from "./decode.ts";
+
+/** `nersota.json`'s `format` value. */
+export const INFERENCE_FORMAT = "nersota-inference";
+/** Current `nersota.json` version. */
+export const INFERENCE_FORMAT_VERSION = 1;
+
+/** Tagging scheme of the labels. */
+export type Scheme = "BIO" | "BIOES";
+
+/** The contents of `nersota.json`. */
+export interface InferenceMeta {
+  format: typeof INFERENCE_FORMAT;
+  version: number;
+  /** Which sub-words the model was trained to label (ELECTRA's tagging task: first-subword). */
+  labelMode: LabelMode;
+  scheme: Scheme;
+  /** Window length in tokens, `[CLS]`/`[SEP]` included (≤ max_position_embeddings). */
+  maxLength: number;
+  /** Tokens shared by consecutive windows of a long text. */
+  stride: number;
+  /** Whether the tokenizer lower-cases (Korean ELECTRA models do not). */
+  doLowerCase: boolean;
+  /** Quantisation of `inference.onnx` itself, if any. */
+  quantized?: "int8" | "fp16" | null;
+  /** Extra graph files: variant name → file name (e.g. `{ "int8": "inference.int8.onnx" }`). */
+  variants?: Record<string, string>;
+  /** Free-form provenance (training run, data, scores). */
+  info?: Record<string, unknown>;
+}
+
+/** Reads the files of a model folder by name. */
+export interface ModelSource {
+  /** Where the folder is, for messages. */
+  readonly location: string;
+  /** The bytes of `name`, or `undefined` when the folder has no such file. */
+  read(name: string): Promise<Uint8Array | undefined>;
+}
+
+/** A model folder read into memory. */
+export interface LoadedModelFolder {
+  location: string;
+  config: ElectraConfig;
+  labels: string[];
+  meta: InferenceMeta;
+  /** `vocab.txt` text (or undefined when only `tokenizer.json` is given). */
+  vocab?: string;
+  tokenizerJson?: string;
+  /** The chosen ONNX graph's bytes. */
+  onnx: Uint8Array;
+  /** Which graph file `onnx` came from. */
+  onnxFile: string;
+}
+
+const SCHEME_PREFIXES: Record<Scheme, string> = { BIO: "BI", BIOES: "BIES" };
+
+/** True when `s` is an absolute URL (`https:`, `file:`, `data:`, …) rather than a path. */
+export function isUrl(s: string): boolean {
+  // Windows drive letters ("C:\x") are paths, so a scheme needs two or more letters.
+  return /^[a-z][a-z0-9+.-]+:/i.test(s);
+}
+
+/**
+ * Turns a folder path or URL into a folder URL with a trailing slash. Relative paths resolve against
+ * `base`, else the page's location in browsers, else the process's working directory in Deno/Node.
+ */
+export function folderUrl(dirOrUrl: string | URL, base?: string | URL): URL {
+  let s = String(dirOrUrl);
+  if (!s.endsWith("/")) s += "/";
+  if (dirOrUrl instanceof URL || isUrl(s)) return new URL(s);
+  if (s.startsWith("/")) return new URL(`file://${encodeURI(s)}`.replace(/#/g, "%23").replace(/\?/g, "%3F"));
+  const g = globalThis as { location?: { href: string }; Deno?: { cwd(): string }; process?: { cwd(): string } };
+  // Feature-detected, not imported: keeps this module loadable in browsers.
+  const cwd = g.Deno?.cwd() ?? g.process?.cwd?.();
+  const root = base ?? g.location?.href ?? (cwd ? new URL(`file://${encodeURI(cwd.endsWith("/") ? cwd : cwd + "/")}`) : undefined);
+  if (!root) throw new Error(`Cannot resolve the relative model path "${dirOrUrl}": pass a URL`);
+  return new URL(s.replace(/#/g, "%23").replace(/\?/g, "%3F"), root);
+}
+
+/** A `ModelSource` over a folder URL (`https:`, `http:`, `file:`), read with `fetch`. */
+export function urlSource(dirOrUrl: string | URL, fetchFn: typeof fetch = globalThis.fetch): ModelSource {
+  const root = folderUrl(dirOrUrl);
+  const location = root.protocol === "file:" ? decodeURIComponent(root.pathname) : root.href;
+  return {
+    location,
+    async read(name) {
+      const url = new URL(name, root);
+      let res: Response;
+      try {
+        res = await fetchFn(url);
+      } catch (e) {
+        // Deno's fetch throws NotFound for a missing file: URL; a network error is a real failure.
+        if (root.protocol === "file:" && /not ?found|no such file/i.test(`${(e as Error).name} ${(e as Error).message}`)) return undefined;
+        throw new Error(`Cannot read "${url.href}": ${(e as Error).message}`);
+      }
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return undefined;
+      }
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new Error(`Cannot read "${url.href}": HTTP ${res.status} ${res.statusText}`);
+      }
+      return new Uint8Array(await res.arrayBuffer());
+    },
+  };
+}
+
+/** A `ModelSource` over files held in memory (name → bytes or text), e.g. an embedded archive. */
+export function memorySource(files: Record<string, Uint8Array | string>, location = "memory"): ModelSource {
+  const enc = new TextEncoder();
+  return {
+    location,
+    read(name) {
+      const f = files[name];
+      return Promise.resolve(typeof f === "string" ? enc.encode(f) : f);
+    },
+  };
+}
+
+function parseJson(bytes: Uint8Array, where: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new Error(`Cannot parse "${where}": ${(e as Error).message}`);
+  }
+}
+
+/** Checks a parsed `nersota.json`, filling defaults for missing optional keys; throws naming the bad key. */
+export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 512): InferenceMeta {
+  if (!json || typeof json !== "object" || Array.isArray(json)) throw new Error(`"${where}" must hold a JSON object`);
+  const j = json as Record<string, unknown>;
+  const bad = (key: string, expected: string) =>
+    new Error(`"${where}": "${key}" is ${JSON.stringify(j[key])}, expected ${expected}`);
+  if (j.format !== INFERENCE_FORMAT) throw bad("format", `"${INFERENCE_FORMAT}"`);
+  if (typeof j.version !== "number" || j.version > INFERENCE_FORMAT_VERSION) {
+    throw bad("version", `a number ≤ ${INFERENCE_FORMAT_VERSION} (a newer NERSOTA wrote this folder?)`);
+  }
+  const labelMode = j.labelMode ?? "first-subword";
+  if (labelMode !== "first-subword" && labelMode !== "all-subwords") throw bad("labelMode", `"first-subword" or "all-subwords"`);
+  const scheme = j.scheme ?? "BIO";
+  if (scheme !== "BIO" && scheme !== "BIOES") throw bad("scheme", `"BIO" or "BIOES"`);
+  const maxLength = j.maxLength ?? Math.min(128, maxPositions);
+  if (typeof maxLength !== "number" || !Number.isInteger(maxLength) || maxLength < 3 || maxLength > maxPositions) {
+    throw bad("maxLength", `an integer in [3, ${maxPositions}] (max_position_embeddings)`);
+  }
+  const stride = j.stride ?? Math.floor((maxLength - 2) / 4);
+  if (typeof stride !== "number" || !Number.isInteger(stride) || stride < 0 || stride >= maxLength - 2) {
+    throw bad("stride", `an integer in [0, ${maxLength - 2})`);
+  }
+  const quantized = j.quantized ?? null;
+  if (quantized !== null && quantized !== "int8" && quantized !== "fp16") throw bad("quantized", `null, "int8" or "fp16"`);
+  const variants = j.variants ?? {};
+  if (typeof variants !== "object" || Array.isArray(variants)) throw bad("variants", "an object of name → file");
+  return {
+    format: INFERENCE_FORMAT,
+    version: j.version,
+    labelMode,
+    scheme,
+    maxLength,
+    stride,
+    doLowerCase: j.doLowerCase === true,
+    quantized,
+    variants: variants as Record<string, string>,
+    info: (j.info as Record<string, unknown> | undefined) ?? undefined,
+  };
+}
+
+/** Checks that every label is `O` or `<prefix>-<TYPE>` with a prefix of the scheme. */
+export function checkLabels(labels: readonly string[], scheme: Scheme, where = "config.json"): void {
+  const prefixes = SCHEME_PREFIXES[scheme];
+  labels.forEach((l, i) => {
+    if (l === "O") return;
+    const m = /^([A-Z])-(.+)$/.exec(l);
+    if (!m || !prefixes.includes(m[1])) {
+      throw new Error(`"${where}": id2label[${i}] is "${l}", expected "O" or ${[...prefixes].map((p) => `"${p}-TYPE"`).join(", ")} (${scheme})`);
+    }
+  });
+}
+
+/** Reads and checks a model folder; `variant` picks an extra graph listed in `nersota.json`'s `variants`. */
+export async function readModelFolder(source: ModelSource, options: { variant?: string } = {}): Promise<LoadedModelFolder> {
+  const at = (name: string) => `${source.location.replace(/\/$/, "")}/${name}`;
+  const need = async (name: string, why: string) => {
+    const b = await source.read(name);
+    if (!b) throw new Error(`Model folder "${source.location}" has no ${name} (${why})`);
+    return b;
+  };
+  const [configBytes, metaBytes, vocabBytes, tokJsonBytes] = await Promise.all([
+    need("config.json", "the ElectraConfig with id2label"),
+    need("nersota.json", "inference settings; write the folder with `deno task export` or writeInferenceFolder()"),
+    source.read("vocab.txt"),
+    source.read("tokenizer.json"),
+  ]);
+  const config = configFromHf(parseJson(configBytes, at("config.json")), at("config.json"));
+  const labels = labelNames(config);
+  if (!labels?.length) throw new Error(`"${at("config.json")}" has no id2label: not a token-classification model`);
+  const meta = parseMeta(parseJson(metaBytes, at("nersota.json")), at("nersota.json"), config.maxPositionEmbeddings);
+  checkLabels(labels, meta.scheme, at("config.json"));
+  if (!vocabBytes && !tokJsonBytes) throw new Error(`Model folder "${source.location}" has neither vocab.txt nor tokenizer.json`);
+  let onnxFile = "inference.onnx";
+  if (options.variant && options.variant !== "fp32") {
+    const f = meta.variants?.[options.variant];
+    if (!f) {
+      throw new Error(
+        `Model folder "${source.location}" has no "${options.variant}" variant (has: fp32${Object.keys(meta.variants ?? {}).map((k) => ", " + k).join("")})`,
+      );
+    }
+    onnxFile = f;
+  }
+  const onnx = await need(onnxFile, "the inference graph");
+  const dec = new TextDecoder();
+  return {
+    location: source.location,
+    config,
+    labels,
+    meta,
+    vocab: vocabBytes ? dec.decode(vocabBytes) : undefined,
+    tokenizerJson: tokJsonBytes ? dec.decode(tokJsonBytes) : undefined,
+    onnx,
+    onnxFile,
+  };
+}
+
+/** What `inferenceFolderFiles` needs: a tagger's config (with id2label), graph-layout weights and vocab. */
+export interface InferenceFolderInput {
+  config: ElectraConfig;
+  /** Graph-layout weights under HF names (as `ElectraModelFiles.weights`). */
+  weights: Record<string, Tensor>;
+  vocab: string;
+  meta?: Partial<Omit<InferenceMeta, "format" | "version">>;
+}
+
+/**
+ * The files of an inference model folder (name → contents), built in memory so that the writer (a CLI
+ * with `Deno.writeFile`, a test, a bundler) decides where they go.
+ */
+export function inferenceFolderFiles(input: InferenceFolderInput): Record<string, Uint8Array | string> {
+  const labels = labelNames(input.config);
+  if (!labels?.length) throw new Error("inferenceFolderFiles(): config has no id2label");
+  const meta: InferenceMeta = parseMeta(
+    { format: INFERENCE_FORMAT, version: INFERENCE_FORMAT_VERSION, ...input.meta },
+    "nersota.json",
+    input.config.maxPositionEmbeddings,
+  );
+  checkLabels(labels, meta.scheme);
+  const graph = buildTokenClassificationGraph({
+    config: input.config,
+    numLabels: labels.length,
+    params: fromWeights(input.weights, { source: "weights", dtype: "float32" }),
+  });
+  return {
+    "config.json": pythonJson(configToHf(input.config, ["ElectraForTokenClassification"])),
+    "vocab.txt": input.vocab.endsWith("\n") ? input.vocab : input.vocab + "\n",
+    "inference.onnx": graph.toBytes(),
+    "nersota.json": JSON.stringify(meta, null, 2) + "\n",
+  };
+}

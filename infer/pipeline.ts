@@ -1,0 +1,326 @@
+/**
+ * The NER pipeline every front end shares: text → WordPiece encoding → overlapping windows → batches
+ * (sorted by length, padded to the longest in each batch) → ONNX Runtime → softmax/argmax per token →
+ * windows merged → BIO/BIOES decoding → `{type, text, start, end, score}` with offsets in JavaScript
+ * string indices of the input. The flow of transformers.js' token-classification pipeline, without its
+ * NFD accent stripping (which splits Hangul into jamo) and its UTF-16 offset drift after emoji.
+ * Browser-safe: ONNX Runtime comes from `onnx/runtime.ts` (injectable as `ort`), files from a
+ * `ModelSource`.
+ * @module
+ */
+import { openSession, type OrtModule, type Provider, type Session } from "../onnx/runtime.ts";
+import type { Tensor } from "../onnx/tensor.ts";
+import { argmaxWithProb, decodeEntities } from "./decode.ts";
+import type { Encoding } from "./encoding.ts";
+import {
+  type InferenceMeta,
+  type LoadedModelFolder,
+  type ModelSource,
+  readModelFolder,
+  urlSource,
+} from "./model_folder.ts";
+import { WordPieceTokenizer } from "./tokenizer.ts";
+import { mergeWindows, splitWindows, type Window } from "./windows.ts";
+
+/** One recognised entity; `text === input.slice(start, end)`. */
+export interface Entity {
+  /** Entity type without the BIO prefix, e.g. `PS`, `LC`, `DT`. */
+  type: string;
+  text: string;
+  /** `[start, end)` in JavaScript string indices (UTF-16 code units) of the input. */
+  start: number;
+  end: number;
+  /** Mean softmax probability of the entity's token labels. */
+  score: number;
+}
+
+/** Options of a pipeline (also accepted by `loadRecognizer`). */
+export interface PipelineOptions {
+  /** Windows per ONNX Runtime run (default 32). */
+  batchSize?: number;
+  /** Overrides `nersota.json`'s window length (≤ its value is sensible; tests use it to force windows). */
+  maxLength?: number;
+  /** Overrides `nersota.json`'s window overlap. */
+  stride?: number;
+}
+
+/** Options of `loadRecognizer`. */
+export interface LoadOptions extends PipelineOptions {
+  /** Execution provider (default `cpu` under Deno/Node, `wasm` in browsers). */
+  provider?: Provider;
+  /** An already-imported `onnxruntime-web` / `onnxruntime-node` module (browsers pass their own). */
+  ort?: OrtModule;
+  /** Intra-op (native) or wasm threads. */
+  threads?: number;
+  /** Graph variant from `nersota.json`'s `variants` (`int8`, `fp16`); default the fp32 `inference.onnx`. */
+  variant?: string;
+  /** `fetch` to read URLs with (default `globalThis.fetch`). */
+  fetch?: typeof fetch;
+}
+
+/** Counts and timings of the latest `recognize` call. */
+export interface RunStats {
+  texts: number;
+  windows: number;
+  /** Real tokens fed to the model (special tokens included, padding excluded). */
+  tokens: number;
+  /** Tokens including padding. */
+  paddedTokens: number;
+  batches: number;
+  tokenizeMs: number;
+  inferenceMs: number;
+  decodeMs: number;
+  totalMs: number;
+}
+
+/** What a loaded model is, for `/v1/model` and the browser page. */
+export interface ModelInfo {
+  location: string;
+  onnxFile: string;
+  provider: Provider;
+  labels: string[];
+  entityTypes: string[];
+  labelMode: InferenceMeta["labelMode"];
+  scheme: InferenceMeta["scheme"];
+  maxLength: number;
+  stride: number;
+  quantized: InferenceMeta["quantized"];
+  vocabSize: number;
+  hiddenSize: number;
+  numHiddenLayers: number;
+}
+
+const now = () => globalThis.performance?.now() ?? Date.now();
+
+/**
+ * Replaces lone surrogates by U+FFFD one code unit for one, so the tokenizer sees well-formed text while
+ * every index still points into the caller's string.
+ */
+export function wellFormed(text: string): string {
+  const s = text as string & { toWellFormed?: () => string };
+  if (typeof s.toWellFormed === "function") return s.toWellFormed();
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+}
+
+function isDenoOrNode(): boolean {
+  const g = globalThis as { Deno?: unknown; process?: { versions?: { node?: string } } };
+  return g.Deno !== undefined || g.process?.versions?.node !== undefined;
+}
+
+/** The default provider: native CPU under Deno/Node, wasm in browsers. */
+export function defaultProvider(): Provider {
+  return isDenoOrNode() ? "cpu" : "wasm";
+}
+
+interface Item {
+  text: number;
+  window: number;
+  encoding: Encoding;
+}
+
+/** Token classification over one ONNX session and tokenizer; use `loadRecognizer` to make one. */
+export class NerPipeline {
+  readonly session: Session;
+  readonly tokenizer: WordPieceTokenizer;
+  readonly labels: readonly string[];
+  readonly meta: InferenceMeta;
+  readonly info: ModelInfo;
+  readonly batchSize: number;
+  readonly maxLength: number;
+  readonly stride: number;
+  /** Counts and timings of the latest `recognize` call. */
+  lastStats: RunStats | undefined;
+  #hasTypeIds: boolean;
+
+  constructor(session: Session, tokenizer: WordPieceTokenizer, folder: LoadedModelFolder, options: PipelineOptions = {}) {
+    this.session = session;
+    this.tokenizer = tokenizer;
+    this.labels = folder.labels;
+    this.meta = folder.meta;
+    this.batchSize = options.batchSize ?? 32;
+    if (!(Number.isInteger(this.batchSize) && this.batchSize >= 1)) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    this.maxLength = options.maxLength ?? folder.meta.maxLength;
+    if (!(Number.isInteger(this.maxLength) && this.maxLength >= 3 && this.maxLength <= folder.config.maxPositionEmbeddings)) {
+      throw new RangeError(`maxLength must be an integer in [3, ${folder.config.maxPositionEmbeddings}], got ${this.maxLength}`);
+    }
+    // An overridden maxLength keeps the folder's overlap ratio unless a stride is given.
+    this.stride = options.stride ??
+      (options.maxLength ? Math.floor(((this.maxLength - 2) * folder.meta.stride) / (folder.meta.maxLength - 2)) : folder.meta.stride);
+    for (const name of ["input_ids", "attention_mask"]) {
+      if (!session.inputNames.includes(name)) throw new Error(`"${folder.location}/${folder.onnxFile}" has no input "${name}"`);
+    }
+    if (!session.outputNames.includes("logits")) throw new Error(`"${folder.location}/${folder.onnxFile}" has no output "logits"`);
+    // Optimum exports of some models drop token_type_ids; feed it only when the graph asks for it.
+    this.#hasTypeIds = session.inputNames.includes("token_type_ids");
+    this.info = {
+      location: folder.location,
+      onnxFile: folder.onnxFile,
+      provider: session.provider,
+      labels: [...folder.labels],
+      entityTypes: [...new Set(folder.labels.filter((l) => l !== "O").map((l) => l.slice(2)))],
+      labelMode: folder.meta.labelMode,
+      scheme: folder.meta.scheme,
+      maxLength: this.maxLength,
+      stride: this.stride,
+      quantized: folder.meta.quantized ?? null,
+      vocabSize: folder.config.vocabSize,
+      hiddenSize: folder.config.hiddenSize,
+      numHiddenLayers: folder.config.numHiddenLayers,
+    };
+  }
+
+  /** Opens a session for a model folder already read into memory. */
+  static async fromFolder(folder: LoadedModelFolder, options: LoadOptions = {}): Promise<NerPipeline> {
+    const tokenizer = folder.tokenizerJson
+      ? WordPieceTokenizer.fromTokenizerJson(folder.tokenizerJson)
+      : WordPieceTokenizer.fromVocab(folder.vocab!, { lowercase: folder.meta.doLowerCase });
+    if (tokenizer.vocabSize > folder.config.vocabSize) {
+      throw new Error(
+        `"${folder.location}": the tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${folder.config.vocabSize}`,
+      );
+    }
+    const session = await openSession(folder.onnx, {
+      provider: options.provider ?? defaultProvider(),
+      ort: options.ort,
+      threads: options.threads,
+    });
+    return new NerPipeline(session, tokenizer, folder, options);
+  }
+
+  /** Recognises entities in one text (→ entities) or many (→ one entity list per text, batched together). */
+  recognize(text: string): Promise<Entity[]>;
+  recognize(texts: readonly string[]): Promise<Entity[][]>;
+  async recognize(input: string | readonly string[]): Promise<Entity[] | Entity[][]> {
+    if (typeof input === "string") return (await this.#recognizeMany([input]))[0];
+    if (!Array.isArray(input)) {
+      throw new TypeError(`recognize() expects a string or an array of strings, got ${input === null ? "null" : typeof input}`);
+    }
+    input.forEach((t, i) => {
+      if (typeof t !== "string") throw new TypeError(`recognize(): texts[${i}] is ${t === null ? "null" : typeof t}, expected a string`);
+    });
+    return await this.#recognizeMany(input);
+  }
+
+  /** Per-token label ids and probabilities of each text's full encoding (windows merged); for tests and tools. */
+  async predictTokens(texts: readonly string[]): Promise<{ encoding: Encoding; ids: number[]; probs: number[] }[]> {
+    const t0 = now();
+    const encodings = texts.map((t) => this.tokenizer.encode(wellFormed(t)));
+    const windows = encodings.map((e) => this.#windows(e));
+    const t1 = now();
+    const stats: RunStats = {
+      texts: texts.length,
+      windows: 0,
+      tokens: 0,
+      paddedTokens: 0,
+      batches: 0,
+      tokenizeMs: t1 - t0,
+      inferenceMs: 0,
+      decodeMs: 0,
+      totalMs: 0,
+    };
+    const preds = await this.#run(windows, stats);
+    const out = encodings.map((encoding, i) => {
+      if (windows[i].length === 0) return { encoding, ids: encoding.ids.map(() => 0), probs: encoding.ids.map(() => 1) };
+      const merged = mergeWindows(encoding, windows[i], preds[i]);
+      return { encoding, ids: merged.map((p) => p.id), probs: merged.map((p) => p.p) };
+    });
+    stats.totalMs = now() - t0;
+    this.lastStats = stats;
+    return out;
+  }
+
+  /** Releases the ONNX Runtime session. */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+
+  async #recognizeMany(texts: readonly string[]): Promise<Entity[][]> {
+    const t0 = now();
+    const tokens = await this.predictTokens(texts);
+    const t1 = now();
+    const out = tokens.map(({ encoding, ids, probs }, i) =>
+      decodeEntities(texts[i], encoding, ids, probs, { labels: this.labels, mode: this.meta.labelMode })
+        .map(({ type, text, start, end, score }) => ({ type, text, start, end, score }))
+    );
+    const stats = this.lastStats!;
+    stats.decodeMs = now() - t1;
+    stats.totalMs = now() - t0;
+    return out;
+  }
+
+  #windows(encoding: Encoding): Window[] {
+    // A text with no content tokens (empty, whitespace, control characters) has nothing to tag.
+    if (!encoding.specialTokensMask.some((m) => m === 0)) return [];
+    return splitWindows(encoding, {
+      maxLength: this.maxLength,
+      stride: this.stride,
+      clsId: this.tokenizer.clsId,
+      sepId: this.tokenizer.sepId,
+      clsToken: this.tokenizer.clsToken,
+      sepToken: this.tokenizer.sepToken,
+    });
+  }
+
+  // Runs every window of every text in length-sorted batches; returns predictions per text per window.
+  async #run(windows: Window[][], stats: RunStats): Promise<{ id: number; p: number }[][][]> {
+    const items: Item[] = [];
+    windows.forEach((ws, text) => ws.forEach((w, window) => items.push({ text, window, encoding: w.encoding })));
+    // Longest first, so that similar lengths share a batch and padding stays small; stable for ties.
+    items.sort((a, b) => b.encoding.ids.length - a.encoding.ids.length);
+    const preds: { id: number; p: number }[][][] = windows.map((ws) => ws.map(() => []));
+    const L = this.labels.length;
+    const pad = Math.max(0, this.tokenizer.padId);
+    for (let s = 0; s < items.length; s += this.batchSize) {
+      const batch = items.slice(s, s + this.batchSize);
+      const B = batch.length, T = batch[0].encoding.ids.length;
+      const ids = new BigInt64Array(B * T).fill(BigInt(pad));
+      const mask = new BigInt64Array(B * T);
+      batch.forEach((it, b) => {
+        it.encoding.ids.forEach((id, t) => {
+          ids[b * T + t] = BigInt(id);
+          mask[b * T + t] = 1n;
+        });
+        stats.tokens += it.encoding.ids.length;
+      });
+      const feeds: Record<string, Tensor> = {
+        input_ids: { dtype: "int64", dims: [B, T], data: ids },
+        attention_mask: { dtype: "int64", dims: [B, T], data: mask },
+      };
+      if (this.#hasTypeIds) feeds.token_type_ids = { dtype: "int64", dims: [B, T], data: new BigInt64Array(B * T) };
+      const t0 = now();
+      const { logits } = await this.session.run(feeds, ["logits"]);
+      stats.inferenceMs += now() - t0;
+      if (logits.dims.length !== 3 || logits.dims[0] !== B || logits.dims[1] !== T || logits.dims[2] !== L) {
+        throw new Error(`The model returned logits of shape [${logits.dims}], expected [${B}, ${T}, ${L}] (labels in config.json)`);
+      }
+      const data = logits.dtype === "float32" ? logits.data as Float32Array : Float32Array.from(logits.data as ArrayLike<number>);
+      batch.forEach((it, b) => {
+        const n = it.encoding.ids.length;
+        const { ids: best, probs } = argmaxWithProb(data.subarray(b * T * L, (b * T + n) * L), L);
+        preds[it.text][it.window] = best.map((id, k) => ({ id, p: probs[k] }));
+      });
+      stats.batches++;
+      stats.windows += B;
+      stats.paddedTokens += B * T;
+    }
+    return preds;
+  }
+}
+
+/**
+ * Loads a model folder (a path, or an `https:`/`file:` URL, or any `ModelSource`) and opens a recognizer.
+ *
+ * @example
+ * ```ts
+ * import { loadRecognizer } from "./pipeline.ts";
+ * const ner = await loadRecognizer(new URL("../fixtures/ner-tiny/", import.meta.url));
+ * const entities = await ner.recognize("어제 강남역에서 민수랑 만났어");
+ * for (const e of entities) if (e.text !== "어제 강남역에서 민수랑 만났어".slice(e.start, e.end)) throw new Error("bad offsets");
+ * await ner.release();
+ * ```
+ */
+export async function loadRecognizer(model: string | URL | ModelSource, options: LoadOptions = {}): Promise<NerPipeline> {
+  const source = typeof model === "object" && "read" in model ? model : urlSource(model, options.fetch);
+  const folder = await readModelFolder(source, { variant: options.variant });
+  return await NerPipeline.fromFolder(folder, options);
+}

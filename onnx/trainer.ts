@@ -1,0 +1,191 @@
+/**
+ * Drives `train_step.onnx` step after step. Parameters and Adam moments live as ONNX Runtime tensors:
+ * each run's `<p>.new`, `<p>.m.new`, `<p>.v.new` outputs become the next run's `<p>`, `<p>.m`, `<p>.v`
+ * inputs by reference (no JS-side copy of the weights); the `step`, `lr` and `dropout_seed` scalars are
+ * single reused buffers. File access goes through an injected `FileIO` (see train/artifacts_io.ts), so
+ * this module stays browser-safe.
+ * @module
+ */
+import { NAMES } from "./artifacts.ts";
+import { type CheckpointState, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
+import { fromOrt, openSession, type OrtTensor, type Session, type SessionOptions } from "./runtime.ts";
+import type { DType, Tensor } from "./tensor.ts";
+
+/** File access for checkpoints: `writeFile` must be atomic (temporary file, then rename). */
+export interface FileIO {
+  readFile(path: string): Promise<Uint8Array>;
+  writeFile(path: string, bytes: Uint8Array): Promise<void>;
+}
+
+/** Options of `TrainRunner.open`. */
+export interface TrainRunnerOptions extends SessionOptions {
+  io?: FileIO;
+  /** Stored in checkpoints as metadata. */
+  config?: unknown;
+  /** Base of the per-step dropout seed (seed = (base + step) mod 65536, so resuming repeats the masks). */
+  seed?: number;
+}
+
+/** Result of one training step. */
+export interface StepResult {
+  loss: number;
+  gradNorm: number;
+}
+
+/** Runs a train-step artifact, holding parameters and moments as runtime tensors. */
+export class TrainRunner {
+  private state = new Map<string, OrtTensor>();
+  private readonly scalars: Record<string, { buf: Float32Array | Float64Array; ort: OrtTensor }> = {};
+  private readonly outputNames: string[];
+  private constructor(
+    readonly session: Session,
+    readonly params: readonly string[],
+    private readonly dtype: DType,
+    private readonly options: TrainRunnerOptions,
+    private done: number,
+  ) {
+    for (const name of [NAMES.step, NAMES.lr, NAMES.seed]) {
+      const buf = dtype === "float64" && name !== NAMES.seed ? new Float64Array(1) : new Float32Array(1);
+      this.scalars[name] = {
+        buf,
+        ort: session.toOrt({
+          dtype: buf instanceof Float64Array ? "float64" : "float32",
+          dims: [],
+          data: buf,
+        }),
+      };
+    }
+    this.outputNames = [
+      NAMES.loss,
+      NAMES.gradNorm,
+      ...params.flatMap((p) => [NAMES.newParam(p), NAMES.newM(p), NAMES.newV(p)]),
+    ];
+  }
+
+  /** Opens `train_step.onnx` (bytes or path) and loads a starting state (e.g. `initialState(artifacts.params)`). */
+  static async open(
+    model: Uint8Array | string,
+    start: CheckpointState,
+    options: TrainRunnerOptions = {},
+  ): Promise<TrainRunner> {
+    const session = await openSession(model, options);
+    const params = Object.keys(start.params);
+    const inputs = new Set(session.inputNames);
+    for (const p of params) {
+      if (!inputs.has(p)) {
+        throw new Error(
+          `TrainRunner: the train step has no input "${p}" (is it a train_step.onnx for this model?)`,
+        );
+      }
+    }
+    const missing = [...inputs].filter((n) => n.endsWith(".m") && !(n.slice(0, -2) in start.params));
+    if (missing.length) {
+      throw new Error(
+        `TrainRunner: the starting state lacks parameters ${missing.map((n) => n.slice(0, -2)).join(", ")}`,
+      );
+    }
+    const runner = new TrainRunner(session, params, start.params[params[0]].dtype, options, start.step);
+    runner.load(start);
+    return runner;
+  }
+
+  /** Number of updates applied so far. */
+  get updates(): number {
+    return this.done;
+  }
+
+  private load(s: CheckpointState): void {
+    this.state.clear();
+    for (const p of this.params) {
+      for (const [name, t] of [[p, s.params[p]], [NAMES.m(p), s.m[p]], [NAMES.v(p), s.v[p]]] as const) {
+        if (!t) throw new Error(`TrainRunner: state lacks "${name}"`);
+        this.state.set(name, this.session.toOrt(t));
+      }
+    }
+    this.done = s.step;
+  }
+
+  /** One optimizer update on `batch` with learning rate `lr`; returns the loss (before the update) and grad norm. */
+  async stepWithStats(batch: Record<string, Tensor | OrtTensor>, lr: number): Promise<StepResult> {
+    const feeds: Record<string, OrtTensor> = {};
+    // Plain tensors have `dtype`, ORT tensors `type`: wrap the former (no copy), pass the latter through.
+    for (const [k, v] of Object.entries(batch)) feeds[k] = "dtype" in v ? this.session.toOrt(v as Tensor) : v;
+    for (const [k, v] of this.state) feeds[k] = v;
+    const t = this.done + 1;
+    this.scalars[NAMES.step].buf[0] = t;
+    this.scalars[NAMES.lr].buf[0] = lr;
+    this.scalars[NAMES.seed].buf[0] = ((this.options.seed ?? 0) + t) % 65536;
+    for (const name of [NAMES.step, NAMES.lr, NAMES.seed]) {
+      if (name !== NAMES.seed || this.session.inputNames.includes(name)) feeds[name] = this.scalars[name].ort;
+    }
+    const out = await this.session.runOrt(feeds, this.outputNames);
+    for (const p of this.params) {
+      this.state.set(p, out[NAMES.newParam(p)]);
+      this.state.set(NAMES.m(p), out[NAMES.newM(p)]);
+      this.state.set(NAMES.v(p), out[NAMES.newV(p)]);
+    }
+    this.done = t;
+    return { loss: Number(out[NAMES.loss].data[0]), gradNorm: Number(out[NAMES.gradNorm].data[0]) };
+  }
+
+  /** One update; returns the loss on `batch` before the update. */
+  async step(batch: Record<string, Tensor | OrtTensor>, lr: number): Promise<number> {
+    return (await this.stepWithStats(batch, lr)).loss;
+  }
+
+  /** Current parameters as plain tensors (views of the runtime's buffers; copy before mutating). */
+  parameters(): Record<string, Tensor> {
+    return Object.fromEntries(this.params.map((p) => [p, fromOrt(this.state.get(p))]));
+  }
+
+  /** The full training state (parameters, moments, step, config). */
+  snapshot(): CheckpointState {
+    const s: CheckpointState = { params: {}, m: {}, v: {}, step: this.done, config: this.options.config };
+    for (const p of this.params) {
+      s.params[p] = fromOrt(this.state.get(p));
+      s.m[p] = fromOrt(this.state.get(NAMES.m(p)));
+      s.v[p] = fromOrt(this.state.get(NAMES.v(p)));
+    }
+    return s;
+  }
+
+  /** Replaces the training state (e.g. from `decodeCheckpoint`). */
+  restore(s: CheckpointState): void {
+    for (const p of this.params) {
+      const t = s.params[p];
+      const cur = this.state.get(p);
+      if (!t || t.dtype !== this.dtype || t.dims.join() !== [...cur.dims].join()) {
+        throw new Error(
+          `TrainRunner.restore(): parameter "${p}" is ${
+            t ? `${t.dtype}[${t.dims}]` : "missing"
+          }, expected ${this.dtype}[${cur.dims}]`,
+        );
+      }
+    }
+    this.load(s);
+  }
+
+  private io(): FileIO {
+    if (!this.options.io) {
+      throw new Error(
+        "TrainRunner: pass options.io (e.g. denoFileIO from train/artifacts_io.ts) to save or load files",
+      );
+    }
+    return this.options.io;
+  }
+
+  /** Writes a checkpoint to `path` (atomically, through `options.io`). */
+  async saveCheckpoint(path: string): Promise<void> {
+    await this.io().writeFile(path, await encodeCheckpoint(this.snapshot()));
+  }
+
+  /** Loads a checkpoint from `path`, verifying its checksum, and continues from its step. */
+  async loadCheckpoint(path: string): Promise<void> {
+    this.restore(await decodeCheckpoint(await this.io().readFile(path), path));
+  }
+
+  /** Releases the session. */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { argmaxWithProb, decodeEntities } from "../../infer/decode.ts";
+import { alignLabels, labelsFor } from "../../train/align.ts";
+import { ENC, TEXT } from "../train/align_cases.ts";
+
+const labels = labelsFor(["PS", "LC"]); // O B-LC I-LC B-PS I-PS
+const id = (tags: string[]) => tags.map((t) => labels.indexOf(t));
+
+Deno.test("decodeEntities() inverts all-subwords alignment, emoji included", () => {
+  const gold = [{ type: "PS", start: 0, end: 2 }, { type: "LC", start: 7, end: 10 }];
+  const ids = alignLabels(ENC, gold, { labels }).map((i) => (i < 0 ? 0 : i));
+  const probs = [1, 0.9, 1, 1, 0.8, 0.6, 1, 1, 1, 1];
+  const spans = decodeEntities(TEXT, ENC, ids, probs, { labels });
+  assert.deepEqual(spans.map((s) => [s.type, s.start, s.end, s.text]), [["PS", 0, 2, "민수"], [
+    "LC",
+    7,
+    10,
+    "강남역",
+  ]]);
+  assert.ok(Math.abs(spans[0].score - 0.9) < 1e-12);
+  assert.ok(Math.abs(spans[1].score - 0.7) < 1e-12); // mean of 0.8 and 0.6
+});
+
+Deno.test("decodeEntities() first-subword: continuation tokens follow their word's label", () => {
+  // Only first sub-words matter; the others' predictions (here I-PS and B-PS noise) are ignored.
+  const ids = id(["O", "B-PS", "B-PS", "O", "B-LC", "I-PS", "O", "O", "I-PS", "O"]);
+  const probs = [1, 0.5, 0.1, 1, 0.7, 0.1, 0.1, 1, 0.1, 1];
+  const spans = decodeEntities(TEXT, ENC, ids, probs, { labels, mode: "first-subword" });
+  // The whole words: first-subword mode cannot end 민수 before 랑.
+  assert.deepEqual(spans.map((s) => [s.type, s.text, s.score]), [["PS", "민수랑", 0.5], [
+    "LC",
+    "강남역에서",
+    0.7,
+  ]]);
+});
+
+Deno.test("decodeEntities() repairs ill-formed BIO as seqeval does and ignores special tokens", async (t) => {
+  await t.step("I- without B- starts an entity; a type change splits", () => {
+    const ids = id(["O", "I-PS", "O", "O", "I-LC", "I-PS", "I-PS", "O", "O", "O"]);
+    const spans = decodeEntities(TEXT, ENC, ids, undefined, { labels });
+    assert.deepEqual(spans.map((s) => [s.type, s.text]), [["PS", "민수"], ["LC", "강남"], ["PS", "역에서"]]);
+  });
+  await t.step("labels on [CLS]/[SEP] are not entities", () => {
+    const ids = id(["B-PS", "O", "O", "O", "O", "O", "O", "O", "O", "B-LC"]);
+    assert.deepEqual(decodeEntities(TEXT, ENC, ids, undefined, { labels }), []);
+  });
+  await t.step("BIOES", () => {
+    const bioes = labelsFor(["PS", "LC"], "BIOES");
+    const ids = ["O", "S-PS", "O", "O", "B-LC", "E-LC", "S-LC", "O", "O", "O"].map((t) => bioes.indexOf(t));
+    const spans = decodeEntities(TEXT, ENC, ids, undefined, { labels: bioes });
+    assert.deepEqual(spans.map((s) => [s.type, s.text]), [["PS", "민수"], ["LC", "강남역"], ["LC", "에서"]]);
+  });
+});
+
+Deno.test("decodeEntities() trims whitespace that token offsets include", () => {
+  const enc = { ...ENC, offsets: ENC.offsets.map((o, i) => (i === 4 ? [6, 9] : o) as [number, number]) };
+  const ids = id(["O", "O", "O", "O", "B-LC", "I-LC", "O", "O", "O", "O"]);
+  assert.deepEqual(decodeEntities(TEXT, enc, ids, undefined, { labels }).map((s) => [s.start, s.text]), [[
+    7,
+    "강남역",
+  ]]);
+});
+
+Deno.test("argmaxWithProb() returns the best label and its softmax probability", () => {
+  const { ids, probs } = argmaxWithProb([0, Math.log(3), 5, 5], 2);
+  assert.deepEqual(ids, [1, 0]);
+  assert.ok(Math.abs(probs[0] - 0.75) < 1e-12);
+  assert.ok(Math.abs(probs[1] - 0.5) < 1e-12);
+});

@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { type Entity, loadRecognizer, type NerPipeline, wellFormed } from "../../infer/pipeline.ts";
+import type { Provider } from "../../onnx/runtime.ts";
+
+const FIXTURE = new URL("../../fixtures/ner-tiny/", import.meta.url);
+
+/** Sentences that give the fixture model a mix of entity types (its weights are random). */
+export const SENTENCES = [
+  "어제 강남역에서 민수랑 만났어",
+  "오늘 세시에 삼성 회사에서 영희를 봤어요 😀 ㅋㅋ",
+  "내일 부산에서 철수하고 카카오 사람 만나요",
+  "😀😀 대한민국 서울 학교에서 10시까지 공부했다",
+  "Hello World 123, 네이버 회사는?",
+];
+
+function checkSpans(text: string, entities: readonly Entity[]): void {
+  let prevEnd = 0;
+  for (const e of entities) {
+    assert.equal(e.text, text.slice(e.start, e.end), `offsets of ${JSON.stringify(e)}`);
+    assert.ok(e.start >= prevEnd && e.end > e.start, "spans are sorted and do not overlap");
+    assert.ok(e.score > 0 && e.score <= 1, "score is a probability");
+    assert.ok(/^(PS|LC|OG|DT|TI|QT)$/.test(e.type), `KLUE type, got ${e.type}`);
+    assert.deepEqual(Object.keys(e).sort(), ["end", "score", "start", "text", "type"]);
+    // A span never starts or ends inside a surrogate pair.
+    assert.ok(!/^[\uDC00-\uDFFF]/.test(e.text) && !/[\uD800-\uDBFF]$/.test(e.text));
+    prevEnd = e.end;
+  }
+}
+
+/** Same spans and types; scores within `tol` (runtimes differ in the last float bits). */
+export function assertSameEntities(a: Entity[][], b: Entity[][], tol = 1e-4, what = ""): void {
+  assert.deepEqual(
+    a.map((x) => x.map(({ score: _, ...rest }) => rest)),
+    b.map((x) => x.map(({ score: _, ...rest }) => rest)),
+    what,
+  );
+  a.forEach((x, i) => x.forEach((e, j) => assert.ok(Math.abs(e.score - b[i][j].score) < tol, `${what} score ${e.score} vs ${b[i][j].score}`)));
+}
+
+let cpu: NerPipeline;
+
+Deno.test("NerPipeline: setup on the fixture model (cpu)", async () => {
+  cpu = await loadRecognizer(FIXTURE, { provider: "cpu" });
+  assert.equal(cpu.info.provider, "cpu");
+  assert.deepEqual(cpu.info.entityTypes, ["PS", "LC", "OG", "DT", "TI", "QT"]);
+  assert.equal(cpu.info.maxLength, 128);
+});
+
+Deno.test("recognize() returns spans that index the input, for every fixture sentence", async () => {
+  const all = await cpu.recognize(SENTENCES);
+  assert.equal(all.length, SENTENCES.length);
+  SENTENCES.forEach((s, i) => checkSpans(s, all[i]));
+  assert.ok(all.flat().length >= 10, "the nudged fixture predicts entities");
+  // Spot-check one exact result, so a silent change in tokenisation, windows or decoding shows up.
+  const first = all[0].map((e) => [e.type, e.text]);
+  assert.deepEqual(first, [["PS", "어제"], ["QT", "강남역에서"], ["PS", "민수랑 만났어"]]);
+});
+
+Deno.test("recognize() on a string equals recognize() on a one-text batch", async () => {
+  const one = await cpu.recognize(SENTENCES[1]);
+  const [batched] = await cpu.recognize([SENTENCES[1]]);
+  assert.deepEqual(one, batched);
+});
+
+Deno.test("batching and padding do not change results (batch sizes 1, 2, 32)", async () => {
+  const texts = [...SENTENCES, "짧아", SENTENCES[0] + " " + SENTENCES[1]];
+  const single = await Promise.all(texts.map((t) => cpu.recognize(t)));
+  for (const batchSize of [1, 2, 32]) {
+    const p = await loadRecognizer(FIXTURE, { provider: "cpu", batchSize });
+    assertSameEntities(await p.recognize(texts), single, 1e-5, `batch ${batchSize}`);
+    await p.release();
+  }
+});
+
+Deno.test("empty, whitespace-only and control-only texts give no entities", async () => {
+  const res = await cpu.recognize(["", "   ", "\n\t  \r\n", "\u0000\u0001", " \u3000 "]);
+  assert.deepEqual(res, [[], [], [], [], []]);
+  assert.equal(cpu.lastStats!.windows, 0, "nothing is sent to the model");
+  assert.deepEqual(await cpu.recognize([]), []);
+});
+
+Deno.test("non-string input is a TypeError", async () => {
+  // deno-lint-ignore no-explicit-any
+  const p = cpu as any;
+  await assert.rejects(() => p.recognize(42), TypeError);
+  await assert.rejects(() => p.recognize(null), /got null/);
+  await assert.rejects(() => p.recognize(["ok", 1]), /texts\[1\] is number/);
+});
+
+Deno.test("lone surrogates: tokenised as U+FFFD, offsets still index the original string", async () => {
+  const bad = "a\uD800b 철수 \uDC00 민수랑 만났어 \uD83D";
+  assert.equal(wellFormed(bad).length, bad.length);
+  const got = await cpu.recognize(bad);
+  checkSpans(bad, got);
+  const clean = await cpu.recognize(wellFormed(bad));
+  assert.deepEqual(got.map(({ text: _, ...r }) => r), clean.map(({ text: _, ...r }) => r));
+});
+
+Deno.test("emoji before an entity do not shift offsets (UTF-16 indices)", async () => {
+  const plain = "대한민국 서울 학교에서";
+  const withEmoji = "😀😀 " + plain;
+  const a = await cpu.recognize(withEmoji);
+  checkSpans(withEmoji, a);
+  assert.ok(a.some((e) => e.start >= 5), "an entity after the emoji");
+  for (const e of a) assert.equal(withEmoji.slice(e.start, e.end), e.text);
+});
+
+Deno.test("non-Korean text (Latin, digits, CJK, Arabic) runs and gives valid spans", async () => {
+  const texts = ["Hello, World! 12345", "東京で会いましょう", "مرحبا بالعالم", "ÀÉÎÕÜ café naïve"];
+  const res = await cpu.recognize(texts);
+  texts.forEach((t, i) => checkSpans(t, res[i]));
+});
+
+Deno.test("a 100k-character text is split into overlapping windows and decoded in one piece", async () => {
+  const unit = SENTENCES[0] + " " + SENTENCES[1] + " ";
+  const long = unit.repeat(Math.ceil(100_000 / unit.length)).slice(0, 100_000);
+  const t0 = performance.now();
+  const res = await cpu.recognize(long);
+  const ms = performance.now() - t0;
+  checkSpans(long, res);
+  const st = cpu.lastStats!;
+  assert.ok(st.windows > 100, `${st.windows} windows`);
+  assert.ok(res.length > 1000, `${res.length} entities`);
+  assert.ok(res[res.length - 1].end > 99_000, "entities reach the end of the text");
+  assert.ok(ms < 30_000, `took ${ms} ms`);
+});
+
+Deno.test("windows: a text longer than maxLength decodes like its windows' centres (small maxLength)", async () => {
+  const p = await loadRecognizer(FIXTURE, { provider: "cpu", maxLength: 12, stride: 4 });
+  const text = SENTENCES.join(" ");
+  const res = await p.recognize(text);
+  checkSpans(text, res);
+  assert.ok(p.lastStats!.windows > 3);
+  // With windows no wider than the text, the merged per-token predictions come from real windows.
+  const [tokens] = await p.predictTokens([text]);
+  assert.equal(tokens.ids.length, tokens.encoding.ids.length);
+  await p.release();
+});
+
+async function tryProvider(provider: Provider): Promise<NerPipeline | string> {
+  try {
+    return await loadRecognizer(FIXTURE, { provider });
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+Deno.test("results are identical on onnxruntime-node cpu, onnxruntime-web wasm and WebGPU", async (t) => {
+  const texts = [...SENTENCES, "😀 a\uD800 철수", "x".repeat(300) + " 민수"];
+  const ref = await cpu.recognize(texts);
+  for (const provider of ["wasm", "webgpu"] as const) {
+    const p = await tryProvider(provider);
+    await t.step({
+      name: provider,
+      ignore: typeof p === "string",
+      fn: async () => {
+        const got = await (p as NerPipeline).recognize(texts);
+        assertSameEntities(got, ref, 1e-4, provider);
+      },
+    });
+    if (typeof p === "string") console.log(`skipped ${provider}: ${p}`);
+    else await p.release();
+  }
+});
+
+Deno.test("NerPipeline: release", async () => {
+  await cpu.release();
+});

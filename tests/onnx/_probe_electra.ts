@@ -1,0 +1,25 @@
+import { buildTrainingArtifacts, type BuildForward } from "../../onnx/artifacts.ts";
+import { initialState } from "../../onnx/checkpoint.ts";
+import { ELECTRA_SMALL, electraConfig } from "../../onnx/electra/config.ts";
+import { buildTokenClassificationGraph } from "../../onnx/electra/token_classification.ts";
+import { TrainRunner } from "../../onnx/trainer.ts";
+import { tensor } from "../../onnx/tensor.ts";
+const config = electraConfig({ ...ELECTRA_SMALL });
+const B = Number(Deno.args[0] ?? 32), T = 128, L = 9;
+const forward: BuildForward = (_g, ctx) => {
+  const graph = buildTokenClassificationGraph({ config, numLabels: L, training: ctx.mode !== "inference", dropout: ctx.dropout, seed: 1 });
+  const get = (n: string) => graph.outputs.find((o) => o.name === n)!;
+  return { loss: ctx.mode === "inference" ? undefined : get("loss"), outputs: { logits: get("logits") } };
+};
+let t = performance.now();
+const a = buildTrainingArtifacts(forward, {});
+console.log("build", (performance.now() - t).toFixed(0), "ms; train_step", (a.trainStep.length / 1e6).toFixed(1), "MB");
+const r = await TrainRunner.open(a.trainStep, initialState(a.params), { threads: 2 });
+const ids = tensor("int64", [B, T], Array.from({ length: B * T }, (_, i) => (i * 7919) % 30000 + 5));
+const batch = { input_ids: ids, attention_mask: tensor("int64", [B, T], new Array(B * T).fill(1)), token_type_ids: tensor("int64", [B, T], new Array(B * T).fill(0)), labels: tensor("int64", [B, T], Array.from({ length: B * T }, (_, i) => i % L)) };
+for (let i = 0; i < 2; i++) console.log("warm", await r.step(batch, 5e-5));
+t = performance.now();
+const N = 4;
+for (let i = 0; i < N; i++) console.log(await r.step(batch, 5e-5));
+const dt = (performance.now() - t) / N;
+console.log(`step ${dt.toFixed(0)} ms, ${(B * T / dt * 1000).toFixed(0)} tokens/s`);

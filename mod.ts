@@ -34,13 +34,13 @@ export {
 export {
   folderUrl,
   type InferenceMeta,
-  inferenceFolderFiles,
   type LoadedModelFolder,
   memorySource,
   type ModelSource,
   readModelFolder,
   urlSource,
 } from "./infer/model_folder.ts";
+export { type InferenceFolderInput, inferenceFolderFiles } from "./infer/model_folder_files.ts";
 export { WordPieceTokenizer } from "./infer/tokenizer.ts";
 export type { Encoding } from "./infer/encoding.ts";
 export { decodeEntities, type EntitySpan, getEntities, type LabelMode } from "./infer/decode.ts";

@@ -19,10 +19,7 @@
  * `variants` lists them, and `LoadOptions.variant` picks one.
  * @module
  */
-import { buildTokenClassificationGraph } from "../onnx/electra/token_classification.ts";
-import { configFromHf, configToHf, type ElectraConfig, labelNames, pythonJson } from "../onnx/electra/config.ts";
-import { fromWeights } from "../onnx/electra/init.ts";
-import type { Tensor } from "../onnx/tensor.ts";
+import { configFromHf, type ElectraConfig, labelNames } from "../onnx/electra/config.ts";
 import type { LabelMode } from "./decode.ts";
 
 /** `nersota.json`'s `format` value. */
@@ -213,7 +210,7 @@ export async function readModelFolder(source: ModelSource, options: { variant?: 
   };
   const [configBytes, metaBytes, vocabBytes, tokJsonBytes] = await Promise.all([
     need("config.json", "the ElectraConfig with id2label"),
-    need("nersota.json", "inference settings; write the folder with `deno task export` or writeInferenceFolder()"),
+    need("nersota.json", "inference settings; write the folder with inferenceFolderFiles() (infer/model_folder_files.ts)"),
     source.read("vocab.txt"),
     source.read("tokenizer.json"),
   ]);
@@ -244,40 +241,5 @@ export async function readModelFolder(source: ModelSource, options: { variant?: 
     tokenizerJson: tokJsonBytes ? dec.decode(tokJsonBytes) : undefined,
     onnx,
     onnxFile,
-  };
-}
-
-/** What `inferenceFolderFiles` needs: a tagger's config (with id2label), graph-layout weights and vocab. */
-export interface InferenceFolderInput {
-  config: ElectraConfig;
-  /** Graph-layout weights under HF names (as `ElectraModelFiles.weights`). */
-  weights: Record<string, Tensor>;
-  vocab: string;
-  meta?: Partial<Omit<InferenceMeta, "format" | "version">>;
-}
-
-/**
- * The files of an inference model folder (name → contents), built in memory so that the writer (a CLI
- * with `Deno.writeFile`, a test, a bundler) decides where they go.
- */
-export function inferenceFolderFiles(input: InferenceFolderInput): Record<string, Uint8Array | string> {
-  const labels = labelNames(input.config);
-  if (!labels?.length) throw new Error("inferenceFolderFiles(): config has no id2label");
-  const meta: InferenceMeta = parseMeta(
-    { format: INFERENCE_FORMAT, version: INFERENCE_FORMAT_VERSION, ...input.meta },
-    "nersota.json",
-    input.config.maxPositionEmbeddings,
-  );
-  checkLabels(labels, meta.scheme);
-  const graph = buildTokenClassificationGraph({
-    config: input.config,
-    numLabels: labels.length,
-    params: fromWeights(input.weights, { source: "weights", dtype: "float32" }),
-  });
-  return {
-    "config.json": pythonJson(configToHf(input.config, ["ElectraForTokenClassification"])),
-    "vocab.txt": input.vocab.endsWith("\n") ? input.vocab : input.vocab + "\n",
-    "inference.onnx": graph.toBytes(),
-    "nersota.json": JSON.stringify(meta, null, 2) + "\n",
   };
 }

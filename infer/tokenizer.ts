@@ -60,7 +60,20 @@ interface Piece {
 // Bounded so that streaming a corpus through the tokenizer does not grow memory without limit.
 const WORD_CACHE_LIMIT = 100_000;
 
-/** Greedy longest-match-first WordPiece over a vocabulary, with BERT basic tokenization in front. */
+/**
+ * Greedy longest-match-first WordPiece over a vocabulary, with BERT basic tokenization in front.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WordPieceTokenizer } from "./tokenizer.ts";
+ *
+ * const tok = WordPieceTokenizer.fromVocab("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n어제\n민수\n##랑\n");
+ * const e = tok.encode("어제 민수랑😀");
+ * assert.deepEqual(e.tokens, ["[CLS]", "어제", "[UNK]", "[SEP]"]); // no "##😀" in this vocabulary
+ * assert.deepEqual(tok.encode("😀 민수랑").offsets, [[0, 0], [0, 2], [3, 5], [5, 6], [0, 0]]);
+ * ```
+ */
 export class WordPieceTokenizer {
   readonly vocab: Map<string, number>;
   readonly unkToken: string;
@@ -78,8 +91,9 @@ export class WordPieceTokenizer {
   readonly maskId: number;
   readonly addedTokens: string[];
   #idToToken: string[];
-  #maxWordStartLen = 0;
-  #maxContinuationLen = 0;
+  // A trie over UTF-16 units of the vocabulary: node 0 starts words, node 1 continues them (`##`).
+  #edges = new Map<number, number>();
+  #terminal: Int32Array;
   #cache = new Map<string, Int32Array>();
   #added: RegExp | null;
   #addedNeedBracket: boolean;
@@ -107,14 +121,24 @@ export class WordPieceTokenizer {
     this.padId = idOf(this.padToken, false);
     this.maskId = idOf(this.maskToken, false);
     this.#idToToken = [];
+    const terminal: number[] = [-1, -1];
     for (const [token, id] of vocab) {
       this.#idToToken[id] = token;
-      if (token.startsWith(this.prefix)) {
-        this.#maxContinuationLen = Math.max(this.#maxContinuationLen, token.length - this.prefix.length);
-      } else {
-        this.#maxWordStartLen = Math.max(this.#maxWordStartLen, token.length);
+      const cont = token.startsWith(this.prefix) && token.length > this.prefix.length;
+      let node = cont ? 1 : 0;
+      for (let j = cont ? this.prefix.length : 0; j < token.length; j++) {
+        const key = node * 65536 + token.charCodeAt(j);
+        let next = this.#edges.get(key);
+        if (next === undefined) {
+          next = terminal.length;
+          terminal.push(-1);
+          this.#edges.set(key, next);
+        }
+        node = next;
       }
+      if (node > 1) terminal[node] = id;
     }
+    this.#terminal = Int32Array.from(terminal);
     this.addedTokens = (options.addedTokens ??
       [this.padToken, this.unkToken, this.clsToken, this.sepToken, this.maskToken])
       .filter((t) => t.length > 0 && vocab.has(t));
@@ -417,21 +441,23 @@ export class WordPieceTokenizer {
     const unk = Int32Array.of(this.unkId, n);
     if (n > this.maxInputCharsPerWord && countCodePoints(word) > this.maxInputCharsPerWord) return unk;
     const out: number[] = [];
+    const edges = this.#edges, terminal = this.#terminal;
     let start = 0;
     while (start < n) {
-      // Nothing longer than the longest vocabulary entry can match, so start the search there.
-      let end = Math.min(n, start + (start === 0 ? this.#maxWordStartLen : this.#maxContinuationLen));
-      if (end < n && isLowSurrogate(word.charCodeAt(end)) && end > start) end--;
-      let id: number | undefined;
-      while (end > start) {
-        id = this.vocab.get(start === 0 ? word.slice(0, end) : this.prefix + word.slice(start, end));
-        if (id !== undefined) break;
-        end -= end - 2 >= start && isLowSurrogate(word.charCodeAt(end - 1)) &&
-            isHighSurrogate(word.charCodeAt(end - 2))
-          ? 2
-          : 1;
+      // The longest vocabulary entry that prefixes word[start..] (with `##` after the first piece) is
+      // exactly what the slice-and-shrink loop of the reference finds; the trie finds it in one pass.
+      let node = start === 0 ? 0 : 1;
+      let id = -1, end = start;
+      for (let j = start; j < n; j++) {
+        const next = edges.get(node * 65536 + word.charCodeAt(j));
+        if (next === undefined) break;
+        node = next;
+        if (terminal[node] >= 0) {
+          id = terminal[node];
+          end = j + 1;
+        }
       }
-      if (id === undefined) return unk;
+      if (id < 0) return unk;
       out.push(id, end);
       start = end;
     }

@@ -140,7 +140,11 @@ function overrideWeights(g: Graph, weights: Record<string, Tensor> | undefined, 
 type Variant = "step" | "accumulate" | "stepAccum";
 
 /** Runs the builder; returns the graph its values live in, with its outputs cleared. */
-function forward(buildForward: BuildForward, given: Graph, ctx: ForwardContext): { g: Graph } & ForwardResult {
+function forward(
+  buildForward: BuildForward,
+  given: Graph,
+  ctx: ForwardContext,
+): { g: Graph } & ForwardResult {
   const r = buildForward(given, ctx);
   const g = r.loss?.graph ?? Object.values(r.outputs ?? {})[0]?.graph ?? given;
   g.outputs.length = 0;
@@ -220,7 +224,10 @@ export function buildTrainingArtifacts(
 ): TrainingArtifacts {
   const model = { metadata: options.metadata ?? {} };
   // Initial weights from one forward build, so that every graph starts from the same values.
-  const { g: probe } = forward(buildForward, new Graph("probe"), { mode: "train", dropout: makeDropout(NAMES.seed) });
+  const { g: probe } = forward(buildForward, new Graph("probe"), {
+    mode: "train",
+    dropout: makeDropout(NAMES.seed),
+  });
   overrideWeights(probe, options.weights, "buildTrainingArtifacts()");
   const weights: Record<string, Tensor> = {};
   for (const n of probe.parameters) weights[n] = probe.initializers.get(n)!;

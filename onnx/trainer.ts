@@ -22,6 +22,11 @@ export interface TrainRunnerOptions extends SessionOptions {
   io?: FileIO;
   /** Stored in checkpoints as metadata. */
   config?: unknown;
+  /**
+   * Let ORT write each step's new parameters and moments into a second, reused set of buffers (double
+   * buffering) instead of allocating fresh ones every step (default true).
+   */
+  preallocateOutputs?: boolean;
   /** Base of the per-step dropout seed (seed = (base + step) mod 65536, so resuming repeats the masks). */
   seed?: number;
 }
@@ -35,6 +40,9 @@ export interface StepResult {
 /** Runs a train-step artifact, holding parameters and moments as runtime tensors. */
 export class TrainRunner {
   private state = new Map<string, OrtTensor>();
+  /** Second set of state buffers for ORT to write the next state into (when preallocating). */
+  private spare = new Map<string, OrtTensor>();
+  private readonly preallocate: boolean;
   private readonly scalars: Record<string, { buf: Float32Array | Float64Array; ort: OrtTensor }> = {};
   private readonly outputNames: string[];
   private constructor(
@@ -44,6 +52,7 @@ export class TrainRunner {
     private readonly options: TrainRunnerOptions,
     private done: number,
   ) {
+    this.preallocate = options.preallocateOutputs ?? true;
     for (const name of [NAMES.step, NAMES.lr, NAMES.seed]) {
       const buf = dtype === "float64" && name !== NAMES.seed ? new Float64Array(1) : new Float32Array(1);
       this.scalars[name] = {
@@ -96,10 +105,16 @@ export class TrainRunner {
 
   private load(s: CheckpointState): void {
     this.state.clear();
+    this.spare.clear();
     for (const p of this.params) {
       for (const [name, t] of [[p, s.params[p]], [NAMES.m(p), s.m[p]], [NAMES.v(p), s.v[p]]] as const) {
         if (!t) throw new Error(`TrainRunner: state lacks "${name}"`);
-        this.state.set(name, this.session.toOrt(t));
+        // One copy at load time: the runner then owns (and overwrites) these buffers, never the caller's.
+        this.state.set(name, this.session.toOrt({ dtype: t.dtype, dims: [...t.dims], data: t.data.slice() }));
+        if (this.preallocate) {
+          const data = new (t.data.constructor as new (n: number) => Tensor["data"])(t.data.length);
+          this.spare.set(name, this.session.toOrt({ dtype: t.dtype, dims: [...t.dims], data }));
+        }
       }
     }
     this.done = s.step;
@@ -118,12 +133,21 @@ export class TrainRunner {
     for (const name of [NAMES.step, NAMES.lr, NAMES.seed]) {
       if (name !== NAMES.seed || this.session.inputNames.includes(name)) feeds[name] = this.scalars[name].ort;
     }
-    const out = await this.session.runOrt(feeds, this.outputNames);
-    for (const p of this.params) {
-      this.state.set(p, out[NAMES.newParam(p)]);
-      this.state.set(NAMES.m(p), out[NAMES.newM(p)]);
-      this.state.set(NAMES.v(p), out[NAMES.newV(p)]);
+    const outName = (key: string) => `${key}.new`; // <p>.new, <p>.m.new, <p>.v.new
+    if (this.preallocate) {
+      // Double buffering: ORT writes the new state into the spare buffers, which then become the state.
+      const fetches: Record<string, OrtTensor | null> = { [NAMES.loss]: null, [NAMES.gradNorm]: null };
+      for (const [key, t] of this.spare) fetches[outName(key)] = t;
+      // deno-lint-ignore no-explicit-any
+      const out = await this.session.runOrt(feeds, fetches as any);
+      const swapped = this.state;
+      this.state = this.spare;
+      this.spare = swapped;
+      this.done = t;
+      return { loss: Number(out[NAMES.loss].data[0]), gradNorm: Number(out[NAMES.gradNorm].data[0]) };
     }
+    const out = await this.session.runOrt(feeds, this.outputNames);
+    for (const key of [...this.state.keys()]) this.state.set(key, out[outName(key)]);
     this.done = t;
     return { loss: Number(out[NAMES.loss].data[0]), gradNorm: Number(out[NAMES.gradNorm].data[0]) };
   }
@@ -133,7 +157,7 @@ export class TrainRunner {
     return (await this.stepWithStats(batch, lr)).loss;
   }
 
-  /** Current parameters as plain tensors (views of the runtime's buffers; copy before mutating). */
+  /** Current parameters as plain tensors: views of the runner's buffers, overwritten by later steps (copy to keep). */
   parameters(): Record<string, Tensor> {
     return Object.fromEntries(this.params.map((p) => [p, fromOrt(this.state.get(p))]));
   }

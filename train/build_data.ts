@@ -13,10 +13,16 @@
  */
 
 import { join } from "node:path";
-import { type CorpusFormat, issuePrinter, LineCleaner, listCorpusFiles, readCorpusFile } from "./corpus.ts";
+import {
+  type CorpusFormat,
+  hash53,
+  issuePrinter,
+  LineCleaner,
+  listCorpusFiles,
+  readCorpusFile,
+} from "./corpus.ts";
 import { encodeShard, type RawExample, shardFileName, type ShardIndex, writeShardIndex } from "./shards.ts";
 import { WordPieceTokenizer } from "../infer/tokenizer.ts";
-import { hash53 } from "./corpus.ts";
 
 /** A small, fast, seedable PRNG (mulberry32): `next()` in [0, 1). */
 export class Rng {
@@ -361,7 +367,7 @@ class WorkerPool {
         reject(new Error(`worker failed on chunk ${index}: ${e.message}`));
       };
     });
-    this.#pending.set(w, done.then((r) => r));
+    this.#pending.set(w, done);
     w.postMessage({ type: "chunk", index, lines } satisfies WorkerRequest);
   }
 

@@ -20,6 +20,7 @@ export type CorpusFormat =
 export interface CorpusIssue {
   file: string;
   line: number;
+  /** A full sentence naming the file and line, e.g. `Cannot read line 3 of "x.txt": invalid UTF-8`. */
   message: string;
 }
 
@@ -106,7 +107,7 @@ export function issuePrinter(limit = 20): { onIssue: (i: CorpusIssue) => void; c
     onIssue(i) {
       const n = (counts.get(i.file) ?? 0) + 1;
       counts.set(i.file, n);
-      if (n <= limit) console.error(`warning: skipping line ${i.line} of "${i.file}": ${i.message}`);
+      if (n <= limit) console.error(`warning: ${i.message} (line skipped)`);
       else if (n === limit + 1) console.error(`warning: more issues in "${i.file}" are not shown`);
     },
   };
@@ -131,17 +132,27 @@ export async function* readLines(
   let bytes = 0;
   const lines: { text: string; line: number }[] = [];
 
+  const tooLong = (no: number) =>
+    onIssue({
+      file: path,
+      line: no,
+      message: `Cannot read line ${no} of "${path}": longer than ${maxLineBytes} bytes (binary data?)`,
+    });
   const decodeLine = (b: Uint8Array, no: number) => {
     const end = b.length > 0 && b[b.length - 1] === 0x0d ? b.length - 1 : b.length;
     const body = b.subarray(0, end);
     if (body.indexOf(0) >= 0) {
-      onIssue({ file: path, line: no, message: "binary data (NUL byte)" });
+      onIssue({
+        file: path,
+        line: no,
+        message: `Cannot read line ${no} of "${path}": binary data (NUL byte)`,
+      });
       return;
     }
     try {
       lines.push({ text: fatal.decode(body), line: no });
     } catch {
-      onIssue({ file: path, line: no, message: "invalid UTF-8" });
+      onIssue({ file: path, line: no, message: `Cannot read line ${no} of "${path}": invalid UTF-8` });
     }
   };
   // Decodes the complete lines in `b`, the whole block at once when it is all valid (the common case).
@@ -167,11 +178,7 @@ export async function* readLines(
     let start = 0;
     for (const nl of ends) {
       if (nl - start > maxLineBytes) {
-        onIssue({
-          file: path,
-          line: ++lineNo,
-          message: `line longer than ${maxLineBytes} bytes (binary data?)`,
-        });
+        tooLong(++lineNo);
       } else decodeLine(b.subarray(start, nl), ++lineNo);
       start = nl + 1;
     }
@@ -197,11 +204,7 @@ export async function* readLines(
       pending = data.slice(lastNl + 1);
     }
     if (pending.length > maxLineBytes) {
-      onIssue({
-        file: path,
-        line: ++lineNo,
-        message: `line longer than ${maxLineBytes} bytes (binary data?)`,
-      });
+      tooLong(++lineNo);
       pending = new Uint8Array(0);
       skipping = true;
     }
@@ -262,7 +265,11 @@ async function* readCsv(path: string, columns: string[], options: ReadOptions): 
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 0x22) quotes++;
     if (quotes % 2 === 1) {
       if (line - recordLine > 1000) {
-        onIssue({ file: path, line: recordLine, message: "unterminated quoted field" });
+        onIssue({
+          file: path,
+          line: recordLine,
+          message: `Cannot parse line ${recordLine} of "${path}": unterminated quoted field`,
+        });
         record = "";
         quotes = 0;
       }
@@ -297,7 +304,11 @@ async function* readCsv(path: string, columns: string[], options: ReadOptions): 
     for (const i of indices) yield { text: fields[i], file: path, line: recordLine };
   }
   if (quotes % 2 === 1) {
-    onIssue({ file: path, line: recordLine, message: "unterminated quoted field at end of file" });
+    onIssue({
+      file: path,
+      line: recordLine,
+      message: `Cannot parse line ${recordLine} of "${path}": unterminated quoted field at end of file`,
+    });
   }
 }
 

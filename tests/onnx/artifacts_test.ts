@@ -13,7 +13,7 @@ import { TrainRunner } from "../../onnx/trainer.ts";
 import type { Tensor } from "../../onnx/tensor.ts";
 import { mlp, mlpBatch, tinyBatch, tinyTransformer } from "./training_models.ts";
 
-Deno.test("MLP trained through train_step.onnx drops its loss by 4× in 150 steps", async () => {
+Deno.test("MLP trained through train_step.onnx drops its loss by 8× in 150 steps", async () => {
   const a = buildTrainingArtifacts(mlp("float32", 0.1), { optimizer: adamw({ weightDecay: 0.01 }) });
   assert.equal(a.dropout, true);
   const runner = await TrainRunner.open(a.trainStep, initialState(a.params), { threads: 1 });
@@ -24,14 +24,15 @@ Deno.test("MLP trained through train_step.onnx drops its loss by 4× in 150 step
   const ev = await openSession(a.eval);
   const held = await ev.run({ ...mlpBatch(256, 999), ...runner.parameters() });
   const heldLoss = Number(held.loss.data[0]);
-  assert.ok(last < first / 4, `train loss ${first} → ${last}`);
-  assert.ok(heldLoss < first / 4, `held-out loss ${heldLoss} vs initial ${first}`);
+  console.log(`MLP: loss ${first.toFixed(3)} → ${last.toFixed(3)} (held-out ${heldLoss.toFixed(3)})`);
+  assert.ok(last < first / 8, `train loss ${first} → ${last}`);
+  assert.ok(heldLoss < first / 8, `held-out loss ${heldLoss} vs initial ${first}`);
   assert.equal(runner.updates, 150);
   await ev.release();
   await runner.release();
 });
 
-Deno.test("tiny transformer block (embedding, attention, LayerNorm, Gelu, dropout) drops its loss by 3× in 200 steps", async () => {
+Deno.test("tiny transformer block (embedding, attention, LayerNorm, Gelu, dropout) drops its loss by 10× in 200 steps", async () => {
   const a = buildTrainingArtifacts(tinyTransformer(0.1), { optimizer: adamw({ weightDecay: 0.01 }) });
   const runner = await TrainRunner.open(a.trainStep, initialState(a.params), { threads: 2 });
   const batches = Array.from({ length: 16 }, (_, i) => tinyBatch(32, i + 1));
@@ -46,11 +47,11 @@ Deno.test("tiny transformer block (embedding, attention, LayerNorm, Gelu, dropou
       stepsPerSecond.toFixed(0)
     } train steps/s (batch 32×8)`,
   );
-  assert.ok(tail < first / 3, `loss ${first} → ${tail}`);
+  assert.ok(tail < first / 10, `loss ${first} → ${tail}`);
   // eval.onnx (no dropout) on a fresh batch; inference.onnx serves logits of the right shape.
   const ev = await openSession(a.eval);
   const held = await ev.run({ ...tinyBatch(64, 777), ...runner.parameters() });
-  assert.ok(Number(held.loss.data[0]) < first / 3, `held-out loss ${held.loss.data[0]}`);
+  assert.ok(Number(held.loss.data[0]) < first / 10, `held-out loss ${held.loss.data[0]}`);
   const inf = await openSession(a.inference);
   assert.deepEqual(inf.inputNames, ["input_ids"]);
   const { logits } = await inf.run({ input_ids: tinyBatch(2, 5).input_ids });
@@ -118,4 +119,28 @@ Deno.test("gradient accumulation over two micro-batches equals one step on the w
   }
   assert.ok(Math.abs(Number(whole.grad_norm.data[0]) - Number(r2.grad_norm.data[0])) < 1e-12);
   await Promise.all([step.release(), acc.release(), fin.release()]);
+});
+
+Deno.test("TrainRunner double buffering matches fresh outputs bit for bit and never writes the caller's tensors", async () => {
+  const a = buildTrainingArtifacts(mlp("float32", 0.1));
+  const before = Object.fromEntries(
+    Object.entries(a.params).map(([n, t]) => [n, Array.from(t.data as Float32Array)]),
+  );
+  const runners = await Promise.all(
+    [true, false].map((preallocateOutputs) =>
+      TrainRunner.open(a.trainStep, initialState(a.params), { threads: 1, preallocateOutputs })
+    ),
+  );
+  for (let s = 0; s < 5; s++) {
+    const [x, y] = await Promise.all(runners.map((r) => r.step(mlpBatch(16, s), 1e-2)));
+    assert.ok(Object.is(x, y), `step ${s}: ${x} vs ${y}`);
+  }
+  const [p, q] = runners.map((r) => r.parameters());
+  for (const n of Object.keys(p)) {
+    assert.deepEqual(Array.from(p[n].data as Float32Array), Array.from(q[n].data as Float32Array));
+  }
+  for (const [n, t] of Object.entries(a.params)) {
+    assert.deepEqual(Array.from(t.data as Float32Array), before[n], n);
+  }
+  await Promise.all(runners.map((r) => r.release()));
 });

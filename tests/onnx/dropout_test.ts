@@ -1,6 +1,6 @@
 /**
- * Portable dropout: over 65,536 elements the keep rate is within 0.006 of 1 − p (≈ 4.5σ), neighbours are
- * uncorrelated (P(both dropped) within 0.006 of p²), masks repeat for equal seeds and sites and differ
+ * Portable dropout: over 65,536 elements the keep rate is within 0.006 of 1 − p (≈ 4.5σ), neighbours along
+ * rows and columns are uncorrelated (P(both dropped) within 0.006 of p²), masks repeat for equal seeds and sites and differ
  * otherwise, kept values are scaled by 1/(1 − p), and the gradient is the same mask.
  */
 import assert from "node:assert/strict";
@@ -31,13 +31,14 @@ Deno.test("dropout keeps 1 − p of elements, scaled, with the mask as gradient"
   const ones = tensor("float32", SHAPE, new Float32Array(N).fill(1));
   const out = await s.run({ x: ones, dropout_seed: tensor("float32", [], [7]) });
   const y = out.y1.data as Float32Array;
-  let kept = 0, bothDropped = 0;
+  let kept = 0, bothDropped = 0, rowsBothDropped = 0;
   for (let i = 0; i < N; i++) {
     if (y[i] !== 0) {
       kept++;
       assert.ok(Math.abs(y[i] - 1 / (1 - RATE)) < 1e-6);
     }
     if (i + 1 < N && y[i] === 0 && y[i + 1] === 0) bothDropped++;
+    if (i + 32 < N && y[i] === 0 && y[i + 32] === 0) rowsBothDropped++; // same column, next row
   }
   assert.ok(Math.abs(kept / N - (1 - RATE)) < 0.006, `keep rate ${kept / N}`);
   assert.ok(

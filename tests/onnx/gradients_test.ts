@@ -5,7 +5,7 @@
  *
  * Tolerances: float64 cases use ε = 1e-6 and require |autodiff − numeric| ≤ 1e-6·max(1, |numeric|)
  * (truncation ~ε², round-off ~1e-16/ε ≈ 1e-10). Erf and Gelu have no float64 kernel in ORT 1.30, so
- * those cases run in float32 with ε = 1e-2 and tolerance 3e-3·max(1, |numeric|) (round-off 1e-7·|L|/ε).
+ * those cases (and one float32 LayerNormalization case) run in float32 with ε = 1e-2 and tolerance 3e-3·max(1, |numeric|) (round-off 1e-7·|L|/ε).
  */
 import assert from "node:assert/strict";
 import { buildBackward, stopGradient } from "../../onnx/autodiff.ts";
@@ -224,6 +224,13 @@ const CASES: Case[] = [
     inputs: { x: { dims: [2, 3, 4] }, s: { dims: [3, 4] } },
     build: (g, [x, s]) =>
       g.op("LayerNormalization", [x, s], { axis: 1, epsilon: float(1e-5) }, { outputs: 1 })[0],
+  },
+  {
+    // The float32 path (ONNX Runtime's own float32 statistics in the recomputed normalisation).
+    name: "LayerNormalization (float32, eps 1e-12 as ELECTRA)",
+    dtype: "float32",
+    inputs: { x: { dims: [2, 6] }, s: { dims: [6] }, b: { dims: [6] } },
+    build: (_, [x, s, b]) => ops.layerNorm(x, s, b, 1e-12),
   },
   {
     name: "Gather axis 0 (embedding, repeated indices)",

@@ -119,8 +119,8 @@ Deno.test("readLines() skips invalid UTF-8 and binary lines with file and line, 
       line: 5,
     }]);
     assert.deepEqual(issues, [
-      { file: tmp, line: 2, message: "invalid UTF-8" },
-      { file: tmp, line: 4, message: "binary data (NUL byte)" },
+      { file: tmp, line: 2, message: `Cannot read line 2 of "${tmp}": invalid UTF-8` },
+      { file: tmp, line: 4, message: `Cannot read line 4 of "${tmp}": binary data (NUL byte)` },
     ]);
   } finally {
     await Deno.remove(tmp);
@@ -140,7 +140,7 @@ Deno.test("readLines() skips an over-long line (a binary blob) without holding i
     }
     assert.deepEqual(lines.map((l) => l.text), ["앞", "뒤"]);
     assert.equal(issues.length, 1);
-    assert.match(issues[0].message, /longer than 1000 bytes/);
+    assert.match(issues[0].message, /Cannot read line 2 of ".*": longer than 1000 bytes/);
   } finally {
     await Deno.remove(tmp);
   }

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import {
+  checkLabels,
+  folderUrl,
+  INFERENCE_FORMAT,
+  isUrl,
+  memorySource,
+  parseMeta,
+  readModelFolder,
+  urlSource,
+} from "../../infer/model_folder.ts";
+import { loadRecognizer } from "../../infer/pipeline.ts";
+import { FIXTURE, SENTENCES } from "./ner_fixture.ts";
+
+const FILES = ["config.json", "vocab.txt", "inference.onnx", "nersota.json"];
+
+async function fixtureFiles(): Promise<Record<string, Uint8Array>> {
+  const out: Record<string, Uint8Array> = {};
+  for (const f of FILES) out[f] = await Deno.readFile(new URL(f, FIXTURE));
+  return out;
+}
+
+Deno.test("folderUrl() resolves paths, relative paths and URLs to folder URLs", () => {
+  assert.equal(folderUrl("/a/b").href, "file:///a/b/");
+  assert.equal(folderUrl("https://x.test/m").href, "https://x.test/m/");
+  assert.equal(folderUrl("m/x", "file:///root/").href, "file:///root/m/x/");
+  assert.equal(folderUrl("/a b/#1").href, "file:///a%20b/%231/");
+  assert.equal(folderUrl("rel").href, new URL("rel/", `file://${Deno.cwd()}/`).href);
+  assert.ok(isUrl("file:///x") && isUrl("https://x") && !isUrl("C:\\models") && !isUrl("models/x"));
+});
+
+Deno.test("readModelFolder() reads the fixture from a path and from a file: URL", async () => {
+  const a = await readModelFolder(urlSource("fixtures/ner-tiny"));
+  const b = await readModelFolder(urlSource(FIXTURE));
+  assert.equal(a.labels.length, 13);
+  assert.equal(a.labels[0], "O");
+  assert.equal(a.meta.format, INFERENCE_FORMAT);
+  assert.equal(a.meta.labelMode, "first-subword");
+  assert.deepEqual(a.onnx, b.onnx);
+  assert.equal(a.vocab, b.vocab);
+  assert.equal(await urlSource(FIXTURE).read("missing.txt"), undefined);
+});
+
+Deno.test("readModelFolder() names the folder and the missing or bad file", async () => {
+  const files = await fixtureFiles();
+  const without = (name: string) => Object.fromEntries(Object.entries(files).filter(([k]) => k !== name));
+  await assert.rejects(() => readModelFolder(memorySource(without("nersota.json"), "m")), /"m" has no nersota\.json/);
+  await assert.rejects(() => readModelFolder(memorySource(without("inference.onnx"), "m")), /"m" has no inference\.onnx/);
+  await assert.rejects(() => readModelFolder(memorySource(without("vocab.txt"), "m")), /neither vocab\.txt nor tokenizer\.json/);
+  await assert.rejects(() => readModelFolder(memorySource({ ...files, "nersota.json": "{" }, "m")), /Cannot parse "m\/nersota\.json"/);
+  await assert.rejects(() => readModelFolder(memorySource(files, "m"), { variant: "int8" }), /no "int8" variant \(has: fp32\)/);
+  await assert.rejects(() => readModelFolder(urlSource("/nonexistent/model")), /"\/nonexistent\/model\/" has no config\.json/);
+});
+
+Deno.test("parseMeta() fills defaults and rejects bad values by key", () => {
+  const m = parseMeta({ format: INFERENCE_FORMAT, version: 1 }, "n.json", 512);
+  assert.equal(m.maxLength, 128);
+  assert.equal(m.stride, 31);
+  assert.equal(m.labelMode, "first-subword");
+  assert.throws(() => parseMeta({ format: "x", version: 1 }), /"format" is "x"/);
+  assert.throws(() => parseMeta({ format: INFERENCE_FORMAT, version: 2 }), /"version" is 2/);
+  assert.throws(() => parseMeta({ format: INFERENCE_FORMAT, version: 1, maxLength: 1024 }, "n.json", 512), /"maxLength" is 1024.*\[3, 512\]/);
+  assert.throws(() => parseMeta({ format: INFERENCE_FORMAT, version: 1, maxLength: 16, stride: 14 }), /"stride" is 14/);
+  assert.throws(() => parseMeta({ format: INFERENCE_FORMAT, version: 1, scheme: "IOB2" }), /"scheme"/);
+  assert.throws(() => parseMeta([]), /JSON object/);
+});
+
+Deno.test("checkLabels() accepts the scheme's prefixes only", () => {
+  checkLabels(["O", "B-PS", "I-PS"], "BIO");
+  checkLabels(["O", "B-PS", "I-PS", "E-PS", "S-PS"], "BIOES");
+  assert.throws(() => checkLabels(["O", "S-PS"], "BIO"), /id2label\[1\] is "S-PS"/);
+  assert.throws(() => checkLabels(["O", "PER"], "BIO"), /id2label\[1\]/);
+});
+
+Deno.test("loadRecognizer() over http(s)-style URLs equals loading from a path", async () => {
+  const ac = new AbortController();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} }, async (req) => {
+    const name = new URL(req.url).pathname.replace(/^\/model\//, "");
+    if (!FILES.includes(name)) return new Response("not found", { status: 404 });
+    return new Response(await Deno.readFile(new URL(name, FIXTURE)));
+  });
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/model/`;
+    const http = await loadRecognizer(url, { provider: "cpu" });
+    const local = await loadRecognizer(FIXTURE, { provider: "cpu" });
+    assert.equal(http.info.location, url);
+    assert.deepEqual(await http.recognize(SENTENCES), await local.recognize(SENTENCES));
+    await http.release();
+    await local.release();
+    await assert.rejects(() => loadRecognizer(`http://127.0.0.1:${server.addr.port}/nothing/`), /has no config\.json/);
+  } finally {
+    ac.abort();
+    await server.finished;
+  }
+});

@@ -1,0 +1,116 @@
+/**
+ * `deno task pretrain`: ELECTRA replaced-token-detection pretraining on `deno task build-data` shards.
+ *
+ * ```sh
+ * deno task pretrain --data DIR --config configs/small_config.json --out runs/x [--provider cpu|cuda|webgpu]
+ *   [--resume] [--steps N] [--batch-size N] [--accumulate N] [--eval-every N] [--save-every N] [--keep N]
+ *   [--seed N] [--threads N] [--eval-data DIR] [--vocab FILE] [--device-id N] [--quiet]
+ * ```
+ * Command-line values override the config file's `train` section (and are saved with the run, so
+ * `--resume` continues under the same settings).
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { Provider } from "../onnx/runtime.ts";
+import { pretrain } from "./pretrain.ts";
+import { presetConfig, readPretrainConfig, type TrainConfig, validateTrainConfig, withGenerator } from "./pretrain_config.ts";
+
+const USAGE = `Usage: deno task pretrain --data DIR --config FILE --out DIR [options]
+
+  --data DIR          shard folder from \`deno task build-data\` (its vocab.txt is shipped with the model)
+  --config FILE       {"model": HF ElectraConfig, "train": {...}} (see configs/), or --preset debug
+  --out DIR           run folder: metrics.jsonl, checkpoints/, model/, discriminator/ (HF), generator/ (HF)
+  --provider NAME     cpu (default) | cuda | webgpu
+  --device-id N       CUDA device (ONNX Runtime CUDA EP option deviceId)
+  --resume            continue from the newest valid checkpoint in OUT/checkpoints
+  --steps N           num_train_steps            --batch-size N   train_batch_size
+  --accumulate N      micro-batches per update   --eval-every N   evaluation interval (updates)
+  --save-every N      checkpoint interval        --keep N         checkpoints kept
+  --seed N            seed of everything random  --threads N      intra-op threads
+  --eval-data DIR     held-out shards (default: a seeded share of --data)
+  --vocab FILE        vocab.txt (default: DATA/vocab.txt)
+  --quiet             no progress on the terminal`;
+
+/** CLI entry point; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      data: { type: "string" },
+      config: { type: "string" },
+      preset: { type: "string" },
+      out: { type: "string" },
+      provider: { type: "string", default: "cpu" },
+      "device-id": { type: "string" },
+      resume: { type: "boolean", default: false },
+      steps: { type: "string" },
+      "batch-size": { type: "string" },
+      accumulate: { type: "string" },
+      "eval-every": { type: "string" },
+      "save-every": { type: "string" },
+      keep: { type: "string" },
+      seed: { type: "string" },
+      threads: { type: "string" },
+      "eval-data": { type: "string" },
+      vocab: { type: "string" },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.data || !values.out || (!values.config && !values.preset)) {
+    console.error(USAGE);
+    return 2;
+  }
+  const provider = values.provider as Provider;
+  if (!["cpu", "cuda", "webgpu"].includes(provider)) throw new Error(`--provider must be cpu, cuda or webgpu, got "${provider}"`);
+  const int = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+    return n;
+  };
+  const overrides: Partial<TrainConfig> = {};
+  const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => {
+    if (v !== undefined) overrides[k] = v;
+  };
+  set("trainSteps", int("steps", values.steps));
+  set("batchSize", int("batch-size", values["batch-size"]));
+  set("accumulate", int("accumulate", values.accumulate));
+  set("evalEvery", int("eval-every", values["eval-every"]));
+  set("saveEvery", int("save-every", values["save-every"]));
+  set("keepCheckpoints", int("keep", values.keep));
+  set("seed", int("seed", values.seed));
+  let config = values.config ? await readPretrainConfig(values.config) : presetConfig(values.preset!);
+  const train = { ...config.train, ...overrides };
+  validateTrainConfig(train, values.config ?? `preset ${values.preset}`);
+  config = withGenerator(config.model, train, values.config);
+  const deviceId = int("device-id", values["device-id"]);
+  const result = await pretrain({
+    config,
+    data: values.data,
+    evalData: values["eval-data"],
+    out: values.out,
+    vocab: values.vocab,
+    provider,
+    threads: int("threads", values.threads),
+    cuda: deviceId !== undefined ? { deviceId } : undefined,
+    resume: values.resume,
+    quiet: values.quiet,
+  });
+  console.log(`pretrain: ${result.step} updates, ${Math.round(result.tokensPerSecond)} tokens/s; output in "${values.out}"`);
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    console.error(`pretrain: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}

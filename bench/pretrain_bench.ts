@@ -1,0 +1,101 @@
+/**
+ * Pretraining throughput: ELECTRA replaced-token-detection training steps (generator + discriminator,
+ * forward, backward, clipping and AdamW fused in one ONNX Runtime run) on synthetic batches, reported as
+ * training tokens/s (batch × sequence, the unit the PyTorch peer reports). Called by `deno task bench`;
+ * run alone with `deno run -A bench/pretrain_bench.ts [--size small|tiny] [--batch 32] [--seq 128] [--steps 5]`.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { buildTrainingArtifacts } from "../onnx/artifacts.ts";
+import { initialState } from "../onnx/checkpoint.ts";
+import { electraAdam } from "../onnx/optimizer.ts";
+import type { Provider } from "../onnx/runtime.ts";
+import { TrainRunner } from "../onnx/trainer.ts";
+import { maskBatch, maxPredictions, pretrainFeeds, sampleUniform } from "../train/masking.ts";
+import { readPretrainConfig, withGenerator } from "../train/pretrain_config.ts";
+import { pretrainingForward } from "../train/pretrain_model.ts";
+import { Rng } from "../train/rng.ts";
+
+/** Options of `benchPretrain`. */
+export interface PretrainBenchOptions {
+  /** "small" (configs/small_config.json, the default) or "tiny" (configs/tiny_config.json). */
+  size?: "small" | "tiny";
+  batch?: number;
+  seq?: number;
+  /** Timed steps (after one warm-up step). */
+  steps?: number;
+  provider?: Provider;
+  threads?: number;
+}
+
+/** Measures pretraining tokens/s; returns `{pretrain_tokens_per_s, step_ms, build_s, …}`. */
+export async function benchPretrain(opts: PretrainBenchOptions = {}): Promise<Record<string, number>> {
+  const size = opts.size ?? "small";
+  const B = opts.batch ?? 32, T = opts.seq ?? 128, steps = opts.steps ?? 5;
+  const file = new URL(`../configs/${size}_config.json`, import.meta.url);
+  const base = await readPretrainConfig(decodeURIComponent(file.pathname));
+  const cfg = withGenerator(base.model, { ...base.train, maxSeqLength: T, batchSize: B });
+  const t0 = performance.now();
+  const artifacts = buildTrainingArtifacts(
+    pretrainingForward({ discriminator: cfg.model, generator: cfg.generator, seed: 1, discriminatorWeight: 50, sampler: "inverse-cdf" }),
+    { optimizer: electraAdam() },
+  );
+  const buildS = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  const runner = await TrainRunner.open(artifacts.trainStep, initialState(artifacts.params), { provider: opts.provider ?? "cpu", threads: opts.threads, seed: 1 });
+  const openS = (performance.now() - t1) / 1000;
+
+  // Synthetic batches: full-length rows of random non-special ids framed by [CLS] … [SEP].
+  const rng = new Rng(7);
+  const P = maxPredictions(0.15, T);
+  const batch = () => {
+    const inputIds = new Int32Array(B * T), segmentIds = new Int32Array(B * T), attentionMask = new Int32Array(B * T).fill(1);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) inputIds[b * T + t] = t === 0 ? 2 : t === T - 1 ? 3 : 5 + rng.int(cfg.model.vocabSize - 5);
+      segmentIds.fill(1, b * T + T / 2, (b + 1) * T);
+    }
+    const m = maskBatch({ inputIds, segmentIds, attentionMask, batchSize: B, seqLength: T }, { maskProb: 0.15, numPredictions: P }, rng);
+    return pretrainFeeds(m, { name: "sample_uniform", data: sampleUniform(B, P, rng) });
+  };
+  await runner.step(batch(), 1e-4); // warm-up: allocations, kernel selection
+  const feeds = Array.from({ length: steps }, batch);
+  const t2 = performance.now();
+  let loss = 0;
+  for (const f of feeds) loss = await runner.step(f, 1e-4);
+  const seconds = (performance.now() - t2) / 1000;
+  await runner.release();
+  const params = Object.values(artifacts.params).reduce((s, t) => s + t.data.length, 0);
+  return {
+    pretrain_tokens_per_s: (steps * B * T) / seconds,
+    pretrain_step_ms: (seconds / steps) * 1000,
+    pretrain_build_s: buildS,
+    pretrain_session_open_s: openS,
+    pretrain_params: params,
+    pretrain_batch: B,
+    pretrain_seq: T,
+    pretrain_last_loss: loss,
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      size: { type: "string", default: "small" },
+      batch: { type: "string", default: "32" },
+      seq: { type: "string", default: "128" },
+      steps: { type: "string", default: "5" },
+      threads: { type: "string" },
+      provider: { type: "string", default: "cpu" },
+    },
+  });
+  const r = await benchPretrain({
+    size: values.size as "small" | "tiny",
+    batch: Number(values.batch),
+    seq: Number(values.seq),
+    steps: Number(values.steps),
+    threads: values.threads ? Number(values.threads) : undefined,
+    provider: values.provider as Provider,
+  });
+  console.log(JSON.stringify(r, null, 2));
+}

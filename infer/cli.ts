@@ -13,7 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { Provider } from "../onnx/runtime.ts";
+import type { OrtModule, Provider } from "../onnx/runtime.ts";
 import type { ModelSource } from "./model_folder.ts";
 import { type Entity, loadRecognizer, type NerPipeline } from "./pipeline.ts";
 
@@ -34,6 +34,8 @@ export interface CliDefaults {
   /** Printed to stderr when `model` is a stand-in (e.g. the fixture before a default model is trained). */
   modelNotice?: string;
   provider?: Provider;
+  /** ONNX Runtime module for `provider` (a compiled binary imports it itself, after preparing native code). */
+  ort?: OrtModule;
 }
 
 /** The shipped default model folder, relative to this file. */
@@ -270,7 +272,8 @@ async function openModel(
         `(its entities are meaningless). Pass --model DIR for a real model.\n`,
     );
   }
-  return await loadRecognizer(source, { provider, batchSize });
+  const ort = defaults.ort && (provider ?? defaults.provider) === defaults.provider ? defaults.ort : undefined;
+  return await loadRecognizer(source, { provider, batchSize, ort });
 }
 
 if (import.meta.main) {

@@ -11,9 +11,13 @@
 import { argmaxWithProb, decodeEntities, type EntitySpan, type LabelMode } from "../infer/decode.ts";
 import { bioConstraints, type CrfParams, viterbi } from "../infer/crf.ts";
 import { mergeWindows } from "../infer/windows.ts";
+import { readModelFolder, urlSource } from "../infer/model_folder.ts";
+import { WordPieceTokenizer } from "../infer/tokenizer.ts";
+import { openSession, type Provider } from "../onnx/runtime.ts";
+import { decodeSafetensors } from "../onnx/safetensors.ts";
 import type { Tensor } from "../onnx/tensor.ts";
 import type { NerExample } from "./datasets/types.ts";
-import { batchTensors, type EncodedExample, type Feature, makeBatches } from "./features.ts";
+import { batchTensors, type EncodedExample, type Feature, makeBatches, makeInputs } from "./features.ts";
 import {
   classificationReport,
   type Confusion,
@@ -226,4 +230,65 @@ export function formatReport(r: EvalReport, digits = 4): string {
   }
   parts.push("Confusion of types (rows gold, columns predicted; O = none, by overlap):", formatConfusion(r.confusion));
   return parts.join("\n");
+}
+
+/** Options of `evaluateModelFolder`. */
+export interface EvaluateFolderOptions {
+  provider?: Provider;
+  threads?: number;
+  batchSize?: number;
+  subsetOf?: (id: string) => string | undefined;
+}
+
+/**
+ * Evaluates an inference model folder (infer/model_folder.ts; with `crf.safetensors`, Viterbi decoding)
+ * on gold examples: runs `inference.onnx` on the folder's windows and scores the entity spans.
+ */
+export async function evaluateModelFolder(
+  dir: string,
+  examples: readonly NerExample[],
+  options: EvaluateFolderOptions = {},
+): Promise<{ report: EvalReport; errors: ErrorEntry[]; predictions: EntitySpan[][]; crf: boolean }> {
+  const source = urlSource(dir);
+  const folder = await readModelFolder(source);
+  const tokenizer = folder.tokenizerJson
+    ? WordPieceTokenizer.fromTokenizerJson(folder.tokenizerJson)
+    : WordPieceTokenizer.fromVocab(folder.vocab!, { lowercase: folder.meta.doLowerCase });
+  const crfBytes = await source.read("crf.safetensors");
+  const crf = crfBytes ? crfParamsFromSafetensors(crfBytes, `${folder.location}/crf.safetensors`) : undefined;
+  const session = await openSession(folder.onnx, { provider: options.provider ?? "cpu", threads: options.threads });
+  try {
+    const texts = examples.map((e) => e.text);
+    const { features, encoded } = makeInputs(texts, tokenizer, { maxLength: folder.meta.maxLength, stride: folder.meta.stride });
+    const run: LogitsFn = async (feeds) => {
+      const inputs: Record<string, Tensor> = {};
+      for (const n of session.inputNames) inputs[n] = feeds[n];
+      return { logits: (await session.run(inputs, ["logits"])).logits };
+    };
+    const pred = await predict(texts, encoded, features, run, {
+      labels: folder.labels,
+      labelMode: folder.meta.labelMode,
+      crf,
+      batchSize: options.batchSize ?? 32,
+      padId: Math.max(0, tokenizer.padId),
+      maxLength: folder.meta.maxLength,
+    });
+    return { ...buildReport(examples, pred.spans, { subsetOf: options.subsetOf }), predictions: pred.spans, crf: !!crf };
+  } finally {
+    await session.release();
+  }
+}
+
+/** Reads `crf.safetensors` (`crf.transitions`, `crf.start_transitions`, `crf.end_transitions`) for Viterbi. */
+export function crfParamsFromSafetensors(bytes: Uint8Array, source: string): CrfParams {
+  const { tensors } = decodeSafetensors(bytes, source);
+  const get = (n: string) => {
+    const t = tensors[n];
+    if (!t) throw new Error(`"${source}" lacks tensor "${n}"`);
+    return Array.from(t.data as Float32Array);
+  };
+  const tr = get("crf.transitions"), start = get("crf.start_transitions"), end = get("crf.end_transitions");
+  const L = start.length;
+  if (tr.length !== L * L || end.length !== L) throw new Error(`"${source}": CRF tensors do not match ${L} labels`);
+  return { transitions: Array.from({ length: L }, (_, i) => tr.slice(i * L, (i + 1) * L)), start, end };
 }

@@ -1,0 +1,98 @@
+/**
+ * `deno task eval`: entity-level evaluation of an inference model folder on gold NER data.
+ *
+ * ```sh
+ * deno task eval --model DIR --data FILE [--format klue] [--map kmou-klue] \
+ *   [--errors errors.jsonl] [--report report.json] [--split-by REGEX|none]
+ * ```
+ * Prints seqeval's classification report (precision/recall/F1 per type, micro, macro and weighted
+ * averages, exactly as seqeval's default mode computes them, on character spans), one report per subset
+ * of the sentence ids (KLUE: `nsmc` colloquial vs `wikitree` news, found automatically; `--split-by REGEX`
+ * names subsets by the regex's first group, e.g. `^([a-z]+)_` for an id prefix), and the confusion table
+ * of types. `--errors` writes every sentence with a missed or spurious entity as JSON lines, `--report`
+ * the whole report as JSON. `--data` takes the same `FORMAT:PATH[:MAP]` sources as `deno task finetune`.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { Provider } from "../onnx/runtime.ts";
+import { writeFileAtomic } from "./artifacts_io.ts";
+import type { DatasetFormat } from "./datasets/types.ts";
+import { defaultSubsets, evaluateModelFolder, formatReport, subsetByRegex } from "./evaluate.ts";
+import { loadSources } from "./finetune.ts";
+import { parseSource } from "./finetune_cli.ts";
+import { formatErrors } from "./metrics.ts";
+
+const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [options]
+
+  --model DIR          inference model folder (deno task finetune's --out, or any NERSOTA model folder)
+  --data SRC           gold data: PATH, FORMAT:PATH or FORMAT:PATH:MAP (repeatable)
+  --format FORMAT      format of plain paths (klue, kmou, nikl, naver, conll, label-studio; default auto)
+  --map MAP            type map for sources without their own: kmou-klue | nikl-klue | naver-klue | FILE
+  --errors FILE        write the sentences with errors as JSON lines
+  --report FILE        write the report as JSON
+  --split-by REGEX     report subsets named by the first group of REGEX over sentence ids
+                       (default: KLUE's -nsmc/-wikitree suffix when every id has one; "none" to turn off)
+  --digits N           decimals in the printed report (4)
+  --batch-size N (32)  --provider cpu|cuda|webgpu|wasm  --threads N`;
+
+/** CLI entry point; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: "string" },
+      data: { type: "string", multiple: true },
+      format: { type: "string" },
+      map: { type: "string" },
+      errors: { type: "string" },
+      report: { type: "string" },
+      "split-by": { type: "string" },
+      digits: { type: "string" },
+      "batch-size": { type: "string" },
+      provider: { type: "string" },
+      threads: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.model || !values.data?.length) {
+    console.error(`eval: --model and --data are required\n\n${USAGE}`);
+    return 2;
+  }
+  const format = (values.format ?? "auto") as DatasetFormat | "auto";
+  const sources = values.data.map((s) => parseSource(s, format, values.map));
+  const examples = await loadSources(sources, (m) => console.error(m));
+  const split = values["split-by"];
+  const subsetOf = split === "none" ? undefined : split ? subsetByRegex(new RegExp(split)) : defaultSubsets(examples);
+  const { report, errors, crf } = await evaluateModelFolder(values.model, examples, {
+    provider: values.provider as Provider | undefined,
+    threads: values.threads ? Number(values.threads) : undefined,
+    batchSize: values["batch-size"] ? Number(values["batch-size"]) : undefined,
+    subsetOf,
+  });
+  if (crf) console.error("CRF model: Viterbi decoding with crf.safetensors");
+  console.log(formatReport(report, values.digits ? Number(values.digits) : 4));
+  if (values.errors) {
+    await writeFileAtomic(values.errors, new TextEncoder().encode(formatErrors(errors)));
+    console.error(`Wrote ${errors.length} sentences with errors to "${values.errors}"`);
+  }
+  if (values.report) {
+    const json = { model: values.model, data: sources, ...report };
+    await writeFileAtomic(values.report, new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
+    console.error(`Wrote "${values.report}"`);
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    console.error(`eval: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}

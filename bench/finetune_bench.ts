@@ -1,0 +1,147 @@
+/**
+ * Fine-tuning throughput: one ELECTRA-small token-classification training step (forward, backward, global
+ * clipping and AdamW fused in one ONNX Runtime run of `train_step.onnx`, driven by `TrainRunner`) at the
+ * PyTorch peer's shape (batch 32 × 128, 13 labels, dropout off as in the peer), reported as training
+ * tokens/s from the median step time. Called by `deno task bench` (in a child process, so that its peak
+ * memory is its own); run alone with
+ * `deno run -A bench/finetune_bench.ts [--batch 32] [--seq 128] [--steps 5] [--dropout] [--threads 2] [--level all]`.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { buildTrainingArtifacts } from "../onnx/artifacts.ts";
+import { initialState } from "../onnx/checkpoint.ts";
+import { ELECTRA_SMALL, electraConfig, withLabels } from "../onnx/electra/config.ts";
+import { buildTokenClassificationGraph } from "../onnx/electra/token_classification.ts";
+import { adamw } from "../onnx/optimizer.ts";
+import type { Provider, SessionOptions } from "../onnx/runtime.ts";
+import { TrainRunner } from "../onnx/trainer.ts";
+import type { Tensor } from "../onnx/tensor.ts";
+
+/** The peer's 13 labels: O and B/I of six entity types. */
+export const BENCH_LABELS = ["O", ...["PS", "LC", "OG", "DT", "TI", "QT"].flatMap((t) => [`B-${t}`, `I-${t}`])];
+
+/** Options of `benchFinetune`. */
+export interface FinetuneBenchOptions {
+  batch?: number;
+  seq?: number;
+  /** Timed steps (after `warmup` untimed ones). */
+  steps?: number;
+  warmup?: number;
+  /** Dropout on (ELECTRA's 0.1 everywhere); off by default to match the peer. */
+  dropout?: boolean;
+  provider?: Provider;
+  /** Intra-op threads (default 2: this machine's cores). */
+  threads?: number;
+  graphOptimizationLevel?: SessionOptions["graphOptimizationLevel"];
+  /** Let ORT write new state into reused buffers (TrainRunner's default). */
+  preallocateOutputs?: boolean;
+  /** ORT profile file prefix (profiles every step, warm-up included). */
+  profilePrefix?: string;
+}
+
+/** The train-step artifact (plus initial parameters) for ELECTRA-small token classification. */
+export function finetuneArtifacts(o: { seq: number; dropout: boolean; seed?: number }) {
+  const config = withLabels(electraConfig({ ...ELECTRA_SMALL, maxPositionEmbeddings: Math.max(512, o.seq) }), BENCH_LABELS);
+  return buildTrainingArtifacts((_g, ctx) => {
+    const g = buildTokenClassificationGraph({
+      config,
+      seed: o.seed ?? 1,
+      training: true,
+      dropout: o.dropout && ctx.mode === "train" ? ctx.dropout : undefined,
+    });
+    const loss = g.outputs.find((v) => v.name === "loss");
+    const logits = g.outputs.find((v) => v.name === "logits")!;
+    return ctx.mode === "inference" ? { outputs: { logits } } : { loss, outputs: { logits } };
+  }, { optimizer: adamw() } // the project's fine-tuning optimizer: AdamW, clip 1.0);
+}
+
+/** Synthetic batch: random ids over the vocabulary, full attention, random gold labels (as the peer). */
+export function finetuneBatch(B: number, T: number, vocab: number, labels: number, seed = 12345): Record<string, Tensor> {
+  let x = seed >>> 0;
+  const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+  const ids = new BigInt64Array(B * T), gold = new BigInt64Array(B * T);
+  for (let i = 0; i < ids.length; i++) {
+    ids[i] = BigInt(5 + (next() % (vocab - 5)));
+    gold[i] = BigInt(next() % labels);
+  }
+  return {
+    input_ids: { dtype: "int64", dims: [B, T], data: ids },
+    attention_mask: { dtype: "int64", dims: [B, T], data: new BigInt64Array(B * T).fill(1n) },
+    token_type_ids: { dtype: "int64", dims: [B, T], data: new BigInt64Array(B * T) },
+    labels: { dtype: "int64", dims: [B, T], data: gold },
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Measures fine-tuning steps; returns `{finetune_tokens_per_s, finetune_step_ms, …}` (median step). */
+export async function benchFinetune(opts: FinetuneBenchOptions = {}): Promise<Record<string, number>> {
+  const B = opts.batch ?? 32, T = opts.seq ?? 128, steps = opts.steps ?? 5, warmup = opts.warmup ?? 1;
+  const dropout = opts.dropout ?? false;
+  const t0 = performance.now();
+  const artifacts = finetuneArtifacts({ seq: T, dropout });
+  const buildS = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  const runner = await TrainRunner.open(artifacts.trainStep, initialState(artifacts.params), {
+    provider: opts.provider ?? "cpu",
+    threads: opts.threads ?? 2,
+    graphOptimizationLevel: opts.graphOptimizationLevel,
+    preallocateOutputs: opts.preallocateOutputs,
+    profilePrefix: opts.profilePrefix,
+    seed: 1,
+  });
+  const openS = (performance.now() - t1) / 1000;
+  const vocab = ELECTRA_SMALL.vocabSize;
+  const batches = [finetuneBatch(B, T, vocab, BENCH_LABELS.length, 1), finetuneBatch(B, T, vocab, BENCH_LABELS.length, 2)];
+  for (let i = 0; i < warmup; i++) await runner.step(batches[i % 2], 5e-5);
+  const times: number[] = [];
+  let loss = 0;
+  for (let i = 0; i < steps; i++) {
+    const s = performance.now();
+    loss = await runner.step(batches[i % 2], 5e-5);
+    times.push(performance.now() - s);
+  }
+  if (opts.profilePrefix) runner.session.endProfiling();
+  await runner.release();
+  const stepMs = median(times);
+  return {
+    finetune_tokens_per_s: (B * T) / (stepMs / 1000),
+    finetune_step_ms: stepMs,
+    finetune_step_ms_min: Math.min(...times),
+    finetune_build_s: buildS,
+    finetune_session_open_s: openS,
+    finetune_model_bytes: artifacts.trainStep.length,
+    finetune_batch: B,
+    finetune_seq: T,
+    finetune_dropout: dropout ? 1 : 0,
+    finetune_last_loss: loss,
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      batch: { type: "string", default: "32" },
+      seq: { type: "string", default: "128" },
+      steps: { type: "string", default: "5" },
+      dropout: { type: "boolean", default: false },
+      threads: { type: "string", default: "2" },
+      level: { type: "string", default: "all" },
+      "no-prealloc": { type: "boolean", default: false },
+    },
+  });
+  const r = await benchFinetune({
+    batch: Number(values.batch),
+    seq: Number(values.seq),
+    steps: Number(values.steps),
+    dropout: values.dropout,
+    threads: Number(values.threads),
+    graphOptimizationLevel: values.level as SessionOptions["graphOptimizationLevel"],
+    preallocateOutputs: !values["no-prealloc"],
+  });
+  console.log(JSON.stringify(r));
+}

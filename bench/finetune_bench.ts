@@ -46,13 +46,13 @@ export function finetuneArtifacts(o: { seq: number; dropout: boolean; seed?: num
     const g = buildTokenClassificationGraph({
       config,
       seed: o.seed ?? 1,
-      training: true,
+      training: ctx.mode !== "inference",
       dropout: o.dropout && ctx.mode === "train" ? ctx.dropout : undefined,
     });
     const loss = g.outputs.find((v) => v.name === "loss");
     const logits = g.outputs.find((v) => v.name === "logits")!;
     return ctx.mode === "inference" ? { outputs: { logits } } : { loss, outputs: { logits } };
-  }, { optimizer: adamw() } // the project's fine-tuning optimizer: AdamW, clip 1.0);
+  }, { optimizer: adamw() }); // the project's fine-tuning optimizer: AdamW, clip 1.0
 }
 
 /** Synthetic batch: random ids over the vocabulary, full attention, random gold labels (as the peer). */

@@ -49,7 +49,7 @@ import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoints.ts";
 import { countTypes, type DatasetFormat, type NerExample } from "./datasets/types.ts";
 import { readDataset } from "./datasets/mod.ts";
 import { buildReport, defaultSubsets, type EvalReport, formatReport, type LogitsFn, predict } from "./evaluate.ts";
-import { batchTensors, type Feature, makeBatches, makeFeatures, paddingStats } from "./features.ts";
+import { batchTensors, makeBatches, makeFeatures, paddingStats } from "./features.ts";
 import { effectiveStride, type FinetuneConfig, finetuneConfigFromJson, finetuneConfigToJson, getLr } from "./finetune_config.ts";
 import { applyLabelMap, BUILTIN_MAPS, type LabelMap, parseLabelMap } from "./label_map.ts";
 import { formatErrors } from "./metrics.ts";

@@ -40,13 +40,14 @@ export interface FinetuneBenchOptions {
 }
 
 /** The train-step artifact (plus initial parameters) for ELECTRA-small token classification. */
-export function finetuneArtifacts(o: { seq: number; dropout: boolean; seed?: number }) {
+export function finetuneArtifacts(o: { seq: number; dropout: boolean; seed?: number; flatTokens?: boolean }) {
   const config = withLabels(electraConfig({ ...ELECTRA_SMALL, maxPositionEmbeddings: Math.max(512, o.seq) }), BENCH_LABELS);
   return buildTrainingArtifacts((_g, ctx) => {
     const g = buildTokenClassificationGraph({
       config,
       seed: o.seed ?? 1,
       training: ctx.mode !== "inference",
+      flatTokens: o.flatTokens,
       dropout: o.dropout && ctx.mode === "train" ? ctx.dropout : undefined,
     });
     const loss = g.outputs.find((v) => v.name === "loss");

@@ -5,27 +5,11 @@
  * @module
  */
 import { join } from "node:path";
+import { writeFileAtomic } from "./fs.ts";
 import { artifactFiles, type TrainingArtifacts } from "../onnx/artifacts.ts";
 import type { FileIO } from "../onnx/trainer.ts";
 
-/** Writes `bytes` to `path` via a temporary sibling file and a rename (atomic on POSIX file systems). */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  try {
-    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-    try {
-      let off = 0;
-      while (off < bytes.length) off += await file.write(bytes.subarray(off));
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new Error(`Cannot write "${path}": ${(e as Error).message}`, { cause: e });
-  }
-}
+export { writeFileAtomic };
 
 /** `FileIO` on the local file system, with atomic writes. */
 export const denoFileIO: FileIO = {

@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { writeFileAtomic } from "./fs.ts";
 import {
   type ElectraModelFiles,
   encodeModelWeights,
@@ -50,14 +51,6 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-/** Writes a file atomically (temporary file, then rename). */
-export async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-  else await Deno.writeFile(tmp, data);
-  await Deno.rename(tmp, path);
-}
-
 /** Reads a HF folder's config and safetensors, refusing PyTorch pickles with a message naming safetensors. */
 export async function readHfFolder(dir: string): Promise<HfFolder> {
   const st = join(dir, "model.safetensors");
@@ -81,10 +74,10 @@ export async function readHfFolder(dir: string): Promise<HfFolder> {
 
 async function copyTokenizer(from: string, to: string, required: boolean): Promise<void> {
   const vocab = join(from, "vocab.txt");
-  if (await exists(vocab)) await writeAtomic(join(to, "vocab.txt"), await Deno.readFile(vocab));
+  if (await exists(vocab)) await writeFileAtomic(join(to, "vocab.txt"), await Deno.readFile(vocab));
   else if (required) throw new Error(`"${from}" has no vocab.txt (the WordPiece vocabulary the model was trained with)`);
   for (const f of TOKENIZER_FILES) {
-    if (await exists(join(from, f))) await writeAtomic(join(to, f), await Deno.readFile(join(from, f)));
+    if (await exists(join(from, f))) await writeFileAtomic(join(to, f), await Deno.readFile(join(from, f)));
   }
 }
 
@@ -103,9 +96,9 @@ export async function fromHf(dir: string, out: string, generatorDir?: string): P
 export async function writeModelFolder(model: ElectraModelFiles, out: string): Promise<void> {
   await Deno.mkdir(out, { recursive: true });
   const configs = modelConfigJson(model);
-  await writeAtomic(join(out, "model.safetensors"), encodeModelWeights(model));
-  await writeAtomic(join(out, "config.json"), configs.config);
-  if (configs.generator) await writeAtomic(join(out, "generator_config.json"), configs.generator);
+  await writeFileAtomic(join(out, "model.safetensors"), encodeModelWeights(model));
+  await writeFileAtomic(join(out, "config.json"), configs.config);
+  if (configs.generator) await writeFileAtomic(join(out, "generator_config.json"), configs.generator);
 }
 
 /** Reads our model folder. */
@@ -125,14 +118,14 @@ export async function toHf(dir: string, out: string, generatorOut?: string): Pro
   const { main, generator } = exportHf(model);
   const write = async (folder: string, files: { configJson: string; safetensors: Uint8Array }) => {
     await Deno.mkdir(folder, { recursive: true });
-    await writeAtomic(join(folder, "model.safetensors"), files.safetensors);
-    await writeAtomic(join(folder, "config.json"), files.configJson);
+    await writeFileAtomic(join(folder, "model.safetensors"), files.safetensors);
+    await writeFileAtomic(join(folder, "config.json"), files.configJson);
     await copyTokenizer(dir, folder, true);
     if (!(await exists(join(dir, "tokenizer_config.json")))) {
-      await writeAtomic(join(folder, "tokenizer_config.json"), pythonJson(tokenizerConfig(model.config.maxPositionEmbeddings)));
+      await writeFileAtomic(join(folder, "tokenizer_config.json"), pythonJson(tokenizerConfig(model.config.maxPositionEmbeddings)));
     }
     if (!(await exists(join(dir, "special_tokens_map.json")))) {
-      await writeAtomic(join(folder, "special_tokens_map.json"), pythonJson(SPECIAL_TOKENS_MAP));
+      await writeFileAtomic(join(folder, "special_tokens_map.json"), pythonJson(SPECIAL_TOKENS_MAP));
     }
   };
   await write(out, main);

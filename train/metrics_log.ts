@@ -4,6 +4,7 @@
  * checkpoint being resumed are dropped (`truncateAfter`), so the log tells one consistent story.
  * @module
  */
+import { writeFileAtomic } from "./fs.ts";
 
 /** One metrics record: a type ("train", "eval", …), a step, and numbers or strings. */
 export type MetricsRecord = { type: string; step: number } & Record<string, number | string | null>;
@@ -59,7 +60,5 @@ export async function truncateAfter(path: string, step: number): Promise<void> {
     throw e;
   }
   const kept = records.filter((r) => r.step <= step).map((r) => JSON.stringify(r) + "\n").join("");
-  const tmp = `${path}.tmp`;
-  await Deno.writeTextFile(tmp, kept);
-  await Deno.rename(tmp, path);
+  await writeFileAtomic(path, kept);
 }

@@ -16,7 +16,8 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { writeFileAtomic } from "./fs.ts";
 
 /** One pretraining example: `[CLS] A [SEP] (B [SEP])`, unpadded. */
 export interface Example {
@@ -268,13 +269,7 @@ export async function writeShardIndex(dir: string, index: ShardIndex): Promise<v
   );
 }
 
-/** Writes bytes to `path` via a temporary file and a rename. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  await Deno.writeFile(tmp, bytes);
-  await Deno.rename(tmp, path);
-}
+export { writeFileAtomic };
 
 /** The file name of shard number `k`. */
 export function shardFileName(k: number): string {

@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { dirname } from "node:path";
+import { writeFileAtomic } from "./fs.ts";
 import {
   type CorpusFormat,
   issuePrinter,
@@ -135,10 +135,10 @@ export async function main(args: string[]): Promise<number> {
       );
     },
   });
-  await writeAtomic(v.out, vocabToText(tokens));
+  await writeFileAtomic(v.out, vocabToText(tokens));
   if (v["tokenizer-json"]) {
     const tok = WordPieceTokenizer.fromVocab(vocabToText(tokens));
-    await writeAtomic(v["tokenizer-json"], JSON.stringify(tok.toTokenizerJson(), null, 2) + "\n");
+    await writeFileAtomic(v["tokenizer-json"], JSON.stringify(tok.toTokenizerJson(), null, 2) + "\n");
   }
   const total = (performance.now() - t0) / 1000;
   const summary = {
@@ -157,15 +157,6 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   return 0;
-}
-
-/** Writes text to `path` through a temporary file and a rename, so readers never see half a file. */
-export async function writeAtomic(path: string, text: string | Uint8Array): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  if (typeof text === "string") await Deno.writeTextFile(tmp, text);
-  else await Deno.writeFile(tmp, text);
-  await Deno.rename(tmp, path);
 }
 
 function rssMiB(): number {

@@ -26,14 +26,19 @@ import {
   add,
   cast,
   equal,
+  exp,
   gatherElements,
   greater,
+  ints,
+  less,
+  log,
   matMul,
   min,
   mul,
   not,
+  reduceMax,
   reduceSum,
-  softmax,
+  reshape,
   squeeze,
   sub,
   unsqueeze,
@@ -41,7 +46,7 @@ import {
 import { type ElectraConfig, generatorConfig } from "./config.ts";
 import { attentionBias, type BuildContext, type Dropout, embeddingParams, positionIds } from "./embeddings.ts";
 import { electraModel } from "./encoder.ts";
-import { binaryCrossEntropyPerItem, crossEntropyPerItem, discriminatorHead, generatorHead, weightedMean } from "./heads.ts";
+import { binaryCrossEntropyPerItem, discriminatorHead, generatorHead, weightedMean } from "./heads.ts";
 import { initParams, type ParamSource } from "./init.ts";
 
 /** Scope of the generator's own parameters in the joint graph. */
@@ -86,6 +91,40 @@ function checkPair(d: ElectraConfig, gen: ElectraConfig): void {
   }
 }
 
+/** Largest divisor of n not above √n (1 for primes): the block width of the two-level sampler. */
+function blockWidth(n: number): number {
+  for (let k = Math.floor(Math.sqrt(n)); k > 1; k--) if (n % k === 0) return k;
+  return 1;
+}
+
+/**
+ * Inverse-CDF sampling from unnormalised weights `w` (N, V) with totals `total` (N, 1) and uniforms `u` (N):
+ * the id is #{i : Σ_{j≤i} w_j < u·total} (clamped to V − 1), the distribution of the old
+ * `CumSum(softmax)` sampler. Two levels keep the full-size work to one ReduceSum over (N, V): with
+ * V = nb·k, block sums (N, nb) are cumulated to find the block holding u·total, then only that block's
+ * k weights (N, k) are cumulated. All float (ids and counts are exact below 2^24); no int64 over (N, V).
+ */
+function inverseCdfSample(w: Value, total: Value, u: Value, vocab: number): Value {
+  const g = w.graph;
+  const nb = blockWidth(vocab), k = vocab / nb; // nb blocks of k ≥ √V ids
+
+  const dtype = w.dtype;
+  const target = mul(unsqueeze(u, [-1]), total); // (N, 1)
+  const blocks = reshape(w, [0, nb, k]); // (N, nb, k)
+  const blockSums = reduceSum(blocks, [-1]); // (N, nb)
+  const axis = g.constant({ dtype: "int64", dims: [], data: new BigInt64Array([-1n]) });
+  const before = g.op("CumSum", [blockSums, axis], { exclusive: 1 })[0]; // (N, nb): weight before each block
+  // Block index: how many blocks end below the target (inclusive cumsum = exclusive + own sum).
+  const blockF = min(reduceSum(cast(less(add(before, blockSums), target), dtype), [-1], true), nb - 1); // (N, 1)
+  const block = cast(blockF, "int64");
+  const offset = gatherElements(before, block, -1); // (N, 1)
+  const idx = g.op("Expand", [unsqueeze(block, [-1]), ints(g, [1, 1, k])])[0]; // (N, 1, k)
+  const inner = g.op("CumSum", [squeeze(gatherElements(blocks, idx, 1), [1]), axis])[0]; // (N, k)
+  const within = reduceSum(cast(less(inner, sub(target, offset)), dtype), [-1], true); // (N, 1)
+  const id = min(add(mul(blockF, k), within), vocab - 1); // rounding can leave u·total above the last sum
+  return cast(squeeze(id, [-1]), "int64"); // (N)
+}
+
 /** Builds the joint RTD pretraining graph (see the module doc for feeds and outputs). */
 export function buildPretrainingGraph(options: PretrainingOptions): Graph {
   const disc = options.discriminator;
@@ -119,25 +158,38 @@ export function buildPretrainingGraph(options: PretrainingOptions): Graph {
   // plain differentiable ops and makes padded predictions (weight 0) harmless wherever they point.
   const onehot = cast(equal(unsqueeze(positions, [2]), positionIds(inputIds)), dtype); // (B, P, T)
 
-  // Generator: masked LM at the masked positions only (P ≪ T keeps the (·, V) logits small).
-  const genLogits = g.scope(GENERATOR_PREFIX, () => {
+  // Generator: masked LM at the masked positions only (P ≪ T keeps the (·, V) logits small). The head
+  // runs on 2-D (B·P, ·) rows so that ONNX Runtime fuses the tied output MatMul and its bias Add into one
+  // Gemm (it does not for 3-D inputs, where the separate broadcast Add over (B, P, V) cost as much as the MatMul).
+  const flatLogits = g.scope(GENERATOR_PREFIX, () => {
     const { hidden } = electraModel(g, gctx, { inputIds, attentionMask, tokenTypeIds, bias }, shared); // (B, T, Hg)
-    return generatorHead(g, gctx, matMul(onehot, hidden), shared.word); // (B, P, V)
+    return generatorHead(g, gctx, reshape(matMul(onehot, hidden), [-1, gen.hiddenSize]), shared.word); // (B·P, V)
   });
-  const generatorLoss = weightedMean(crossEntropyPerItem(genLogits, labels), weights);
+  const flatLabels = reshape(labels, [-1]); // (B·P)
+  const flatWeights = reshape(weights, [-1]);
+  // Cross-entropy as log-sum-exp − picked logit (as `crossEntropyPerItem`), written out here to share
+  // exp(shifted) with the sampler. The max shift cancels exactly, so it is a stop-gradient: otherwise
+  // autodiff differentiates ReduceMax (Equal, Cast, Div, Mul, Neg over (B·P, V)) for a zero contribution.
+  const shifted = sub(flatLogits, stopGradient(reduceMax(flatLogits, [-1], true))); // (B·P, V)
+  const expShifted = exp(shifted);
+  const sumExp = reduceSum(expShifted, [-1], true); // (B·P, 1)
+  const picked = gatherElements(shifted, unsqueeze(flatLabels, [-1]), -1); // (B·P, 1)
+  const generatorLoss = weightedMean(squeeze(sub(log(sumExp), picked), [-1]), flatWeights);
   const argmaxAxis = (x: Value) => g.op("ArgMax", [x], { axis: -1, keepdims: 0 })[0];
-  const mlmAccuracy = weightedMean(cast(equal(argmaxAxis(genLogits), labels), dtype), weights);
+  const mlmAccuracy = weightedMean(cast(equal(argmaxAxis(flatLogits), flatLabels), dtype), flatWeights);
 
   // Sampling, with no gradient into the generator (ELECTRA's tf.stop_gradient).
-  const frozen = stopGradient(genLogits); // (B, P, V)
+  const predShape = g.op("Shape", [positions])[0]; // [B, P] at run time
   let sampled: Value; // (B, P) int64
   if (sampler === "gumbel") {
+    const frozen = stopGradient(
+      g.op("Reshape", [flatLogits, g.op("Shape", [noise])[0]], {}, { types: [{ dtype, shape: [B, P, gen.vocabSize] }] })[0],
+    ); // (B, P, V)
     sampled = argmaxAxis(add(frozen, noise)); // Gumbel-max: argmax(logits + G) ~ softmax(logits)
   } else {
-    // Inverse CDF: the number of cumulative probabilities below u is the sampled id.
-    const cdf = g.op("CumSum", [softmax(frozen, -1), g.constant({ dtype: "int64", dims: [], data: new BigInt64Array([-1n]) })])[0];
-    const below = reduceSum(cast(greater(unsqueeze(noise, [2]), cdf), "int64"), [-1]); // (B, P)
-    sampled = min(below, gen.vocabSize - 1); // rounding can leave u above the last cumulative sum
+    const flatU = reshape(noise, [-1]); // (B·P)
+    const flatSampled = inverseCdfSample(stopGradient(expShifted), stopGradient(sumExp), flatU, gen.vocabSize);
+    sampled = g.op("Reshape", [flatSampled, predShape], {}, { types: [{ dtype: "int64", shape: [B, P] }] })[0];
   }
 
   // Original and replaced token ids as floats (exact below 2^24): ids + Σ_p onehot · Δ_p.
@@ -164,7 +216,11 @@ export function buildPretrainingGraph(options: PretrainingOptions): Graph {
   if (options.debugOutputs) {
     g.output(replacedIds, "replaced_input_ids");
     g.output(isReplaced, "is_replaced");
-    g.output(genLogits, "generator_logits");
+    const logitsShape = g.op("Concat", [predShape, ints(g, [gen.vocabSize])], { axis: 0 })[0];
+    g.output(
+      g.op("Reshape", [flatLogits, logitsShape], {}, { types: [{ dtype, shape: [B, P, gen.vocabSize] }] })[0],
+      "generator_logits",
+    );
     g.output(discLogits, "discriminator_logits");
   }
   return g;

@@ -78,9 +78,9 @@ export interface UpdateResult {
   gradNorm: Value;
 }
 
-/** √(Σ‖g‖²) over all gradients. */
+/** √(Σ‖g‖²) over all gradients (`ReduceSumSquare`: one pass per gradient instead of Mul + ReduceSum). */
 export function globalNorm(grads: Value[]): Value {
-  const squares = grads.map((g) => reduceSum(mul(g, g)));
+  const squares = grads.map((g) => g.graph.op("ReduceSumSquare", [g], { keepdims: 0 })[0]);
   const total = squares.length === 1 ? squares[0] : squares[0].graph.op("Sum", squares)[0];
   return sqrt(total);
 }
@@ -92,6 +92,12 @@ export function globalNorm(grads: Value[]): Value {
  *   p' = p − lr·(m'/b₁)/(√(v'/b₂) + ε) − lr·λ·p   (b = 1 − βᵗ, or 1 without bias correction;
  *   λ = 0 for parameters in `noDecay`).
  * `lr` and `step` are scalars of the parameters' dtype.
+ *
+ * Every full-size pass counts (the word embeddings alone are V×E), so all scalar factors are folded into
+ * per-step scalars computed once: c·(1 − β₁) and c²·(1 − β₂) scale g and g² directly (no clipped copy of
+ * g), the bias corrections move out of the square root as
+ * (lr/b₁)·m'/(√(v'/b₂) + ε) = (lr·√b₂/b₁)·m'/(√v' + ε·√b₂), and decay is p·(1 − lr·λ). That is 13
+ * elementwise passes per parameter instead of 15, and one (`ReduceSumSquare`) for the norm instead of 2.
  */
 export function adamwUpdate(
   slots: ParamSlot[],
@@ -104,32 +110,32 @@ export function adamwUpdate(
   const dtype = slots[0].param.dtype;
   const c = (v: number) => scalar(g, v, dtype);
   const gradNorm = globalNorm(slots.map((s) => s.grad));
-  let clip: Value | undefined;
+  let mScale: Value = c(1 - config.beta1), vScale: Value = c(1 - config.beta2);
   if (config.maxGradNorm && config.maxGradNorm > 0) {
-    clip = min(div(c(config.maxGradNorm), add(gradNorm, c(config.clipEps ?? 0))), c(1));
+    const clip = min(div(c(config.maxGradNorm), add(gradNorm, c(config.clipEps ?? 0))), c(1));
+    mScale = mul(clip, c(1 - config.beta1));
+    vScale = mul(mul(clip, clip), c(1 - config.beta2));
   }
-  // Scalars shared by every parameter: step size lr/b₁ and 1/√b₂ (one op each, not one per tensor).
-  let stepSize = lr, vScale: Value | undefined;
+  // Per-step scalars shared by every parameter: the step size and ε, with the bias corrections folded in.
+  let stepSize = lr, eps = c(config.eps);
   if (config.biasCorrection) {
     const b1 = sub(c(1), g.op("Pow", [c(config.beta1), step])[0]);
-    const b2 = sub(c(1), g.op("Pow", [c(config.beta2), step])[0]);
-    stepSize = div(lr, b1);
-    vScale = div(c(1), b2);
+    const sqrtB2 = sqrt(sub(c(1), g.op("Pow", [c(config.beta2), step])[0]));
+    stepSize = div(mul(lr, sqrtB2), b1);
+    eps = mul(c(config.eps), sqrtB2);
   }
-  const lrDecay = config.weightDecay > 0 ? mul(lr, c(config.weightDecay)) : undefined;
+  const keep = config.weightDecay > 0 ? sub(c(1), mul(lr, c(config.weightDecay))) : undefined; // 1 − lr·λ
   const params = new Map<string, { param: Value; m: Value; v: Value }>();
   for (const s of slots) {
-    const grad = clip ? mul(s.grad, clip) : s.grad;
-    const m = g.op("Add", [mul(s.m, c(config.beta1)), mul(grad, c(1 - config.beta1))], {}, {
+    const m = g.op("Add", [mul(s.m, c(config.beta1)), mul(s.grad, mScale)], {}, {
       names: [s.outNames?.m],
     })[0];
-    const v = g.op("Add", [mul(s.v, c(config.beta2)), mul(mul(grad, grad), c(1 - config.beta2))], {}, {
+    const v = g.op("Add", [mul(s.v, c(config.beta2)), mul(mul(s.grad, s.grad), vScale)], {}, {
       names: [s.outNames?.v],
     })[0];
-    const denom = add(sqrt(vScale ? mul(v, vScale) : v), c(config.eps));
-    let update = mul(div(m, denom), stepSize);
-    if (decays(config, s.name)) update = add(update, mul(s.param, lrDecay!));
-    const param = g.op("Sub", [s.param, update], {}, { names: [s.outNames?.param] })[0];
+    const update = mul(div(m, add(sqrt(v), eps)), stepSize);
+    const base = decays(config, s.name) ? mul(s.param, keep!) : s.param;
+    const param = g.op("Sub", [base, update], {}, { names: [s.outNames?.param] })[0];
     params.set(s.name, { param, m, v });
   }
   return { params, gradNorm };

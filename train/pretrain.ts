@@ -63,6 +63,8 @@ export interface PretrainOptions {
   stopAfter?: number;
   /** Stops the loop (like `stopAfter`) when aborted. */
   signal?: AbortSignal;
+  /** On an early stop, still save a checkpoint and export the model folders (the CLI's graceful stop). */
+  saveOnStop?: boolean;
   quiet?: boolean;
   /** Write the model folders at the end (default true). */
   export?: boolean;
@@ -392,6 +394,10 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const tokensPerSecond = ((step - firstStep) * tokensPerUpdate) / Math.max(seconds, 1e-9);
   progress.done();
 
+  if (stopped && opts.saveOnStop && step > firstStep) {
+    await saveCheckpoint(ckptDir, { ...runner.snapshot(), config: runState() }, t.keepCheckpoints);
+    if (opts.export ?? true) await exportModels(opts.out, cfg, runner.parameters(), vocabPath, (m) => progress.log(m));
+  }
   if (!stopped) {
     await saveCheckpoint(ckptDir, { ...runner.snapshot(), config: runState() }, t.keepCheckpoints);
     await logEval(step, lastEval = await evaluate());

@@ -29,6 +29,7 @@ const USAGE = `Usage: deno task pretrain --data DIR --config FILE --out DIR [opt
   --seed N            seed of everything random  --threads N      intra-op threads
   --eval-data DIR     held-out shards (default: a seeded share of --data)
   --vocab FILE        vocab.txt (default: DATA/vocab.txt)
+  --stop-after N      end this invocation after N updates (checkpointed; --resume continues the schedule)
   --quiet             no progress on the terminal`;
 
 /** CLI entry point; returns the exit code. */
@@ -54,6 +55,7 @@ export async function main(args: string[]): Promise<number> {
       "eval-data": { type: "string" },
       vocab: { type: "string" },
       quiet: { type: "boolean", default: false },
+      "stop-after": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -101,9 +103,25 @@ export async function main(args: string[]): Promise<number> {
     cuda: deviceId !== undefined ? { deviceId } : undefined,
     resume: values.resume,
     quiet: values.quiet,
+    stopAfter: int("stop-after", values["stop-after"]),
+    signal: stopOnSignal(),
+    saveOnStop: true,
   });
   console.log(`pretrain: ${result.step} updates, ${Math.round(result.tokensPerSecond)} tokens/s; output in "${values.out}"`);
   return 0;
+}
+
+/** An AbortSignal fired by SIGINT/SIGTERM, so an interrupted run ends at a step boundary with a checkpoint. */
+function stopOnSignal(): AbortSignal {
+  const controller = new AbortController();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(sig, () => {
+      if (controller.signal.aborted) Deno.exit(130); // a second signal: stop now
+      console.error(`pretrain: ${sig}: stopping after this step (send again to stop at once)`);
+      controller.abort();
+    });
+  }
+  return controller.signal;
 }
 
 if (import.meta.main) {

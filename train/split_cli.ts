@@ -1,6 +1,6 @@
 /**
  * `deno task split --data FORMAT:PATH --out DIR [--dev 0.1] [--test 0.1] [--seed 0] [--pin REGEX=side]`:
- * writes DIR/{train,dev,test}.tsv (KLUE TSV) and DIR/split.json (counts per side and type).
+ * writes DIR/{train,dev,test}.tsv (KLUE TSV), DIR/{train,dev,test}.txt (sentence texts) and DIR/split.json (counts per side and type).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -9,7 +9,7 @@ import { readDataset } from "./datasets/mod.ts";
 import { countTypes, type DatasetFormat, formatWarning } from "./datasets/types.ts";
 import { writeKlue } from "./datasets/klue.ts";
 import { type Side, splitExamples } from "./split.ts";
-import { writeFileAtomic } from "./artifacts_io.ts";
+import { writeFileAtomic } from "./fs.ts";
 
 const USAGE = `Usage: deno task split --data [FORMAT:]PATH --out DIR [options]
 
@@ -62,11 +62,13 @@ export async function main(args: string[]): Promise<number> {
   await Deno.mkdir(values.out, { recursive: true });
   const summary: Record<string, unknown> = { source: path, format, dev, test, seed, pin: values.pin ?? [] };
   for (const side of ["train", "dev", "test"] as Side[]) {
-    await writeFileAtomic(join(values.out, `${side}.tsv`), new TextEncoder().encode(writeKlue(sides[side])));
+    await writeFileAtomic(join(values.out, `${side}.tsv`), writeKlue(sides[side]));
+    // Plain sentence texts, one per line: corpus input for the vocab trainer and build-data.
+    await writeFileAtomic(join(values.out, `${side}.txt`), sides[side].map((e) => e.text + "\n").join(""));
     summary[side] = { sentences: sides[side].length, entities: countTypes(sides[side]) };
     console.log(`${side}: ${sides[side].length} sentences`);
   }
-  await writeFileAtomic(join(values.out, "split.json"), new TextEncoder().encode(JSON.stringify(summary, null, 2) + "\n"));
+  await writeFileAtomic(join(values.out, "split.json"), JSON.stringify(summary, null, 2) + "\n");
   return 0;
 }
 

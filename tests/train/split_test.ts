@@ -57,6 +57,8 @@ Deno.test("split CLI writes three KLUE files that read back to the whole set", a
     assert.equal(read.warnings.length, 0);
     for (const ex of read.examples) assert.deepEqual(ex.entities, [{ start: 0, end: 2, type: "PS" }]);
     total += read.examples.length;
+    const texts = (await Deno.readTextFile(`${dir}/out/${side}.txt`)).split("\n").filter(Boolean);
+    assert.deepEqual(texts, read.examples.map((e) => e.text));
   }
   assert.equal(total, 30);
   const summary = JSON.parse(await Deno.readTextFile(`${dir}/out/split.json`));

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The default model's recipe: split → vocab → pretraining data → pretraining → fine-tuning → evaluation → models/default.
+# Every stage skips work that is already done and training stages resume from their last checkpoint, so the
+# script can be run again after a stop (sessions here are killed after 3 hours).
+# Usage: bash recipes/default-model.sh [stage…]   (stages: split vocab data pretrain finetune eval ship; default all)
+# Env: RUNS (default /work/nersota-runs/default, outside the work tree so it survives a fresh checkout),
+#      PRETRAIN_STEPS (stop this invocation after N updates; the schedule stays that of the config),
+#      FINETUNE_EPOCHS (default 3), THREADS (default 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-/work/nersota-runs/default}
+DATA=../shared/data
+THREADS=${THREADS:-2}
+deno() { npx --yes deno@2.9.6 "$@"; }
+stages=${*:-split vocab data pretrain finetune eval ship}
+has() { [[ " $stages " == *" $1 "* ]]; }
+mkdir -p "$RUNS"
+
+if has split; then
+  # KLUE half: 70/10/20 by id hash (seed 0); KMOU: EXOBRAIN 009 dev, 010 test (pytorch-bert-crf-ner's files).
+  [ -f "$RUNS/klue/split.json" ] || deno task split --data "klue:$DATA/klue-ner/klue-ner-v1.1_dev_even.tsv" \
+    --out "$RUNS/klue" --dev 0.1 --test 0.2 --seed 0
+  [ -f "$RUNS/kmou/split.json" ] || deno task split --data "kmou:$DATA/kmou-ner/corpus" --out "$RUNS/kmou" \
+    --dev 0 --test 0 --pin 'EXOBRAIN_NE_CORPUS_009:=dev' --pin 'EXOBRAIN_NE_CORPUS_010:=test'
+fi
+if has vocab; then
+  # Pretraining corpora plus the NER training texts (train sides only: test sentences never shape the vocab).
+  [ -f "$RUNS/vocab.txt" ] || deno task vocab --corpus "$DATA/corpus" --corpus "$RUNS/klue/train.txt" \
+    --corpus "$RUNS/kmou/train.txt" --size 8000 --out "$RUNS/vocab.txt" --tokenizer-json "$RUNS/tokenizer.json"
+fi
+if has data; then
+  [ -f "$RUNS/shards/index.json" ] || deno task build-data --corpus "$DATA/corpus" --corpus "$RUNS/klue/train.txt" \
+    --corpus "$RUNS/kmou/train.txt" --vocab "$RUNS/vocab.txt" --max-seq-length 128 --out "$RUNS/shards" \
+    --num-processes 2 --seed 42
+fi
+if has pretrain; then
+  resume=(); [ -d "$RUNS/pretrain/checkpoints" ] && resume=(--resume)
+  limit=(); [ -n "${PRETRAIN_STEPS:-}" ] && limit=(--stop-after "$PRETRAIN_STEPS")
+  deno task pretrain --data "$RUNS/shards" --config configs/default/pretrain.json --out "$RUNS/pretrain" \
+    --threads "$THREADS" "${resume[@]}" "${limit[@]}"
+fi
+if has finetune; then
+  resume=(); [ -d "$RUNS/finetune/checkpoints" ] && resume=(--resume)
+  deno task finetune --model "$RUNS/pretrain/discriminator" \
+    --train "klue:$RUNS/klue/train.tsv" --train "klue:$RUNS/kmou/train.tsv" \
+    --dev "klue:$RUNS/klue/dev.tsv" --types PS,LC,OG,DT,TI,QT --map kmou-klue \
+    --epochs "${FINETUNE_EPOCHS:-3}" --metric macro_f1 --threads "$THREADS" --out "$RUNS/finetune" "${resume[@]}"
+fi
+if has eval; then
+  deno task eval --model "$RUNS/finetune" --data "klue:$RUNS/klue/test.tsv" \
+    --report "$RUNS/eval-klue-test.json" --errors "$RUNS/errors-klue-test.jsonl"
+  deno task eval --model "$RUNS/finetune" --data "klue:$RUNS/kmou/test.tsv" --map kmou-klue \
+    --report "$RUNS/eval-kmou-test.json" --errors "$RUNS/errors-kmou-test.jsonl"
+fi
+if has ship; then
+  mkdir -p models/default
+  for f in config.json vocab.txt inference.onnx nersota.json; do cp "$RUNS/finetune/$f" "models/default/$f"; done
+  cp "$RUNS/eval-klue-test.json" "$RUNS/eval-kmou-test.json" models/default/
+fi

@@ -33,10 +33,40 @@ export interface FinetuneBenchOptions {
   /** Intra-op threads (default 2: this machine's cores). */
   threads?: number;
   graphOptimizationLevel?: SessionOptions["graphOptimizationLevel"];
+  /** Run the encoder on 2-D (B·T, ·) activations (see `BuildContext.flatTokens`). */
+  flatTokens?: boolean;
   /** Let ORT write new state into reused buffers (TrainRunner's default). */
   preallocateOutputs?: boolean;
   /** ORT profile file prefix (profiles every step, warm-up included). */
   profilePrefix?: string;
+  /** Further ONNX Runtime session options (default `FINETUNE_SESSION_EXTRAS`; `{}` for ORT's defaults). */
+  sessionExtras?: Record<string, unknown>;
+}
+
+/**
+ * Session options the bench uses by default. ORT's memory pattern (planned one-block allocation of all
+ * intermediate tensors, made after the first run) comes on top of the arena chunks the first run already
+ * holds, so the peak nearly doubles (measured: 2.9 GiB with it, 1.8 GiB without, same step time within
+ * noise).
+ */
+export const FINETUNE_SESSION_EXTRAS: Record<string, unknown> = { enableMemPattern: false };
+
+/**
+ * onnxruntime-node with extra session options merged into every `InferenceSession.create` (the runtime
+ * adapter takes an injected ORT module; this is how the bench reaches options it does not expose).
+ */
+export async function ortWithExtras(extras: Record<string, unknown> | undefined): Promise<unknown> {
+  if (!extras || !Object.keys(extras).length) return undefined;
+  const m = await import("onnxruntime-node");
+  // deno-lint-ignore no-explicit-any
+  const ort: any = (m as any).default?.InferenceSession ? (m as any).default : m;
+  return {
+    env: ort.env,
+    Tensor: ort.Tensor,
+    InferenceSession: {
+      create: (model: unknown, options: Record<string, unknown>) => ort.InferenceSession.create(model, { ...options, ...extras }),
+    },
+  };
 }
 
 /** The train-step artifact (plus initial parameters) for ELECTRA-small token classification. */
@@ -73,6 +103,17 @@ export function finetuneBatch(B: number, T: number, vocab: number, labels: numbe
   };
 }
 
+/** [current, peak] resident memory of this process in MiB (VmRSS, VmHWM), or zeros without /proc. */
+export function rssMiB(): [number, number] {
+  try {
+    const s = Deno.readTextFileSync("/proc/self/status");
+    const kib = (k: string) => Number(s.match(new RegExp(`${k}:\\s+(\\d+)`))?.[1] ?? 0);
+    return [Math.round(kib("VmRSS") / 1024), Math.round(kib("VmHWM") / 1024)];
+  } catch {
+    return [0, 0];
+  }
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -83,8 +124,11 @@ export async function benchFinetune(opts: FinetuneBenchOptions = {}): Promise<Re
   const B = opts.batch ?? 32, T = opts.seq ?? 128, steps = opts.steps ?? 5, warmup = opts.warmup ?? 1;
   const dropout = opts.dropout ?? false;
   const t0 = performance.now();
-  const artifacts = finetuneArtifacts({ seq: T, dropout });
+  let artifacts: ReturnType<typeof finetuneArtifacts> | undefined = finetuneArtifacts({ seq: T, dropout, flatTokens: opts.flatTokens });
   const buildS = (performance.now() - t0) / 1000;
+  const modelBytes = artifacts.trainStep.length;
+  const mem: Record<string, number> = {};
+  [mem.finetune_rss_built_mib, mem.finetune_hwm_built_mib] = rssMiB();
   const t1 = performance.now();
   const runner = await TrainRunner.open(artifacts.trainStep, initialState(artifacts.params), {
     provider: opts.provider ?? "cpu",
@@ -92,12 +136,18 @@ export async function benchFinetune(opts: FinetuneBenchOptions = {}): Promise<Re
     graphOptimizationLevel: opts.graphOptimizationLevel,
     preallocateOutputs: opts.preallocateOutputs,
     profilePrefix: opts.profilePrefix,
+    ort: await ortWithExtras(opts.sessionExtras ?? FINETUNE_SESSION_EXTRAS),
     seed: 1,
   });
+  // The runner owns copies of the weights now: drop the build's graphs and tensors before stepping.
+  artifacts = undefined;
+  (globalThis as { gc?: () => void }).gc?.();
   const openS = (performance.now() - t1) / 1000;
+  [mem.finetune_rss_opened_mib, mem.finetune_hwm_opened_mib] = rssMiB();
   const vocab = ELECTRA_SMALL.vocabSize;
   const batches = [finetuneBatch(B, T, vocab, BENCH_LABELS.length, 1), finetuneBatch(B, T, vocab, BENCH_LABELS.length, 2)];
   for (let i = 0; i < warmup; i++) await runner.step(batches[i % 2], 5e-5);
+  [mem.finetune_rss_warm_mib, mem.finetune_hwm_warm_mib] = rssMiB();
   const times: number[] = [];
   let loss = 0;
   for (let i = 0; i < steps; i++) {
@@ -105,6 +155,7 @@ export async function benchFinetune(opts: FinetuneBenchOptions = {}): Promise<Re
     loss = await runner.step(batches[i % 2], 5e-5);
     times.push(performance.now() - s);
   }
+  [mem.finetune_rss_end_mib, mem.finetune_hwm_end_mib] = rssMiB();
   if (opts.profilePrefix) runner.session.endProfiling();
   await runner.release();
   const stepMs = median(times);
@@ -114,11 +165,12 @@ export async function benchFinetune(opts: FinetuneBenchOptions = {}): Promise<Re
     finetune_step_ms_min: Math.min(...times),
     finetune_build_s: buildS,
     finetune_session_open_s: openS,
-    finetune_model_bytes: artifacts.trainStep.length,
+    finetune_model_bytes: modelBytes,
     finetune_batch: B,
     finetune_seq: T,
     finetune_dropout: dropout ? 1 : 0,
     finetune_last_loss: loss,
+    ...mem,
   };
 }
 
@@ -133,6 +185,8 @@ if (import.meta.main) {
       threads: { type: "string", default: "2" },
       level: { type: "string", default: "all" },
       "no-prealloc": { type: "boolean", default: false },
+      extras: { type: "string" },
+      flat: { type: "boolean", default: false },
     },
   });
   const r = await benchFinetune({
@@ -143,6 +197,8 @@ if (import.meta.main) {
     threads: Number(values.threads),
     graphOptimizationLevel: values.level as SessionOptions["graphOptimizationLevel"],
     preallocateOutputs: !values["no-prealloc"],
+    sessionExtras: values.extras ? JSON.parse(values.extras) : undefined,
+    flatTokens: values.flat,
   });
   console.log(JSON.stringify(r));
 }

@@ -44,6 +44,17 @@ function peakRssKib(): number {
 /** Runs one bench in this (child) process and prints one JSON line. */
 async function child(name: BenchName, a: ChildArgs): Promise<void> {
   let r: Record<string, number>;
+  if (name === "pretrain") {
+    // The same session options the fine-tuning bench uses (see FINETUNE_SESSION_EXTRAS): without them ORT's
+    // memory pattern doubles a training step's peak memory. Patched here because pretrain_bench opens its own.
+    const { FINETUNE_SESSION_EXTRAS } = await import("./finetune_bench.ts");
+    const m = await import("onnxruntime-node");
+    // deno-lint-ignore no-explicit-any
+    const ort: any = (m as any).default?.InferenceSession ? (m as any).default : m;
+    const create = ort.InferenceSession.create.bind(ort.InferenceSession);
+    ort.InferenceSession.create = (model: unknown, o: Record<string, unknown> = {}) =>
+      create(model, { ...o, ...FINETUNE_SESSION_EXTRAS });
+  }
   if (name === "finetune" || name === "finetune_dropout") {
     const { benchFinetune } = await import("./finetune_bench.ts");
     r = await benchFinetune({
@@ -81,6 +92,7 @@ async function spawn(name: BenchName, a: ChildArgs): Promise<Record<string, numb
   const args = [
     "run",
     "-A",
+    "--v8-flags=--expose-gc",
     new URL("./main.ts", import.meta.url).pathname,
     "--child",
     name,

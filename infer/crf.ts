@@ -1,9 +1,12 @@
 /**
  * Linear-chain CRF decoding (Viterbi) with pytorch-crf's parameterisation: a path's score is
  * `start[y0] + Σ emissions[t][yt] + Σ transitions[y(t-1)][yt] + end[y(T-1)]`. Optional masks
- * forbid invalid BIO/BIOES transitions. Browser-safe.
+ * forbid invalid BIO/BIOES transitions. Also the per-window labelling every decoder shares (the pipeline,
+ * `train/evaluate.ts`): argmax, or Viterbi when the model has a CRF. Browser-safe.
  * @module
  */
+import { decodeSafetensors } from "../onnx/safetensors.ts";
+import { argmaxWithProb } from "./decode.ts";
 
 /** CRF parameters for L labels. */
 export interface CrfParams {
@@ -110,4 +113,71 @@ export function pathScore(
   let s = params.start[path[0]] + emissions[0][path[0]];
   for (let t = 1; t < path.length; t++) s += params.transitions[path[t - 1]][path[t]] + emissions[t][path[t]];
   return s + params.end[path[path.length - 1]];
+}
+
+/** pytorch-crf's tensor names in `crf.safetensors` (under a `crf.` scope, as `onnx/crf.ts` trains them). */
+const CRF_TENSORS = {
+  transitions: "crf.transitions",
+  start: "crf.start_transitions",
+  end: "crf.end_transitions",
+} as const;
+
+/**
+ * Reads `crf.safetensors` (`crf.transitions` L×L, `crf.start_transitions` L, `crf.end_transitions` L);
+ * with `numLabels`, checks that L matches the model's labels. `source` names the file in errors.
+ */
+export function crfParamsFromSafetensors(bytes: Uint8Array, source: string, numLabels?: number): CrfParams {
+  const { tensors } = decodeSafetensors(bytes, source);
+  const get = (n: string) => {
+    const t = tensors[n];
+    if (!t) throw new Error(`"${source}" lacks tensor "${n}"`);
+    return Array.from(t.data as ArrayLike<number>);
+  };
+  const tr = get(CRF_TENSORS.transitions), start = get(CRF_TENSORS.start), end = get(CRF_TENSORS.end);
+  const L = start.length;
+  if (tr.length !== L * L || end.length !== L) throw new Error(`"${source}": CRF tensors do not match ${L} labels`);
+  if (numLabels !== undefined && L !== numLabels) {
+    throw new Error(`"${source}": CRF tensors are for ${L} labels but the model has ${numLabels}`);
+  }
+  return { transitions: Array.from({ length: L }, (_, i) => tr.slice(i * L, (i + 1) * L)), start, end };
+}
+
+/** A CRF ready to decode with: its parameters and the label scheme's constraints (`bioConstraints`). */
+export interface CrfDecoder {
+  params: CrfParams;
+  constraints: CrfConstraints;
+}
+
+/** The decoder for `params` over `labels`, constrained to valid BIO/BIOES paths. */
+export function crfDecoder(params: CrfParams, labels: readonly string[]): CrfDecoder {
+  return { params, constraints: bioConstraints(labels) };
+}
+
+/** Softmax probability of label `k` in one row of logits. */
+function probOf(row: ArrayLike<number>, k: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) max = Math.max(max, row[i]);
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
+  return Math.exp(row[k] - max) / sum;
+}
+
+/**
+ * Labels the tokens of one window from its row-major logits (n×L, padding already cut off; `[CLS]` and
+ * `[SEP]` included, as CRF training labels them `O` so each window is one unbroken sequence): the argmax
+ * per token, or with `crf` the Viterbi path. `p` is the softmax probability of the chosen label (for a
+ * CRF path too: a per-token confidence, not the path's probability).
+ */
+export function windowLabels(
+  logits: Float32Array,
+  numLabels: number,
+  crf?: CrfDecoder,
+): { id: number; p: number }[] {
+  if (crf) {
+    const rows = Array.from({ length: Math.floor(logits.length / numLabels) }, (_, t) => logits.subarray(t * numLabels, (t + 1) * numLabels));
+    const { path } = viterbi(rows, crf.params, crf.constraints);
+    return path.map((id, t) => ({ id, p: probOf(rows[t], id) }));
+  }
+  const { ids, probs } = argmaxWithProb(logits, numLabels);
+  return ids.map((id, t) => ({ id, p: probs[t] }));
 }

@@ -14,12 +14,15 @@
  * | `inference.onnx` | the token-classification graph, weights as initializers, HF/Optimum I/O names: |
  * |                  | `input_ids`, `attention_mask`, `token_type_ids` (int64, B×T) → `logits` (B×T×L) |
  * | `nersota.json`   | `{format, version, labelMode, scheme, maxLength, stride, doLowerCase, quantized}` |
+ * | `crf.safetensors`| optional CRF (`crf.transitions` L×L, `crf.start_transitions`, `crf.end_transitions`),|
+ * |                  | read only when `nersota.json`'s `crf` names it; then decoding is Viterbi         |
  *
  * `inference.int8.onnx` / `inference.fp16.onnx` may sit beside `inference.onnx`; `nersota.json`'s
  * `variants` lists them, and `LoadOptions.variant` picks one.
  * @module
  */
 import { configFromHf, type ElectraConfig, labelNames } from "../onnx/electra/config.ts";
+import { type CrfParams, crfParamsFromSafetensors } from "./crf.ts";
 import type { LabelMode } from "./decode.ts";
 
 /** `nersota.json`'s `format` value. */
@@ -47,6 +50,8 @@ export interface InferenceMeta {
   quantized?: "int8" | "fp16" | null;
   /** Extra graph files: variant name → file name (e.g. `{ "int8": "inference.int8.onnx" }`). */
   variants?: Record<string, string>;
+  /** File of the CRF parameters (`crf.safetensors`) when the model was trained with a CRF: Viterbi decoding. */
+  crf?: string;
   /** Free-form provenance (training run, data, scores). */
   info?: Record<string, unknown>;
 }
@@ -72,6 +77,8 @@ export interface LoadedModelFolder {
   onnx: Uint8Array;
   /** Which graph file `onnx` came from. */
   onnxFile: string;
+  /** CRF parameters, when `nersota.json`'s `crf` names a file: decode with Viterbi, not argmax. */
+  crf?: CrfParams;
 }
 
 const SCHEME_PREFIXES: Record<Scheme, string> = { BIO: "BI", BIOES: "BIES" };
@@ -174,6 +181,7 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
   if (quantized !== null && quantized !== "int8" && quantized !== "fp16") throw bad("quantized", `null, "int8" or "fp16"`);
   const variants = j.variants ?? {};
   if (typeof variants !== "object" || Array.isArray(variants)) throw bad("variants", "an object of name → file");
+  if (j.crf !== undefined && (typeof j.crf !== "string" || !j.crf)) throw bad("crf", "the CRF parameters' file name");
   return {
     format: INFERENCE_FORMAT,
     version: j.version,
@@ -184,6 +192,7 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
     doLowerCase: j.doLowerCase === true,
     quantized,
     variants: variants as Record<string, string>,
+    ...(j.crf !== undefined ? { crf: j.crf as string } : {}),
     info: (j.info as Record<string, unknown> | undefined) ?? undefined,
   };
 }
@@ -230,7 +239,11 @@ export async function readModelFolder(source: ModelSource, options: { variant?: 
     }
     onnxFile = f;
   }
-  const onnx = await need(onnxFile, "the inference graph");
+  const [onnx, crfBytes] = await Promise.all([
+    need(onnxFile, "the inference graph"),
+    meta.crf ? need(meta.crf, `the CRF parameters named by nersota.json's "crf"`) : undefined,
+  ]);
+  const crf = crfBytes ? crfParamsFromSafetensors(crfBytes, at(meta.crf!), labels.length) : undefined;
   const dec = new TextDecoder();
   return {
     location: source.location,
@@ -241,5 +254,6 @@ export async function readModelFolder(source: ModelSource, options: { variant?: 
     tokenizerJson: tokJsonBytes ? dec.decode(tokJsonBytes) : undefined,
     onnx,
     onnxFile,
+    crf,
   };
 }

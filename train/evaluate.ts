@@ -8,13 +8,12 @@
  * the list of errors.
  * @module
  */
-import { argmaxWithProb, decodeEntities, type EntitySpan, type LabelMode } from "../infer/decode.ts";
-import { bioConstraints, type CrfParams, viterbi } from "../infer/crf.ts";
+import { decodeEntities, type EntitySpan, type LabelMode } from "../infer/decode.ts";
+import { crfDecoder, type CrfParams, windowLabels } from "../infer/crf.ts";
 import { mergeWindows } from "../infer/windows.ts";
 import { readModelFolder, urlSource } from "../infer/model_folder.ts";
 import { WordPieceTokenizer } from "../infer/tokenizer.ts";
 import { openSession, type Provider } from "../onnx/runtime.ts";
-import { decodeSafetensors } from "../onnx/safetensors.ts";
 import type { Tensor } from "../onnx/tensor.ts";
 import type { NerExample } from "./datasets/types.ts";
 import { batchTensors, type EncodedExample, type Feature, makeBatches, makeInputs } from "./features.ts";
@@ -53,15 +52,6 @@ export interface Predictions {
   tokens: number;
 }
 
-/** Softmax probability of label `k` in one row of logits. */
-function probOf(row: ArrayLike<number>, k: number): number {
-  let max = -Infinity;
-  for (let i = 0; i < row.length; i++) max = Math.max(max, row[i]);
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
-  return Math.exp(row[k] - max) / sum;
-}
-
 /**
  * Runs every window of `features` through `run` (longest first, padded per batch), decodes per token,
  * merges windows back onto each example's encoding and decodes entity spans over `texts`.
@@ -74,7 +64,7 @@ export async function predict(
   options: PredictOptions,
 ): Promise<Predictions> {
   const L = options.labels.length;
-  const constraints = options.crf ? bioConstraints(options.labels) : undefined;
+  const crf = options.crf ? crfDecoder(options.crf, options.labels) : undefined;
   const perWindow: { id: number; p: number }[][][] = encoded.map((e) => e.windows.map(() => []));
   let lossSum = 0, lossCount = 0, tokens = 0;
   for (const batch of makeBatches(features, { batchSize: options.batchSize })) {
@@ -94,16 +84,7 @@ export async function predict(
       const n = feat.ids.length;
       tokens += n;
       const flat = data.subarray(b * T * L, (b * T + n) * L);
-      let preds: { id: number; p: number }[];
-      if (options.crf) {
-        const rows = Array.from({ length: n }, (_, t) => flat.subarray(t * L, (t + 1) * L));
-        const { path } = viterbi(rows, options.crf, constraints);
-        preds = path.map((id, t) => ({ id, p: probOf(rows[t], id) }));
-      } else {
-        const { ids, probs } = argmaxWithProb(flat, L);
-        preds = ids.map((id, t) => ({ id, p: probs[t] }));
-      }
-      perWindow[feat.example][feat.window] = preds;
+      perWindow[feat.example][feat.window] = windowLabels(flat, L, crf);
     });
   }
   const spans = encoded.map(({ encoding, windows }, i) => {
@@ -241,7 +222,7 @@ export interface EvaluateFolderOptions {
 }
 
 /**
- * Evaluates an inference model folder (infer/model_folder.ts; with `crf.safetensors`, Viterbi decoding)
+ * Evaluates an inference model folder (infer/model_folder.ts; when `nersota.json` names a CRF, Viterbi decoding)
  * on gold examples: runs `inference.onnx` on the folder's windows and scores the entity spans.
  */
 export async function evaluateModelFolder(
@@ -249,13 +230,11 @@ export async function evaluateModelFolder(
   examples: readonly NerExample[],
   options: EvaluateFolderOptions = {},
 ): Promise<{ report: EvalReport; errors: ErrorEntry[]; predictions: EntitySpan[][]; crf: boolean }> {
-  const source = urlSource(dir);
-  const folder = await readModelFolder(source);
+  const folder = await readModelFolder(urlSource(dir));
   const tokenizer = folder.tokenizerJson
     ? WordPieceTokenizer.fromTokenizerJson(folder.tokenizerJson)
     : WordPieceTokenizer.fromVocab(folder.vocab!, { lowercase: folder.meta.doLowerCase });
-  const crfBytes = await source.read("crf.safetensors");
-  const crf = crfBytes ? crfParamsFromSafetensors(crfBytes, `${folder.location}/crf.safetensors`) : undefined;
+  const crf = folder.crf;
   const session = await openSession(folder.onnx, { provider: options.provider ?? "cpu", threads: options.threads });
   try {
     const texts = examples.map((e) => e.text);
@@ -277,18 +256,4 @@ export async function evaluateModelFolder(
   } finally {
     await session.release();
   }
-}
-
-/** Reads `crf.safetensors` (`crf.transitions`, `crf.start_transitions`, `crf.end_transitions`) for Viterbi. */
-export function crfParamsFromSafetensors(bytes: Uint8Array, source: string): CrfParams {
-  const { tensors } = decodeSafetensors(bytes, source);
-  const get = (n: string) => {
-    const t = tensors[n];
-    if (!t) throw new Error(`"${source}" lacks tensor "${n}"`);
-    return Array.from(t.data as Float32Array);
-  };
-  const tr = get("crf.transitions"), start = get("crf.start_transitions"), end = get("crf.end_transitions");
-  const L = start.length;
-  if (tr.length !== L * L || end.length !== L) throw new Error(`"${source}": CRF tensors do not match ${L} labels`);
-  return { transitions: Array.from({ length: L }, (_, i) => tr.slice(i * L, (i + 1) * L)), start, end };
 }

@@ -44,9 +44,19 @@ import {
   unsqueeze,
 } from "../ops.ts";
 import { type ElectraConfig, generatorConfig } from "./config.ts";
-import { attentionBias, type BuildContext, type Dropout, embeddingParams, positionIds } from "./embeddings.ts";
+import {
+  activation,
+  attentionBias,
+  type BuildContext,
+  dense,
+  type Dropout,
+  embeddingParams,
+  layerNormLayer,
+  param,
+  positionIds,
+} from "./embeddings.ts";
 import { electraModel } from "./encoder.ts";
-import { binaryCrossEntropyPerItem, discriminatorHead, generatorHead, weightedMean } from "./heads.ts";
+import { binaryCrossEntropyPerItem, discriminatorHead, weightedMean } from "./heads.ts";
 import { initParams, type ParamSource } from "./init.ts";
 
 /** Scope of the generator's own parameters in the joint graph. */
@@ -89,6 +99,23 @@ function checkPair(d: ElectraConfig, gen: ElectraConfig): void {
   for (const k of keys) {
     if (d[k] !== gen[k]) throw new Error(`Generator ${k} ${gen[k]} differs from the discriminator's ${d[k]}; the embeddings are shared`);
   }
+}
+
+/**
+ * `generatorHead` (same parameters and names) on 2-D rows (N, Hg) → (N, V), with the tied output layer as one
+ * `Gemm(x, word, bias, transB=1)`. On 3-D inputs ONNX Runtime ran the MatMul and a separate broadcast bias
+ * Add over (B, P, V), as costly as the MatMul; letting it fuse a 2-D MatMul + Add itself gave a Gemm but
+ * left an explicit Transpose of the whole V×E table every step. Its gradient is the Gemm rule (transposes
+ * as attributes, the bias gradient one ReduceSum).
+ */
+function generatorHead2d(g: Graph, ctx: BuildContext, hidden: Value, wordEmbeddings: Value): Value {
+  const c = ctx.config;
+  const x = g.scope("generator_predictions", () => {
+    const y = activation(ctx, dense(g, ctx, hidden, "dense", c.hiddenSize, c.embeddingSize)); // (N, E)
+    return layerNormLayer(g, ctx, y, "LayerNorm", c.embeddingSize);
+  });
+  const bias = g.scope("generator_lm_head", () => param(g, ctx, "bias", [c.vocabSize], "zeros"));
+  return g.op("Gemm", [x, wordEmbeddings, bias], { transB: 1 })[0]; // (N, V)
 }
 
 /** Largest divisor of n not above √n (1 for primes): the block width of the two-level sampler. */
@@ -158,12 +185,11 @@ export function buildPretrainingGraph(options: PretrainingOptions): Graph {
   // plain differentiable ops and makes padded predictions (weight 0) harmless wherever they point.
   const onehot = cast(equal(unsqueeze(positions, [2]), positionIds(inputIds)), dtype); // (B, P, T)
 
-  // Generator: masked LM at the masked positions only (P ≪ T keeps the (·, V) logits small). The head
-  // runs on 2-D (B·P, ·) rows so that ONNX Runtime fuses the tied output MatMul and its bias Add into one
-  // Gemm (it does not for 3-D inputs, where the separate broadcast Add over (B, P, V) cost as much as the MatMul).
+  // Generator: masked LM at the masked positions only (P ≪ T keeps the (·, V) logits small), on 2-D
+  // (B·P, ·) rows so that the tied output layer is one Gemm (see `generatorHead2d`).
   const flatLogits = g.scope(GENERATOR_PREFIX, () => {
     const { hidden } = electraModel(g, gctx, { inputIds, attentionMask, tokenTypeIds, bias }, shared); // (B, T, Hg)
-    return generatorHead(g, gctx, reshape(matMul(onehot, hidden), [-1, gen.hiddenSize]), shared.word); // (B·P, V)
+    return generatorHead2d(g, gctx, reshape(matMul(onehot, hidden), [-1, gen.hiddenSize]), shared.word); // (B·P, V)
   });
   const flatLabels = reshape(labels, [-1]); // (B·P)
   const flatWeights = reshape(weights, [-1]);

@@ -17,6 +17,7 @@
 import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exists, runMain } from "./cli_util.ts";
 
 /** What the embedded bundle holds: file name (relative to the bundle) → SHA-256 hex. */
 export interface BundleManifest {
@@ -45,15 +46,6 @@ export function defaultCacheRoot(): string {
   if (env("NERSOTA_CACHE")) return env("NERSOTA_CACHE")!;
   if (Deno.build.os === "windows" && env("LOCALAPPDATA")) return join(env("LOCALAPPDATA")!, "nersota");
   return join(env("XDG_CACHE_HOME") ?? join(env("HOME") ?? Deno.cwd(), ".cache"), "nersota");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Checks every file of `dir` against the manifest; returns the names that are missing or differ. */
@@ -224,11 +216,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`compile: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain("compile", main);

@@ -135,7 +135,9 @@ export function crfParamsFromSafetensors(bytes: Uint8Array, source: string, numL
   };
   const tr = get(CRF_TENSORS.transitions), start = get(CRF_TENSORS.start), end = get(CRF_TENSORS.end);
   const L = start.length;
-  if (tr.length !== L * L || end.length !== L) throw new Error(`"${source}": CRF tensors do not match ${L} labels`);
+  if (tr.length !== L * L || end.length !== L) {
+    throw new Error(`"${source}": CRF tensors do not match ${L} labels`);
+  }
   if (numLabels !== undefined && L !== numLabels) {
     throw new Error(`"${source}": CRF tensors are for ${L} labels but the model has ${numLabels}`);
   }
@@ -174,7 +176,10 @@ export function windowLabels(
   crf?: CrfDecoder,
 ): { id: number; p: number }[] {
   if (crf) {
-    const rows = Array.from({ length: Math.floor(logits.length / numLabels) }, (_, t) => logits.subarray(t * numLabels, (t + 1) * numLabels));
+    const rows = Array.from(
+      { length: Math.floor(logits.length / numLabels) },
+      (_, t) => logits.subarray(t * numLabels, (t + 1) * numLabels),
+    );
     const { path } = viterbi(rows, crf.params, crf.constraints);
     return path.map((id, t) => ({ id, p: probOf(rows[t], id) }));
   }

@@ -98,10 +98,15 @@ export function folderUrl(dirOrUrl: string | URL, base?: string | URL): URL {
   if (!s.endsWith("/")) s += "/";
   if (dirOrUrl instanceof URL || isUrl(s)) return new URL(s);
   if (s.startsWith("/")) return new URL(`file://${encodeURI(s)}`.replace(/#/g, "%23").replace(/\?/g, "%3F"));
-  const g = globalThis as { location?: { href: string }; Deno?: { cwd(): string }; process?: { cwd(): string } };
+  const g = globalThis as {
+    location?: { href: string };
+    Deno?: { cwd(): string };
+    process?: { cwd(): string };
+  };
   // Feature-detected, not imported: keeps this module loadable in browsers.
   const cwd = g.Deno?.cwd() ?? g.process?.cwd?.();
-  const root = base ?? g.location?.href ?? (cwd ? new URL(`file://${encodeURI(cwd.endsWith("/") ? cwd : cwd + "/")}`) : undefined);
+  const root = base ?? g.location?.href ??
+    (cwd ? new URL(`file://${encodeURI(cwd.endsWith("/") ? cwd : cwd + "/")}`) : undefined);
   if (!root) throw new Error(`Cannot resolve the relative model path "${dirOrUrl}": pass a URL`);
   return new URL(s.replace(/#/g, "%23").replace(/\?/g, "%3F"), root);
 }
@@ -119,7 +124,10 @@ export function urlSource(dirOrUrl: string | URL, fetchFn: typeof fetch = global
         res = await fetchFn(url);
       } catch (e) {
         // Deno's fetch throws NotFound for a missing file: URL; a network error is a real failure.
-        if (root.protocol === "file:" && /not ?found|no such file/i.test(`${(e as Error).name} ${(e as Error).message}`)) return undefined;
+        if (
+          root.protocol === "file:" &&
+          /not ?found|no such file/i.test(`${(e as Error).name} ${(e as Error).message}`)
+        ) return undefined;
         throw new Error(`Cannot read "${url.href}": ${(e as Error).message}`);
       }
       if (res.status === 404) {
@@ -157,7 +165,9 @@ function parseJson(bytes: Uint8Array, where: string): unknown {
 
 /** Checks a parsed `nersota.json`, filling defaults for missing optional keys; throws naming the bad key. */
 export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 512): InferenceMeta {
-  if (!json || typeof json !== "object" || Array.isArray(json)) throw new Error(`"${where}" must hold a JSON object`);
+  if (!json || typeof json !== "object" || Array.isArray(json)) {
+    throw new Error(`"${where}" must hold a JSON object`);
+  }
   const j = json as Record<string, unknown>;
   const bad = (key: string, expected: string) =>
     new Error(`"${where}": "${key}" is ${JSON.stringify(j[key])}, expected ${expected}`);
@@ -166,11 +176,15 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
     throw bad("version", `a number ≤ ${INFERENCE_FORMAT_VERSION} (a newer NERSOTA wrote this folder?)`);
   }
   const labelMode = j.labelMode ?? "first-subword";
-  if (labelMode !== "first-subword" && labelMode !== "all-subwords") throw bad("labelMode", `"first-subword" or "all-subwords"`);
+  if (labelMode !== "first-subword" && labelMode !== "all-subwords") {
+    throw bad("labelMode", `"first-subword" or "all-subwords"`);
+  }
   const scheme = j.scheme ?? "BIO";
   if (scheme !== "BIO" && scheme !== "BIOES") throw bad("scheme", `"BIO" or "BIOES"`);
   const maxLength = j.maxLength ?? Math.min(128, maxPositions);
-  if (typeof maxLength !== "number" || !Number.isInteger(maxLength) || maxLength < 3 || maxLength > maxPositions) {
+  if (
+    typeof maxLength !== "number" || !Number.isInteger(maxLength) || maxLength < 3 || maxLength > maxPositions
+  ) {
     throw bad("maxLength", `an integer in [3, ${maxPositions}] (max_position_embeddings)`);
   }
   const stride = j.stride ?? Math.floor((maxLength - 2) / 4);
@@ -178,10 +192,16 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
     throw bad("stride", `an integer in [0, ${maxLength - 2})`);
   }
   const quantized = j.quantized ?? null;
-  if (quantized !== null && quantized !== "int8" && quantized !== "fp16") throw bad("quantized", `null, "int8" or "fp16"`);
+  if (quantized !== null && quantized !== "int8" && quantized !== "fp16") {
+    throw bad("quantized", `null, "int8" or "fp16"`);
+  }
   const variants = j.variants ?? {};
-  if (typeof variants !== "object" || Array.isArray(variants)) throw bad("variants", "an object of name → file");
-  if (j.crf !== undefined && (typeof j.crf !== "string" || !j.crf)) throw bad("crf", "the CRF parameters' file name");
+  if (typeof variants !== "object" || Array.isArray(variants)) {
+    throw bad("variants", "an object of name → file");
+  }
+  if (j.crf !== undefined && (typeof j.crf !== "string" || !j.crf)) {
+    throw bad("crf", "the CRF parameters' file name");
+  }
   return {
     format: INFERENCE_FORMAT,
     version: j.version,
@@ -204,13 +224,20 @@ export function checkLabels(labels: readonly string[], scheme: Scheme, where = "
     if (l === "O") return;
     const m = /^([A-Z])-(.+)$/.exec(l);
     if (!m || !prefixes.includes(m[1])) {
-      throw new Error(`"${where}": id2label[${i}] is "${l}", expected "O" or ${[...prefixes].map((p) => `"${p}-TYPE"`).join(", ")} (${scheme})`);
+      throw new Error(
+        `"${where}": id2label[${i}] is "${l}", expected "O" or ${
+          [...prefixes].map((p) => `"${p}-TYPE"`).join(", ")
+        } (${scheme})`,
+      );
     }
   });
 }
 
 /** Reads and checks a model folder; `variant` picks an extra graph listed in `nersota.json`'s `variants`. */
-export async function readModelFolder(source: ModelSource, options: { variant?: string } = {}): Promise<LoadedModelFolder> {
+export async function readModelFolder(
+  source: ModelSource,
+  options: { variant?: string } = {},
+): Promise<LoadedModelFolder> {
   const at = (name: string) => `${source.location.replace(/\/$/, "")}/${name}`;
   const need = async (name: string, why: string) => {
     const b = await source.read(name);
@@ -219,22 +246,35 @@ export async function readModelFolder(source: ModelSource, options: { variant?: 
   };
   const [configBytes, metaBytes, vocabBytes, tokJsonBytes] = await Promise.all([
     need("config.json", "the ElectraConfig with id2label"),
-    need("nersota.json", "inference settings; write the folder with inferenceFolderFiles() (infer/model_folder_files.ts)"),
+    need(
+      "nersota.json",
+      "inference settings; write the folder with inferenceFolderFiles() (infer/model_folder_files.ts)",
+    ),
     source.read("vocab.txt"),
     source.read("tokenizer.json"),
   ]);
   const config = configFromHf(parseJson(configBytes, at("config.json")), at("config.json"));
   const labels = labelNames(config);
-  if (!labels?.length) throw new Error(`"${at("config.json")}" has no id2label: not a token-classification model`);
-  const meta = parseMeta(parseJson(metaBytes, at("nersota.json")), at("nersota.json"), config.maxPositionEmbeddings);
+  if (!labels?.length) {
+    throw new Error(`"${at("config.json")}" has no id2label: not a token-classification model`);
+  }
+  const meta = parseMeta(
+    parseJson(metaBytes, at("nersota.json")),
+    at("nersota.json"),
+    config.maxPositionEmbeddings,
+  );
   checkLabels(labels, meta.scheme, at("config.json"));
-  if (!vocabBytes && !tokJsonBytes) throw new Error(`Model folder "${source.location}" has neither vocab.txt nor tokenizer.json`);
+  if (!vocabBytes && !tokJsonBytes) {
+    throw new Error(`Model folder "${source.location}" has neither vocab.txt nor tokenizer.json`);
+  }
   let onnxFile = "inference.onnx";
   if (options.variant && options.variant !== "fp32") {
     const f = meta.variants?.[options.variant];
     if (!f) {
       throw new Error(
-        `Model folder "${source.location}" has no "${options.variant}" variant (has: fp32${Object.keys(meta.variants ?? {}).map((k) => ", " + k).join("")})`,
+        `Model folder "${source.location}" has no "${options.variant}" variant (has: fp32${
+          Object.keys(meta.variants ?? {}).map((k) => ", " + k).join("")
+        })`,
       );
     }
     onnxFile = f;

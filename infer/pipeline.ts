@@ -1,6 +1,7 @@
 /**
  * The NER pipeline every front end shares: text → WordPiece encoding → overlapping windows → batches
- * (sorted by length, padded to the longest in each batch) → ONNX Runtime → softmax/argmax per token →
+ * (sorted by length, padded to the longest in each batch) → ONNX Runtime → softmax/argmax per token
+ * (or, when the folder has a CRF, Viterbi over each window's tokens, as `train/evaluate.ts` decodes) →
  * windows merged → BIO/BIOES decoding → `{type, text, start, end, score}` with offsets in JavaScript
  * string indices of the input. The flow of transformers.js' token-classification pipeline, without its
  * NFD accent stripping (which splits Hangul into jamo) and its UTF-16 offset drift after emoji.
@@ -10,7 +11,8 @@
  */
 import { openSession, type OrtModule, type Provider, type Session } from "../onnx/runtime.ts";
 import type { Tensor } from "../onnx/tensor.ts";
-import { argmaxWithProb, decodeEntities } from "./decode.ts";
+import { type CrfDecoder, crfDecoder, windowLabels } from "./crf.ts";
+import { decodeEntities } from "./decode.ts";
 import type { Encoding } from "./encoding.ts";
 import {
   type InferenceMeta,
@@ -30,7 +32,11 @@ export interface Entity {
   /** `[start, end)` in JavaScript string indices (UTF-16 code units) of the input. */
   start: number;
   end: number;
-  /** Mean softmax probability of the entity's token labels. */
+  /**
+   * Mean softmax probability of the entity's token labels. With a CRF the labels are the Viterbi path's
+   * and each token's probability is still its softmax probability of the chosen label (a confidence,
+   * not the path's probability).
+   */
   score: number;
 }
 
@@ -85,6 +91,8 @@ export interface ModelInfo {
   maxLength: number;
   stride: number;
   quantized: InferenceMeta["quantized"];
+  /** How labels are picked: `viterbi` when the folder has a CRF, else `argmax`. */
+  decoding: "argmax" | "viterbi";
   vocabSize: number;
   hiddenSize: number;
   numHiddenLayers: number;
@@ -131,27 +139,47 @@ export class NerPipeline {
   /** Counts and timings of the latest `recognize` call. */
   lastStats: RunStats | undefined;
   #hasTypeIds: boolean;
+  #crf: CrfDecoder | undefined;
 
-  constructor(session: Session, tokenizer: WordPieceTokenizer, folder: LoadedModelFolder, options: PipelineOptions = {}) {
+  constructor(
+    session: Session,
+    tokenizer: WordPieceTokenizer,
+    folder: LoadedModelFolder,
+    options: PipelineOptions = {},
+  ) {
     this.session = session;
     this.tokenizer = tokenizer;
     this.labels = folder.labels;
     this.meta = folder.meta;
     this.batchSize = options.batchSize ?? 32;
-    if (!(Number.isInteger(this.batchSize) && this.batchSize >= 1)) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    if (!(Number.isInteger(this.batchSize) && this.batchSize >= 1)) {
+      throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    }
     this.maxLength = options.maxLength ?? folder.meta.maxLength;
-    if (!(Number.isInteger(this.maxLength) && this.maxLength >= 3 && this.maxLength <= folder.config.maxPositionEmbeddings)) {
-      throw new RangeError(`maxLength must be an integer in [3, ${folder.config.maxPositionEmbeddings}], got ${this.maxLength}`);
+    if (
+      !(Number.isInteger(this.maxLength) && this.maxLength >= 3 &&
+        this.maxLength <= folder.config.maxPositionEmbeddings)
+    ) {
+      throw new RangeError(
+        `maxLength must be an integer in [3, ${folder.config.maxPositionEmbeddings}], got ${this.maxLength}`,
+      );
     }
     // An overridden maxLength keeps the folder's overlap ratio unless a stride is given.
     this.stride = options.stride ??
-      (options.maxLength ? Math.floor(((this.maxLength - 2) * folder.meta.stride) / (folder.meta.maxLength - 2)) : folder.meta.stride);
+      (options.maxLength
+        ? Math.floor(((this.maxLength - 2) * folder.meta.stride) / (folder.meta.maxLength - 2))
+        : folder.meta.stride);
     for (const name of ["input_ids", "attention_mask"]) {
-      if (!session.inputNames.includes(name)) throw new Error(`"${folder.location}/${folder.onnxFile}" has no input "${name}"`);
+      if (!session.inputNames.includes(name)) {
+        throw new Error(`"${folder.location}/${folder.onnxFile}" has no input "${name}"`);
+      }
     }
-    if (!session.outputNames.includes("logits")) throw new Error(`"${folder.location}/${folder.onnxFile}" has no output "logits"`);
+    if (!session.outputNames.includes("logits")) {
+      throw new Error(`"${folder.location}/${folder.onnxFile}" has no output "logits"`);
+    }
     // Optimum exports of some models drop token_type_ids; feed it only when the graph asks for it.
     this.#hasTypeIds = session.inputNames.includes("token_type_ids");
+    this.#crf = folder.crf ? crfDecoder(folder.crf, folder.labels) : undefined;
     this.info = {
       location: folder.location,
       onnxFile: folder.onnxFile,
@@ -163,6 +191,7 @@ export class NerPipeline {
       maxLength: this.maxLength,
       stride: this.stride,
       quantized: folder.meta.quantized ?? null,
+      decoding: folder.crf ? "viterbi" : "argmax",
       vocabSize: folder.config.vocabSize,
       hiddenSize: folder.config.hiddenSize,
       numHiddenLayers: folder.config.numHiddenLayers,
@@ -193,16 +222,24 @@ export class NerPipeline {
   async recognize(input: string | readonly string[]): Promise<Entity[] | Entity[][]> {
     if (typeof input === "string") return (await this.#recognizeMany([input]))[0];
     if (!Array.isArray(input)) {
-      throw new TypeError(`recognize() expects a string or an array of strings, got ${input === null ? "null" : typeof input}`);
+      throw new TypeError(
+        `recognize() expects a string or an array of strings, got ${input === null ? "null" : typeof input}`,
+      );
     }
     input.forEach((t, i) => {
-      if (typeof t !== "string") throw new TypeError(`recognize(): texts[${i}] is ${t === null ? "null" : typeof t}, expected a string`);
+      if (typeof t !== "string") {
+        throw new TypeError(
+          `recognize(): texts[${i}] is ${t === null ? "null" : typeof t}, expected a string`,
+        );
+      }
     });
     return await this.#recognizeMany(input);
   }
 
   /** Per-token label ids and probabilities of each text's full encoding (windows merged); for tests and tools. */
-  async predictTokens(texts: readonly string[]): Promise<{ encoding: Encoding; ids: number[]; probs: number[] }[]> {
+  async predictTokens(
+    texts: readonly string[],
+  ): Promise<{ encoding: Encoding; ids: number[]; probs: number[] }[]> {
     const t0 = now();
     const encodings = texts.map((t) => this.tokenizer.encode(wellFormed(t)));
     const windows = encodings.map((e) => this.#windows(e));
@@ -220,7 +257,13 @@ export class NerPipeline {
     };
     const preds = await this.#run(windows, stats);
     const out = encodings.map((encoding, i) => {
-      if (windows[i].length === 0) return { encoding, ids: encoding.ids.map(() => 0), probs: encoding.ids.map(() => 1) };
+      if (windows[i].length === 0) {
+        return {
+          encoding,
+          ids: encoding.ids.map(() => 0),
+          probs: encoding.ids.map(() => 1),
+        };
+      }
       const merged = mergeWindows(encoding, windows[i], preds[i]);
       return { encoding, ids: merged.map((p) => p.id), probs: merged.map((p) => p.p) };
     });
@@ -264,7 +307,9 @@ export class NerPipeline {
   // Runs every window of every text in length-sorted batches; returns predictions per text per window.
   async #run(windows: Window[][], stats: RunStats): Promise<{ id: number; p: number }[][][]> {
     const items: Item[] = [];
-    windows.forEach((ws, text) => ws.forEach((w, window) => items.push({ text, window, encoding: w.encoding })));
+    windows.forEach((ws, text) =>
+      ws.forEach((w, window) => items.push({ text, window, encoding: w.encoding }))
+    );
     // Longest first, so that similar lengths share a batch and padding stays small; stable for ties.
     items.sort((a, b) => b.encoding.ids.length - a.encoding.ids.length);
     const preds: { id: number; p: number }[][][] = windows.map((ws) => ws.map(() => []));
@@ -286,18 +331,23 @@ export class NerPipeline {
         input_ids: { dtype: "int64", dims: [B, T], data: ids },
         attention_mask: { dtype: "int64", dims: [B, T], data: mask },
       };
-      if (this.#hasTypeIds) feeds.token_type_ids = { dtype: "int64", dims: [B, T], data: new BigInt64Array(B * T) };
+      if (this.#hasTypeIds) {
+        feeds.token_type_ids = { dtype: "int64", dims: [B, T], data: new BigInt64Array(B * T) };
+      }
       const t0 = now();
       const { logits } = await this.session.run(feeds, ["logits"]);
       stats.inferenceMs += now() - t0;
       if (logits.dims.length !== 3 || logits.dims[0] !== B || logits.dims[1] !== T || logits.dims[2] !== L) {
-        throw new Error(`The model returned logits of shape [${logits.dims}], expected [${B}, ${T}, ${L}] (labels in config.json)`);
+        throw new Error(
+          `The model returned logits of shape [${logits.dims}], expected [${B}, ${T}, ${L}] (labels in config.json)`,
+        );
       }
-      const data = logits.dtype === "float32" ? logits.data as Float32Array : Float32Array.from(logits.data as ArrayLike<number>);
+      const data = logits.dtype === "float32"
+        ? logits.data as Float32Array
+        : Float32Array.from(logits.data as ArrayLike<number>);
       batch.forEach((it, b) => {
         const n = it.encoding.ids.length;
-        const { ids: best, probs } = argmaxWithProb(data.subarray(b * T * L, (b * T + n) * L), L);
-        preds[it.text][it.window] = best.map((id, k) => ({ id, p: probs[k] }));
+        preds[it.text][it.window] = windowLabels(data.subarray(b * T * L, (b * T + n) * L), L, this.#crf);
       });
       stats.batches++;
       stats.windows += B;
@@ -319,7 +369,10 @@ export class NerPipeline {
  * await ner.release();
  * ```
  */
-export async function loadRecognizer(model: string | URL | ModelSource, options: LoadOptions = {}): Promise<NerPipeline> {
+export async function loadRecognizer(
+  model: string | URL | ModelSource,
+  options: LoadOptions = {},
+): Promise<NerPipeline> {
   const source = typeof model === "object" && "read" in model ? model : urlSource(model, options.fetch);
   const folder = await readModelFolder(source, { variant: options.variant });
   return await NerPipeline.fromFolder(folder, options);

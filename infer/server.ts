@@ -24,6 +24,7 @@ import { parseArgs } from "node:util";
 import type { Provider } from "../onnx/runtime.ts";
 import { DEFAULT_MODEL, FALLBACK_MODEL } from "./cli.ts";
 import { type Entity, loadRecognizer, type NerPipeline } from "./pipeline.ts";
+import { intFlag, runMain } from "./cli_util.ts";
 
 /** Server limits and behaviour. */
 export interface ServerOptions {
@@ -282,12 +283,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const int = (name: string, v: string | undefined, min: number) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got "${v}"`);
-    return n;
-  };
+  const int = (name: string, v: string | undefined, min: number) => (v === undefined ? undefined : intFlag(name, v, min));
   let model: string | URL | undefined = values.model;
   if (!model) {
     try {
@@ -315,11 +311,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`serve: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain("serve", main);

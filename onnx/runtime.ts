@@ -33,6 +33,13 @@ export interface SessionOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Outputs to keep on the device between runs (`gpu-buffer` on WebGPU); for training loops. */
   preferredOutputLocation?: "cpu" | "gpu-buffer";
+  /**
+   * ORT's memory pattern (default true): after the first run it plans one block for all intermediates of
+   * that input shape; the arena keeps the first run's chunks as well, so peak memory roughly doubles.
+   */
+  enableMemPattern?: boolean;
+  /** ORT's CPU memory arena (default true). */
+  enableCpuMemArena?: boolean;
 }
 
 /** An open inference session. */
@@ -164,6 +171,8 @@ export async function openSession(model: Uint8Array | string, options: SessionOp
     sessionOptions.profileFilePrefix = options.profilePrefix;
   }
   if (options.preferredOutputLocation) sessionOptions.preferredOutputLocation = options.preferredOutputLocation;
+  if (options.enableMemPattern !== undefined) sessionOptions.enableMemPattern = options.enableMemPattern;
+  if (options.enableCpuMemArena !== undefined) sessionOptions.enableCpuMemArena = options.enableCpuMemArena;
   let session: OrtModule;
   try {
     session = await ort.InferenceSession.create(model, sessionOptions);

@@ -77,7 +77,11 @@ export class TrainRunner {
     start: CheckpointState,
     options: TrainRunnerOptions = {},
   ): Promise<TrainRunner> {
-    const session = await openSession(model, options);
+    // A train step runs one input shape over and over, so ORT's memory pattern buys nothing after the first
+    // run, yet its planned block comes on top of the arena chunks the first run left: measured on the
+    // ELECTRA-small pretraining step (batch 32×128), peak RSS 4.5 → 2.6 GB without it, no slower per step,
+    // and no 2 GB page-fault storm on the second run. Callers can still pass `enableMemPattern: true`.
+    const session = await openSession(model, { enableMemPattern: false, ...options });
     const params = Object.keys(start.params);
     const inputs = new Set(session.inputNames);
     for (const p of params) {

@@ -5,6 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { intFlag as int, usageError } from "../infer/cli_util.ts";
 import { parseFormat } from "./corpus.ts";
 import { buildPretrainingData } from "./build_data.ts";
 
@@ -46,27 +47,18 @@ export async function main(args: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError(USAGE, (e as Error).message);
   }
   const v = opts.values;
   if (v.help) {
     console.log(USAGE);
     return 0;
   }
-  const fail = (msg: string) => {
-    console.error(`error: ${msg}\n\n${USAGE}`);
-    return 2;
-  };
+  const fail = (msg: string) => usageError(USAGE, msg);
   const corpus = [...(v.corpus ?? []), ...opts.positionals];
   if (corpus.length === 0) return fail("--corpus is required");
   if (!v.vocab) return fail("--vocab is required");
   if (!v.out) return fail("--out is required");
-  const int = (name: string, s: string, min: number) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got "${s}"`);
-    return n;
-  };
   let vocabText: string;
   let parsed;
   try {

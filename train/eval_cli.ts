@@ -21,6 +21,7 @@ import { defaultSubsets, evaluateModelFolder, formatReport, subsetByRegex } from
 import { loadSources } from "./finetune.ts";
 import { parseSource } from "./finetune_cli.ts";
 import { formatErrors } from "./metrics.ts";
+import { runMain } from "../infer/cli_util.ts";
 
 const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [options]
 
@@ -88,11 +89,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`eval: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain("eval", main);

@@ -68,11 +68,17 @@ export async function predict(
   const perWindow: { id: number; p: number }[][][] = encoded.map((e) => e.windows.map(() => []));
   let lossSum = 0, lossCount = 0, tokens = 0;
   for (const batch of makeBatches(features, { batchSize: options.batchSize })) {
-    const feeds = batchTensors(features, batch, { padId: options.padId, maxLength: options.maxLength, multiple: options.padMultiple ?? 8 });
+    const feeds = batchTensors(features, batch, {
+      padId: options.padId,
+      maxLength: options.maxLength,
+      multiple: options.padMultiple ?? 8,
+    });
     const { logits, loss } = await run(feeds);
     const T = feeds.input_ids.dims[1];
     if (logits.dims.join() !== [batch.length, T, L].join()) {
-      throw new Error(`The model returned logits of shape [${logits.dims}], expected [${batch.length}, ${T}, ${L}]`);
+      throw new Error(
+        `The model returned logits of shape [${logits.dims}], expected [${batch.length}, ${T}, ${L}]`,
+      );
     }
     if (loss !== undefined) {
       lossSum += loss * batch.length;
@@ -120,8 +126,18 @@ export interface EvalReport extends ScoreSummary {
 }
 
 function summary(s: EntityScores, sentences: number): ScoreSummary {
-  const pick = (p: { precision: number; recall: number; f1: number }) => ({ precision: p.precision, recall: p.recall, f1: p.f1 });
-  return { micro: pick(s.micro), macro: pick(s.macro), perType: s.perType, support: s.micro.support, sentences };
+  const pick = (p: { precision: number; recall: number; f1: number }) => ({
+    precision: p.precision,
+    recall: p.recall,
+    f1: p.f1,
+  });
+  return {
+    micro: pick(s.micro),
+    macro: pick(s.macro),
+    perType: s.perType,
+    support: s.micro.support,
+    sentences,
+  };
 }
 
 /** A subset function from a regular expression over ids: its first capture group (or whole match) names the subset. */
@@ -139,8 +155,12 @@ export const KLUE_SUBSETS = /-(nsmc|wikitree)$/;
  * The subset function to use by default: KLUE's source suffix when every id carries one (so the
  * default model reports colloquial and news parts separately), else none.
  */
-export function defaultSubsets(examples: readonly NerExample[]): ((id: string) => string | undefined) | undefined {
-  return examples.length && examples.every((e) => KLUE_SUBSETS.test(e.id)) ? subsetByRegex(KLUE_SUBSETS) : undefined;
+export function defaultSubsets(
+  examples: readonly NerExample[],
+): ((id: string) => string | undefined) | undefined {
+  return examples.length && examples.every((e) => KLUE_SUBSETS.test(e.id))
+    ? subsetByRegex(KLUE_SUBSETS)
+    : undefined;
 }
 
 /** Scores predictions against gold examples: the report and the error list (character spans). */
@@ -173,7 +193,10 @@ export function buildReport(
     if (groups.size) {
       report.subsets = {};
       for (const [name, idx] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        report.subsets[name] = summary(scoreSpans(idx.map((i) => gold[i]), idx.map((i) => pred[i])), idx.length);
+        report.subsets[name] = summary(
+          scoreSpans(idx.map((i) => gold[i]), idx.map((i) => pred[i])),
+          idx.length,
+        );
       }
     }
   }
@@ -190,7 +213,9 @@ function scoresOf(s: ScoreSummary): EntityScores {
 function weighted(s: ScoreSummary) {
   const rows = Object.values(s.perType);
   const n = rows.reduce((a, r) => a + r.support, 0);
-  const w = (f: (r: (typeof rows)[number]) => number) => (n ? rows.reduce((a, r) => a + f(r) * r.support, 0) / n : 0);
+  const w = (
+    f: (r: (typeof rows)[number]) => number,
+  ) => (n ? rows.reduce((a, r) => a + f(r) * r.support, 0) / n : 0);
   return { precision: w((r) => r.precision), recall: w((r) => r.recall), f1: w((r) => r.f1), support: n };
 }
 
@@ -204,12 +229,17 @@ export function formatReport(r: EvalReport, digits = 4): string {
   ];
   for (const [name, s] of Object.entries(r.subsets ?? {})) {
     parts.push(
-      `subset ${name} (${s.sentences} sentences): micro F1 ${s.micro.f1.toFixed(digits)}, macro F1 ${s.macro.f1.toFixed(digits)}`,
+      `subset ${name} (${s.sentences} sentences): micro F1 ${s.micro.f1.toFixed(digits)}, macro F1 ${
+        s.macro.f1.toFixed(digits)
+      }`,
       "",
       classificationReport(scoresOf(s), digits),
     );
   }
-  parts.push("Confusion of types (rows gold, columns predicted; O = none, by overlap):", formatConfusion(r.confusion));
+  parts.push(
+    "Confusion of types (rows gold, columns predicted; O = none, by overlap):",
+    formatConfusion(r.confusion),
+  );
   return parts.join("\n");
 }
 
@@ -235,10 +265,16 @@ export async function evaluateModelFolder(
     ? WordPieceTokenizer.fromTokenizerJson(folder.tokenizerJson)
     : WordPieceTokenizer.fromVocab(folder.vocab!, { lowercase: folder.meta.doLowerCase });
   const crf = folder.crf;
-  const session = await openSession(folder.onnx, { provider: options.provider ?? "cpu", threads: options.threads });
+  const session = await openSession(folder.onnx, {
+    provider: options.provider ?? "cpu",
+    threads: options.threads,
+  });
   try {
     const texts = examples.map((e) => e.text);
-    const { features, encoded } = makeInputs(texts, tokenizer, { maxLength: folder.meta.maxLength, stride: folder.meta.stride });
+    const { features, encoded } = makeInputs(texts, tokenizer, {
+      maxLength: folder.meta.maxLength,
+      stride: folder.meta.stride,
+    });
     const run: LogitsFn = async (feeds) => {
       const inputs: Record<string, Tensor> = {};
       for (const n of session.inputNames) inputs[n] = feeds[n];
@@ -252,7 +288,11 @@ export async function evaluateModelFolder(
       padId: Math.max(0, tokenizer.padId),
       maxLength: folder.meta.maxLength,
     });
-    return { ...buildReport(examples, pred.spans, { subsetOf: options.subsetOf }), predictions: pred.spans, crf: !!crf };
+    return {
+      ...buildReport(examples, pred.spans, { subsetOf: options.subsetOf }),
+      predictions: pred.spans,
+      crf: !!crf,
+    };
   } finally {
     await session.release();
   }

@@ -25,17 +25,9 @@ import {
   SPECIAL_TOKENS_MAP,
   tokenizerConfig,
 } from "../onnx/electra/hf.ts";
+import { exists, runMain } from "../infer/cli_util.ts";
 
 const TOKENIZER_FILES = ["tokenizer_config.json", "special_tokens_map.json"];
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function readJson(path: string): Promise<unknown> {
   let text: string;
@@ -169,11 +161,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`export: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain("export", main);

@@ -56,6 +56,7 @@ import { formatErrors } from "./metrics.ts";
 import { MetricsLog, truncateAfter } from "./metrics_log.ts";
 import { Progress } from "./progress.ts";
 import { Rng } from "./rng.ts";
+import { exists } from "../infer/cli_util.ts";
 
 /** One data source: a file (or KMOU folder), its format, and an optional type map (built-in name or file). */
 export interface DataSource {
@@ -119,10 +120,6 @@ interface RunState {
 }
 
 const utf8 = new TextEncoder();
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
 
 /** Reads a label map: a built-in name (`kmou-klue`, …) or a `FROM<TAB>TO` file. */
 export async function loadLabelMap(spec: string): Promise<LabelMap> {

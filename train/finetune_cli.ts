@@ -21,6 +21,7 @@ import { DATASET_FORMATS } from "./datasets/mod.ts";
 import type { DatasetFormat } from "./datasets/types.ts";
 import { type DataSource, finetune, type ModelInit } from "./finetune.ts";
 import { FINETUNE_DEFAULTS, type FinetuneConfig, finetuneConfigFromJson } from "./finetune_config.ts";
+import { runMain } from "../infer/cli_util.ts";
 
 const USAGE = `Usage: deno task finetune --model DIR --train SRC [--train SRC …] [--dev SRC …] --out DIR [options]
        deno task finetune --init random --config config.json --vocab vocab.txt --train SRC … --out DIR
@@ -207,11 +208,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`finetune: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain("finetune", main);

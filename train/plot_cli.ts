@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { readMetrics } from "./metrics_log.ts";
 import { chartsFromMetrics, renderSvg } from "./plot.ts";
+import { runMain } from "../infer/cli_util.ts";
 
 const USAGE = "Usage: deno task plot --metrics FILE.jsonl --out FILE.svg [--title TEXT]";
 
@@ -31,11 +32,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`plot: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain("plot", main);

@@ -41,6 +41,7 @@ import { pretrainingForward, SCALAR_OUTPUTS } from "./pretrain_model.ts";
 import { Progress } from "./progress.ts";
 import { Rng } from "./rng.ts";
 import { openShards, type ShardSet } from "./shards.ts";
+import { exists } from "../infer/cli_util.ts";
 
 /** Options of `pretrain`. */
 export interface PretrainOptions {
@@ -145,10 +146,6 @@ export async function probeProvider(provider: Provider, options: SessionOptions 
   g.output(mul(g.input("x", "float32", [1]), 2), "y");
   const s = await openSession(g.toBytes(), { ...options, provider });
   await s.release();
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
 }
 
 /** Reads `vocab.txt` into token → id (line number). */

@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import type { Provider } from "../onnx/runtime.ts";
 import { pretrain } from "./pretrain.ts";
 import { presetConfig, readPretrainConfig, type TrainConfig, validateTrainConfig, withGenerator } from "./pretrain_config.ts";
+import { runMain } from "../infer/cli_util.ts";
 
 const USAGE = `Usage: deno task pretrain --data DIR --config FILE --out DIR [options]
 
@@ -124,11 +125,4 @@ function stopOnSignal(): AbortSignal {
   return controller.signal;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`pretrain: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain("pretrain", main);

@@ -4,6 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { usageError } from "../infer/cli_util.ts";
 import { join } from "node:path";
 import { readDataset } from "./datasets/mod.ts";
 import { countTypes, type DatasetFormat, formatWarning } from "./datasets/types.ts";
@@ -37,11 +38,10 @@ export async function main(args: string[]): Promise<number> {
       },
     }));
   } catch (e) {
-    console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError(USAGE, (e as Error).message);
   }
   if (values.help) return console.log(USAGE), 0;
-  if (!values.data || !values.out) return console.error(`error: --data and --out are required\n\n${USAGE}`), 2;
+  if (!values.data || !values.out) return usageError(USAGE, "--data and --out are required");
   const m = values.data.match(/^(klue|kmou|nikl|naver|conll|label-studio):(.*)$/);
   const [format, path] = m ? [m[1] as DatasetFormat, m[2]] : ["auto" as const, values.data];
   const pin: { pattern: RegExp; side: Side }[] = [];

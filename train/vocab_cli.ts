@@ -5,6 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { intFlag as int, usageError } from "../infer/cli_util.ts";
 import { writeFileAtomic } from "./fs.ts";
 import {
   type CorpusFormat,
@@ -52,8 +53,7 @@ export async function main(args: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError(USAGE, (e as Error).message);
   }
   const v = opts.values;
   if (v.help) {
@@ -61,17 +61,9 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const corpus = [...(v.corpus ?? []), ...opts.positionals];
-  const fail = (msg: string) => {
-    console.error(`error: ${msg}\n\n${USAGE}`);
-    return 2;
-  };
+  const fail = (msg: string) => usageError(USAGE, msg);
   if (corpus.length === 0) return fail("--corpus is required");
   if (!v.out) return fail("--out is required");
-  const int = (name: string, s: string, min: number) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got "${s}"`);
-    return n;
-  };
   let size, minFrequency, limitAlphabet, unused, maxWords, format: CorpusFormat | undefined, files: string[];
   try {
     size = int("size", v.size, 6);

@@ -58,7 +58,17 @@ for (let i = 0; i < Number(values.steps); i++) {
 const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1];
 const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 console.log(JSON.stringify({
-  a: values.a, b: values.b, a_ms: med(times[0]), b_ms: med(times[1]), b_over_a: med(times[1]) / med(times[0]),
-  a_cpu_ms: med(cpu[0]), b_cpu_ms: med(cpu[1]), b_over_a_cpu: med(cpu[1]) / med(cpu[0]),
-  a_times: times[0].map(Math.round), b_times: times[1].map(Math.round), a_loss: losses[0].at(-1), b_loss: losses[1].at(-1), load,
+  a: values.a,
+  b: values.b,
+  a_ms: med(times[0]),
+  b_ms: med(times[1]),
+  b_over_a: med(times[1]) / med(times[0]),
+  a_cpu_ms: med(cpu[0]),
+  b_cpu_ms: med(cpu[1]),
+  b_over_a_cpu: med(cpu[1]) / med(cpu[0]),
+  a_times: times[0].map(Math.round),
+  b_times: times[1].map(Math.round),
+  a_loss: losses[0].at(-1),
+  b_loss: losses[1].at(-1),
+  load,
 }));

@@ -18,7 +18,10 @@ import { TrainRunner } from "../onnx/trainer.ts";
 import type { Tensor } from "../onnx/tensor.ts";
 
 /** The peer's 13 labels: O and B/I of six entity types. */
-export const BENCH_LABELS = ["O", ...["PS", "LC", "OG", "DT", "TI", "QT"].flatMap((t) => [`B-${t}`, `I-${t}`])];
+export const BENCH_LABELS = [
+  "O",
+  ...["PS", "LC", "OG", "DT", "TI", "QT"].flatMap((t) => [`B-${t}`, `I-${t}`]),
+];
 
 /** Options of `benchFinetune`. */
 export interface FinetuneBenchOptions {
@@ -44,12 +47,18 @@ export interface FinetuneBenchOptions {
 }
 
 /**
- * Session options the bench uses by default. ORT's memory pattern (planned one-block allocation of all
- * intermediate tensors, made after the first run) comes on top of the arena chunks the first run already
- * holds, so the peak nearly doubles (measured: 2.9 GiB with it, 1.8 GiB without, same step time within
- * noise).
+ * Session options the training benches use by default:
+ * - `enableMemPattern: false`: ORT's memory pattern (one planned block for all intermediate tensors, made
+ *   after the first run) comes on top of the arena chunks the first run already holds, so the peak nearly
+ *   doubles (measured at 32×128: 2.9 GiB with it, 1.7–1.8 GiB without; step time the same within noise).
+ * - intra-op threads do not spin while waiting for work: on a 2-core machine shared with other jobs the
+ *   spinning worker takes the core the other thread needs (measured in alternating runs, load ≈ 3.5–4:
+ *   7.3 / 10.0 s per step spinning vs 5.8 / 7.0 s not).
  */
-export const FINETUNE_SESSION_EXTRAS: Record<string, unknown> = { enableMemPattern: false };
+export const FINETUNE_SESSION_EXTRAS: Record<string, unknown> = {
+  enableMemPattern: false,
+  extra: { session: { "intra_op.allow_spinning": "0" } },
+};
 
 /**
  * onnxruntime-node with extra session options merged into every `InferenceSession.create` (the runtime
@@ -64,14 +73,18 @@ export async function ortWithExtras(extras: Record<string, unknown> | undefined)
     env: ort.env,
     Tensor: ort.Tensor,
     InferenceSession: {
-      create: (model: unknown, options: Record<string, unknown>) => ort.InferenceSession.create(model, { ...options, ...extras }),
+      create: (model: unknown, options: Record<string, unknown>) =>
+        ort.InferenceSession.create(model, { ...options, ...extras }),
     },
   };
 }
 
 /** The train-step artifact (plus initial parameters) for ELECTRA-small token classification. */
 export function finetuneArtifacts(o: { seq: number; dropout: boolean; seed?: number; flatTokens?: boolean }) {
-  const config = withLabels(electraConfig({ ...ELECTRA_SMALL, maxPositionEmbeddings: Math.max(512, o.seq) }), BENCH_LABELS);
+  const config = withLabels(
+    electraConfig({ ...ELECTRA_SMALL, maxPositionEmbeddings: Math.max(512, o.seq) }),
+    BENCH_LABELS,
+  );
   return buildTrainingArtifacts((_g, ctx) => {
     const g = buildTokenClassificationGraph({
       config,
@@ -87,7 +100,13 @@ export function finetuneArtifacts(o: { seq: number; dropout: boolean; seed?: num
 }
 
 /** Synthetic batch: random ids over the vocabulary, full attention, random gold labels (as the peer). */
-export function finetuneBatch(B: number, T: number, vocab: number, labels: number, seed = 12345): Record<string, Tensor> {
+export function finetuneBatch(
+  B: number,
+  T: number,
+  vocab: number,
+  labels: number,
+  seed = 12345,
+): Record<string, Tensor> {
   let x = seed >>> 0;
   const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
   const ids = new BigInt64Array(B * T), gold = new BigInt64Array(B * T);
@@ -114,6 +133,16 @@ export function rssMiB(): [number, number] {
   }
 }
 
+/** CPU seconds (user + system, all threads) of this process, from /proc/self/stat; NaN without /proc. */
+export function cpuSeconds(): number {
+  try {
+    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -124,7 +153,11 @@ export async function benchFinetune(opts: FinetuneBenchOptions = {}): Promise<Re
   const B = opts.batch ?? 32, T = opts.seq ?? 128, steps = opts.steps ?? 5, warmup = opts.warmup ?? 1;
   const dropout = opts.dropout ?? false;
   const t0 = performance.now();
-  let artifacts: ReturnType<typeof finetuneArtifacts> | undefined = finetuneArtifacts({ seq: T, dropout, flatTokens: opts.flatTokens });
+  let artifacts: ReturnType<typeof finetuneArtifacts> | undefined = finetuneArtifacts({
+    seq: T,
+    dropout,
+    flatTokens: opts.flatTokens,
+  });
   const buildS = (performance.now() - t0) / 1000;
   const modelBytes = artifacts.trainStep.length;
   const mem: Record<string, number> = {};
@@ -145,15 +178,19 @@ export async function benchFinetune(opts: FinetuneBenchOptions = {}): Promise<Re
   const openS = (performance.now() - t1) / 1000;
   [mem.finetune_rss_opened_mib, mem.finetune_hwm_opened_mib] = rssMiB();
   const vocab = ELECTRA_SMALL.vocabSize;
-  const batches = [finetuneBatch(B, T, vocab, BENCH_LABELS.length, 1), finetuneBatch(B, T, vocab, BENCH_LABELS.length, 2)];
+  const batches = [
+    finetuneBatch(B, T, vocab, BENCH_LABELS.length, 1),
+    finetuneBatch(B, T, vocab, BENCH_LABELS.length, 2),
+  ];
   for (let i = 0; i < warmup; i++) await runner.step(batches[i % 2], 5e-5);
   [mem.finetune_rss_warm_mib, mem.finetune_hwm_warm_mib] = rssMiB();
-  const times: number[] = [];
+  const times: number[] = [], cpu: number[] = [];
   let loss = 0;
   for (let i = 0; i < steps; i++) {
-    const s = performance.now();
+    const s = performance.now(), c = cpuSeconds();
     loss = await runner.step(batches[i % 2], 5e-5);
     times.push(performance.now() - s);
+    cpu.push((cpuSeconds() - c) * 1000);
   }
   [mem.finetune_rss_end_mib, mem.finetune_hwm_end_mib] = rssMiB();
   if (opts.profilePrefix) runner.session.endProfiling();
@@ -163,6 +200,8 @@ export async function benchFinetune(opts: FinetuneBenchOptions = {}): Promise<Re
     finetune_tokens_per_s: (B * T) / (stepMs / 1000),
     finetune_step_ms: stepMs,
     finetune_step_ms_min: Math.min(...times),
+    // CPU time per step (all threads): the steadier measure of work on a loaded machine (threads do not spin).
+    finetune_step_cpu_ms: median(cpu),
     finetune_build_s: buildS,
     finetune_session_open_s: openS,
     finetune_model_bytes: modelBytes,

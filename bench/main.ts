@@ -5,14 +5,15 @@
  * Every measurement runs in its own child Deno process (so its peak resident memory, VmHWM, is its own),
  * and ours and the peer's runs are interleaved (peer, ours, peer, ours, …) so that load drift on a shared
  * machine falls on both sides alike. Each side's figure is the median over `--runs` rounds; the table
- * shows ours/peer ratios (tokens/s: higher is better; memory: lower is better). Absolute numbers on a
+ * shows ours/peer ratios (tokens/s: higher is better; memory: lower is better), both as the ratio of the
+ * medians and as the median of per-round ratios (each round's ours over the same round's peer). Absolute numbers on a
  * shared 2-core machine are noise: compare ratios measured side by side.
  *
  * Results go to `bench/results/<date>-<git sha>.json` (and `--out FILE`), with the load average and
  * every single run, so that commits can be compared.
  *
  * ```
- * deno task bench [--quick] [--only finetune,finetune_dropout,pretrain,inference,tokenizer,peer]
+ * deno task bench [--quick] [--only finetune,inference,finetune_dropout,pretrain,tokenizer,peer]
  *                 [--batch 32] [--seq 128] [--steps 5] [--runs 3] [--threads 2] [--out FILE] [--no-peer]
  * ```
  * @module
@@ -20,7 +21,8 @@
 import { parseArgs } from "node:util";
 import { runPeer } from "./peer.ts";
 
-const ALL = ["finetune", "finetune_dropout", "pretrain", "inference", "tokenizer"] as const;
+// Run order within a round: the peer first, then the two benches with targets right after it.
+const ALL = ["finetune", "inference", "finetune_dropout", "pretrain", "tokenizer"] as const;
 type BenchName = typeof ALL[number];
 
 interface ChildArgs {
@@ -152,7 +154,9 @@ async function gitSha(): Promise<string> {
 }
 
 const fmt = (x: number, digits = 0) =>
-  Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "—";
+  Number.isFinite(x)
+    ? x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : "—";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -181,7 +185,8 @@ async function main(): Promise<void> {
   if (values.child) return await child(values.child as BenchName, a);
 
   const runs = Number(values.runs ?? (quick ? 1 : 3));
-  const wanted = (values.only ?? (quick ? "finetune,inference,peer" : [...ALL, "peer"].join(","))).split(",").map((s) => s.trim());
+  const wanted = (values.only ?? (quick ? "finetune,inference,peer" : [...ALL, "peer"].join(","))).split(",")
+    .map((s) => s.trim());
   for (const w of wanted) {
     if (w !== "peer" && !(ALL as readonly string[]).includes(w)) {
       throw new Error(`--only: unknown bench "${w}" (known: ${[...ALL, "peer"].join(", ")})`);
@@ -220,7 +225,8 @@ async function main(): Promise<void> {
   }
   load.end = loadAverage();
 
-  const med = (rows: Record<string, number>[] | undefined, key: string) => median((rows ?? []).map((x) => x[key]));
+  const med = (rows: Record<string, number>[] | undefined, key: string) =>
+    median((rows ?? []).map((x) => x[key]));
   const peerTrain = med(peer, "train_tokens_per_s"), peerInfer = med(peer, "infer_tokens_per_s");
   const peerRss = med(peer, "peak_rss_kib");
   const versus: Record<string, [string, number]> = {
@@ -229,11 +235,16 @@ async function main(): Promise<void> {
     pretrain: ["peer train step (fine-tuning; the peer has no pretraining)", peerTrain],
     inference: ["peer inference", peerInfer],
   };
+  // Paired ratios: round r of ours over round r of the peer (measured minutes apart), then their median;
+  // steadier than the ratio of medians when the machine's load drifts.
+  const peerKey = (b: string) => (b === "inference" ? "infer_tokens_per_s" : "train_tokens_per_s");
+  const paired = (b: string) =>
+    median((ours[b] ?? []).map((x, i) => (peer[i] ? x.tokens_per_s / peer[i][peerKey(b)] : NaN)));
   const rows: Record<string, unknown>[] = [];
   const lines = [
     "",
-    "| bench | ours tokens/s | peer tokens/s | ours/peer | ours peak MiB | peer peak MiB | mem ours/peer | target |",
-    "|---|---:|---:|---:|---:|---:|---:|---|",
+    "| bench | ours tokens/s | peer tokens/s | ours/peer (medians) | ours/peer (paired rounds) | ours peak MiB | peer peak MiB | mem ours/peer | target |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   const targets: Record<string, number> = { finetune: 1.2, inference: 1.5 };
   for (const b of benches.filter((x) => x !== "tokenizer")) {
@@ -243,23 +254,47 @@ async function main(): Promise<void> {
     const target = targets[b]
       ? `≥ ${targets[b]}× speed, ≤ 1× mem: ${ratio >= targets[b] && memRatio <= 1 ? "met" : "not met"}`
       : "";
-    rows.push({ bench: b, versus: label, ours_tokens_per_s: tps, peer_tokens_per_s: p, ratio, ours_peak_rss_kib: rss, peer_peak_rss_kib: peerRss, memory_ratio: memRatio });
+    const pr = paired(b);
+    rows.push({
+      bench: b,
+      versus: label,
+      ours_tokens_per_s: tps,
+      peer_tokens_per_s: p,
+      ratio,
+      paired_ratio: pr,
+      ours_peak_rss_kib: rss,
+      peer_peak_rss_kib: peerRss,
+      memory_ratio: memRatio,
+    });
     lines.push(
-      `| ${b} | ${fmt(tps)} | ${fmt(p)} | ${fmt(ratio, 2)}× | ${fmt(rss / 1024)} | ${fmt(peerRss / 1024)} | ${fmt(memRatio, 2)}× | ${target} |`,
+      `| ${b} | ${fmt(tps)} | ${fmt(p)} | ${fmt(ratio, 2)}× | ${fmt(pr, 2)}× | ${fmt(rss / 1024)} | ${
+        fmt(peerRss / 1024)
+      } | ${fmt(memRatio, 2)}× | ${target} |`,
     );
   }
   if (ours.tokenizer?.[0]) {
     const t = ours.tokenizer[0];
     lines.push(
       "",
-      `tokenizer: ${fmt(t.tokenizer_encode_chars_per_s)} chars/s encode (${fmt(t.tokenizer_encode_tokens_per_s)} tokens/s), ` +
-        `${fmt(t.tokenizer_encode_ids_chars_per_s)} chars/s ids only; build-data: ${fmt(t.build_data_w1_examples_per_s)} examples/s ` +
+      `tokenizer: ${fmt(t.tokenizer_encode_chars_per_s)} chars/s encode (${
+        fmt(t.tokenizer_encode_tokens_per_s)
+      } tokens/s), ` +
+        `${fmt(t.tokenizer_encode_ids_chars_per_s)} chars/s ids only; build-data: ${
+          fmt(t.build_data_w1_examples_per_s)
+        } examples/s ` +
         `(1 worker), ${fmt(t.build_data_w2_examples_per_s)} examples/s (2 workers)`,
     );
   }
   for (const b of ["finetune", "finetune_dropout", "pretrain"]) {
     const key = b === "pretrain" ? "pretrain_step_ms" : "finetune_step_ms";
-    if (ours[b]) lines.push(`${b}: median step ${fmt(med(ours[b], key))} ms over rounds ${ours[b].map((x) => fmt(x[key])).join(", ")}`);
+    if (ours[b]) {
+      lines.push(
+        `${b}: median step ${fmt(med(ours[b], key))} ms; rounds ${
+          ours[b].map((x) => fmt(x[key])).join(", ")
+        } ms, ` +
+          `${ours[b].map((x) => fmt(x.tokens_per_s)).join(", ")} tokens/s`,
+      );
+    }
   }
   if (peer.length) {
     lines.push(
@@ -282,7 +317,11 @@ async function main(): Promise<void> {
     load_average: load,
     options: { ...a, runs, benches, peer: withPeer },
     ratios: rows,
-    medians: Object.fromEntries(Object.entries(ours).map(([b, rs]) => [b, Object.fromEntries(Object.keys(rs[0]).map((k) => [k, med(rs, k)]))])),
+    medians: Object.fromEntries(
+      Object.entries(ours).map((
+        [b, rs],
+      ) => [b, Object.fromEntries(Object.keys(rs[0]).map((k) => [k, med(rs, k)]))]),
+    ),
     runs: { ours, peer },
     peer_skipped: peerSkipped,
     errors,

@@ -39,7 +39,10 @@ export function partsByIndex(backwardFrom: number, optimizerFrom: number): (name
 
 /** Node-index boundaries of the fine-tuning train step: [first backward node, first optimizer node]. */
 export function finetuneBoundaries(seq: number): [number, number] {
-  const config = withLabels(electraConfig({ ...ELECTRA_SMALL, maxPositionEmbeddings: Math.max(512, seq) }), BENCH_LABELS);
+  const config = withLabels(
+    electraConfig({ ...ELECTRA_SMALL, maxPositionEmbeddings: Math.max(512, seq) }),
+    BENCH_LABELS,
+  );
   const g = buildTokenClassificationGraph({ config, seed: 1, training: true });
   const backwardFrom = g.nodes.length;
   const loss = g.outputs.find((v) => v.name === "loss")!;
@@ -49,7 +52,9 @@ export function finetuneBoundaries(seq: number): [number, number] {
 
 /** Summarises an ORT profile JSON (node events of all but the first `skipRuns` runs) as markdown tables. */
 export function summarise(events: ProfileEvent[], classify: (name: string) => string, skipRuns = 1): string {
-  const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run").sort((a, b) => a.ts - b.ts);
+  const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run").sort((a, b) =>
+    a.ts - b.ts
+  );
   const from = runs[skipRuns]?.ts ?? 0;
   const kept = runs.slice(skipRuns);
   const nodes = events.filter((e) => e.cat === "Node" && e.name.endsWith("_kernel_time") && e.ts >= from);
@@ -125,9 +130,15 @@ if (import.meta.main) {
   });
   const file = [...Deno.readDirSync(dir)].map((e) => `${dir}/${e.name}`).find((f) => f.endsWith(".json"));
   if (!file) throw new Error(`ONNX Runtime wrote no profile under ${dir}`);
-  const md = `### Train step profile (batch ${values.batch} × seq ${values.seq}, ${values.threads} threads, ` +
-    `optimisation "${values.level}", dropout ${values.dropout ? "on" : "off"}; step ${r.finetune_step_ms.toFixed(0)} ms median)\n\n` +
-    summarise(JSON.parse(await Deno.readTextFile(file)), partsByIndex(...finetuneBoundaries(Number(values.seq))));
+  const md =
+    `### Train step profile (batch ${values.batch} × seq ${values.seq}, ${values.threads} threads, ` +
+    `optimisation "${values.level}", dropout ${values.dropout ? "on" : "off"}; step ${
+      r.finetune_step_ms.toFixed(0)
+    } ms median)\n\n` +
+    summarise(
+      JSON.parse(await Deno.readTextFile(file)),
+      partsByIndex(...finetuneBoundaries(Number(values.seq))),
+    );
   console.log(md);
   if (values.out) await Deno.writeTextFile(values.out, md + "\n");
   if (values.keep) console.error(`profile kept at ${file}`);

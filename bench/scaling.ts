@@ -11,7 +11,13 @@ import { parseArgs } from "node:util";
 import { initialState } from "../onnx/checkpoint.ts";
 import { ELECTRA_SMALL } from "../onnx/electra/config.ts";
 import { TrainRunner } from "../onnx/trainer.ts";
-import { BENCH_LABELS, FINETUNE_SESSION_EXTRAS, finetuneArtifacts, finetuneBatch, ortWithExtras } from "./finetune_bench.ts";
+import {
+  BENCH_LABELS,
+  FINETUNE_SESSION_EXTRAS,
+  finetuneArtifacts,
+  finetuneBatch,
+  ortWithExtras,
+} from "./finetune_bench.ts";
 
 /** Median step ms per "BxT" shape. */
 export async function benchScaling(
@@ -24,9 +30,11 @@ export async function benchScaling(
     ort: await ortWithExtras(FINETUNE_SESSION_EXTRAS),
   });
   const shapes = batches.flatMap((b) => seqs.map((t) => [b, t] as const));
-  const feeds = new Map(shapes.map(([b, t]) => [`${b}x${t}`, finetuneBatch(b, t, ELECTRA_SMALL.vocabSize, BENCH_LABELS.length)]));
+  const feeds = new Map(
+    shapes.map(([b, t]) => [`${b}x${t}`, finetuneBatch(b, t, ELECTRA_SMALL.vocabSize, BENCH_LABELS.length)]),
+  );
   const times = new Map<string, number[]>();
-  for (const [k, f] of feeds) await runner.step(f, 5e-5); // warm-up per shape (kernel selection, arena growth)
+  for (const f of feeds.values()) await runner.step(f, 5e-5); // warm-up per shape (kernel selection, arena growth)
   for (let r = 0; r < rounds; r++) {
     for (const [k, f] of feeds) {
       const t0 = performance.now();
@@ -51,7 +59,9 @@ export function scalingTable(ms: Record<string, number>): string {
       `| ${b} | ${
         seqs.map((t) => {
           const m = ms[`${b}x${t}`];
-          return `${m.toFixed(0)} ms (${Math.round((b * t) / (m / 1000))} tok/s, ${((m * 1000) / (b * t)).toFixed(0)} µs/tok)`;
+          return `${m.toFixed(0)} ms (${Math.round((b * t) / (m / 1000))} tok/s, ${
+            ((m * 1000) / (b * t)).toFixed(0)
+          } µs/tok)`;
         }).join(" | ")
       } |`
     ),

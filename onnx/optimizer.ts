@@ -6,7 +6,7 @@
  * @module
  */
 import type { Value } from "./graph.ts";
-import { add, div, min, mul, reduceSum, scalar, sqrt, sub } from "./ops.ts";
+import { add, div, min, mul, scalar, sqrt, sub } from "./ops.ts";
 
 /** Hyperparameters of the one AdamW implementation. */
 export interface OptimizerConfig {

@@ -9,7 +9,7 @@
  * medians and as the median of per-round ratios (each round's ours over the same round's peer). Absolute numbers on a
  * shared 2-core machine are noise: compare ratios measured side by side.
  *
- * Results go to `bench/results/<date>-<git sha>.json` (and `--out FILE`), with the load average and
+ * Results go to `bench/results/<date>T<hhmm>-<git sha>.json` (and `--out FILE`), with the load average and
  * every single run, so that commits can be compared.
  *
  * ```
@@ -329,7 +329,7 @@ async function main(): Promise<void> {
   const json = JSON.stringify(result, null, 2) + "\n";
   const dir = new URL("./results/", import.meta.url);
   await Deno.mkdir(dir, { recursive: true });
-  const file = new URL(`${result.date.slice(0, 10)}-${sha}.json`, dir).pathname;
+  const file = new URL(`${result.date.slice(0, 16).replace(":", "")}-${sha}.json`, dir).pathname;
   await Deno.writeTextFile(file, json);
   if (values.out) await Deno.writeTextFile(values.out, json);
   console.log(`results: ${file}${values.out ? ` and ${values.out}` : ""}`);

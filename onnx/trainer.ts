@@ -81,7 +81,8 @@ export class TrainRunner {
     // run, yet its planned block comes on top of the arena chunks the first run left: measured on the
     // ELECTRA-small pretraining step (batch 32×128), peak RSS 4.5 → 2.6 GB without it, no slower per step,
     // and no 2 GB page-fault storm on the second run. Callers can still pass `enableMemPattern: true`.
-    const session = await openSession(model, { enableMemPattern: false, ...options });
+    // Idle threads do not spin: a training step's kernels are long, and spinning starves other work.
+    const session = await openSession(model, { enableMemPattern: false, allowSpinning: false, ...options });
     const params = Object.keys(start.params);
     const inputs = new Set(session.inputNames);
     for (const p of params) {

@@ -4,13 +4,13 @@
  * @module
  */
 
-import { getEntities } from "../../infer/decode.ts";
 import {
   DatasetError,
   type DatasetWarning,
   type NerExample,
   type ReadResult,
   readText,
+  spansFromTags,
   splitLines,
   WarningSink,
 } from "./types.ts";
@@ -26,13 +26,7 @@ export function parseConll(text: string, file: string): ReadResult {
   let lineNos: number[] = [];
   const finish = () => {
     if (tokens.length === 0) return;
-    const starts: number[] = [];
-    let pos = 0;
-    for (const t of tokens) {
-      starts.push(pos);
-      pos += t.length + 1;
-    }
-    const chunks = getEntities(tags);
+    const { text: sentence, entities, chunks } = spansFromTags(tokens, tags, " ");
     for (const [type, a] of chunks) {
       const p = tags[a][0];
       if (p === "I" || p === "E") {
@@ -43,12 +37,7 @@ export function parseConll(text: string, file: string): ReadResult {
         );
       }
     }
-    const entities = chunks.map(([type, a, b]) => ({
-      type,
-      start: starts[a],
-      end: starts[b] + tokens[b].length,
-    }));
-    examples.push({ id: `${examples.length + 1}`, text: tokens.join(" "), entities });
+    examples.push({ id: `${examples.length + 1}`, text: sentence, entities });
     tokens = [];
     tags = [];
     lineNos = [];

@@ -4,7 +4,6 @@
  * @module
  */
 
-import { getEntities } from "../../infer/decode.ts";
 import {
   DatasetError,
   type Entity,
@@ -14,6 +13,7 @@ import {
   readText,
   renderMarkup,
   sortEntities,
+  spansFromTags,
   splitLines,
   WarningSink,
 } from "./types.ts";
@@ -38,19 +38,8 @@ export function parseKlue(text: string, file: string): ReadResult {
 
   const finish = () => {
     if (!cur) return;
-    let pos = 0;
-    const starts: number[] = [];
-    for (const c of cur.chars) {
-      starts.push(pos);
-      pos += c.length;
-    }
-    const sentence = cur.chars.join("");
-    const entities: Entity[] = getEntities(cur.tags).map(([type, a, b]) => ({
-      type,
-      start: starts[a],
-      end: starts[b] + cur!.chars[b].length,
-    }));
-    for (const [type, a] of getEntities(cur.tags)) {
+    const { text: sentence, entities, chunks } = spansFromTags(cur.chars, cur.tags, "");
+    for (const [type, a] of chunks) {
       if (cur.tags[a].startsWith("I-")) {
         sink.add(
           cur.lines[a],

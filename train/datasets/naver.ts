@@ -5,12 +5,12 @@
  * @module
  */
 
-import { getEntities } from "../../infer/decode.ts";
 import {
   DatasetError,
   type NerExample,
   type ReadResult,
   readText,
+  spansFromTags,
   splitLines,
   WarningSink,
 } from "./types.ts";
@@ -45,18 +45,8 @@ export function parseNaver(text: string, file: string): ReadResult {
   let expect = 1;
   const finish = () => {
     if (words.length === 0) return;
-    const starts: number[] = [];
-    let pos = 0;
-    for (const w of words) {
-      starts.push(pos);
-      pos += w.length + 1;
-    }
-    const entities = getEntities(tags).map(([type, a, b]) => ({
-      type,
-      start: starts[a],
-      end: starts[b] + words[b].length,
-    }));
-    examples.push({ id: `${examples.length + 1}`, text: words.join(" "), entities });
+    const { text: sentence, entities } = spansFromTags(words, tags, " ");
+    examples.push({ id: `${examples.length + 1}`, text: sentence, entities });
     words = [];
     tags = [];
     expect = 1;

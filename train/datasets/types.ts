@@ -4,6 +4,8 @@
  * @module
  */
 
+import { type Chunk, getEntities } from "../../infer/decode.ts";
+
 /** One entity: `[start, end)` in JavaScript string indices of the example's text. */
 export interface Entity {
   start: number;
@@ -218,4 +220,24 @@ export async function readText(path: string): Promise<string> {
 export function baseName(path: string): string {
   const parts = path.split(/[\\/]/);
   return parts[parts.length - 1];
+}
+
+/**
+ * Joins tagged pieces (characters or words) with `separator` into a text and turns the BIO/BIOES tags into
+ * character spans of it; also returns the chunks (piece ranges) so readers can report repaired tags.
+ */
+export function spansFromTags(
+  pieces: readonly string[],
+  tags: readonly string[],
+  separator: string,
+): { text: string; entities: Entity[]; chunks: Chunk[] } {
+  const starts: number[] = [];
+  let pos = 0;
+  for (const p of pieces) {
+    starts.push(pos);
+    pos += p.length + separator.length;
+  }
+  const chunks = getEntities(tags as string[]);
+  const entities = chunks.map(([type, a, b]) => ({ type, start: starts[a], end: starts[b] + pieces[b].length }));
+  return { text: pieces.join(separator), entities, chunks };
 }

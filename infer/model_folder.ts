@@ -239,20 +239,21 @@ export async function readModelFolder(
   options: { variant?: string } = {},
 ): Promise<LoadedModelFolder> {
   const at = (name: string) => `${source.location.replace(/\/$/, "")}/${name}`;
-  const need = async (name: string, why: string) => {
-    const b = await source.read(name);
-    if (!b) throw new Error(`Model folder "${source.location}" has no ${name} (${why})`);
-    return b;
+  // Files are fetched in parallel but checked in a fixed order, so a folder missing several files always
+  // names the same one.
+  const [configRead, metaRead, vocabBytes, tokJsonBytes] = await Promise.all(
+    ["config.json", "nersota.json", "vocab.txt", "tokenizer.json"].map((name) => source.read(name)),
+  );
+  const need = (bytes: Uint8Array | undefined, name: string, why: string) => {
+    if (!bytes) throw new Error(`Model folder "${source.location}" has no ${name} (${why})`);
+    return bytes;
   };
-  const [configBytes, metaBytes, vocabBytes, tokJsonBytes] = await Promise.all([
-    need("config.json", "the ElectraConfig with id2label"),
-    need(
-      "nersota.json",
-      "inference settings; write the folder with inferenceFolderFiles() (infer/model_folder_files.ts)",
-    ),
-    source.read("vocab.txt"),
-    source.read("tokenizer.json"),
-  ]);
+  const configBytes = need(configRead, "config.json", "the ElectraConfig with id2label");
+  const metaBytes = need(
+    metaRead,
+    "nersota.json",
+    "inference settings; write the folder with inferenceFolderFiles() (infer/model_folder_files.ts)",
+  );
   const config = configFromHf(parseJson(configBytes, at("config.json")), at("config.json"));
   const labels = labelNames(config);
   if (!labels?.length) {
@@ -279,10 +280,14 @@ export async function readModelFolder(
     }
     onnxFile = f;
   }
-  const [onnx, crfBytes] = await Promise.all([
-    need(onnxFile, "the inference graph"),
-    meta.crf ? need(meta.crf, `the CRF parameters named by nersota.json's "crf"`) : undefined,
+  const [onnxRead, crfRead] = await Promise.all([
+    source.read(onnxFile),
+    meta.crf ? source.read(meta.crf) : undefined,
   ]);
+  const onnx = need(onnxRead, onnxFile, "the inference graph");
+  const crfBytes = meta.crf
+    ? need(crfRead, meta.crf, `the CRF parameters named by nersota.json's "crf"`)
+    : undefined;
   const crf = crfBytes ? crfParamsFromSafetensors(crfBytes, at(meta.crf!), labels.length) : undefined;
   const dec = new TextDecoder();
   return {

@@ -495,6 +495,8 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
         grad_norm: wNorm / wSteps,
         lr,
         tokens_per_s: wTokens / ((now - wStart) / 1000),
+        window_tokens: wTokens,
+        seconds: (now - wStart) / 1000,
       });
       wLoss = wNorm = wSteps = wTokens = 0;
       wStart = now;

@@ -378,6 +378,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
         tokens_per_s: (windowSteps * tokensPerUpdate) / ((now - windowStart) / 1000),
         tokens: tokensSeen,
         epoch: cursor.epoch,
+        seconds: (now - windowStart) / 1000,
       });
       windowLoss = windowNorm = windowSteps = 0;
       windowStart = now;

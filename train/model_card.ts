@@ -1,0 +1,155 @@
+/**
+ * The model card of a shipped model folder (`README.md` beside `inference.onnx`): what the model is, the
+ * data and their licences, the recipe, the compute spent (from the runs' metrics logs) and the scores on
+ * the test splits in the original project's style (micro/macro F1 and per type), with its reported
+ * numbers for context. Pure functions over plain objects: `model_card_cli.ts` gathers the inputs.
+ * @module
+ */
+import type { EvalReport, ScoreSummary } from "./evaluate.ts";
+import type { MetricsRecord } from "./metrics_log.ts";
+
+/** One evaluated test split. */
+export interface CardEval {
+  /** Short name shown in tables ("KLUE test"). */
+  name: string;
+  /** What the split is (sentences, source, how it was drawn). */
+  description: string;
+  report: EvalReport;
+}
+
+/** Compute spent by one training stage. */
+export interface ComputeRecord {
+  stage: string;
+  updates: number;
+  /** Real (unpadded) tokens processed; pretraining counts every position of its full-length examples. */
+  tokens: number;
+  /** Wall-clock seconds of training steps (evaluations excluded). */
+  seconds: number;
+  hardware: string;
+}
+
+/** Everything the card says. */
+export interface ModelCardInput {
+  title: string;
+  /** Hugging Face config of the discriminator (hidden_size, num_hidden_layers, …). */
+  model: Record<string, unknown>;
+  parameters: number;
+  labels: readonly string[];
+  /** Size of `inference.onnx` in bytes. */
+  onnxBytes: number;
+  /** Pretraining hyperparameters as in the config's `train` section. */
+  pretrain: Record<string, unknown>;
+  /** Fine-tuning hyperparameters (finetune report.json's `config`) plus the training sets. */
+  finetune: { config: Record<string, unknown>; trainSentences: number; data: string[]; bestDevStep?: number };
+  evals: CardEval[];
+  compute: ComputeRecord[];
+  /** Commands that reproduce the model. */
+  recipe: string[];
+}
+
+/** Sums the training time, updates and tokens of a metrics log's `train` records (both pretrain and finetune logs). */
+export function computeFromMetrics(records: readonly MetricsRecord[], stage: string, hardware: string): ComputeRecord {
+  let seconds = 0, tokens = 0, updates = 0, prevStep = 0, prevTokens = 0;
+  for (const r of records) {
+    if (r.type !== "train") continue;
+    const rate = Number(r.tokens_per_s);
+    // Pretraining logs cumulative `tokens`; fine-tuning logs the window's `window_tokens`.
+    const windowTokens = typeof r.window_tokens === "number" ? r.window_tokens : Number(r.tokens) - prevTokens;
+    seconds += typeof r.seconds === "number" ? r.seconds : rate > 0 ? windowTokens / rate : 0;
+    tokens += windowTokens;
+    updates += r.step - prevStep;
+    prevStep = r.step;
+    if (typeof r.tokens === "number") prevTokens = r.tokens;
+  }
+  return { stage, updates, tokens, seconds, hardware };
+}
+
+const pct = (x: number) => (100 * x).toFixed(2);
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/** Markdown table: one row per split (and subset), micro/macro F1 and the F1 of each label. */
+export function resultsTable(evals: readonly CardEval[], labels: readonly string[]): string {
+  const head = `| test split | sentences | entities | micro F1 | macro F1 | ${labels.join(" | ")} |`;
+  const rule = `|---|---:|---:|---:|---:|${labels.map(() => "---:").join("|")}|`;
+  const row = (name: string, s: ScoreSummary) =>
+    `| ${name} | ${int(s.sentences)} | ${int(s.support)} | ${pct(s.micro.f1)} | ${pct(s.macro.f1)} | ${
+      labels.map((l) => (s.perType[l] ? pct(s.perType[l].f1) : "–")).join(" | ")
+    } |`;
+  const rows: string[] = [];
+  for (const e of evals) {
+    rows.push(row(`**${e.name}**`, e.report));
+    for (const [k, s] of Object.entries(e.report.subsets ?? {})) rows.push(row(`${e.name}: ${k}`, s));
+  }
+  return [head, rule, ...rows].join("\n");
+}
+
+/** Reference numbers of the original project and common anchors (as DESIGN.md records them). */
+export const REFERENCE_SCORES = `| model | data | reported |
+|---|---|---|
+| NERSOTA-ELECTRA (original, 1M pretraining steps) | its spoken-Korean test set | macro F1 77 |
+| KoELECTRA-small fine-tuned (original project) | its spoken-Korean test set | macro F1 80 |
+| KoBERT-NER (original project) | its spoken-Korean test set | macro F1 34 |
+| KLUE-RoBERTa-small / KoELECTRA-base (KLUE paper) | full KLUE-NER dev | entity macro F1 83.65 / 86.11 |
+| KoBERT / KoBERT+CRF (pytorch-bert-crf-ner) | KMOU, EXOBRAIN 009/010 (10 types) | macro F1 85.54 / 87.56 |
+
+These are other test sets, tag sets and far more pretraining compute: context, not a like-for-like comparison.`;
+
+/** The model card as Markdown. */
+export function modelCard(c: ModelCardInput): string {
+  const m = c.model;
+  const hours = c.compute.reduce((a, r) => a + r.seconds, 0) / 3600;
+  const fmt = (o: Record<string, unknown>) =>
+    Object.entries(o).filter(([k]) => !k.startsWith("$")).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ");
+  return `# ${c.title}
+
+Named-entity recognition for spoken and online Korean in KLUE's tag set (${
+    [...new Set(c.labels.filter((l) => l !== "O").map((l) => l.replace(/^[BIES]-/, "")))].join(", ")
+  }), trained from scratch with NERSOTA (ONNX Runtime on CPU, no Python): WordPiece vocab → ELECTRA
+replaced-token-detection pretraining → token-classification fine-tuning.
+
+**Licence of the weights: non-commercial use only** — they are trained on the KMOU corpus, whose licence
+(MIT) is granted for non-commercial use only; they are also trained on KLUE-NER (CC BY-SA 4.0, attribution:
+KLUE benchmark, Park et al. 2021), so share adaptations alike.
+
+## Model
+- Architecture: ELECTRA discriminator, ${m.num_hidden_layers} layers, hidden ${m.hidden_size}, ${m.num_attention_heads} heads,
+  FFN ${m.intermediate_size}, embeddings ${m.embedding_size}, vocab ${m.vocab_size} (WordPiece, cased), ${int(c.parameters)} parameters.
+- Labels (${c.labels.length}, all sub-words labelled): ${c.labels.join(" ")}.
+- \`inference.onnx\`: ${(c.onnxBytes / 2 ** 20).toFixed(1)} MiB, float32; inputs \`input_ids\`, \`attention_mask\`, \`token_type_ids\` → \`logits\`.
+
+## Scores (entity-level F1, seqeval default mode, %)
+${resultsTable(c.evals, c.labels.filter((l) => l.startsWith("B-")).map((l) => l.slice(2)))}
+
+${c.evals.map((e) => `- ${e.name}: ${e.description}`).join("\n")}
+
+For context, numbers reported elsewhere:
+
+${REFERENCE_SCORES}
+
+## Data
+| data | use | licence |
+|---|---|---|
+| Korean corpora in \`shared/data/corpus\` (NSMC reviews less KLUE sentences, chatbot Q/A, 3i4k, paraKQC, question pairs, curse-detection comments, news comments) | vocab, pretraining | CC0, MIT, CC BY-SA 4.0 (per file) |
+| KMOU NER corpus (kmounlp/NER), types mapped to KLUE's (PER→PS, LOC→LC, ORG→OG, DAT/DUR→DT, TIM→TI, NOH/MNY/PNT→QT, POH dropped) | vocab, pretraining text, fine-tuning (train side) | MIT, non-commercial use only |
+| KLUE-NER v1.1 dev, even-id half (our own 70/10/20 split by id hash) | vocab, pretraining text, fine-tuning (train side), dev, test | CC BY-SA 4.0 |
+
+Test sentences never enter the vocab, the pretraining text or fine-tuning.
+
+## Training
+- Pretraining: ${fmt(c.pretrain)}.
+- Fine-tuning on ${int(c.finetune.trainSentences)} sentences (${c.finetune.data.join("; ")}): ${fmt(c.finetune.config)}${
+    c.finetune.bestDevStep !== undefined ? `; kept the best dev macro F1 (update ${c.finetune.bestDevStep})` : ""
+  }.
+
+## Compute
+| stage | updates | tokens | hours | hardware |
+|---|---:|---:|---:|---|
+${c.compute.map((r) => `| ${r.stage} | ${int(r.updates)} | ${int(r.tokens)} | ${(r.seconds / 3600).toFixed(2)} | ${r.hardware} |`).join("\n")}
+| total | | | ${hours.toFixed(2)} | |
+
+## Recipe
+\`\`\`sh
+${c.recipe.join("\n")}
+\`\`\`
+`;
+}

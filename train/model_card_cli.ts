@@ -1,0 +1,147 @@
+/**
+ * `deno task model-card --spec FILE --pretrain DIR --finetune DIR --model DIR`: writes `DIR/README.md`,
+ * the shipped model's card (train/model_card.ts), from the pretraining and fine-tuning runs' logs, the
+ * evaluation reports named in the spec and the model folder itself; `--readme-table` prints only the
+ * results table (for the project README).
+ *
+ * The spec (configs/default/card.json) holds what the logs cannot know: the title, the hardware, what each
+ * test split is and which report file holds its scores, and the recipe's commands.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { basename, join } from "node:path";
+import { runMain, usageError } from "../infer/cli_util.ts";
+import { decodeModel } from "../onnx/proto.ts";
+import { writeFileAtomic } from "./fs.ts";
+import { readMetrics } from "./metrics_log.ts";
+import { type CardEval, computeFromMetrics, type ComputeRecord, modelCard, resultsTable } from "./model_card.ts";
+
+const USAGE = `Usage: deno task model-card --spec FILE --pretrain DIR --finetune DIR --model DIR [--readme-table]
+
+  --spec FILE      {"title", "hardware", "evals": [{"name", "description", "report"}], "recipe": [..]};
+                   relative report paths are read from --runs
+  --runs DIR       folder the spec's report paths are relative to (default: the spec's folder)
+  --pretrain DIR   pretraining run (run.json, metrics.jsonl)
+  --finetune DIR   fine-tuning run (report.json, metrics.jsonl)
+  --model DIR      shipped model folder (config.json, inference.onnx): README.md is written there
+  --readme-table   print the results table instead of writing the card`;
+
+interface CardSpec {
+  title: string;
+  hardware: string;
+  evals: { name: string; description: string; report: string }[];
+  recipe: string[];
+}
+
+async function readJson(path: string, what: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new Error(`Cannot read ${what} "${path}": ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`"${path}" (${what}) is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Checks the spec's shape, naming the first bad key. */
+export function parseSpec(json: Record<string, unknown>, where: string): CardSpec {
+  const bad = (k: string, want: string) => new Error(`${where}: "${k}" must be ${want}`);
+  for (const k of Object.keys(json)) {
+    if (!["title", "hardware", "evals", "recipe", "$comment"].includes(k)) throw bad(k, "absent (unknown key)");
+  }
+  if (typeof json.title !== "string") throw bad("title", "a string");
+  if (typeof json.hardware !== "string") throw bad("hardware", "a string");
+  if (!Array.isArray(json.recipe) || !json.recipe.every((l) => typeof l === "string")) throw bad("recipe", "an array of strings");
+  if (!Array.isArray(json.evals)) throw bad("evals", "an array");
+  json.evals.forEach((e, i) => {
+    for (const k of ["name", "description", "report"]) {
+      if (typeof (e as Record<string, unknown>)?.[k] !== "string") throw bad(`evals[${i}].${k}`, "a string");
+    }
+  });
+  return json as unknown as CardSpec;
+}
+
+/** Names training sources as "klue train.tsv ×3", counting a source listed several times (oversampling) once. */
+export function countedSources(sources: readonly { path: string; format: string; map: string | null }[]): string[] {
+  const counts = new Map<string, number>();
+  for (const t of sources) {
+    const name = `${t.format} ${basename(join(t.path, ".."))}/${basename(t.path)}${t.map ? ` (types mapped ${t.map})` : ""}`;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return [...counts].map(([name, n]) => (n > 1 ? `${name} ×${n}` : name));
+}
+
+/** CLI entry point; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      spec: { type: "string" },
+      runs: { type: "string" },
+      pretrain: { type: "string" },
+      finetune: { type: "string" },
+      model: { type: "string" },
+      "readme-table": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.spec || !values.pretrain || !values.finetune || !values.model) {
+    return usageError(USAGE, "--spec, --pretrain, --finetune and --model are required");
+  }
+  const spec = parseSpec(await readJson(values.spec, "card spec"), values.spec);
+  const runs = values.runs ?? join(values.spec, "..");
+  const evals: CardEval[] = [];
+  for (const e of spec.evals) {
+    const path = e.report.startsWith("/") ? e.report : join(runs, e.report);
+    evals.push({ name: e.name, description: e.description, report: await readJson(path, "evaluation report") as never });
+  }
+  const config = await readJson(join(values.model, "config.json"), "model config");
+  const labels = Object.entries(config.id2label as Record<string, string>).sort((a, b) => +a[0] - +b[0]).map(([, l]) => l);
+  if (values["readme-table"]) {
+    console.log(resultsTable(evals, labels.filter((l) => l.startsWith("B-")).map((l) => l.slice(2))));
+    return 0;
+  }
+  const onnxPath = join(values.model, "inference.onnx");
+  const onnx = await Deno.readFile(onnxPath);
+  const graph = decodeModel(onnx, onnxPath).graph!;
+  const parameters = (graph.initializer ?? []).reduce((a, t) => a + (t.dims ?? []).reduce((p, d) => p * Number(d), 1), 0);
+  const run = await readJson(join(values.pretrain, "run.json"), "pretraining run");
+  const ft = await readJson(join(values.finetune, "report.json"), "fine-tuning report");
+  const compute: ComputeRecord[] = [
+    computeFromMetrics(await readMetrics(join(values.pretrain, "metrics.jsonl")), "pretraining", spec.hardware),
+    computeFromMetrics(await readMetrics(join(values.finetune, "metrics.jsonl")), "fine-tuning", spec.hardware),
+  ];
+  const nersota = await readJson(join(values.model, "nersota.json"), "nersota.json");
+  const info = (nersota.info ?? {}) as { train?: { path: string; format: string; map: string | null }[] };
+  const best = ft.best as { step?: number } | null;
+  const card = modelCard({
+    title: spec.title,
+    model: run.model as Record<string, unknown>,
+    parameters,
+    labels,
+    onnxBytes: onnx.length,
+    pretrain: run.train as Record<string, unknown>,
+    finetune: {
+      config: ft.config as Record<string, unknown>,
+      trainSentences: ft.trainSentences as number,
+      data: countedSources(info.train ?? []),
+      bestDevStep: best?.step,
+    },
+    evals,
+    compute,
+    recipe: spec.recipe,
+  });
+  await writeFileAtomic(join(values.model, "README.md"), new TextEncoder().encode(card));
+  console.error(`Wrote "${join(values.model, "README.md")}"`);
+  return 0;
+}
+
+if (import.meta.main) await runMain("model-card", main);

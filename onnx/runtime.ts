@@ -45,6 +45,13 @@ export interface SessionOptions {
    * shared 2-core machine measured 7.3 / 10.0 s per step spinning against 5.8 / 7.0 s not (bench/README).
    */
   allowSpinning?: boolean;
+  /**
+   * Names of ONNX Runtime graph transformers to skip (session config `optimization.disable_specified_optimizers`),
+   * e.g. `SkipLayerNormFusion`: `bench/ab_inference.ts` uses it to measure what a fusion is worth.
+   */
+  disabledOptimizers?: readonly string[];
+  /** Write the model as ONNX Runtime optimised it to this path (native only), to see which fusions fired. */
+  optimizedModelFilePath?: string;
 }
 
 /** An open inference session. */
@@ -175,12 +182,17 @@ export async function openSession(model: Uint8Array | string, options: SessionOp
     sessionOptions.enableProfiling = true;
     sessionOptions.profileFilePrefix = options.profilePrefix;
   }
+  if (!web && options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
   if (options.preferredOutputLocation) sessionOptions.preferredOutputLocation = options.preferredOutputLocation;
   if (options.enableMemPattern !== undefined) sessionOptions.enableMemPattern = options.enableMemPattern;
   if (options.enableCpuMemArena !== undefined) sessionOptions.enableCpuMemArena = options.enableCpuMemArena;
-  if (!web && options.allowSpinning === false) {
-    sessionOptions.extra = { session: { "intra_op.allow_spinning": "0" } };
+  const extra: Record<string, Record<string, string>> = {};
+  if (!web && options.allowSpinning === false) extra.session = { "intra_op.allow_spinning": "0" };
+  if (options.disabledOptimizers?.length) {
+    // ORT splits this list at ";" (its header says comma-separated, but a comma list disables nothing: measured).
+    extra.optimization = { disable_specified_optimizers: options.disabledOptimizers.join(";") };
   }
+  if (Object.keys(extra).length) sessionOptions.extra = extra;
   let session: OrtModule;
   try {
     session = await ort.InferenceSession.create(model, sessionOptions);

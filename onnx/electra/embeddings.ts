@@ -54,9 +54,17 @@ export interface BuildContext {
   /**
    * true: run the encoder on 2-D (B·T, ·) activations (dense layers become Gemm with the bias fused, but
    * GELU loses its BiasGelu fusion and the graph needs run-time reshapes); measured no faster on ONNX
-   * Runtime CPU for ELECTRA-small, so the default is the 3-D (B, T, ·) form PyTorch exports.
+   * Runtime CPU for the ELECTRA-small train step, so the default is the 3-D (B, T, ·) form PyTorch exports.
+   * Inference graphs use it (`FAST_INFERENCE`): there the lost BiasGelu and SkipLayerNormalization fusions
+   * were slower than the plain ops.
    */
   flatTokens?: boolean;
+  /**
+   * Inference graphs only: each layer's self-attention as one `com.microsoft.Attention` node
+   * (`fused_attention.ts`) instead of standard ops. It has no gradient rule and no dropout, so training
+   * graphs must leave it off.
+   */
+  fusedAttention?: boolean;
   /**
    * Set by `electraModel` (not by callers): token activations are 2-D (B·T, width) rather than (B, T, width): every dense layer is then a
    * plain 2-D MatMul+Add, which ONNX Runtime turns into one Gemm with the bias fused.
@@ -183,8 +191,8 @@ export function projectEmbeddings(g: Graph, ctx: BuildContext, x: Value): Value 
 
 /**
  * The additive attention bias from a (B, T) 0/1 mask → (B, 1, 1, T): 0 where attended, −10000 where
- * masked (BERT/ELECTRA's value; after softmax it is exactly 0 in float32, like HF's dtype minimum, and it
- * is the pattern ONNX Runtime's attention fusion recognises).
+ * masked (BERT/ELECTRA's value; after softmax it is exactly 0 in float32, like HF's dtype minimum, and the
+ * fused `Attention` op of inference graphs applies the same value).
  */
 export function attentionBias(mask: Value, dtype: DType = "float32"): Value {
   const m = cast(unsqueeze(mask, [1, 2]), dtype); // (B, 1, 1, T)

@@ -17,6 +17,7 @@ export * from "./config.ts";
 export * from "./init.ts";
 export * from "./embeddings.ts";
 export * from "./encoder.ts";
+export * from "./fused_attention.ts";
 export * from "./heads.ts";
 export * from "./pretraining.ts";
 export * from "./token_classification.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { electraConfig, generatorConfig } from "../../../onnx/electra/config.ts";
 import { fillNormal, hashString, type ParamSource, prng } from "../../../onnx/electra/init.ts";
 import { buildPretrainingGraph } from "../../../onnx/electra/pretraining.ts";
-import { buildTokenClassificationGraph } from "../../../onnx/electra/token_classification.ts";
+import { buildTokenClassificationGraph, FAST_INFERENCE } from "../../../onnx/electra/token_classification.ts";
 import type { Graph } from "../../../onnx/graph.ts";
 import { openSession } from "../../../onnx/runtime.ts";
 import { type Tensor, tensor } from "../../../onnx/tensor.ts";
@@ -64,6 +64,7 @@ Deno.test("token-classification graph matches a plain TypeScript ELECTRA", async
   const variants = [
     { name: "float32, Gelu op, (B, T, H) activations", options: {}, tol: 2e-4 },
     { name: "float32, 2-D (B·T, H) activations", options: { flatTokens: true }, tol: 2e-4 },
+    { name: "float32, fused Attention op, 2-D activations (FAST_INFERENCE)", options: FAST_INFERENCE, tol: 2e-4 },
     { name: "float64, polynomial erf", options: { dtype: "float64", geluForm: "polynomial", params: as64(randomParams) }, tol: 2e-6 },
   ] as const;
   for (const v of variants) {

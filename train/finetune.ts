@@ -85,6 +85,11 @@ export interface FinetuneOptions {
   stopAfter?: number;
   signal?: AbortSignal;
   quiet?: boolean;
+  /**
+   * Train-step and eval graphs with 2-D (B·T, ·) encoder activations (dense layers as Gemm with the bias
+   * inside); off by default until `bench/ab_train.ts --variants default,flat` shows it faster.
+   */
+  flatTokens?: boolean;
 }
 
 /** What `finetune` returns. */
@@ -217,6 +222,8 @@ export interface TaggerModelOptions {
   seed: number;
   /** With a CRF: its loss replaces cross-entropy; `maxLength` is the unrolled length. */
   crf?: { maxLength: number };
+  /** Encoder on 2-D (B·T, ·) activations (`BuildContext.flatTokens`): same numbers, other ORT kernels. */
+  flatTokens?: boolean;
 }
 
 /**
@@ -239,6 +246,7 @@ export function taggerForward(o: TaggerModelOptions): BuildForward {
       params,
       training: false,
       dropout: ctx.mode === "train" ? ctx.dropout : undefined,
+      flatTokens: o.flatTokens,
     });
     const logits = g.outputs.find((v) => v.name === "logits")!; // (B, T, L)
     if (ctx.mode === "inference") return { outputs: { logits } };
@@ -381,6 +389,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     weights,
     seed: c.seed,
     crf: c.crf ? { maxLength: c.maxSeqLength } : undefined,
+    flatTokens: opts.flatTokens,
   });
   const optimizer = adamw({ eps: c.adamEpsilon, weightDecay: c.weightDecay, maxGradNorm: c.maxGradNorm });
   const artifacts = buildTrainingArtifacts(forward, { optimizer });

@@ -52,11 +52,13 @@ export interface BuildContext {
    */
   geluForm?: "op" | "polynomial";
   /**
-   * true: run the encoder on 2-D (B·T, ·) activations (dense layers become Gemm with the bias fused, but
-   * GELU loses its BiasGelu fusion and the graph needs run-time reshapes); measured no faster on ONNX
-   * Runtime CPU for the ELECTRA-small train step, so the default is the 3-D (B, T, ·) form PyTorch exports.
-   * Inference graphs use it (`FAST_INFERENCE`): there the lost BiasGelu and SkipLayerNormalization fusions
-   * were slower than the plain ops.
+   * true: run the encoder on 2-D (B·T, ·) activations (dense layers become Gemm with the bias fused; the
+   * graph needs run-time reshapes). Inference graphs use it (`FAST_INFERENCE`): there it also keeps ORT from
+   * fusing BiasGelu and SkipLayerNormalization, whose CPU kernels were slower than the plain ops. In train
+   * steps ORT fuses neither in either form (the backward also reads the GELU input and the residual sum, so
+   * the single-consumer condition fails); there the 2-D form only turns 73 MatMul+Add into Gemm
+   * (ELECTRA-small). Measured no faster for the train step earlier, so training defaults to the 3-D
+   * (B, T, ·) form PyTorch exports; `bench/ab_train.ts` compares both.
    */
   flatTokens?: boolean;
   /**

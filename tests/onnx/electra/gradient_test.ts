@@ -38,8 +38,17 @@ const feeds: Record<string, Tensor> = {
   sample_uniform: tensor("float64", [B, P], [0.35, 0.8, 0.55, 0.1]),
 };
 
-function build(): Graph {
-  return buildPretrainingGraph({ discriminator: config, generator: gen, params, dtype: "float64", geluForm: "polynomial", sampler: "inverse-cdf" });
+/** The pretraining graph; `flatTokens` runs both encoders on 2-D (B·T, ·) activations (Gemm dense layers). */
+function build(flatTokens: boolean): Graph {
+  return buildPretrainingGraph({
+    discriminator: config,
+    generator: gen,
+    params,
+    dtype: "float64",
+    geluForm: "polynomial",
+    sampler: "inverse-cdf",
+    flatTokens,
+  });
 }
 
 async function lossOf(g: Graph): Promise<number> {
@@ -49,57 +58,60 @@ async function lossOf(g: Graph): Promise<number> {
   return Number(loss.data[0]);
 }
 
-Deno.test("gradients of the full ELECTRA pretraining loss match finite differences (float64)", async () => {
-  const g = build();
-  const loss = g.outputs.find((o) => o.name === "loss")!;
-  const names = [...g.parameters];
-  const grads = buildBackward(g, loss, names);
-  for (const [name, grad] of grads) g.output(grad, `grad.${name}`);
-  const s = await openSession(g.toBytes()).catch((e: Error) => {
-    // ONNX types LayerNormalization's Mean/InvStdDev as float32 (stash_type) even for double inputs; a
-    // gradient rule that declares them float64 is refused here, so say where the fix belongs.
-    if (/LayerNormalization.*does not match expected type \(tensor\(float\)\)/.test(e.message)) {
-      throw new Error(`${e.message}\n→ onnx/gradients.ts LayerNormalization rule: its statType must be float32 for float64 inputs too`);
-    }
-    throw e;
-  });
-  const out = await s.run(feeds);
-  await s.release();
+for (const flatTokens of [false, true]) {
+  const form = flatTokens ? ", 2-D token activations" : "";
+  Deno.test(`gradients of the full ELECTRA pretraining loss match finite differences (float64${form})`, async () => {
+    const g = build(flatTokens);
+    const loss = g.outputs.find((o) => o.name === "loss")!;
+    const names = [...g.parameters];
+    const grads = buildBackward(g, loss, names);
+    for (const [name, grad] of grads) g.output(grad, `grad.${name}`);
+    const s = await openSession(g.toBytes()).catch((e: Error) => {
+      // ONNX types LayerNormalization's Mean/InvStdDev as float32 (stash_type) even for double inputs; a
+      // gradient rule that declares them float64 is refused here, so say where the fix belongs.
+      if (/LayerNormalization.*does not match expected type \(tensor\(float\)\)/.test(e.message)) {
+        throw new Error(`${e.message}\n→ onnx/gradients.ts LayerNormalization rule: its statType must be float32 for float64 inputs too`);
+      }
+      throw e;
+    });
+    const out = await s.run(feeds);
+    await s.release();
 
-  // Every parameter gets a gradient; the discriminator's and generator's both move the shared embeddings.
-  assert.equal(grads.size, names.length);
-  const checked = [
-    "electra.embeddings.word_embeddings.weight",
-    "electra.embeddings.position_embeddings.weight",
-    "electra.embeddings.LayerNorm.weight",
-    "electra.embeddings_project.weight",
-    "electra.encoder.layer.0.attention.self.query.weight",
-    "electra.encoder.layer.1.output.LayerNorm.bias",
-    "discriminator_predictions.dense_prediction.weight",
-    "generator.electra.embeddings_project.weight",
-    "generator.electra.encoder.layer.1.attention.self.key.bias",
-    "generator.electra.encoder.layer.0.intermediate.dense.weight",
-    "generator.generator_predictions.LayerNorm.weight",
-    "generator.generator_lm_head.bias",
-  ];
-  const base = build();
-  const eps = 1e-5;
-  for (const name of checked) {
-    const t = base.initializers.get(name)!;
-    const analytic = out[`grad.${name}`].data as Float64Array;
-    const r = prng(hashString(name, 99));
-    for (let k = 0; k < 3; k++) {
-      const i = Math.floor(r() * t.data.length);
-      const data = t.data as Float64Array;
-      const orig = data[i];
-      data[i] = orig + eps;
-      const up = await lossOf(base);
-      data[i] = orig - eps;
-      const down = await lossOf(base);
-      data[i] = orig;
-      const numeric = (up - down) / (2 * eps);
-      const err = Math.abs(numeric - analytic[i]);
-      assert.ok(err <= 1e-6 + 1e-4 * Math.abs(numeric), `${name}[${i}]: autodiff ${analytic[i]}, finite difference ${numeric}`);
+    // Every parameter gets a gradient; the discriminator's and generator's both move the shared embeddings.
+    assert.equal(grads.size, names.length);
+    const checked = [
+      "electra.embeddings.word_embeddings.weight",
+      "electra.embeddings.position_embeddings.weight",
+      "electra.embeddings.LayerNorm.weight",
+      "electra.embeddings_project.weight",
+      "electra.encoder.layer.0.attention.self.query.weight",
+      "electra.encoder.layer.1.output.LayerNorm.bias",
+      "discriminator_predictions.dense_prediction.weight",
+      "generator.electra.embeddings_project.weight",
+      "generator.electra.encoder.layer.1.attention.self.key.bias",
+      "generator.electra.encoder.layer.0.intermediate.dense.weight",
+      "generator.generator_predictions.LayerNorm.weight",
+      "generator.generator_lm_head.bias",
+    ];
+    const base = build(flatTokens);
+    const eps = 1e-5;
+    for (const name of checked) {
+      const t = base.initializers.get(name)!;
+      const analytic = out[`grad.${name}`].data as Float64Array;
+      const r = prng(hashString(name, 99));
+      for (let k = 0; k < 3; k++) {
+        const i = Math.floor(r() * t.data.length);
+        const data = t.data as Float64Array;
+        const orig = data[i];
+        data[i] = orig + eps;
+        const up = await lossOf(base);
+        data[i] = orig - eps;
+        const down = await lossOf(base);
+        data[i] = orig;
+        const numeric = (up - down) / (2 * eps);
+        const err = Math.abs(numeric - analytic[i]);
+        assert.ok(err <= 1e-6 + 1e-4 * Math.abs(numeric), `${name}[${i}]: autodiff ${analytic[i]}, finite difference ${numeric}`);
+      }
     }
-  }
-});
+  });
+}

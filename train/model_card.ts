@@ -37,6 +37,8 @@ export interface ModelCardInput {
   labels: readonly string[];
   /** Size of `inference.onnx` in bytes. */
   onnxBytes: number;
+  /** Weight storage of `inference.onnx` (nersota.json's `quantized`). */
+  quantized?: "int8" | "fp16" | null;
   /** Pretraining hyperparameters as in the config's `train` section. */
   pretrain: Record<string, unknown>;
   /** Fine-tuning hyperparameters (finetune report.json's `config`) plus the training sets. */
@@ -115,7 +117,9 @@ KLUE benchmark, Park et al. 2021), so share adaptations alike.
 - Architecture: ELECTRA discriminator, ${m.num_hidden_layers} layers, hidden ${m.hidden_size}, ${m.num_attention_heads} heads,
   FFN ${m.intermediate_size}, embeddings ${m.embedding_size}, vocab ${m.vocab_size} (WordPiece, cased), ${int(c.parameters)} parameters.
 - Labels (${c.labels.length}, all sub-words labelled): ${c.labels.join(" ")}.
-- \`inference.onnx\`: ${(c.onnxBytes / 2 ** 20).toFixed(1)} MiB, float32; inputs \`input_ids\`, \`attention_mask\`, \`token_type_ids\` → \`logits\`.
+- \`inference.onnx\`: ${(c.onnxBytes / 2 ** 20).toFixed(1)} MiB, ${
+    c.quantized ? `${c.quantized} weight storage (per-channel scales), computed in float32` : "float32"
+  }; inputs \`input_ids\`, \`attention_mask\`, \`token_type_ids\` → \`logits\`.
 
 ## Scores (entity-level F1, seqeval default mode, %)
 ${resultsTable(c.evals, c.labels.filter((l) => l.startsWith("B-")).map((l) => l.slice(2)))}

@@ -128,6 +128,7 @@ export async function main(args: string[]): Promise<number> {
     parameters,
     labels,
     onnxBytes: onnx.length,
+    quantized: (nersota.quantized ?? null) as "int8" | "fp16" | null,
     pretrain: run.train as Record<string, unknown>,
     finetune: {
       config: ft.config as Record<string, unknown>,

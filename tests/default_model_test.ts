@@ -1,0 +1,62 @@
+/**
+ * The shipped default model (models/default/) on sentences written by hand for this test (checked absent from
+ * the training and test data), fixed before the model was trained: every expected entity is a type plus a
+ * key string that the predicted entity's text must contain. The target written with them (≥ 80% found, one
+ * per sentence) is not met by the first shipped model (11 of 19 found, KLUE test micro F1 0.38: issue #10 stays
+ * open); until it is, the test guards against regressions with a floor of half, set after measuring, and
+ * prints the rate and every miss. It never accepts a type outside KLUE's six.
+ */
+import assert from "node:assert/strict";
+import { loadRecognizer } from "../infer/pipeline.ts";
+
+const MODEL = new URL("../models/default/", import.meta.url);
+
+/** [sentence, [type, key text][]]: spoken and online style first, then news style. */
+export const HAND_WRITTEN: [string, [string, string][]][] = [
+  ["어제 강남역에서 민수랑 만났어", [["DT", "어제"], ["LC", "강남역"], ["PS", "민수"]]],
+  ["다음 주 월요일에 부산으로 출장 가요", [["DT", "월요일"], ["LC", "부산"]]],
+  ["오후 3시에 서울역 앞에서 보자", [["TI", "3시"], ["LC", "서울역"]]],
+  ["송강호 연기 진짜 미쳤다 ㅋㅋ 두 번 봤음", [["PS", "송강호"], ["QT", "두 번"]]],
+  ["엄마랑 내일 제주도 가서 흑돼지 먹을 거야", [["DT", "내일"], ["LC", "제주도"]]],
+  ["삼성전자가 오늘 새 스마트폰을 공개했다", [["OG", "삼성전자"], ["DT", "오늘"]]],
+  ["김철수 의원은 지난 3월 국회에서 법안을 발의했다", [["PS", "김철수"], ["DT", "3월"], ["OG", "국회"]]],
+  ["서울시는 올해 공원 5곳을 새로 만들 계획이다", [["OG", "서울시"], ["DT", "올해"], ["QT", "5곳"]]],
+];
+
+const KLUE_TYPES = new Set(["PS", "LC", "OG", "DT", "TI", "QT"]);
+
+Deno.test("the shipped default model finds the entities of hand-written sentences", async () => {
+  const ner = await loadRecognizer(MODEL);
+  try {
+    let found = 0, total = 0;
+    const misses: string[] = [];
+    for (const [text, expected] of HAND_WRITTEN) {
+      const entities = await ner.recognize(text);
+      for (const e of entities) {
+        assert.ok(KLUE_TYPES.has(e.type), `"${text}": type ${e.type} is not one of KLUE's six`);
+        assert.equal(text.slice(e.start, e.end), e.text, "offsets index the input string");
+      }
+      let hits = 0;
+      for (const [type, key] of expected) {
+        const hit = entities.some((e) => e.type === type && e.text.includes(key));
+        if (hit) hits++;
+        else misses.push(`${type} "${key}" in "${text}" (got ${entities.map((e) => `${e.type}:${e.text}`).join(", ") || "nothing"})`);
+      }
+      found += hits;
+      total += expected.length;
+    }
+    console.log(`default model: ${found}/${total} hand-written entities found${misses.length ? `; missed: ${misses.join("; ")}` : ""}`);
+    assert.ok(found / total >= 0.5, `only ${found}/${total} entities found; missed: ${misses.join("; ")}`);
+  } finally {
+    await ner.release();
+  }
+});
+
+Deno.test("the shipped default model's card names its licences and scores", async () => {
+  const card = await Deno.readTextFile(new URL("README.md", MODEL));
+  assert.match(card, /non-commercial use only/);
+  assert.match(card, /CC BY-SA 4\.0/);
+  assert.match(card, /\| \*\*KLUE test\*\* \|/);
+  const meta = JSON.parse(await Deno.readTextFile(new URL("nersota.json", MODEL)));
+  assert.equal(meta.format, "nersota-inference");
+});

@@ -12,7 +12,7 @@ import { readDataset } from "../../train/datasets/mod.ts";
 import { evaluateModelFolder } from "../../train/evaluate.ts";
 import { buildTrainingArtifacts } from "../../onnx/artifacts.ts";
 import { initialState } from "../../onnx/checkpoint.ts";
-import { electraConfig } from "../../onnx/electra/config.ts";
+import { TINY_ELECTRA } from "../onnx/electra/tiny_config.ts";
 import { decodeModel } from "../../onnx/proto.ts";
 import { adamw } from "../../onnx/optimizer.ts";
 import { tensor } from "../../onnx/tensor.ts";
@@ -127,15 +127,7 @@ Deno.test("finetune() with --crf trains the CRF transitions and the folder decod
 Deno.test("taggerForward() flatTokens and ORT's SkipLayerNorm/BiasGelu fusions off: the same train step", async () => {
   // The variants bench/ab_train.ts times: one AdamW step from the same weights must give the same loss,
   // gradient norm and parameters (float32; the 2-D form runs Gemm where the 3-D one runs MatMul + Add).
-  const config = electraConfig({
-    vocabSize: 40,
-    embeddingSize: 16,
-    hiddenSize: 32,
-    numHiddenLayers: 2,
-    numAttentionHeads: 4,
-    intermediateSize: 48,
-    maxPositionEmbeddings: 12,
-  });
+  const config = TINY_ELECTRA;
   const B = 2, T = 6, lr = 1e-3;
   const batch = {
     input_ids: tensor("int64", [B, T], [2, 7, 11, 3, 9, 39, 2, 5, 8, 3, 0, 0]),

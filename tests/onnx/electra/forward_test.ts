@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { electraConfig, generatorConfig } from "../../../onnx/electra/config.ts";
+import { TINY_ELECTRA } from "./tiny_config.ts";
+import { generatorConfig } from "../../../onnx/electra/config.ts";
 import { fillNormal, hashString, type ParamSource, prng } from "../../../onnx/electra/init.ts";
 import { buildPretrainingGraph } from "../../../onnx/electra/pretraining.ts";
 import { buildTokenClassificationGraph, FAST_INFERENCE } from "../../../onnx/electra/token_classification.ts";
@@ -9,15 +10,7 @@ import { type Tensor, tensor } from "../../../onnx/tensor.ts";
 import { bce, crossEntropy, discriminatorLogits, electraHidden, generatorLogits, tokenLogits, type Weights } from "./reference.ts";
 
 // Tiny sizes; embedding ≠ hidden so that embeddings_project is exercised, 4 heads of 8.
-const config = electraConfig({
-  vocabSize: 40,
-  embeddingSize: 16,
-  hiddenSize: 32,
-  numHiddenLayers: 2,
-  numAttentionHeads: 4,
-  intermediateSize: 48,
-  maxPositionEmbeddings: 12,
-});
+const config = TINY_ELECTRA;
 
 /** Random values for every parameter, LayerNorm and biases included, so that none is trivially 0 or 1. */
 const randomParams: ParamSource = (name, dims, kind) => {

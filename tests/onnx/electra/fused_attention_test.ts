@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TINY_ELECTRA } from "./tiny_config.ts";
 import {
   configFromHf,
   ELECTRA_SMALL,
@@ -87,15 +88,7 @@ function pair(
   ];
 }
 
-const tiny = electraConfig({
-  vocabSize: 40,
-  embeddingSize: 16,
-  hiddenSize: 32,
-  numHiddenLayers: 2,
-  numAttentionHeads: 4,
-  intermediateSize: 48,
-  maxPositionEmbeddings: 12,
-});
+const tiny = TINY_ELECTRA;
 
 Deno.test("fused attention gives the standard graph's logits with padding, on cpu and wasm", async (t) => {
   const feeds = paddedBatch([12, 7, 1], 12, tiny.vocabSize);

@@ -42,7 +42,14 @@ export interface ModelCardInput {
   /** Pretraining hyperparameters as in the config's `train` section. */
   pretrain: Record<string, unknown>;
   /** Fine-tuning hyperparameters (finetune report.json's `config`) plus the training sets. */
-  finetune: { config: Record<string, unknown>; trainSentences: number; data: string[]; bestDevStep?: number };
+  finetune: {
+    config: Record<string, unknown>;
+    trainSentences: number;
+    data: string[];
+    bestDevStep?: number;
+    /** Configs of earlier runs this one continued from, oldest first. */
+    earlier?: Record<string, unknown>[];
+  };
   evals: CardEval[];
   compute: ComputeRecord[];
   /** Commands that reproduce the model. */
@@ -141,7 +148,9 @@ Test sentences never enter the vocab, the pretraining text or fine-tuning.
 
 ## Training
 - Pretraining: ${fmt(c.pretrain)}.
-- Fine-tuning on ${int(c.finetune.trainSentences)} sentences (${c.finetune.data.join("; ")}): ${fmt(c.finetune.config)}${
+${
+    (c.finetune.earlier ?? []).map((e, i) => `- Fine-tuning run ${i + 1} (continued by the next): ${fmt(e)}.\n`).join("")
+  }- Fine-tuning on ${int(c.finetune.trainSentences)} sentences (${c.finetune.data.join("; ")}): ${fmt(c.finetune.config)}${
     c.finetune.bestDevStep !== undefined ? `; kept the best dev macro F1 (update ${c.finetune.bestDevStep})` : ""
   }.
 

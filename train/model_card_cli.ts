@@ -22,7 +22,8 @@ const USAGE = `Usage: deno task model-card --spec FILE --pretrain DIR --finetune
                    relative report paths are read from --runs
   --runs DIR       folder the spec's report paths are relative to (default: the spec's folder)
   --pretrain DIR   pretraining run (run.json, metrics.jsonl)
-  --finetune DIR   fine-tuning run (report.json, metrics.jsonl)
+  --finetune DIR   fine-tuning run (report.json, metrics.jsonl); repeat for runs that continued one another,
+                   in order: the last one's report describes the model, every run's compute is counted
   --model DIR      shipped model folder (config.json, inference.onnx): README.md is written there
   --readme-table   print the results table instead of writing the card`;
 
@@ -83,7 +84,7 @@ export async function main(args: string[]): Promise<number> {
       spec: { type: "string" },
       runs: { type: "string" },
       pretrain: { type: "string" },
-      finetune: { type: "string" },
+      finetune: { type: "string", multiple: true },
       model: { type: "string" },
       "readme-table": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -93,7 +94,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!values.spec || !values.pretrain || !values.finetune || !values.model) {
+  if (!values.spec || !values.pretrain || !values.finetune?.length || !values.model) {
     return usageError(USAGE, "--spec, --pretrain, --finetune and --model are required");
   }
   const spec = parseSpec(await readJson(values.spec, "card spec"), values.spec);
@@ -114,11 +115,15 @@ export async function main(args: string[]): Promise<number> {
   const graph = decodeModel(onnx, onnxPath).graph!;
   const parameters = (graph.initializer ?? []).reduce((a, t) => a + (t.dims ?? []).reduce((p, d) => p * Number(d), 1), 0);
   const run = await readJson(join(values.pretrain, "run.json"), "pretraining run");
-  const ft = await readJson(join(values.finetune, "report.json"), "fine-tuning report");
+  const ftRuns = values.finetune;
+  const ft = await readJson(join(ftRuns.at(-1)!, "report.json"), "fine-tuning report");
   const compute: ComputeRecord[] = [
     computeFromMetrics(await readMetrics(join(values.pretrain, "metrics.jsonl")), "pretraining", spec.hardware),
-    computeFromMetrics(await readMetrics(join(values.finetune, "metrics.jsonl")), "fine-tuning", spec.hardware),
   ];
+  for (const [i, dir] of ftRuns.entries()) {
+    const stage = i === 0 ? "fine-tuning" : `fine-tuning, continued (${i})`;
+    compute.push(computeFromMetrics(await readMetrics(join(dir, "metrics.jsonl")), stage, spec.hardware));
+  }
   const nersota = await readJson(join(values.model, "nersota.json"), "nersota.json");
   const info = (nersota.info ?? {}) as { train?: { path: string; format: string; map: string | null }[] };
   const best = ft.best as { step?: number } | null;
@@ -133,6 +138,9 @@ export async function main(args: string[]): Promise<number> {
     finetune: {
       config: ft.config as Record<string, unknown>,
       trainSentences: ft.trainSentences as number,
+      earlier: await Promise.all(
+        ftRuns.slice(0, -1).map(async (d) => (await readJson(join(d, "report.json"), "fine-tuning report")).config as Record<string, unknown>),
+      ),
       data: countedSources(info.train ?? []),
       bestDevStep: best?.step,
     },

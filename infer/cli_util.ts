@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the command-line front ends (`infer/` and `train/` CLIs): the `main` runner that
  * turns a thrown error into `NAME: message` and exit status 1, usage errors (exit status 2), integer
- * flags and a file-exists test. Deno-only (not part of the browser bundle).
+ * flags, a file-exists test and JSON file reading. Deno-only (not part of the browser bundle).
  * @module
  */
 
@@ -36,4 +36,20 @@ export function intFlag(name: string, value: string, min: number): number {
     throw new Error(`--${name} must be an integer ≥ ${min}, got "${value}"`);
   }
   return n;
+}
+
+/** Reads and parses a JSON file; errors name the file (and `what` it is, when given) and the cause. */
+export async function readJsonFile(path: string, what?: string): Promise<unknown> {
+  const name = what ? `${what} "${path}"` : `"${path}"`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new Error(`Cannot read ${name}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`Cannot parse ${name}: ${(e as Error).message}`);
+  }
 }

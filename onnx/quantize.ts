@@ -67,11 +67,16 @@ function bytesOf(a: Uint16Array | Int8Array | Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** Rewrites `model.graph`: each picked float initializer becomes stored data plus a node producing the original name. */
+/** A `Cast` of `input` to float named after the weight it produces. */
+function castToFloat(input: string, output: string, weight: string): NodeProto {
+  return { opType: "Cast", input: [input], output: [output], name: `${weight}/Cast`, attribute: [{ name: "to", type: AttributeType.INT, i: DataType.FLOAT }] };
+}
+
+/** Rewrites `model.graph`: each picked float initializer becomes stored data plus nodes producing the original name. */
 function rewrite(
   model: ModelProto,
   pick: (t: TensorProto) => boolean,
-  convert: (t: TensorProto, values: Float32Array) => { initializers: TensorProto[]; node: NodeProto },
+  convert: (t: TensorProto, values: Float32Array) => { initializers: TensorProto[]; nodes: NodeProto[] },
 ): ModelProto {
   const graph = model.graph ?? {};
   const kept: TensorProto[] = [];
@@ -83,7 +88,7 @@ function rewrite(
     }
     const r = convert(t, floatValues(t));
     kept.push(...r.initializers);
-    nodes.push(r.node);
+    nodes.push(...r.nodes);
   }
   return { ...model, graph: { ...graph, initializer: kept, node: [...nodes, ...(graph.node ?? [])] } };
 }
@@ -97,7 +102,7 @@ export function float16Weights(model: ModelProto, options: WeightStorageOptions 
     const stored = `${t.name}.fp16`;
     return {
       initializers: [{ name: stored, dims: t.dims, dataType: DataType.FLOAT16, rawData: bytesOf(half) }],
-      node: { opType: "Cast", input: [stored], output: [t.name!], name: `${t.name}/Cast`, attribute: [{ name: "to", type: AttributeType.INT, i: DataType.FLOAT }] },
+      nodes: [castToFloat(stored, t.name!, t.name!)],
     };
   });
 }
@@ -138,28 +143,22 @@ export function quantizeInt8(values: Float32Array, dims: readonly number[], axis
 export function int8Weights(model: ModelProto, options: WeightStorageOptions = {}): ModelProto {
   const min = options.minElements ?? 4096;
   const gathered = new Set((model.graph?.node ?? []).filter((n) => n.opType === "Gather").map((n) => n.input?.[0]));
-  const nodes: NodeProto[] = [];
-  const out = rewrite(model, (t) => (t.dims ?? []).length === 2 && count(t) >= min, (t, values) => {
+  return rewrite(model, (t) => (t.dims ?? []).length === 2 && count(t) >= min, (t, values) => {
     const axis = gathered.has(t.name) ? 0 : 1;
     const dims = (t.dims ?? []).map(Number);
     const { q, scale } = quantizeInt8(values, dims, axis);
     const base = t.name!;
     // Per-row scales broadcast as (rows, 1), per-column ones as (cols).
     const scaleDims = axis === 0 ? [scale.length, 1] : [scale.length];
-    nodes.push({
-      opType: "Cast",
-      input: [`${base}.int8`],
-      output: [`${base}.unscaled`],
-      name: `${base}/Cast`,
-      attribute: [{ name: "to", type: AttributeType.INT, i: DataType.FLOAT }],
-    });
     return {
       initializers: [
         { name: `${base}.int8`, dims, dataType: DataType.INT8, rawData: bytesOf(q) },
         { name: `${base}.scale`, dims: scaleDims, dataType: DataType.FLOAT, rawData: bytesOf(scale) },
       ],
-      node: { opType: "Mul", input: [`${base}.unscaled`, `${base}.scale`], output: [base], name: `${base}/Mul` },
+      nodes: [
+        castToFloat(`${base}.int8`, `${base}.unscaled`, base),
+        { opType: "Mul", input: [`${base}.unscaled`, `${base}.scale`], output: [base], name: `${base}/Mul` },
+      ],
     };
   });
-  return { ...out, graph: { ...out.graph, node: [...nodes, ...(out.graph?.node ?? [])] } };
 }

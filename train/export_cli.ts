@@ -25,23 +25,9 @@ import {
   SPECIAL_TOKENS_MAP,
   tokenizerConfig,
 } from "../onnx/electra/hf.ts";
-import { exists, runMain } from "../infer/cli_util.ts";
+import { exists, readJsonFile, runMain } from "../infer/cli_util.ts";
 
 const TOKENIZER_FILES = ["tokenizer_config.json", "special_tokens_map.json"];
-
-async function readJson(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new Error(`Cannot read "${path}": ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`Cannot parse "${path}": ${(e as Error).message}`);
-  }
-}
 
 /** Reads a HF folder's config and safetensors, refusing PyTorch pickles with a message naming safetensors. */
 export async function readHfFolder(dir: string): Promise<HfFolder> {
@@ -61,7 +47,7 @@ export async function readHfFolder(dir: string): Promise<HfFolder> {
     }
     throw new Error(`"${dir}" has no model.safetensors`);
   }
-  return { config: await readJson(join(dir, "config.json")), safetensors: await Deno.readFile(st), source: dir };
+  return { config: await readJsonFile(join(dir, "config.json")), safetensors: await Deno.readFile(st), source: dir };
 }
 
 async function copyTokenizer(from: string, to: string, required: boolean): Promise<void> {
@@ -97,9 +83,9 @@ export async function writeModelFolder(model: ElectraModelFiles, out: string): P
 export async function readModelFolder(dir: string): Promise<ElectraModelFiles> {
   const gen = join(dir, "generator_config.json");
   return decodeModel(
-    await readJson(join(dir, "config.json")),
+    await readJsonFile(join(dir, "config.json")),
     await Deno.readFile(join(dir, "model.safetensors")),
-    (await exists(gen)) ? await readJson(gen) : undefined,
+    (await exists(gen)) ? await readJsonFile(gen) : undefined,
     dir,
   );
 }

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
-import { runMain, usageError } from "../infer/cli_util.ts";
+import { readJsonFile, runMain, usageError } from "../infer/cli_util.ts";
 import { decodeModel } from "../onnx/proto.ts";
 import { writeFileAtomic } from "./fs.ts";
 import { readMetrics } from "./metrics_log.ts";
@@ -35,17 +35,7 @@ interface CardSpec {
 }
 
 async function readJson(path: string, what: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new Error(`Cannot read ${what} "${path}": ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`"${path}" (${what}) is not valid JSON: ${(e as Error).message}`);
-  }
+  return await readJsonFile(path, what) as Record<string, unknown>;
 }
 
 /** Checks the spec's shape, naming the first bad key. */

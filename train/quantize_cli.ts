@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { exists, runMain, usageError } from "../infer/cli_util.ts";
+import { exists, readJsonFile, runMain, usageError } from "../infer/cli_util.ts";
 import { parseMeta } from "../infer/model_folder.ts";
 import { decodeModel, encodeModel } from "../onnx/proto.ts";
 import { float16Weights, int8Weights } from "../onnx/quantize.ts";
@@ -44,7 +44,8 @@ export async function main(args: string[]): Promise<number> {
     return usageError(USAGE, `--min-elements must be a positive integer, got "${values["min-elements"]}"`);
   }
   const metaPath = join(values.model, "nersota.json");
-  const meta = parseMeta(JSON.parse(await Deno.readTextFile(metaPath)), metaPath);
+  const raw = await readJsonFile(metaPath) as Record<string, unknown>;
+  const meta = parseMeta(raw, metaPath);
   if (meta.quantized) throw new Error(`"${values.model}" is already quantised (${meta.quantized}); start from the float32 folder`);
   const onnxPath = join(values.model, "inference.onnx");
   const bytes = await Deno.readFile(onnxPath);
@@ -56,11 +57,9 @@ export async function main(args: string[]): Promise<number> {
     if (await exists(join(values.model, name))) await Deno.copyFile(join(values.model, name), join(values.out, name));
   }
   await writeFileAtomic(join(values.out, "inference.onnx"), quantised);
-  const raw = JSON.parse(await Deno.readTextFile(metaPath));
-  raw.quantized = values.weights;
   // Variants of the float32 folder are float32 graphs; the copy has only its own.
-  raw.variants = {};
-  await writeFileAtomic(join(values.out, "nersota.json"), JSON.stringify(raw, null, 2) + "\n");
+  const copyMeta = { ...raw, quantized: values.weights, variants: {} };
+  await writeFileAtomic(join(values.out, "nersota.json"), JSON.stringify(copyMeta, null, 2) + "\n");
   console.error(`quantize: ${(bytes.length / 2 ** 20).toFixed(2)} MiB → ${(quantised.length / 2 ** 20).toFixed(2)} MiB (${values.weights}) in "${values.out}"`);
   return 0;
 }

@@ -7,14 +7,16 @@
  * `deno run -A bench/ab_inference.ts --a default --b fused`.
  * Variants (substrings, combinable): default (standard-op attention), fused (`com.microsoft.Attention`),
  * flat (2-D token activations), wasm (onnxruntime-web), t1 (1 intra-op thread), nospin, basic/extended (ORT
- * optimisation level), noskip / nobiasgelu (ORT's SkipLayerNormFusion / BiasGeluFusion disabled).
+ * optimisation level), noskip / nobiasgelu (ORT's SkipLayerNormFusion / BiasGeluFusion disabled), int8
+ * (`int8Compute`: dense layers as DynamicQuantizeMatMul).
  * @module
  */
 import { parseArgs } from "node:util";
 import { ELECTRA_SMALL, electraConfig, withLabels } from "../onnx/electra/config.ts";
 import { buildTokenClassificationGraph } from "../onnx/electra/token_classification.ts";
 import { openSession, type Session } from "../onnx/runtime.ts";
-import { decodeModel } from "../onnx/proto.ts";
+import { decodeModel, encodeModel } from "../onnx/proto.ts";
+import { int8Compute } from "../onnx/quantize.ts";
 import { tensor } from "../onnx/tensor.ts";
 
 const { values } = parseArgs({
@@ -55,7 +57,8 @@ async function open(v: string): Promise<Session> {
     flatTokens: v.includes("flat"),
   });
   const optimized = `${tmp}/${optimizedOps.length}.onnx`;
-  const session = await openSession(g.toBytes(), {
+  const bytes = v.includes("int8") ? encodeModel(int8Compute(decodeModel(g.toBytes()))) : g.toBytes();
+  const session = await openSession(bytes, {
     optimizedModelFilePath: optimized, // native only: the graph after ORT's fusions, to report which fired
     provider: v.includes("wasm") ? "wasm" : "cpu",
     threads: v.includes("t1") ? 1 : undefined,

@@ -10,6 +10,8 @@ import { ELECTRA_SMALL, electraConfig, withLabels } from "../onnx/electra/config
 import { buildTokenClassificationGraph, FAST_INFERENCE } from "../onnx/electra/token_classification.ts";
 import { openSession, type Provider } from "../onnx/runtime.ts";
 import { loadRecognizer } from "../infer/pipeline.ts";
+import { decodeModel, encodeModel } from "../onnx/proto.ts";
+import { int8Compute } from "../onnx/quantize.ts";
 
 /** Options of `benchInference`. */
 export interface InferenceBenchOptions {
@@ -23,6 +25,8 @@ export interface InferenceBenchOptions {
   minRuns?: number;
   /** wasm threads (default 1 under Deno, as the runtime adapter uses). */
   threads?: number;
+  /** Only the full-size graph, with int8 dense layers (`int8Compute`, what `deno task quantize --int8-variant` ships). */
+  int8?: boolean;
 }
 
 const LABELS = ["O", ...["PS", "LC", "OG", "DT", "TI", "QT"].flatMap((t) => [`B-${t}`, `I-${t}`])];
@@ -66,14 +70,15 @@ export async function benchInference(opts: InferenceBenchOptions = {}): Promise<
   const out: Record<string, number> = { batch: B, seq: T };
   const fixtureOnnx = await Deno.readFile(new URL("../fixtures/ner-tiny/inference.onnx", import.meta.url));
   const fixtureVocab = (await Deno.readTextFile(new URL("../fixtures/ner-tiny/vocab.txt", import.meta.url))).trimEnd().split("\n").length;
-  const models: [string, Uint8Array, number][] = [["fixture", fixtureOnnx, fixtureVocab]];
+  const models: [string, Uint8Array, number][] = opts.int8 ? [] : [["fixture", fixtureOnnx, fixtureVocab]];
   if (opts.full ?? true) {
     const config = withLabels(electraConfig({ ...ELECTRA_SMALL, maxPositionEmbeddings: Math.max(512, T) }), LABELS);
     const t0 = performance.now();
     // The graph layout an inference folder ships (`inferenceFolderFiles`).
     const bytes = buildTokenClassificationGraph({ config, seed: 1, ...FAST_INFERENCE }).toBytes();
     out.small_build_ms = performance.now() - t0;
-    models.push(["small", bytes, config.vocabSize]);
+    if (opts.int8) models.push(["small_int8", encodeModel(int8Compute(decodeModel(bytes))), config.vocabSize]);
+    else models.push(["small", bytes, config.vocabSize]);
   }
   for (const [name, bytes, vocab] of models) {
     for (const provider of providers) {
@@ -84,6 +89,10 @@ export async function benchInference(opts: InferenceBenchOptions = {}): Promise<
     }
   }
   if (out.small_cpu_tokens_per_s) out.inference_tokens_per_s = out.small_cpu_tokens_per_s;
+  if (opts.int8) {
+    out.inference_tokens_per_s = out.small_int8_cpu_tokens_per_s;
+    return out;
+  }
   // End to end on the fixture: tokenisation, windows, length-sorted batches, decoding included.
   const sentences = [
     "어제 강남역에서 민수랑 만났어", "오늘 세시에 삼성 회사에서 영희를 봤어요 😀 ㅋㅋ", "내일 부산에서 철수하고 카카오 사람 만나요",

@@ -13,7 +13,7 @@
  * every single run, so that commits can be compared.
  *
  * ```
- * deno task bench [--quick] [--only finetune,inference,finetune_dropout,pretrain,tokenizer,peer]
+ * deno task bench [--quick] [--only finetune,inference,inference_int8,finetune_dropout,pretrain,tokenizer,peer]
  *                 [--batch 32] [--seq 128] [--steps 5] [--runs 3] [--threads 2] [--out FILE] [--no-peer]
  * ```
  * @module
@@ -21,8 +21,9 @@
 import { parseArgs } from "node:util";
 import { runPeer } from "./peer.ts";
 
-// Run order within a round: the peer first, then the two benches with targets right after it.
-const ALL = ["finetune", "inference", "finetune_dropout", "pretrain", "tokenizer"] as const;
+// Run order within a round: the peer first, then the benches with targets right after it (inference_int8:
+// the same graph with int8 dense layers, `int8Compute`).
+const ALL = ["finetune", "inference", "inference_int8", "finetune_dropout", "pretrain", "tokenizer"] as const;
 type BenchName = typeof ALL[number];
 
 interface ChildArgs {
@@ -71,7 +72,7 @@ async function child(name: BenchName, a: ChildArgs): Promise<void> {
     const { benchPretrain } = await import("./pretrain_bench.ts");
     r = await benchPretrain({ batch: a.batch, seq: a.seq, steps: a.steps, threads: a.threads });
     r.tokens_per_s = r.pretrain_tokens_per_s;
-  } else if (name === "inference") {
+  } else if (name === "inference" || name === "inference_int8") {
     const { benchInference } = await import("./inference_bench.ts");
     r = await benchInference({
       batch: a.batch,
@@ -79,6 +80,7 @@ async function child(name: BenchName, a: ChildArgs): Promise<void> {
       providers: ["cpu"],
       seconds: a.quick ? 1 : 3,
       minRuns: a.steps,
+      int8: name === "inference_int8",
     });
     r.tokens_per_s = r.inference_tokens_per_s;
   } else {
@@ -234,10 +236,11 @@ async function main(): Promise<void> {
     finetune_dropout: ["peer train step (no dropout)", peerTrain],
     pretrain: ["peer train step (fine-tuning; the peer has no pretraining)", peerTrain],
     inference: ["peer inference", peerInfer],
+    inference_int8: ["peer inference (float32; ours int8 dense layers)", peerInfer],
   };
   // Paired ratios: round r of ours over round r of the peer (measured minutes apart), then their median;
   // steadier than the ratio of medians when the machine's load drifts.
-  const peerKey = (b: string) => (b === "inference" ? "infer_tokens_per_s" : "train_tokens_per_s");
+  const peerKey = (b: string) => (b.startsWith("inference") ? "infer_tokens_per_s" : "train_tokens_per_s");
   const paired = (b: string) =>
     median((ours[b] ?? []).map((x, i) => (peer[i] ? x.tokens_per_s / peer[i][peerKey(b)] : NaN)));
   const rows: Record<string, unknown>[] = [];
@@ -246,7 +249,7 @@ async function main(): Promise<void> {
     "| bench | ours tokens/s | peer tokens/s | ours/peer (medians) | ours/peer (paired rounds) | ours peak MiB | peer peak MiB | mem ours/peer | target |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
-  const targets: Record<string, number> = { finetune: 1.2, inference: 1.5 };
+  const targets: Record<string, number> = { finetune: 1.2, inference: 1.5, inference_int8: 1.5 };
   for (const b of benches.filter((x) => x !== "tokenizer")) {
     const tps = med(ours[b], "tokens_per_s"), rss = med(ours[b], "peak_rss_kib");
     const [label, p] = versus[b];

@@ -14,6 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import type { OrtModule, Provider } from "../onnx/runtime.ts";
+import type { Decoding } from "./crf.ts";
 import type { ModelSource } from "./model_folder.ts";
 import { type Entity, loadRecognizer, type NerPipeline } from "./pipeline.ts";
 
@@ -54,6 +55,8 @@ Options:
   --model DIR|URL      model folder (default: models/default/)
   --provider P         cpu (default), wasm, webgpu or cuda
   --batch-size N       windows per ONNX Runtime run (default 32)
+  --decoding MODE      bio-viterbi or argmax: overrides the model's nersota.json (softmax models)
+  --variant NAME       a graph variant the model folder lists (int8: int8 dense layers, cpu only)
   --stats              print timings to stderr
   -h, --help           show this help`;
 
@@ -159,6 +162,8 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
         model: { type: "string" },
         provider: { type: "string" },
         "batch-size": { type: "string" },
+        decoding: { type: "string" },
+        variant: { type: "string" },
         stats: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -177,6 +182,10 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
     const batchSize = values["batch-size"] === undefined ? undefined : Number(values["batch-size"]);
     if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) {
       throw new CliError(`--batch-size must be a positive integer, got "${values["batch-size"]}"`);
+    }
+    const decoding = values.decoding as Decoding | undefined;
+    if (decoding !== undefined && decoding !== "argmax" && decoding !== "bio-viterbi") {
+      throw new CliError(`--decoding must be bio-viterbi or argmax, got "${values.decoding}"`);
     }
     const provider = (values.provider ?? defaults.provider) as Provider | undefined;
     if (provider && !["cpu", "wasm", "webgpu", "cuda"].includes(provider)) {
@@ -209,7 +218,7 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
       }
     }
 
-    const ner = await openModel(values.model, defaults, provider, batchSize, out);
+    const ner = await openModel(values.model, defaults, provider, batchSize, decoding, values.variant, out);
     try {
       // Chunks keep memory flat on large files while still filling batches.
       const CHUNK = 512;
@@ -257,6 +266,8 @@ async function openModel(
   defaults: CliDefaults,
   provider: Provider | undefined,
   batchSize: number | undefined,
+  decoding: Decoding | undefined,
+  variant: string | undefined,
   out: CliIo,
 ): Promise<NerPipeline> {
   let source: string | URL | ModelSource;
@@ -273,7 +284,7 @@ async function openModel(
     );
   }
   const ort = defaults.ort && (provider ?? defaults.provider) === defaults.provider ? defaults.ort : undefined;
-  return await loadRecognizer(source, { provider, batchSize, ort });
+  return await loadRecognizer(source, { provider, batchSize, decoding, variant, ort });
 }
 
 if (import.meta.main) {

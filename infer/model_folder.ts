@@ -13,7 +13,8 @@
  * | `tokenizer.json` | optional Hugging Face tokenizer; used instead of `vocab.txt` when present       |
  * | `inference.onnx` | the token-classification graph, weights as initializers, HF/Optimum I/O names: |
  * |                  | `input_ids`, `attention_mask`, `token_type_ids` (int64, B×T) → `logits` (B×T×L) |
- * | `nersota.json`   | `{format, version, labelMode, scheme, maxLength, stride, doLowerCase, quantized}` |
+ * | `nersota.json`   | `{format, version, labelMode, scheme, maxLength, stride, doLowerCase, quantized, |
+ * |                  | decoding}` (`decoding`: `"argmax"` or `"bio-viterbi"`, see `InferenceMeta`)       |
  * | `crf.safetensors`| optional CRF (`crf.transitions` L×L, `crf.start_transitions`, `crf.end_transitions`),|
  * |                  | read only when `nersota.json`'s `crf` names it; then decoding is Viterbi         |
  *
@@ -22,7 +23,7 @@
  * @module
  */
 import { configFromHf, type ElectraConfig, labelNames } from "../onnx/electra/config.ts";
-import { type CrfParams, crfParamsFromSafetensors } from "./crf.ts";
+import { type CrfParams, crfParamsFromSafetensors, type Decoding } from "./crf.ts";
 import type { LabelMode } from "./decode.ts";
 
 /** `nersota.json`'s `format` value. */
@@ -52,6 +53,11 @@ export interface InferenceMeta {
   variants?: Record<string, string>;
   /** File of the CRF parameters (`crf.safetensors`) when the model was trained with a CRF: Viterbi decoding. */
   crf?: string;
+  /**
+   * Decoding of a softmax model (no CRF): `"argmax"` per token (the default, as Hugging Face pipelines), or
+   * `"bio-viterbi"`, the best valid BIO/BIOES path (all-subwords models only).
+   */
+  decoding?: Decoding;
   /** Free-form provenance (training run, data, scores). */
   info?: Record<string, unknown>;
 }
@@ -202,6 +208,11 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
   if (j.crf !== undefined && (typeof j.crf !== "string" || !j.crf)) {
     throw bad("crf", "the CRF parameters' file name");
   }
+  const decoding = j.decoding ?? "argmax";
+  if (decoding !== "argmax" && decoding !== "bio-viterbi") throw bad("decoding", `"argmax" or "bio-viterbi"`);
+  if (decoding === "bio-viterbi" && labelMode !== "all-subwords") {
+    throw bad("decoding", `"argmax" with labelMode "${labelMode}" (bio-viterbi needs a label on every sub-word)`);
+  }
   return {
     format: INFERENCE_FORMAT,
     version: j.version,
@@ -213,6 +224,7 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
     quantized,
     variants: variants as Record<string, string>,
     ...(j.crf !== undefined ? { crf: j.crf as string } : {}),
+    decoding,
     info: (j.info as Record<string, unknown> | undefined) ?? undefined,
   };
 }

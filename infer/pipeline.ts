@@ -11,7 +11,7 @@
  */
 import { openSession, type OrtModule, type Provider, type Session } from "../onnx/runtime.ts";
 import type { Tensor } from "../onnx/tensor.ts";
-import { type CrfDecoder, crfDecoder, windowLabels } from "./crf.ts";
+import { type CrfDecoder, type Decoding, labelDecoder, windowLabels } from "./crf.ts";
 import { decodeEntities } from "./decode.ts";
 import type { Encoding } from "./encoding.ts";
 import {
@@ -48,6 +48,8 @@ export interface PipelineOptions {
   maxLength?: number;
   /** Overrides `nersota.json`'s window overlap. */
   stride?: number;
+  /** Overrides `nersota.json`'s `decoding` of a softmax model (`argmax` or `bio-viterbi`; a CRF keeps its Viterbi). */
+  decoding?: Decoding;
 }
 
 /** Options of `loadRecognizer`. */
@@ -91,8 +93,8 @@ export interface ModelInfo {
   maxLength: number;
   stride: number;
   quantized: InferenceMeta["quantized"];
-  /** How labels are picked: `viterbi` when the folder has a CRF, else `argmax`. */
-  decoding: "argmax" | "viterbi";
+  /** How labels are picked: `viterbi` with the folder's CRF, else `nersota.json`'s `decoding` (`argmax` by default). */
+  decoding: "argmax" | "viterbi" | "bio-viterbi";
   vocabSize: number;
   hiddenSize: number;
   numHiddenLayers: number;
@@ -179,7 +181,14 @@ export class NerPipeline {
     }
     // Optimum exports of some models drop token_type_ids; feed it only when the graph asks for it.
     this.#hasTypeIds = session.inputNames.includes("token_type_ids");
-    this.#crf = folder.crf ? crfDecoder(folder.crf, folder.labels) : undefined;
+    const decoding = options.decoding ?? folder.meta.decoding ?? "argmax";
+    if (decoding !== "argmax" && decoding !== "bio-viterbi") {
+      throw new RangeError(`decoding must be "argmax" or "bio-viterbi", got ${JSON.stringify(decoding)}`);
+    }
+    if (decoding === "bio-viterbi" && folder.meta.labelMode !== "all-subwords") {
+      throw new RangeError(`decoding "bio-viterbi" needs an all-subwords model; "${folder.location}" is ${folder.meta.labelMode}`);
+    }
+    this.#crf = labelDecoder(folder.labels, folder.crf, decoding);
     this.info = {
       location: folder.location,
       onnxFile: folder.onnxFile,
@@ -191,7 +200,7 @@ export class NerPipeline {
       maxLength: this.maxLength,
       stride: this.stride,
       quantized: folder.meta.quantized ?? null,
-      decoding: folder.crf ? "viterbi" : "argmax",
+      decoding: folder.crf ? "viterbi" : decoding,
       vocabSize: folder.config.vocabSize,
       hiddenSize: folder.config.hiddenSize,
       numHiddenLayers: folder.config.numHiddenLayers,

@@ -55,8 +55,10 @@ export interface WeightStorageOptions {
 
 function floatValues(t: TensorProto): Float32Array {
   if (t.rawData && t.rawData.length) {
-    const copy = t.rawData.slice();
-    return new Float32Array(copy.buffer, copy.byteOffset, copy.length / 4);
+    // A fresh aligned copy: protobufjs may hand out a Node Buffer, whose slice() is an unaligned view.
+    const copy = new Uint8Array(t.rawData.length);
+    copy.set(t.rawData);
+    return new Float32Array(copy.buffer, 0, copy.length / 4);
   }
   return Float32Array.from(t.floatData ?? []);
 }
@@ -109,9 +111,15 @@ export function float16Weights(model: ModelProto, options: WeightStorageOptions 
 
 /**
  * Symmetric int8 quantisation of `values` (shape `dims`, 2-D) with one scale per index of `axis`:
- * scale = max|w| / 127 over the channel, q = round(w / scale). Returns the int8 data and the scales.
+ * scale = max|w| / qmax over the channel (qmax 127, or 63 for 7-bit "reduced range"), q = round(w / scale).
+ * Returns the int8 data and the scales.
  */
-export function quantizeInt8(values: Float32Array, dims: readonly number[], axis: 0 | 1): { q: Int8Array; scale: Float32Array } {
+export function quantizeInt8(
+  values: Float32Array,
+  dims: readonly number[],
+  axis: 0 | 1,
+  qmax = 127,
+): { q: Int8Array; scale: Float32Array } {
   const [rows, cols] = dims;
   const channels = axis === 0 ? rows : cols;
   const scale = new Float32Array(channels);
@@ -121,12 +129,12 @@ export function quantizeInt8(values: Float32Array, dims: readonly number[], axis
       scale[ch] = Math.max(scale[ch], Math.abs(values[r * cols + c]));
     }
   }
-  for (let ch = 0; ch < channels; ch++) scale[ch] = scale[ch] > 0 ? scale[ch] / 127 : 1;
+  for (let ch = 0; ch < channels; ch++) scale[ch] = scale[ch] > 0 ? scale[ch] / qmax : 1;
   const q = new Int8Array(values.length);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const s = scale[axis === 0 ? r : c];
-      q[r * cols + c] = Math.max(-127, Math.min(127, Math.round(values[r * cols + c] / s)));
+      q[r * cols + c] = Math.max(-qmax, Math.min(qmax, Math.round(values[r * cols + c] / s)));
     }
   }
   return { q, scale };
@@ -161,4 +169,70 @@ export function int8Weights(model: ModelProto, options: WeightStorageOptions = {
       ],
     };
   });
+}
+
+/** Largest weight magnitude `int8Compute` stores (7 bits; see there). */
+export const INT8_COMPUTE_QMAX = 63;
+
+/** Gemm attributes that `DynamicQuantizeMatMul` can stand in for: alpha = beta = 1, no transposes. */
+function plainGemm(n: NodeProto): boolean {
+  const attr = (name: string, dflt: number) => {
+    const a = (n.attribute ?? []).find((x) => x.name === name);
+    return a ? (a.type === AttributeType.FLOAT ? a.f ?? 0 : Number(a.i ?? 0)) : dflt;
+  };
+  return attr("alpha", 1) === 1 && attr("beta", 1) === 1 && attr("transA", 0) === 0 && attr("transB", 0) === 0;
+}
+
+/**
+ * int8 *computation* for CPU inference: every `MatMul` and plain `Gemm` whose weight (input B, stored
+ * (in, out)) is a 2-D float initializer of ≥ `minElements` becomes ONNX Runtime's contrib
+ * `com.microsoft.DynamicQuantizeMatMul`: the weight as int8 with a scale per output column (as
+ * `int8Weights`), the activations quantised to uint8 per tensor at run time, the product in integers
+ * (MLAS u8×s8 kernels), then scaled back to float and the bias added. Other large weights (embeddings,
+ * attention's packed QKV) keep `int8Weights`'s storage with float computation. The weights use 7 bits
+ * (±63, ORT's "reduce_range"): MLAS's AVX2 u8×s8 kernel sums pairs of products in int16, and 2·255·127
+ * overflows it (measured: rows off by up to 1.6 against the exact integer product; 2·255·63 fits).
+ * Changes the logits (the rounding of weights and activations): measure the F1 of a model before shipping
+ * it this way. CPU execution provider only (a contrib op): give it as a variant beside the float graph.
+ */
+export function int8Compute(model: ModelProto, options: WeightStorageOptions = {}): ModelProto {
+  const min = options.minElements ?? 4096;
+  const graph = model.graph ?? {};
+  const inits = new Map((graph.initializer ?? []).map((t) => [t.name!, t]));
+  const quantizable = (n: NodeProto) => {
+    const w = inits.get(n.input?.[1] ?? "");
+    return (n.opType === "MatMul" || (n.opType === "Gemm" && plainGemm(n))) && !n.domain && w !== undefined &&
+      w.dataType === DataType.FLOAT && (w.dims ?? []).length === 2 && count(w) >= min &&
+      (n.opType === "MatMul" || (n.input ?? []).length < 3 || (inits.get(n.input![2])?.dims ?? []).length === 1);
+  };
+  // Weights read by anything else too stay float-computed (quantised storage only).
+  const uses = new Map<string, NodeProto[]>();
+  for (const n of graph.node ?? []) for (const i of n.input ?? []) uses.set(i, [...(uses.get(i) ?? []), n]);
+  const target = new Set(
+    (graph.node ?? []).filter((n) => quantizable(n) && uses.get(n.input![1])!.every(quantizable)).map((n) => n.input![1]),
+  );
+  const added: TensorProto[] = [];
+  for (const name of target) {
+    const t = inits.get(name)!;
+    const dims = (t.dims ?? []).map(Number);
+    const { q, scale } = quantizeInt8(floatValues(t), dims, 1, INT8_COMPUTE_QMAX);
+    added.push(
+      { name: `${name}.int8`, dims, dataType: DataType.INT8, rawData: bytesOf(q) },
+      { name: `${name}.scale`, dims: [dims[1]], dataType: DataType.FLOAT, rawData: bytesOf(scale) },
+      { name: `${name}.zero_point`, dims: [dims[1]], dataType: DataType.INT8, rawData: new Uint8Array(dims[1]) },
+    );
+  }
+  const nodes = (graph.node ?? []).map((n): NodeProto => {
+    const w = n.input?.[1];
+    if (!w || !target.has(w)) return n;
+    const inputs = [n.input![0], `${w}.int8`, `${w}.scale`, `${w}.zero_point`, ...(n.opType === "Gemm" && n.input![2] ? [n.input![2]] : [])];
+    return { opType: "DynamicQuantizeMatMul", domain: "com.microsoft", input: inputs, output: n.output, name: `${n.name ?? w}/int8` };
+  });
+  const rest: ModelProto = {
+    ...model,
+    graph: { ...graph, node: nodes, initializer: [...(graph.initializer ?? []).filter((t) => !target.has(t.name!)), ...added] },
+  };
+  const opsets = model.opsetImport ?? [];
+  const withMs = opsets.some((o) => o.domain === "com.microsoft") ? opsets : [...opsets, { domain: "com.microsoft", version: 1 }];
+  return int8Weights({ ...rest, opsetImport: withMs }, options);
 }

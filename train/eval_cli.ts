@@ -14,6 +14,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import type { Decoding } from "../infer/crf.ts";
 import type { Provider } from "../onnx/runtime.ts";
 import { writeFileAtomic } from "./artifacts_io.ts";
 import type { DatasetFormat } from "./datasets/types.ts";
@@ -34,6 +35,8 @@ const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [op
   --split-by REGEX     report subsets named by the first group of REGEX over sentence ids
                        (default: KLUE's -nsmc/-wikitree suffix when every id has one; "none" to turn off)
   --digits N           decimals in the printed report (4)
+  --decoding MODE      bio-viterbi | argmax: overrides the folder's nersota.json (softmax models)
+  --variant NAME       a graph variant listed in nersota.json (int8: int8 dense layers)
   --batch-size N (32)  --provider cpu|cuda|webgpu|wasm  --threads N`;
 
 /** CLI entry point; returns the exit code. */
@@ -49,6 +52,8 @@ export async function main(args: string[]): Promise<number> {
       report: { type: "string" },
       "split-by": { type: "string" },
       digits: { type: "string" },
+      decoding: { type: "string" },
+      variant: { type: "string" },
       "batch-size": { type: "string" },
       provider: { type: "string" },
       threads: { type: "string" },
@@ -64,25 +69,31 @@ export async function main(args: string[]): Promise<number> {
     console.error(`eval: --model and --data are required\n\n${USAGE}`);
     return 2;
   }
+  if (values.decoding && values.decoding !== "argmax" && values.decoding !== "bio-viterbi") {
+    console.error(`eval: --decoding must be "argmax" or "bio-viterbi", got "${values.decoding}"`);
+    return 2;
+  }
   const format = (values.format ?? "auto") as DatasetFormat | "auto";
   const sources = values.data.map((s) => parseSource(s, format, values.map));
   const examples = await loadSources(sources, (m) => console.error(m));
   const split = values["split-by"];
   const subsetOf = split === "none" ? undefined : split ? subsetByRegex(new RegExp(split)) : defaultSubsets(examples);
-  const { report, errors, crf } = await evaluateModelFolder(values.model, examples, {
+  const { report, errors, decoding } = await evaluateModelFolder(values.model, examples, {
     provider: values.provider as Provider | undefined,
     threads: values.threads ? Number(values.threads) : undefined,
     batchSize: values["batch-size"] ? Number(values["batch-size"]) : undefined,
     subsetOf,
+    decoding: values.decoding as Decoding | undefined,
+    variant: values.variant,
   });
-  if (crf) console.error("CRF model: Viterbi decoding with crf.safetensors");
+  console.error(`Decoding: ${decoding === "viterbi" ? "CRF Viterbi (crf.safetensors)" : decoding}`);
   console.log(formatReport(report, values.digits ? Number(values.digits) : 4));
   if (values.errors) {
     await writeFileAtomic(values.errors, new TextEncoder().encode(formatErrors(errors)));
     console.error(`Wrote ${errors.length} sentences with errors to "${values.errors}"`);
   }
   if (values.report) {
-    const json = { model: values.model, data: sources, ...report };
+    const json = { model: values.model, ...(values.variant ? { variant: values.variant } : {}), data: sources, decoding, ...report };
     await writeFileAtomic(values.report, new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
     console.error(`Wrote "${values.report}"`);
   }

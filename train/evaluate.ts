@@ -9,7 +9,7 @@
  * @module
  */
 import { decodeEntities, type EntitySpan, type LabelMode } from "../infer/decode.ts";
-import { crfDecoder, type CrfParams, windowLabels } from "../infer/crf.ts";
+import { type CrfParams, type Decoding, labelDecoder, windowLabels } from "../infer/crf.ts";
 import { mergeWindows } from "../infer/windows.ts";
 import { readModelFolder, urlSource } from "../infer/model_folder.ts";
 import { WordPieceTokenizer } from "../infer/tokenizer.ts";
@@ -37,6 +37,8 @@ export interface PredictOptions {
   labelMode: LabelMode;
   /** CRF transition scores: Viterbi instead of per-token argmax. */
   crf?: CrfParams;
+  /** Without a CRF: per-token argmax (default) or the best valid BIO path (see `constrainedDecoder`). */
+  decoding?: Decoding;
   batchSize: number;
   padId: number;
   maxLength: number;
@@ -64,7 +66,7 @@ export async function predict(
   options: PredictOptions,
 ): Promise<Predictions> {
   const L = options.labels.length;
-  const crf = options.crf ? crfDecoder(options.crf, options.labels) : undefined;
+  const crf = labelDecoder(options.labels, options.crf, options.decoding);
   const perWindow: { id: number; p: number }[][][] = encoded.map((e) => e.windows.map(() => []));
   let lossSum = 0, lossCount = 0, tokens = 0;
   for (const batch of makeBatches(features, { batchSize: options.batchSize })) {
@@ -249,6 +251,10 @@ export interface EvaluateFolderOptions {
   threads?: number;
   batchSize?: number;
   subsetOf?: (id: string) => string | undefined;
+  /** Overrides `nersota.json`'s `decoding` (softmax models; a CRF always decodes by its Viterbi). */
+  decoding?: Decoding;
+  /** Graph variant listed in `nersota.json`'s `variants` (e.g. `int8`); default `inference.onnx`. */
+  variant?: string;
 }
 
 /**
@@ -259,12 +265,18 @@ export async function evaluateModelFolder(
   dir: string,
   examples: readonly NerExample[],
   options: EvaluateFolderOptions = {},
-): Promise<{ report: EvalReport; errors: ErrorEntry[]; predictions: EntitySpan[][]; crf: boolean }> {
-  const folder = await readModelFolder(urlSource(dir));
+): Promise<
+  { report: EvalReport; errors: ErrorEntry[]; predictions: EntitySpan[][]; crf: boolean; decoding: string }
+> {
+  const folder = await readModelFolder(urlSource(dir), { variant: options.variant });
   const tokenizer = folder.tokenizerJson
     ? WordPieceTokenizer.fromTokenizerJson(folder.tokenizerJson)
     : WordPieceTokenizer.fromVocab(folder.vocab!, { lowercase: folder.meta.doLowerCase });
   const crf = folder.crf;
+  const decoding = options.decoding ?? folder.meta.decoding ?? "argmax";
+  if (decoding === "bio-viterbi" && folder.meta.labelMode !== "all-subwords") {
+    throw new Error(`"${dir}": decoding "bio-viterbi" needs an all-subwords model, this one is ${folder.meta.labelMode}`);
+  }
   const session = await openSession(folder.onnx, {
     provider: options.provider ?? "cpu",
     threads: options.threads,
@@ -284,6 +296,7 @@ export async function evaluateModelFolder(
       labels: folder.labels,
       labelMode: folder.meta.labelMode,
       crf,
+      decoding,
       batchSize: options.batchSize ?? 32,
       padId: Math.max(0, tokenizer.padId),
       maxLength: folder.meta.maxLength,
@@ -292,6 +305,7 @@ export async function evaluateModelFolder(
       ...buildReport(examples, pred.spans, { subsetOf: options.subsetOf }),
       predictions: pred.spans,
       crf: !!crf,
+      decoding: crf ? "viterbi" : decoding,
     };
   } finally {
     await session.release();

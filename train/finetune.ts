@@ -50,7 +50,14 @@ import { countTypes, type DatasetFormat, type NerExample } from "./datasets/type
 import { readDataset } from "./datasets/mod.ts";
 import { buildReport, defaultSubsets, type EvalReport, formatReport, type LogitsFn, predict } from "./evaluate.ts";
 import { batchTensors, makeBatches, makeFeatures, paddingStats } from "./features.ts";
-import { effectiveStride, type FinetuneConfig, finetuneConfigFromJson, finetuneConfigToJson, getLr } from "./finetune_config.ts";
+import {
+  effectiveStride,
+  type FinetuneConfig,
+  finetuneConfigFromJson,
+  finetuneConfigToJson,
+  getLr,
+  softmaxDecoding,
+} from "./finetune_config.ts";
 import { applyLabelMap, BUILTIN_MAPS, type LabelMap, parseLabelMap } from "./label_map.ts";
 import { formatErrors } from "./metrics.ts";
 import { MetricsLog, truncateAfter } from "./metrics_log.ts";
@@ -295,6 +302,7 @@ export async function writeTaggerFolder(
       maxLength: input.c.maxSeqLength,
       stride: effectiveStride(input.c),
       doLowerCase: false,
+      decoding: softmaxDecoding(input.c),
       info: input.info,
     },
   });
@@ -434,6 +442,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       labels,
       labelMode: c.labelMode,
       crf: crfOf(params),
+      decoding: softmaxDecoding(c),
       batchSize: c.evalBatchSize,
       padId: Math.max(0, tokenizer.padId),
       maxLength: c.maxSeqLength,

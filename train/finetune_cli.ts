@@ -46,6 +46,7 @@ Training (defaults: the original project's koelectra-small NER config):
   --eval-every N         evaluate every N updates (default: every epoch)   --patience N (${FINETUNE_DEFAULTS.patience}, 0: off)
   --metric micro_f1|macro_f1   best-model criterion (micro_f1)
   --scheme BIO|BIOES     --label-mode all-subwords|first-subword (all-subwords)   --crf   CRF layer (all-subwords only)
+  --decoding bio-viterbi|argmax   softmax decoding: best valid BIO path (default) or per-token argmax
   --no-bucketing         pad every batch to --max-seq-len (to measure what length bucketing saves)
   --seed N (${FINETUNE_DEFAULTS.seed})  --provider cpu|cuda|webgpu|wasm  --threads N  --resume  --quiet
   --train-config FILE    hyperparameters as JSON (snake_case keys; flags override it)`;
@@ -103,6 +104,7 @@ export async function main(args: string[]): Promise<number> {
       scheme: { type: "string" },
       "label-mode": { type: "string" },
       crf: { type: "boolean" },
+      decoding: { type: "string" },
       epochs: { type: "string" },
       "batch-size": { type: "string" },
       lr: { type: "string" },
@@ -181,6 +183,7 @@ export async function main(args: string[]): Promise<number> {
   if (values.scheme) flags.scheme = values.scheme.toUpperCase();
   if (values["label-mode"]) flags.label_mode = values["label-mode"];
   if (values.crf) flags.crf = true;
+  if (values.decoding) flags.decoding = values.decoding;
   if (values["no-bucketing"]) flags.bucket_batches = 0;
   if (values.types) flags.types = values.types.split(",").map((t) => t.trim()).filter(Boolean);
   const config = finetuneConfigFromJson(flags, "command-line options", base);

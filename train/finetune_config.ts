@@ -6,6 +6,7 @@
  * has a name; unknown keys are rejected by name, so a typo never silently falls back to a default.
  * @module
  */
+import type { Decoding } from "../infer/crf.ts";
 import type { LabelMode, Scheme } from "./align.ts";
 
 /** Fine-tuning hyperparameters. */
@@ -54,6 +55,13 @@ export interface FinetuneConfig {
   types: string[];
   /** A linear-chain CRF on top of the classifier (as pytorch-bert-crf-ner). */
   crf: boolean;
+  /**
+   * Decoding of the softmax classifier, for dev evaluation and the exported folder's `nersota.json`:
+   * `"bio-viterbi"` (default), the best valid BIO/BIOES path, or `"argmax"` per token. It applies to
+   * all-subwords models without a CRF; first-subword models decode by argmax (their continuation tokens
+   * carry no label), CRF models by their own Viterbi.
+   */
+  decoding: Decoding;
   /** Windows per evaluation batch. */
   evalBatchSize: number;
 }
@@ -82,6 +90,7 @@ export const FINETUNE_DEFAULTS: Readonly<FinetuneConfig> = Object.freeze({
   labelMode: "all-subwords",
   types: [],
   crf: false,
+  decoding: "bio-viterbi",
   evalBatchSize: 64,
 } as FinetuneConfig);
 
@@ -109,6 +118,7 @@ export const FINETUNE_KEYS: Record<string, keyof FinetuneConfig> = {
   label_mode: "labelMode",
   types: "types",
   crf: "crf",
+  decoding: "decoding",
   eval_batch_size: "evalBatchSize",
 };
 const NAME_OF = Object.fromEntries(Object.entries(FINETUNE_KEYS).map(([k, v]) => [v, k])) as Record<keyof FinetuneConfig, string>;
@@ -142,6 +152,7 @@ export function validateFinetuneConfig(c: FinetuneConfig, where = "fine-tuning c
     throw bad("types", "a list of type names such as [\"PS\", \"LC\"]");
   }
   if (typeof c.crf !== "boolean") throw bad("crf", "true or false");
+  if (c.decoding !== "bio-viterbi" && c.decoding !== "argmax") throw bad("decoding", `"bio-viterbi" or "argmax"`);
   if (c.crf && c.labelMode !== "all-subwords") {
     throw new Error(`${where}: crf needs label_mode "all-subwords" (the CRF tags every token, as pytorch-bert-crf-ner)`);
   }
@@ -162,6 +173,11 @@ export function finetuneConfigFromJson(json: unknown, where = "fine-tuning confi
   }
   validateFinetuneConfig(c, where);
   return c;
+}
+
+/** The decoding a softmax model trained with `c` uses (see `FinetuneConfig.decoding`). */
+export function softmaxDecoding(c: Pick<FinetuneConfig, "decoding" | "labelMode">): Decoding {
+  return c.labelMode === "all-subwords" ? c.decoding : "argmax";
 }
 
 /** The config as snake_case JSON (what `run.json` and checkpoints store). */

@@ -39,6 +39,10 @@ export interface ModelCardInput {
   onnxBytes: number;
   /** Weight storage of `inference.onnx` (nersota.json's `quantized`). */
   quantized?: "int8" | "fp16" | null;
+  /** nersota.json's `decoding` of the softmax labels (`argmax` when absent). */
+  decoding?: string;
+  /** nersota.json's `variants` (name → graph file), with their sizes in bytes. */
+  variants?: { name: string; file: string; bytes: number }[];
   /** Pretraining hyperparameters as in the config's `train` section. */
   pretrain: Record<string, unknown>;
   /** Fine-tuning hyperparameters (finetune report.json's `config`) plus the training sets. */
@@ -127,6 +131,17 @@ KLUE benchmark, Park et al. 2021), so share adaptations alike.
 - \`inference.onnx\`: ${(c.onnxBytes / 2 ** 20).toFixed(1)} MiB, ${
     c.quantized ? `${c.quantized} weight storage (per-channel scales), computed in float32` : "float32"
   }; inputs \`input_ids\`, \`attention_mask\`, \`token_type_ids\` → \`logits\`.
+${
+    (c.variants ?? []).map((v) =>
+      `- Variant \`${v.name}\` (\`${v.file}\`, ${(v.bytes / 2 ** 20).toFixed(1)} MiB${
+        v.name === "int8" ? ": dense layers computed in int8 on ONNX Runtime's CPU provider" : ""
+      }): \`deno task ner --variant ${v.name}\`.\n`
+    ).join("")
+  }- Decoding: ${
+    c.decoding === "bio-viterbi"
+      ? "the most probable valid BIO path (Viterbi over the per-token scores, `I-X` only after `B-X`/`I-X`)"
+      : "argmax per token"
+  }.
 
 ## Scores (entity-level F1, seqeval default mode, %)
 ${resultsTable(c.evals, c.labels.filter((l) => l.startsWith("B-")).map((l) => l.slice(2)))}

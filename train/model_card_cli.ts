@@ -124,6 +124,14 @@ export async function main(args: string[]): Promise<number> {
     labels,
     onnxBytes: onnx.length,
     quantized: (nersota.quantized ?? null) as "int8" | "fp16" | null,
+    decoding: (nersota.decoding as string | undefined) ?? "argmax",
+    variants: await Promise.all(
+      Object.entries((nersota.variants ?? {}) as Record<string, string>).map(async ([name, file]) => ({
+        name,
+        file,
+        bytes: (await Deno.stat(join(values.model!, file))).size,
+      })),
+    ),
     pretrain: run.train as Record<string, unknown>,
     finetune: {
       config: ft.config as Record<string, unknown>,

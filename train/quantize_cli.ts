@@ -1,8 +1,10 @@
 /**
- * `deno task quantize --model DIR --weights int8|fp16 --out DIR`: copies an inference model folder with its
- * `inference.onnx` weights stored as int8 (per-channel scales) or float16 (onnx/quantize.ts), sets
- * `nersota.json`'s `quantized`, and prints the sizes. The computation stays float32, so the copy runs
+ * `deno task quantize --model DIR --weights int8|fp16 --out DIR [--int8-variant]`: copies an inference model
+ * folder with its `inference.onnx` weights stored as int8 (per-channel scales) or float16 (onnx/quantize.ts),
+ * sets `nersota.json`'s `quantized`, and prints the sizes. The computation stays float32, so the copy runs
  * everywhere the original does; evaluate it (`deno task eval --model OUT`) to measure the F1 change.
+ * `--int8-variant` also writes `inference.int8.onnx` with int8 dense-layer computation (`int8Compute`, CPU
+ * execution provider), listed as the folder's `int8` variant (`deno task ner --variant int8`).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -10,16 +12,18 @@ import { join } from "node:path";
 import { exists, readJsonFile, runMain, usageError } from "../infer/cli_util.ts";
 import { parseMeta } from "../infer/model_folder.ts";
 import { decodeModel, encodeModel } from "../onnx/proto.ts";
-import { float16Weights, int8Weights } from "../onnx/quantize.ts";
+import { float16Weights, int8Compute, int8Weights } from "../onnx/quantize.ts";
 import { writeFileAtomic } from "./fs.ts";
 
-const USAGE = `Usage: deno task quantize --model DIR --weights int8|fp16 --out DIR
+const USAGE = `Usage: deno task quantize --model DIR --weights int8|fp16 --out DIR [--int8-variant]
 
   --model DIR       inference model folder (config.json, vocab.txt, inference.onnx, nersota.json, …)
   --weights KIND    int8: 2-D weights as int8 with a scale per channel (about 4× smaller)
                     fp16: float weights as IEEE half floats (2× smaller)
   --out DIR         the quantised copy (created; must not be --model)
-  --min-elements N  leave smaller tensors float32 (default: 4096 for int8, 1024 for fp16)`;
+  --min-elements N  leave smaller tensors float32 (default: 4096 for int8, 1024 for fp16)
+  --int8-variant    also write inference.int8.onnx: dense layers computed in int8 (CPU provider;
+                    faster, logits change slightly), the folder's "int8" variant`;
 
 /** CLI entry point; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -30,6 +34,7 @@ export async function main(args: string[]): Promise<number> {
       weights: { type: "string" },
       out: { type: "string" },
       "min-elements": { type: "string" },
+      "int8-variant": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -58,7 +63,14 @@ export async function main(args: string[]): Promise<number> {
   }
   await writeFileAtomic(join(values.out, "inference.onnx"), quantised);
   // Variants of the float32 folder are float32 graphs; the copy has only its own.
-  const copyMeta = { ...raw, quantized: values.weights, variants: {} };
+  const variants: Record<string, string> = {};
+  if (values["int8-variant"]) {
+    const int8 = encodeModel(int8Compute(model, { minElements }));
+    await writeFileAtomic(join(values.out, "inference.int8.onnx"), int8);
+    variants.int8 = "inference.int8.onnx";
+    console.error(`quantize: int8-computation variant ${(int8.length / 2 ** 20).toFixed(2)} MiB (inference.int8.onnx)`);
+  }
+  const copyMeta = { ...raw, quantized: values.weights, variants };
   await writeFileAtomic(join(values.out, "nersota.json"), JSON.stringify(copyMeta, null, 2) + "\n");
   console.error(`quantize: ${(bytes.length / 2 ** 20).toFixed(2)} MiB → ${(quantised.length / 2 ** 20).toFixed(2)} MiB (${values.weights}) in "${values.out}"`);
   return 0;

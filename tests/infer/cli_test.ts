@@ -81,6 +81,10 @@ Deno.test("cli: usage errors exit 2 with a message", async () => {
   assert.equal((await run([...MODEL, "--format", "xml", "a"])).code, 2);
   assert.match((await run([...MODEL, "--batch-size", "0", "a"])).err, /--batch-size must be a positive integer/);
   assert.match((await run([...MODEL, "--provider", "tpu", "a"])).err, /--provider must be/);
+  assert.match((await run([...MODEL, "--decoding", "beam", "a"])).err, /--decoding must be bio-viterbi or argmax/);
+  // The fixture is a first-subword model: constrained decoding needs every sub-word labelled.
+  assert.match((await run([...MODEL, "--decoding", "bio-viterbi", "a"])).err, /needs an all-subwords model/);
+  assert.match((await run([...MODEL, "--variant", "int8", "a"])).err, /has no "int8" variant \(has: fp32\)/);
   assert.match((await run(["--bogus"])).err, /Unknown option/);
   assert.equal((await run([...MODEL])).code, 2, "no text and a terminal stdin: usage");
   assert.match((await run(["--model", "/nonexistent", "a"])).err, /has no config\.json/);

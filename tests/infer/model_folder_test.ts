@@ -63,6 +63,11 @@ Deno.test("parseMeta() fills defaults and rejects bad values by key", () => {
   assert.throws(() => parseMeta({ format: INFERENCE_FORMAT, version: 1, maxLength: 16, stride: 14 }), /"stride" is 14/);
   assert.throws(() => parseMeta({ format: INFERENCE_FORMAT, version: 1, scheme: "IOB2" }), /"scheme"/);
   assert.throws(() => parseMeta([]), /JSON object/);
+  assert.equal(m.decoding, "argmax");
+  const v = { format: INFERENCE_FORMAT, version: 1, labelMode: "all-subwords", decoding: "bio-viterbi" };
+  assert.equal(parseMeta(v).decoding, "bio-viterbi");
+  assert.throws(() => parseMeta({ ...v, decoding: "beam" }), /"decoding" is "beam", expected "argmax" or "bio-viterbi"/);
+  assert.throws(() => parseMeta({ ...v, labelMode: "first-subword" }), /"decoding" is "bio-viterbi".*first-subword/);
 });
 
 Deno.test("checkLabels() accepts the scheme's prefixes only", () => {

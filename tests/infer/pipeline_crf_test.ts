@@ -2,6 +2,7 @@
 // Viterbi, exactly as `deno task eval` (train/evaluate.ts) does. Built from the fixture model plus
 // hand-made transitions, so nothing is trained.
 import assert from "node:assert/strict";
+import type { Decoding } from "../../infer/crf.ts";
 import { loadRecognizer } from "../../infer/pipeline.ts";
 import { readModelFolder, urlSource } from "../../infer/model_folder.ts";
 import { encodeSafetensors } from "../../onnx/safetensors.ts";
@@ -30,10 +31,10 @@ const at = (l: string) => LABELS.indexOf(l);
 const META = { maxLength: 16, stride: 4 };
 const TEXTS = [...SENTENCES, SENTENCES.join(" ")];
 
-type Edit = { transitions?: [string, string, number][]; start?: [string, number][] };
+type Edit = { transitions?: [string, string, number][]; start?: [string, number][]; end?: [string, number][] };
 
 /** A CRF model folder: the fixture's files, nersota.json naming crf.safetensors, and the given scores. */
-async function crfFolder(edit: Edit, crfFile = true): Promise<string> {
+async function crfFolder(edit: Edit, crfFile = true, metaExtra: Record<string, unknown> = {}): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "nersota-crf-" });
   for (const f of ["config.json", "vocab.txt", "inference.onnx"]) {
     await Deno.copyFile(new URL(f, FIXTURE), `${dir}/${f}`);
@@ -41,27 +42,28 @@ async function crfFolder(edit: Edit, crfFile = true): Promise<string> {
   const meta = JSON.parse(await Deno.readTextFile(new URL("nersota.json", FIXTURE)));
   await Deno.writeTextFile(
     `${dir}/nersota.json`,
-    JSON.stringify({ ...meta, ...META, crf: "crf.safetensors" }),
+    JSON.stringify({ ...meta, ...META, crf: "crf.safetensors", ...metaExtra }),
   );
-  const tr = new Float32Array(L * L), start = new Float32Array(L);
+  const tr = new Float32Array(L * L), start = new Float32Array(L), end = new Float32Array(L);
   for (const [i, j, v] of edit.transitions ?? []) tr[at(i) * L + at(j)] = v;
   for (const [j, v] of edit.start ?? []) start[at(j)] = v;
+  for (const [j, v] of edit.end ?? []) end[at(j)] = v;
   if (crfFile) {
     await Deno.writeFile(
       `${dir}/crf.safetensors`,
       encodeSafetensors({
         "crf.transitions": tensor("float32", [L, L], tr),
         "crf.start_transitions": tensor("float32", [L], start),
-        "crf.end_transitions": tensor("float32", [L], new Float32Array(L)),
+        "crf.end_transitions": tensor("float32", [L], end),
       }),
     );
   }
   return dir;
 }
 
-/** The same folder without the CRF: argmax decoding. */
-async function argmaxFolder(): Promise<string> {
-  const dir = await crfFolder({}, false);
+/** The same folder without the CRF: argmax decoding (or `metaExtra.decoding`). */
+async function argmaxFolder(metaExtra: Record<string, unknown> = {}): Promise<string> {
+  const dir = await crfFolder({}, false, metaExtra);
   const meta = JSON.parse(await Deno.readTextFile(`${dir}/nersota.json`));
   delete meta.crf;
   await Deno.writeTextFile(`${dir}/nersota.json`, JSON.stringify(meta));
@@ -69,12 +71,12 @@ async function argmaxFolder(): Promise<string> {
 }
 
 /** Pipeline output and `deno task eval`'s decoding of the same texts. */
-async function decodeBoth(dir: string) {
-  const ner = await loadRecognizer(dir, { provider: "cpu", threads: 1 });
+async function decodeBoth(dir: string, decoding?: Decoding) {
+  const ner = await loadRecognizer(dir, { provider: "cpu", threads: 1, decoding });
   try {
     const got = await ner.recognize(TEXTS);
     const examples = TEXTS.map((text, i) => ({ id: `t${i}`, text, entities: [] }));
-    const ev = await evaluateModelFolder(dir, examples, { threads: 1 });
+    const ev = await evaluateModelFolder(dir, examples, { threads: 1, decoding });
     const evaluated = ev.predictions.map((p, i) =>
       p.map(({ type, start, end, score }) => ({ type, text: TEXTS[i].slice(start, end), start, end, score }))
     );
@@ -124,6 +126,27 @@ Deno.test("CRF: start and I-LC bonuses force one LC entity over each whole text 
   // Scores are the mean softmax probability of the chosen labels (not the CRF path's probability).
   r.got.flat().forEach((e) => assert.ok(e.score > 0 && e.score < 1));
   assertSameEntities(r.got, r.evaluated, 1e-4, "crf vs eval");
+});
+
+Deno.test("bio-viterbi: a softmax folder decodes as a zero-score CRF with [CLS]/[SEP] forced to O; options override", async () => {
+  const allSub = { labelMode: "all-subwords" };
+  const notO = LABELS.filter((l) => l !== "O").map((l): [string, number] => [l, -1e4]);
+  const crfDir = await crfFolder({ start: notO, end: notO }, true, allSub);
+  const bioDir = await argmaxFolder({ ...allSub, decoding: "bio-viterbi" });
+  dirs.push(crfDir, bioDir);
+  const viaCrf = await decodeBoth(crfDir);
+  const bio = await decodeBoth(bioDir);
+  assert.equal(bio.crf, false);
+  assert.equal(bio.decoding, "bio-viterbi");
+  TEXTS.forEach((t, i) => checkSpans(t, bio.got[i]));
+  assertSameEntities(bio.got, bio.evaluated, 1e-4, "bio-viterbi vs eval");
+  assertSameEntities(bio.got, viaCrf.got, 1e-6, "bio-viterbi vs the equivalent CRF");
+  // The option overrides nersota.json, in the pipeline and in eval alike.
+  const arg = await decodeBoth(bioDir, "argmax");
+  assert.equal(arg.decoding, "argmax");
+  assertSameEntities(arg.got, arg.evaluated, 1e-4, "argmax override vs eval");
+  assert.notDeepEqual(arg.got, bio.got, "on the random fixture, argmax leaves fragments that bio-viterbi does not");
+  await assert.rejects(() => loadRecognizer(FIXTURE, { decoding: "bio-viterbi" }), /needs an all-subwords model/);
 });
 
 Deno.test("CRF: a missing or mis-sized crf file named by nersota.json is an error", async () => {

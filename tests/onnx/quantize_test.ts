@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { DataType, decodeModel, encodeModel, type ModelProto, type TensorProto } from "../../onnx/proto.ts";
-import { float16Bits, float16Value, float16Weights, int8Weights, quantizeInt8 } from "../../onnx/quantize.ts";
+import {
+  float16Bits,
+  float16Value,
+  float16Weights,
+  INT8_COMPUTE_QMAX,
+  int8Compute,
+  int8Weights,
+  quantizeInt8,
+} from "../../onnx/quantize.ts";
+import { Graph } from "../../onnx/graph.ts";
 import { openSession, type Provider } from "../../onnx/runtime.ts";
 import { tensor } from "../../onnx/tensor.ts";
 
@@ -95,5 +104,74 @@ Deno.test("float16/int8 weight storage: smaller files computing exactly with the
     assert.ok(maxDiff(h, hRef) < 1e-5, `${provider}: fp16 graph vs rounded weights ${maxDiff(h, hRef)}`);
     assert.ok(maxDiff(q, qRef) < 1e-5, `${provider}: int8 graph vs dequantised weights ${maxDiff(q, qRef)}`);
     assert.ok(maxDiff(h, f32) > 0 && maxDiff(q, f32) > 0, "the weights really changed");
+  }
+});
+
+/** Deterministic values in [-1, 1) (a small LCG), so the reference below sees the same inputs as ORT. */
+function lcg(n: number, seed: number): Float32Array {
+  let x = seed;
+  return Float32Array.from({ length: n }, () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 31) - 1);
+}
+
+/**
+ * ONNX Runtime's `DynamicQuantizeMatMul` by hand: `DynamicQuantizeLinear` of `a` over the whole tensor
+ * (scale = (max(0, max a) − min(0, min a)) / 255, zero point = round(−min / scale), rounding half to even),
+ * an integer product with the (7-bit) int8 weight, then × scale_a · scale_w[col] + bias.
+ */
+function dynamicQuantizeMatMulRef(a: Float32Array, k: number, w: Float32Array, n: number, bias?: Float32Array): Float32Array {
+  const f = Math.fround;
+  const even = (x: number) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x));
+  const lo = Math.min(0, ...a), hi = Math.max(0, ...a);
+  const sa = f((hi - lo) / 255);
+  const zp = Math.max(0, Math.min(255, even(f(-lo / sa))));
+  const aq = Array.from(a, (x) => Math.max(0, Math.min(255, even(f(x / sa)) + zp)));
+  const { q, scale } = quantizeInt8(w, [k, n], 1, INT8_COMPUTE_QMAX);
+  const m = a.length / k;
+  const out = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let t = 0; t < k; t++) acc += (aq[i * k + t] - zp) * q[t * n + j];
+      out[i * n + j] = acc * sa * scale[j] + (bias ? bias[j] : 0);
+    }
+  }
+  return out;
+}
+
+Deno.test("int8Compute(): MatMul and Gemm weights become DynamicQuantizeMatMul, equal to the hand-computed integer product", async () => {
+  // x (2, 3, 8) → MatMul W1 (8, 16) → reshape (6, 16) → Gemm W2 (16, 4) + b2; a tiny Gemm weight stays float.
+  const g = new Graph("int8");
+  const x = g.input("x", "float32", [2, 3, 8]);
+  const w1 = lcg(8 * 16, 1), w2 = lcg(16 * 4, 2), b2 = lcg(4, 3), w3 = lcg(4 * 2, 4);
+  const h = g.op("MatMul", [x, g.initializer("w1", tensor("float32", [8, 16], w1))])[0];
+  const h2 = g.op("Reshape", [h, g.constant(tensor("int64", [2], [6, 16]))])[0];
+  const y = g.op("Gemm", [h2, g.initializer("w2", tensor("float32", [16, 4], w2)), g.initializer("b2", tensor("float32", [4], b2))])[0];
+  g.output(y, "y");
+  g.output(g.op("Gemm", [y, g.initializer("w3", tensor("float32", [4, 2], w3))])[0], "z");
+  const model = decodeModel(g.toBytes());
+  const q = int8Compute(model, { minElements: 16 });
+  const ops = q.graph!.node!.map((n) => n.opType);
+  assert.equal(ops.filter((o) => o === "DynamicQuantizeMatMul").length, 2);
+  assert.equal(ops.filter((o) => o === "Gemm").length, 1, "the 4×2 weight (8 elements < 16) stays a float Gemm");
+  assert.ok(q.opsetImport!.some((o) => o.domain === "com.microsoft"));
+  assert.ok(!q.graph!.initializer!.some((t) => t.name === "w1" || t.name === "w2"), "no float copy of the quantised weights");
+
+  const xs = lcg(2 * 3 * 8, 5);
+  const s = await openSession(encodeModel(q), { provider: "cpu" });
+  const f = await openSession(g.toBytes(), { provider: "cpu" });
+  try {
+    const got = (await s.run({ x: tensor("float32", [2, 3, 8], xs) }, ["y"])).y.data as Float32Array;
+    const exact = (await f.run({ x: tensor("float32", [2, 3, 8], xs) }, ["y"])).y.data as Float32Array;
+    // The reference chains the two quantised products as ORT runs them (the Gemm quantises the MatMul's output).
+    const hRef = dynamicQuantizeMatMulRef(xs, 8, w1, 16);
+    const yRef = dynamicQuantizeMatMulRef(hRef, 16, w2, 4, b2);
+    const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
+    assert.ok(maxDiff(got, yRef) < 1e-4, `int8 graph vs hand-computed ${maxDiff(got, yRef)}`);
+    // Against float32: within 2% of the output range (7-bit weights, 8-bit activations, two layers).
+    const err = maxDiff(got, exact), range = Math.max(...Array.from(exact, Math.abs));
+    assert.ok(err > 0 && err < 0.02 * range, `int8 vs float32: ${err} of ${range} (rounding of weights and activations)`);
+  } finally {
+    await s.release();
+    await f.release();
   }
 });

@@ -68,6 +68,9 @@ Deno.test("finetune() overfits 24 fixture sentences to ≥ 0.9 micro F1 within 1
     const { examples } = await readDataset(fixture("train.tsv"), "klue");
     const ev = await evaluateModelFolder(out, examples, { threads: 1 });
     assert.ok(Math.abs(ev.report.micro.f1 - r.best!.report.micro.f1) < 1e-9);
+    // The default decoding, written for the pipeline and used by the dev evaluation alike.
+    assert.equal(JSON.parse(await Deno.readTextFile(join(out, "nersota.json"))).decoding, "bio-viterbi");
+    assert.equal(ev.decoding, "bio-viterbi");
     const ner = await loadRecognizer(out, { threads: 1 });
     const viaPipeline = await ner.recognize(examples.map((e) => e.text));
     await ner.release();

@@ -53,6 +53,8 @@ Deno.test("modelCard() names the licences, the architecture, the compute and the
     parameters: 1234567,
     labels: ["O", "B-PS", "I-PS", "B-LC", "I-LC"],
     onnxBytes: 3 * 2 ** 20,
+    decoding: "bio-viterbi",
+    variants: [{ name: "int8", file: "inference.int8.onnx", bytes: 4 * 2 ** 20 }],
     pretrain: { $comment: "hidden", learning_rate: 0.001 },
     finetune: { config: { epochs: 4 }, trainSentences: 100, data: ["klue a ×3"], bestDevStep: 7, earlier: [{ num_train_epochs: 3 }] },
     evals: [{ name: "KLUE test", description: "465 sentences", report }],
@@ -61,6 +63,7 @@ Deno.test("modelCard() names the licences, the architecture, the compute and the
   });
   for (const want of [/^# T\n/, /non-commercial use only/, /CC BY-SA 4\.0/, /4 layers, hidden 256/, /1,234,567 parameters/, /3\.0 MiB/,
     /\| pretraining \| 20 \| 81,920 \| 1\.50 \| 2-core CPU \|/, /\| total \| \| \| 1\.50 \| \|/, /learning_rate 0\.001/, /update 7/, /- Fine-tuning run 1 \(continued by the next\): num_train_epochs 3\.\n- Fine-tuning on 100 sentences/,
+    /Variant `int8` \(`inference\.int8\.onnx`, 4\.0 MiB: dense layers computed in int8/, /--variant int8/, /Decoding: the most probable valid BIO path/,
     /\| \*\*KLUE test\*\* \| 6 \| 14 \| 80\.00 \| 70\.00 \| 90\.00 \| 50\.00 \|/, /- KLUE test: 465 sentences/, /bash recipes\/default-model\.sh/]) {
     assertMatchMsg(card, want);
   }

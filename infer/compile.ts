@@ -137,7 +137,14 @@ export async function stageBundle(modelDir: string, ortNodeDir: string | undefin
   await Deno.remove(out, { recursive: true }).catch(() => {});
   await Deno.mkdir(join(out, "model"), { recursive: true });
   const files: Record<string, string> = {};
-  for (const name of ["config.json", "vocab.txt", "tokenizer.json", "inference.onnx", "nersota.json"]) {
+  // Besides the fixed names, the files nersota.json points at: the CRF parameters and graph variants.
+  const named: string[] = [];
+  if (await exists(join(modelDir, "nersota.json"))) {
+    const meta = JSON.parse(await Deno.readTextFile(join(modelDir, "nersota.json")));
+    if (typeof meta.crf === "string") named.push(meta.crf);
+    for (const f of Object.values(meta.variants ?? {})) if (typeof f === "string") named.push(f);
+  }
+  for (const name of ["config.json", "vocab.txt", "tokenizer.json", "inference.onnx", "nersota.json", ...named]) {
     const src = join(modelDir, name);
     if (!(await exists(src))) continue;
     const bytes = await Deno.readFile(src);

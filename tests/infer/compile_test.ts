@@ -41,6 +41,16 @@ Deno.test("stageBundle() embeds the model and the native library with their hash
     if (Deno.build.os === "linux") assert.ok(s.manifest.files[`native/${nativeFiles().library}`]);
     assert.deepEqual(await verifyDir(s.stage, s.manifest), []);
     await assert.rejects(() => stageBundle(join(s.tmp, "nothing"), undefined, join(s.tmp, "b2")), /has no inference\.onnx/);
+    // Files that nersota.json names (CRF parameters, graph variants) travel with the model.
+    const model = join(s.tmp, "model");
+    await Deno.mkdir(model);
+    for (const f of ["config.json", "vocab.txt", "inference.onnx"]) await Deno.copyFile(join(fileURLToPath(FIXTURE), f), join(model, f));
+    const meta = JSON.parse(await Deno.readTextFile(join(fileURLToPath(FIXTURE), "nersota.json")));
+    await Deno.writeTextFile(join(model, "nersota.json"), JSON.stringify({ ...meta, crf: "crf.safetensors", variants: { int8: "inference.int8.onnx" } }));
+    await Deno.writeFile(join(model, "crf.safetensors"), new Uint8Array([1]));
+    await Deno.writeFile(join(model, "inference.int8.onnx"), new Uint8Array([2]));
+    const m2 = await stageBundle(model, undefined, join(s.tmp, "b3"));
+    assert.ok(m2.files["model/crf.safetensors"] && m2.files["model/inference.int8.onnx"], Object.keys(m2.files).join(", "));
   } finally {
     await Deno.remove(s.tmp, { recursive: true });
   }

@@ -2,9 +2,11 @@
  * The shipped default model (models/default/) on sentences written by hand for this test (checked absent from
  * the training and test data), fixed before the model was trained: every expected entity is a type plus a
  * key string that the predicted entity's text must contain. The target written with them (≥ 80% found, one
- * per sentence) is not met by the first shipped model (11 of 19 found, KLUE test micro F1 0.38: issue #10 stays
- * open); until it is, the test guards against regressions with a floor of half, set after measuring, and
- * prints the rate and every miss. It never accepts a type outside KLUE's six.
+ * per sentence) is not met yet: the first shipped model found 11 of 19 (KLUE test micro F1 0.38), the second
+ * (10 fine-tuning epochs, a KLUE-only continuation, BIO-constrained decoding; KLUE test micro F1 0.59) finds
+ * 14 of 19 and still misses relative dates (어제, 내일, 올해), so issue #10 stays open. Until the target is met
+ * the test guards against regressions with a floor of 70%, set after measuring the second model, and prints
+ * the rate and every miss. It never accepts a type outside KLUE's six.
  */
 import assert from "node:assert/strict";
 import { loadRecognizer } from "../infer/pipeline.ts";
@@ -46,7 +48,7 @@ Deno.test("the shipped default model finds the entities of hand-written sentence
       total += expected.length;
     }
     console.log(`default model: ${found}/${total} hand-written entities found${misses.length ? `; missed: ${misses.join("; ")}` : ""}`);
-    assert.ok(found / total >= 0.5, `only ${found}/${total} entities found; missed: ${misses.join("; ")}`);
+    assert.ok(found / total >= 0.7, `only ${found}/${total} entities found; missed: ${misses.join("; ")}`);
   } finally {
     await ner.release();
   }

@@ -44,7 +44,9 @@ async function timeSession(
   const session = await openSession(model, { provider, threads });
   const ids = new BigInt64Array(B * T);
   let x = 12345;
-  for (let i = 0; i < ids.length; i++) ids[i] = BigInt(5 + ((x = (x * 1103515245 + 12345) >>> 0) % (vocab - 5)));
+  for (let i = 0; i < ids.length; i++) {
+    ids[i] = BigInt(5 + ((x = (x * 1103515245 + 12345) >>> 0) % (vocab - 5)));
+  }
   const feeds = {
     input_ids: { dtype: "int64" as const, dims: [B, T], data: ids },
     attention_mask: { dtype: "int64" as const, dims: [B, T], data: new BigInt64Array(B * T).fill(1n) },
@@ -69,20 +71,36 @@ export async function benchInference(opts: InferenceBenchOptions = {}): Promise<
   const seconds = opts.seconds ?? 3, minRuns = opts.minRuns ?? 3;
   const out: Record<string, number> = { batch: B, seq: T };
   const fixtureOnnx = await Deno.readFile(new URL("../fixtures/ner-tiny/inference.onnx", import.meta.url));
-  const fixtureVocab = (await Deno.readTextFile(new URL("../fixtures/ner-tiny/vocab.txt", import.meta.url))).trimEnd().split("\n").length;
+  const fixtureVocab =
+    (await Deno.readTextFile(new URL("../fixtures/ner-tiny/vocab.txt", import.meta.url))).trimEnd().split(
+      "\n",
+    ).length;
   const models: [string, Uint8Array, number][] = opts.int8 ? [] : [["fixture", fixtureOnnx, fixtureVocab]];
   if (opts.full ?? true) {
-    const config = withLabels(electraConfig({ ...ELECTRA_SMALL, maxPositionEmbeddings: Math.max(512, T) }), LABELS);
+    const config = withLabels(
+      electraConfig({ ...ELECTRA_SMALL, maxPositionEmbeddings: Math.max(512, T) }),
+      LABELS,
+    );
     const t0 = performance.now();
     // The graph layout an inference folder ships (`inferenceFolderFiles`).
     const bytes = buildTokenClassificationGraph({ config, seed: 1, ...FAST_INFERENCE }).toBytes();
     out.small_build_ms = performance.now() - t0;
-    if (opts.int8) models.push(["small_int8", encodeModel(int8Compute(decodeModel(bytes))), config.vocabSize]);
-    else models.push(["small", bytes, config.vocabSize]);
+    if (opts.int8) {
+      models.push(["small_int8", encodeModel(int8Compute(decodeModel(bytes))), config.vocabSize]);
+    } else models.push(["small", bytes, config.vocabSize]);
   }
   for (const [name, bytes, vocab] of models) {
     for (const provider of providers) {
-      const r = await timeSession(bytes, provider, vocab, B, T, seconds, minRuns, provider === "cpu" ? undefined : opts.threads);
+      const r = await timeSession(
+        bytes,
+        provider,
+        vocab,
+        B,
+        T,
+        seconds,
+        minRuns,
+        provider === "cpu" ? undefined : opts.threads,
+      );
       out[`${name}_${provider}_tokens_per_s`] = r.tokensPerS;
       out[`${name}_${provider}_sentences_per_s`] = r.sentencesPerS;
       out[`${name}_${provider}_ms_per_batch`] = r.msPerBatch;
@@ -95,12 +113,19 @@ export async function benchInference(opts: InferenceBenchOptions = {}): Promise<
   }
   // End to end on the fixture: tokenisation, windows, length-sorted batches, decoding included.
   const sentences = [
-    "어제 강남역에서 민수랑 만났어", "오늘 세시에 삼성 회사에서 영희를 봤어요 😀 ㅋㅋ", "내일 부산에서 철수하고 카카오 사람 만나요",
-    "대한민국 서울 학교에서 10시까지 공부했다", "네이버 회사는 어디에 있어요?", "그 사람이 3개를 샀어 ㅎㅎ",
+    "어제 강남역에서 민수랑 만났어",
+    "오늘 세시에 삼성 회사에서 영희를 봤어요 😀 ㅋㅋ",
+    "내일 부산에서 철수하고 카카오 사람 만나요",
+    "대한민국 서울 학교에서 10시까지 공부했다",
+    "네이버 회사는 어디에 있어요?",
+    "그 사람이 3개를 샀어 ㅎㅎ",
   ];
   const texts = Array.from({ length: 1024 }, (_, i) => sentences[i % sentences.length]);
   for (const provider of providers) {
-    const ner = await loadRecognizer(new URL("../fixtures/ner-tiny/", import.meta.url), { provider, batchSize: B });
+    const ner = await loadRecognizer(new URL("../fixtures/ner-tiny/", import.meta.url), {
+      provider,
+      batchSize: B,
+    });
     await ner.recognize(texts.slice(0, B));
     const t0 = performance.now();
     await ner.recognize(texts);

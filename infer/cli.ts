@@ -134,7 +134,9 @@ export function linesOf(bytes: Uint8Array, name: string, mode: "text" | "jsonl")
         throw new CliError(`Cannot parse ${where}: ${(e as Error).message}`);
       }
       const text = (j as { text?: unknown } | null)?.text;
-      if (typeof text !== "string") throw new CliError(`Cannot parse ${where}: expected an object {"text": "..."}`);
+      if (typeof text !== "string") {
+        throw new CliError(`Cannot parse ${where}: expected an object {"text": "..."}`);
+      }
       out.push({ text, where });
     } else out.push({ text: s, where });
   }
@@ -177,8 +179,12 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
     return 0;
   }
   try {
-    if (values.format !== "json" && values.format !== "conll") throw new CliError(`--format must be json or conll, got "${values.format}"`);
-    if (values.input !== "text" && values.input !== "jsonl") throw new CliError(`--input must be text or jsonl, got "${values.input}"`);
+    if (values.format !== "json" && values.format !== "conll") {
+      throw new CliError(`--format must be json or conll, got "${values.format}"`);
+    }
+    if (values.input !== "text" && values.input !== "jsonl") {
+      throw new CliError(`--input must be text or jsonl, got "${values.input}"`);
+    }
     const batchSize = values["batch-size"] === undefined ? undefined : Number(values["batch-size"]);
     if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) {
       throw new CliError(`--batch-size must be a positive integer, got "${values["batch-size"]}"`);
@@ -227,11 +233,16 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
         const chunk = inputs.slice(s, s + CHUNK);
         const results = await ner.recognize(chunk.map((x) => x.text));
         const st = ner.lastStats!;
-        totals = { texts: totals.texts + st.texts, tokens: totals.tokens + st.tokens, ms: totals.ms + st.totalMs };
+        totals = {
+          texts: totals.texts + st.texts,
+          tokens: totals.tokens + st.tokens,
+          ms: totals.ms + st.totalMs,
+        };
         let text = "";
         chunk.forEach((x, i) => {
-          if (values.format === "conll") text += conllLines(x.text, results[i]).map((l) => l + "\n").join("") + "\n";
-          else text += JSON.stringify({ text: x.text, entities: results[i] }) + "\n";
+          if (values.format === "conll") {
+            text += conllLines(x.text, results[i]).map((l) => l + "\n").join("") + "\n";
+          } else text += JSON.stringify({ text: x.text, entities: results[i] }) + "\n";
         });
         await out.stdout(text);
       }
@@ -239,7 +250,9 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
         const sec = totals.ms / 1000;
         await out.stderr(
           `ner: ${totals.texts} texts, ${totals.tokens} tokens in ${totals.ms.toFixed(1)} ms ` +
-            `(${(totals.texts / sec).toFixed(1)} texts/s, ${(totals.tokens / sec).toFixed(0)} tokens/s) on ${ner.info.provider}\n`,
+            `(${(totals.texts / sec).toFixed(1)} texts/s, ${
+              (totals.tokens / sec).toFixed(0)
+            } tokens/s) on ${ner.info.provider}\n`,
         );
       }
     } finally {
@@ -283,7 +296,9 @@ async function openModel(
         `(its entities are meaningless). Pass --model DIR for a real model.\n`,
     );
   }
-  const ort = defaults.ort && (provider ?? defaults.provider) === defaults.provider ? defaults.ort : undefined;
+  const ort = defaults.ort && (provider ?? defaults.provider) === defaults.provider
+    ? defaults.ort
+    : undefined;
   return await loadRecognizer(source, { provider, batchSize, decoding, variant, ort });
 }
 

@@ -93,7 +93,9 @@ export async function extractBundle(
   try {
     for (const [name, hashOf] of Object.entries(manifest.files)) {
       const bytes = await read(name);
-      if ((await sha256Hex(bytes)) !== hashOf) throw new Error(`Embedded file "${name}" does not match its SHA-256 in the manifest`);
+      if ((await sha256Hex(bytes)) !== hashOf) {
+        throw new Error(`Embedded file "${name}" does not match its SHA-256 in the manifest`);
+      }
       await Deno.mkdir(dirname(join(tmp, name)), { recursive: true });
       await Deno.writeFile(join(tmp, name), bytes, { mode: 0o755 });
     }
@@ -112,10 +114,17 @@ export async function extractBundle(
 }
 
 /** The native files onnxruntime-node needs on this platform, relative to its package folder. */
-export function nativeFiles(os = Deno.build.os, arch = Deno.build.arch): { dir: string; library: string; addon: string } {
+export function nativeFiles(
+  os = Deno.build.os,
+  arch = Deno.build.arch,
+): { dir: string; library: string; addon: string } {
   const a = arch === "aarch64" ? "arm64" : "x64";
   const dir = `bin/napi-v6/${os === "windows" ? "win32" : os}/${a}`;
-  const library = os === "linux" ? "libonnxruntime.so.1" : os === "darwin" ? "libonnxruntime.1.dylib" : "onnxruntime.dll";
+  const library = os === "linux"
+    ? "libonnxruntime.so.1"
+    : os === "darwin"
+    ? "libonnxruntime.1.dylib"
+    : "onnxruntime.dll";
   return { dir, library, addon: "onnxruntime_binding.node" };
 }
 
@@ -133,7 +142,11 @@ export function preloadNative(libraryPath: string): string | undefined {
 }
 
 /** Writes the bundle folder that `deno compile --include` embeds: model/, native/, manifest.json. */
-export async function stageBundle(modelDir: string, ortNodeDir: string | undefined, out: string): Promise<BundleManifest> {
+export async function stageBundle(
+  modelDir: string,
+  ortNodeDir: string | undefined,
+  out: string,
+): Promise<BundleManifest> {
   await Deno.remove(out, { recursive: true }).catch(() => {});
   await Deno.mkdir(join(out, "model"), { recursive: true });
   const files: Record<string, string> = {};
@@ -144,14 +157,18 @@ export async function stageBundle(modelDir: string, ortNodeDir: string | undefin
     if (typeof meta.crf === "string") named.push(meta.crf);
     for (const f of Object.values(meta.variants ?? {})) if (typeof f === "string") named.push(f);
   }
-  for (const name of ["config.json", "vocab.txt", "tokenizer.json", "inference.onnx", "nersota.json", ...named]) {
+  for (
+    const name of ["config.json", "vocab.txt", "tokenizer.json", "inference.onnx", "nersota.json", ...named]
+  ) {
     const src = join(modelDir, name);
     if (!(await exists(src))) continue;
     const bytes = await Deno.readFile(src);
     await Deno.writeFile(join(out, "model", name), bytes);
     files[`model/${name}`] = await sha256Hex(bytes);
   }
-  if (!files["model/inference.onnx"]) throw new Error(`"${modelDir}" has no inference.onnx: not an inference model folder`);
+  if (!files["model/inference.onnx"]) {
+    throw new Error(`"${modelDir}" has no inference.onnx: not an inference model folder`);
+  }
   if (ortNodeDir) {
     const n = nativeFiles();
     await Deno.mkdir(join(out, "native"), { recursive: true });
@@ -189,13 +206,19 @@ export async function main(args: string[]): Promise<number> {
     model = join(root, "models/default");
     if (!(await exists(join(model, "nersota.json")))) {
       model = join(root, "fixtures/ner-tiny");
-      console.error("compile: no trained default model in models/default/ yet; embedding the random-weight fixture fixtures/ner-tiny/");
+      console.error(
+        "compile: no trained default model in models/default/ yet; embedding the random-weight fixture fixtures/ner-tiny/",
+      );
     }
   }
   const stage = join(root, "infer/compiled_bundle");
   const ortNode = join(root, "node_modules/onnxruntime-node");
   const manifest = await stageBundle(model, values["no-native"] ? undefined : ortNode, stage);
-  console.error(`compile: staged ${Object.keys(manifest.files).length} files (bundle ${await bundleHash(manifest)}) in ${stage}`);
+  console.error(
+    `compile: staged ${Object.keys(manifest.files).length} files (bundle ${await bundleHash(
+      manifest,
+    )}) in ${stage}`,
+  );
   const cmd = [
     "compile",
     "-A",
@@ -206,7 +229,12 @@ export async function main(args: string[]): Promise<number> {
     ...(values.target ? ["--target", values.target] : []),
     join(root, "infer/compiled_main.ts"),
   ];
-  const res = await new Deno.Command(Deno.execPath(), { args: cmd, cwd: root, stdout: "inherit", stderr: "piped" }).output();
+  const res = await new Deno.Command(Deno.execPath(), {
+    args: cmd,
+    cwd: root,
+    stdout: "inherit",
+    stderr: "piped",
+  }).output();
   const err = new TextDecoder().decode(res.stderr);
   if (!res.success) {
     Deno.stderr.writeSync(res.stderr);
@@ -219,7 +247,11 @@ export async function main(args: string[]): Promise<number> {
     } else console.error(`compile: deno compile failed (exit ${res.code})`);
     return 1;
   }
-  console.error(`compile: wrote ${values.output} (${basename(values.output!)} "문장" runs the CLI with the embedded model)`);
+  console.error(
+    `compile: wrote ${values.output} (${
+      basename(values.output!)
+    } "문장" runs the CLI with the embedded model)`,
+  );
   return 0;
 }
 

@@ -211,7 +211,10 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
   const decoding = j.decoding ?? "argmax";
   if (decoding !== "argmax" && decoding !== "bio-viterbi") throw bad("decoding", `"argmax" or "bio-viterbi"`);
   if (decoding === "bio-viterbi" && labelMode !== "all-subwords") {
-    throw bad("decoding", `"argmax" with labelMode "${labelMode}" (bio-viterbi needs a label on every sub-word)`);
+    throw bad(
+      "decoding",
+      `"argmax" with labelMode "${labelMode}" (bio-viterbi needs a label on every sub-word)`,
+    );
   }
   return {
     format: INFERENCE_FORMAT,

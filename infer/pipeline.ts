@@ -186,7 +186,9 @@ export class NerPipeline {
       throw new RangeError(`decoding must be "argmax" or "bio-viterbi", got ${JSON.stringify(decoding)}`);
     }
     if (decoding === "bio-viterbi" && folder.meta.labelMode !== "all-subwords") {
-      throw new RangeError(`decoding "bio-viterbi" needs an all-subwords model; "${folder.location}" is ${folder.meta.labelMode}`);
+      throw new RangeError(
+        `decoding "bio-viterbi" needs an all-subwords model; "${folder.location}" is ${folder.meta.labelMode}`,
+      );
     }
     this.#crf = labelDecoder(folder.labels, folder.crf, decoding);
     this.info = {

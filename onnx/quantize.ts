@@ -71,7 +71,13 @@ function bytesOf(a: Uint16Array | Int8Array | Float32Array): Uint8Array {
 
 /** A `Cast` of `input` to float named after the weight it produces. */
 function castToFloat(input: string, output: string, weight: string): NodeProto {
-  return { opType: "Cast", input: [input], output: [output], name: `${weight}/Cast`, attribute: [{ name: "to", type: AttributeType.INT, i: DataType.FLOAT }] };
+  return {
+    opType: "Cast",
+    input: [input],
+    output: [output],
+    name: `${weight}/Cast`,
+    attribute: [{ name: "to", type: AttributeType.INT, i: DataType.FLOAT }],
+  };
 }
 
 /** Rewrites `model.graph`: each picked float initializer becomes stored data plus nodes producing the original name. */
@@ -150,7 +156,9 @@ export function quantizeInt8(
  */
 export function int8Weights(model: ModelProto, options: WeightStorageOptions = {}): ModelProto {
   const min = options.minElements ?? 4096;
-  const gathered = new Set((model.graph?.node ?? []).filter((n) => n.opType === "Gather").map((n) => n.input?.[0]));
+  const gathered = new Set(
+    (model.graph?.node ?? []).filter((n) => n.opType === "Gather").map((n) => n.input?.[0]),
+  );
   return rewrite(model, (t) => (t.dims ?? []).length === 2 && count(t) >= min, (t, values) => {
     const axis = gathered.has(t.name) ? 0 : 1;
     const dims = (t.dims ?? []).map(Number);
@@ -180,7 +188,8 @@ function plainGemm(n: NodeProto): boolean {
     const a = (n.attribute ?? []).find((x) => x.name === name);
     return a ? (a.type === AttributeType.FLOAT ? a.f ?? 0 : Number(a.i ?? 0)) : dflt;
   };
-  return attr("alpha", 1) === 1 && attr("beta", 1) === 1 && attr("transA", 0) === 0 && attr("transB", 0) === 0;
+  return attr("alpha", 1) === 1 && attr("beta", 1) === 1 && attr("transA", 0) === 0 &&
+    attr("transB", 0) === 0;
 }
 
 /**
@@ -203,13 +212,16 @@ export function int8Compute(model: ModelProto, options: WeightStorageOptions = {
     const w = inits.get(n.input?.[1] ?? "");
     return (n.opType === "MatMul" || (n.opType === "Gemm" && plainGemm(n))) && !n.domain && w !== undefined &&
       w.dataType === DataType.FLOAT && (w.dims ?? []).length === 2 && count(w) >= min &&
-      (n.opType === "MatMul" || (n.input ?? []).length < 3 || (inits.get(n.input![2])?.dims ?? []).length === 1);
+      (n.opType === "MatMul" || (n.input ?? []).length < 3 ||
+        (inits.get(n.input![2])?.dims ?? []).length === 1);
   };
   // Weights read by anything else too stay float-computed (quantised storage only).
   const uses = new Map<string, NodeProto[]>();
   for (const n of graph.node ?? []) for (const i of n.input ?? []) uses.set(i, [...(uses.get(i) ?? []), n]);
   const target = new Set(
-    (graph.node ?? []).filter((n) => quantizable(n) && uses.get(n.input![1])!.every(quantizable)).map((n) => n.input![1]),
+    (graph.node ?? []).filter((n) => quantizable(n) && uses.get(n.input![1])!.every(quantizable)).map((n) =>
+      n.input![1]
+    ),
   );
   const added: TensorProto[] = [];
   for (const name of target) {
@@ -219,20 +231,43 @@ export function int8Compute(model: ModelProto, options: WeightStorageOptions = {
     added.push(
       { name: `${name}.int8`, dims, dataType: DataType.INT8, rawData: bytesOf(q) },
       { name: `${name}.scale`, dims: [dims[1]], dataType: DataType.FLOAT, rawData: bytesOf(scale) },
-      { name: `${name}.zero_point`, dims: [dims[1]], dataType: DataType.INT8, rawData: new Uint8Array(dims[1]) },
+      {
+        name: `${name}.zero_point`,
+        dims: [dims[1]],
+        dataType: DataType.INT8,
+        rawData: new Uint8Array(dims[1]),
+      },
     );
   }
   const nodes = (graph.node ?? []).map((n): NodeProto => {
     const w = n.input?.[1];
     if (!w || !target.has(w)) return n;
-    const inputs = [n.input![0], `${w}.int8`, `${w}.scale`, `${w}.zero_point`, ...(n.opType === "Gemm" && n.input![2] ? [n.input![2]] : [])];
-    return { opType: "DynamicQuantizeMatMul", domain: "com.microsoft", input: inputs, output: n.output, name: `${n.name ?? w}/int8` };
+    const inputs = [
+      n.input![0],
+      `${w}.int8`,
+      `${w}.scale`,
+      `${w}.zero_point`,
+      ...(n.opType === "Gemm" && n.input![2] ? [n.input![2]] : []),
+    ];
+    return {
+      opType: "DynamicQuantizeMatMul",
+      domain: "com.microsoft",
+      input: inputs,
+      output: n.output,
+      name: `${n.name ?? w}/int8`,
+    };
   });
   const rest: ModelProto = {
     ...model,
-    graph: { ...graph, node: nodes, initializer: [...(graph.initializer ?? []).filter((t) => !target.has(t.name!)), ...added] },
+    graph: {
+      ...graph,
+      node: nodes,
+      initializer: [...(graph.initializer ?? []).filter((t) => !target.has(t.name!)), ...added],
+    },
   };
   const opsets = model.opsetImport ?? [];
-  const withMs = opsets.some((o) => o.domain === "com.microsoft") ? opsets : [...opsets, { domain: "com.microsoft", version: 1 }];
+  const withMs = opsets.some((o) => o.domain === "com.microsoft")
+    ? opsets
+    : [...opsets, { domain: "com.microsoft", version: 1 }];
   return int8Weights({ ...rest, opsetImport: withMs }, options);
 }

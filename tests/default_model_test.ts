@@ -42,12 +42,18 @@ Deno.test("the shipped default model finds the entities of hand-written sentence
       for (const [type, key] of expected) {
         const hit = entities.some((e) => e.type === type && e.text.includes(key));
         if (hit) hits++;
-        else misses.push(`${type} "${key}" in "${text}" (got ${entities.map((e) => `${e.type}:${e.text}`).join(", ") || "nothing"})`);
+        else {misses.push(`${type} "${key}" in "${text}" (got ${
+            entities.map((e) => `${e.type}:${e.text}`).join(", ") || "nothing"
+          })`);}
       }
       found += hits;
       total += expected.length;
     }
-    console.log(`default model: ${found}/${total} hand-written entities found${misses.length ? `; missed: ${misses.join("; ")}` : ""}`);
+    console.log(
+      `default model: ${found}/${total} hand-written entities found${
+        misses.length ? `; missed: ${misses.join("; ")}` : ""
+      }`,
+    );
     assert.ok(found / total >= 0.7, `only ${found}/${total} entities found; missed: ${misses.join("; ")}`);
   } finally {
     await ner.release();

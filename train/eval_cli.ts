@@ -77,7 +77,11 @@ export async function main(args: string[]): Promise<number> {
   const sources = values.data.map((s) => parseSource(s, format, values.map));
   const examples = await loadSources(sources, (m) => console.error(m));
   const split = values["split-by"];
-  const subsetOf = split === "none" ? undefined : split ? subsetByRegex(new RegExp(split)) : defaultSubsets(examples);
+  const subsetOf = split === "none"
+    ? undefined
+    : split
+    ? subsetByRegex(new RegExp(split))
+    : defaultSubsets(examples);
   const { report, errors, decoding } = await evaluateModelFolder(values.model, examples, {
     provider: values.provider as Provider | undefined,
     threads: values.threads ? Number(values.threads) : undefined,
@@ -93,7 +97,13 @@ export async function main(args: string[]): Promise<number> {
     console.error(`Wrote ${errors.length} sentences with errors to "${values.errors}"`);
   }
   if (values.report) {
-    const json = { model: values.model, ...(values.variant ? { variant: values.variant } : {}), data: sources, decoding, ...report };
+    const json = {
+      model: values.model,
+      ...(values.variant ? { variant: values.variant } : {}),
+      data: sources,
+      decoding,
+      ...report,
+    };
     await writeFileAtomic(values.report, new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
     console.error(`Wrote "${values.report}"`);
   }

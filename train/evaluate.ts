@@ -275,7 +275,9 @@ export async function evaluateModelFolder(
   const crf = folder.crf;
   const decoding = options.decoding ?? folder.meta.decoding ?? "argmax";
   if (decoding === "bio-viterbi" && folder.meta.labelMode !== "all-subwords") {
-    throw new Error(`"${dir}": decoding "bio-viterbi" needs an all-subwords model, this one is ${folder.meta.labelMode}`);
+    throw new Error(
+      `"${dir}": decoding "bio-viterbi" needs an all-subwords model, this one is ${folder.meta.labelMode}`,
+    );
   }
   const session = await openSession(folder.onnx, {
     provider: options.provider ?? "cpu",

@@ -26,11 +26,18 @@
  * @module
  */
 import { join } from "node:path";
-import { buildTrainingArtifacts, type BuildForward, type ForwardResult } from "../onnx/artifacts.ts";
+import { type BuildForward, buildTrainingArtifacts, type ForwardResult } from "../onnx/artifacts.ts";
 import { type CheckpointState, initialState } from "../onnx/checkpoint.ts";
 import { CRF_NAMES, crfLoss, crfParams, initCrfTensors } from "../onnx/crf.ts";
 import { buildTokenClassificationGraph } from "../onnx/electra/token_classification.ts";
-import { configFromHf, configToHf, type ElectraConfig, labelNames, pythonJson, withLabels } from "../onnx/electra/config.ts";
+import {
+  configFromHf,
+  configToHf,
+  type ElectraConfig,
+  labelNames,
+  pythonJson,
+  withLabels,
+} from "../onnx/electra/config.ts";
 import { decodeModel, encodeModelWeights, importHf, type ModelKind } from "../onnx/electra/hf.ts";
 import { fromWeights, initParams } from "../onnx/electra/init.ts";
 import { GENERATOR_PREFIX } from "../onnx/electra/pretraining.ts";
@@ -48,7 +55,14 @@ import { writeFileAtomic } from "./artifacts_io.ts";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoints.ts";
 import { countTypes, type DatasetFormat, type NerExample } from "./datasets/types.ts";
 import { readDataset } from "./datasets/mod.ts";
-import { buildReport, defaultSubsets, type EvalReport, formatReport, type LogitsFn, predict } from "./evaluate.ts";
+import {
+  buildReport,
+  defaultSubsets,
+  type EvalReport,
+  formatReport,
+  type LogitsFn,
+  predict,
+} from "./evaluate.ts";
 import { batchTensors, makeBatches, makeFeatures, paddingStats } from "./features.ts";
 import {
   effectiveStride,
@@ -137,17 +151,24 @@ const utf8 = new TextEncoder();
 export async function loadLabelMap(spec: string): Promise<LabelMap> {
   if (spec in BUILTIN_MAPS) return BUILTIN_MAPS[spec as keyof typeof BUILTIN_MAPS];
   if (!(await exists(spec))) {
-    throw new Error(`Label map "${spec}" is neither a built-in map (${Object.keys(BUILTIN_MAPS).join(", ")}) nor a file`);
+    throw new Error(
+      `Label map "${spec}" is neither a built-in map (${Object.keys(BUILTIN_MAPS).join(", ")}) nor a file`,
+    );
   }
   return parseLabelMap(await Deno.readTextFile(spec), spec);
 }
 
 /** Reads every source (applying its map) into one example list; logs warnings and mapping counts. */
-export async function loadSources(sources: readonly DataSource[], log: (m: string) => void): Promise<NerExample[]> {
+export async function loadSources(
+  sources: readonly DataSource[],
+  log: (m: string) => void,
+): Promise<NerExample[]> {
   const out: NerExample[] = [];
   for (const s of sources) {
     const { examples, warnings } = await readDataset(s.path, s.format);
-    if (warnings.length) log(`"${s.path}": ${warnings.length} warning(s) while reading, e.g. ${warnings[0].message}`);
+    if (warnings.length) {
+      log(`"${s.path}": ${warnings.length} warning(s) while reading, e.g. ${warnings[0].message}`);
+    }
     let ex = examples;
     if (s.map) {
       const { examples: mapped, stats } = applyLabelMap(examples, await loadLabelMap(s.map));
@@ -162,7 +183,10 @@ export async function loadSources(sources: readonly DataSource[], log: (m: strin
 }
 
 /** Keeps only entities of `types`, counting what was dropped. */
-function restrictTypes(examples: NerExample[], types: ReadonlySet<string>): { examples: NerExample[]; dropped: Record<string, number> } {
+function restrictTypes(
+  examples: NerExample[],
+  types: ReadonlySet<string>,
+): { examples: NerExample[]; dropped: Record<string, number> } {
   const dropped: Record<string, number> = {};
   const out = examples.map((e) => ({
     ...e,
@@ -197,12 +221,20 @@ export async function loadStartModel(init: ModelInit): Promise<StartModel> {
   }
   const dir = init.dir;
   const st = join(dir, "model.safetensors");
-  if (!(await exists(st))) throw new Error(`"${dir}" has no model.safetensors (a NERSOTA or Hugging Face ELECTRA folder is expected)`);
-  if (!(await exists(join(dir, "vocab.txt")))) throw new Error(`"${dir}" has no vocab.txt (the vocabulary the model was trained with)`);
+  if (!(await exists(st))) {
+    throw new Error(
+      `"${dir}" has no model.safetensors (a NERSOTA or Hugging Face ELECTRA folder is expected)`,
+    );
+  }
+  if (!(await exists(join(dir, "vocab.txt")))) {
+    throw new Error(`"${dir}" has no vocab.txt (the vocabulary the model was trained with)`);
+  }
   const bytes = await Deno.readFile(st);
   const configJson = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
   const ours = decodeSafetensors(bytes, st).metadata.format === "nersota";
-  const model = ours ? decodeModel(configJson, bytes, undefined, dir) : importHf({ config: configJson, safetensors: bytes, source: dir }).model;
+  const model = ours
+    ? decodeModel(configJson, bytes, undefined, dir)
+    : importHf({ config: configJson, safetensors: bytes, source: dir }).model;
   const weights: Record<string, Tensor> = {};
   for (const [n, t] of Object.entries(model.weights)) {
     // A pretraining model's generator and RTD head are not part of a tagger.
@@ -210,7 +242,11 @@ export async function loadStartModel(init: ModelInit): Promise<StartModel> {
     weights[n] = t;
   }
   if (await exists(join(dir, "crf.safetensors"))) {
-    Object.assign(weights, decodeSafetensors(await Deno.readFile(join(dir, "crf.safetensors")), join(dir, "crf.safetensors")).tensors);
+    Object.assign(
+      weights,
+      decodeSafetensors(await Deno.readFile(join(dir, "crf.safetensors")), join(dir, "crf.safetensors"))
+        .tensors,
+    );
   }
   return {
     config: model.config,
@@ -258,7 +294,9 @@ export function taggerForward(o: TaggerModelOptions): BuildForward {
     const logits = g.outputs.find((v) => v.name === "logits")!; // (B, T, L)
     if (ctx.mode === "inference") return { outputs: { logits } };
     const labels = g.input("labels", "int64", ["batch_size", "sequence_length"]);
-    const loss = crfInit ? crfLoss(logits, labels, crfParams(g, crfInit), o.crf!.maxLength) : crossEntropy(logits, labels);
+    const loss = crfInit
+      ? crfLoss(logits, labels, crfParams(g, crfInit), o.crf!.maxLength)
+      : crossEntropy(logits, labels);
     return { loss, outputs: { logits } };
   };
 }
@@ -283,7 +321,14 @@ export function crfFromTensors(t: Record<string, Tensor>): CrfParams {
 /** Writes the inference folder (plus model.safetensors and, with a CRF, crf.safetensors) into `out`. */
 export async function writeTaggerFolder(
   out: string,
-  input: { config: ElectraConfig; labels: string[]; params: Record<string, Tensor>; vocab: string; c: FinetuneConfig; info: Record<string, unknown> },
+  input: {
+    config: ElectraConfig;
+    labels: string[];
+    params: Record<string, Tensor>;
+    vocab: string;
+    c: FinetuneConfig;
+    info: Record<string, unknown>;
+  },
 ): Promise<void> {
   const config = withLabels(input.config, input.labels);
   const weights: Record<string, Tensor> = {}, crf: Record<string, Tensor> = {};
@@ -341,7 +386,9 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     const found = await loadLatestCheckpoint(ckptDir, log);
     if (found) {
       const run = found.state.config as RunState;
-      if (run?.format !== "nersota-finetune/1") throw new Error(`Checkpoint "${found.path}" is not a fine-tuning checkpoint`);
+      if (run?.format !== "nersota-finetune/1") {
+        throw new Error(`Checkpoint "${found.path}" is not a fine-tuning checkpoint`);
+      }
       // The run continues under the config it started with (a changed schedule would not be the same run).
       c = finetuneConfigFromJson(run.config, `${found.path} (saved config)`);
       start = found.state;
@@ -358,10 +405,14 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const model = await loadStartModel(opts.model);
   const tokenizer = WordPieceTokenizer.fromVocab(model.vocab);
   if (tokenizer.vocabSize > model.config.vocabSize) {
-    throw new Error(`The vocabulary has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${model.config.vocabSize}`);
+    throw new Error(
+      `The vocabulary has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${model.config.vocabSize}`,
+    );
   }
   if (c.maxSeqLength > model.config.maxPositionEmbeddings) {
-    throw new Error(`max_seq_length ${c.maxSeqLength} exceeds the model's max_position_embeddings ${model.config.maxPositionEmbeddings}`);
+    throw new Error(
+      `max_seq_length ${c.maxSeqLength} exceeds the model's max_position_embeddings ${model.config.maxPositionEmbeddings}`,
+    );
   }
   let train = await loadSources(opts.train, log);
   let dev = opts.dev?.length ? await loadSources(opts.dev, log) : [];
@@ -371,21 +422,38 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const typeSet = new Set(types);
   const r1 = restrictTypes(train, typeSet);
   train = r1.examples;
-  if (Object.keys(r1.dropped).length) log(`train: entities of types outside [${types}] dropped: ${JSON.stringify(r1.dropped)}`);
+  if (Object.keys(r1.dropped).length) {
+    log(`train: entities of types outside [${types}] dropped: ${JSON.stringify(r1.dropped)}`);
+  }
   const r2 = restrictTypes(dev, typeSet);
   dev = r2.examples;
-  if (Object.keys(r2.dropped).length) log(`dev: entities of types outside [${types}] not scored: ${JSON.stringify(r2.dropped)}`);
+  if (Object.keys(r2.dropped).length) {
+    log(`dev: entities of types outside [${types}] not scored: ${JSON.stringify(r2.dropped)}`);
+  }
   // A previous tagger's classifier is kept only when its label list is the same.
   const weights = { ...model.weights };
   if (model.labels && model.labels.join() !== labels.join()) {
     log(`The model's labels [${model.labels}] differ from [${labels}]: the classifier starts fresh`);
-    for (const n of Object.keys(weights)) if (n.startsWith("classifier.") || n.startsWith("crf.")) delete weights[n];
+    for (const n of Object.keys(weights)) {
+      if (n.startsWith("classifier.") || n.startsWith("crf.")) delete weights[n];
+    }
   }
   const stride = effectiveStride(c);
-  const featOpts = { labels, scheme: c.scheme, mode: c.labelMode, maxLength: c.maxSeqLength, stride, crf: c.crf };
+  const featOpts = {
+    labels,
+    scheme: c.scheme,
+    mode: c.labelMode,
+    maxLength: c.maxSeqLength,
+    stride,
+    crf: c.crf,
+  };
   const trainF = makeFeatures(train, tokenizer, featOpts);
   const devF = makeFeatures(dev, tokenizer, featOpts);
-  log(`train: ${train.length} sentences → ${trainF.features.length} windows (${trainF.split} split); ${formatAlignStats(trainF.stats)}`);
+  log(
+    `train: ${train.length} sentences → ${trainF.features.length} windows (${trainF.split} split); ${
+      formatAlignStats(trainF.stats)
+    }`,
+  );
   if (!trainF.features.length) throw new Error("No training windows (empty training data?)");
   const perEpoch = Math.ceil(trainF.features.length / c.batchSize);
   const total = c.maxSteps > 0 ? Math.min(c.maxSteps, perEpoch * c.epochs) : perEpoch * c.epochs;
@@ -401,28 +469,47 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   });
   const optimizer = adamw({ eps: c.adamEpsilon, weightDecay: c.weightDecay, maxGradNorm: c.maxGradNorm });
   const artifacts = buildTrainingArtifacts(forward, { optimizer });
-  const runState = (): RunState => ({ format: "nersota-finetune/1", config: finetuneConfigToJson(c), labels, cursor, best, bad });
-  const runner = await TrainRunner.open(artifacts.trainStep, start ?? initialState(artifacts.params), { ...sessionOptions, seed: c.seed });
-  const evaluator: Session | undefined = dev.length ? await openSession(artifacts.eval, sessionOptions) : undefined;
+  const runState = (): RunState => ({
+    format: "nersota-finetune/1",
+    config: finetuneConfigToJson(c),
+    labels,
+    cursor,
+    best,
+    bad,
+  });
+  const runner = await TrainRunner.open(artifacts.trainStep, start ?? initialState(artifacts.params), {
+    ...sessionOptions,
+    seed: c.seed,
+  });
+  const evaluator: Session | undefined = dev.length
+    ? await openSession(artifacts.eval, sessionOptions)
+    : undefined;
 
   // --- logs ---
   await Deno.mkdir(opts.out, { recursive: true });
-  const describe = (s: DataSource[] | undefined) => (s ?? []).map((x) => ({ path: x.path, format: x.format, map: x.map ?? null }));
+  const describe = (s: DataSource[] | undefined) =>
+    (s ?? []).map((x) => ({ path: x.path, format: x.format, map: x.map ?? null }));
   await writeFileAtomic(
     join(opts.out, "run.json"),
-    utf8.encode(JSON.stringify({
-      config: finetuneConfigToJson(c),
-      model: opts.model,
-      train: describe(opts.train),
-      dev: describe(opts.dev),
-      labels,
-      trainSentences: train.length,
-      trainWindows: trainF.features.length,
-      devSentences: dev.length,
-      stepsPerEpoch: perEpoch,
-      totalSteps: total,
-      provider,
-    }, null, 2) + "\n"),
+    utf8.encode(
+      JSON.stringify(
+        {
+          config: finetuneConfigToJson(c),
+          model: opts.model,
+          train: describe(opts.train),
+          dev: describe(opts.dev),
+          labels,
+          trainSentences: train.length,
+          trainWindows: trainF.features.length,
+          devSentences: dev.length,
+          stepsPerEpoch: perEpoch,
+          totalSteps: total,
+          provider,
+        },
+        null,
+        2,
+      ) + "\n",
+    ),
   );
   const metricsPath = join(opts.out, "metrics.jsonl");
   if (start) await truncateAfter(metricsPath, start.step);
@@ -450,23 +537,48 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     });
     return { ...buildReport(dev, pred.spans, { subsetOf }), loss: pred.loss };
   };
-  const info = () => ({ trainedWith: "deno task finetune", train: describe(opts.train), dev: describe(opts.dev), best });
+  const info = () => ({
+    trainedWith: "deno task finetune",
+    train: describe(opts.train),
+    dev: describe(opts.dev),
+    best,
+  });
+  /** The inference folder of the current parameters (the best so far, or the last without a dev set). */
+  const saveFolder = () =>
+    writeTaggerFolder(opts.out, {
+      config: model.config,
+      labels,
+      params: runner.parameters(),
+      vocab: model.vocab,
+      c,
+      info: info(),
+    });
 
   // --- the loop ---
   const epochPlan = new Map<number, number[][]>();
   const plan = (epoch: number) => {
     if (!epochPlan.has(epoch)) {
       epochPlan.clear();
-      epochPlan.set(epoch, makeBatches(trainF.features, {
-        batchSize: c.batchSize,
-        rng: new Rng(c.seed, "epoch", epoch),
-        bucketBatches: c.bucketBatches > 0 ? c.bucketBatches : false,
-      }));
+      epochPlan.set(
+        epoch,
+        makeBatches(trainF.features, {
+          batchSize: c.batchSize,
+          rng: new Rng(c.seed, "epoch", epoch),
+          bucketBatches: c.bucketBatches > 0 ? c.bucketBatches : false,
+        }),
+      );
     }
     return epochPlan.get(epoch)!;
   };
-  const pad = paddingStats(trainF.features, plan(cursor.epoch), c.bucketBatches > 0 ? c.padMultiple : c.maxSeqLength, c.maxSeqLength);
-  log(`${perEpoch} steps per epoch, ${total} in all; tokens per epoch ${pad.tokens}, padded ${pad.padded} (${pad.fixed} at a fixed ${c.maxSeqLength})`);
+  const pad = paddingStats(
+    trainF.features,
+    plan(cursor.epoch),
+    c.bucketBatches > 0 ? c.padMultiple : c.maxSeqLength,
+    c.maxSeqLength,
+  );
+  log(
+    `${perEpoch} steps per epoch, ${total} in all; tokens per epoch ${pad.tokens}, padded ${pad.padded} (${pad.fixed} at a fixed ${c.maxSeqLength})`,
+  );
   let step = runner.updates;
   const firstStep = step;
   const t0 = performance.now();
@@ -516,7 +628,11 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
         window_tokens: wTokens,
         seconds: (now - wStart) / 1000,
       });
-      wLoss = wNorm = wSteps = wTokens = 0;
+      wLoss =
+        wNorm =
+        wSteps =
+        wTokens =
+          0;
       wStart = now;
     }
     const evalNow = c.evalEvery > 0 ? step % c.evalEvery === 0 || step === total : epochEnd || step === total;
@@ -532,19 +648,32 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
         macro_f1: e.report.macro.f1,
         precision: e.report.micro.precision,
         recall: e.report.micro.recall,
-        ...Object.fromEntries(Object.entries(e.report.subsets ?? {}).map(([k, s]) => [`${k}_micro_f1`, s.micro.f1])),
+        ...Object.fromEntries(
+          Object.entries(e.report.subsets ?? {}).map(([k, s]) => [`${k}_micro_f1`, s.micro.f1]),
+        ),
       });
-      log(`eval step ${step} (epoch ${cursor.epoch}): loss ${e.loss?.toFixed(4)}  micro F1 ${e.report.micro.f1.toFixed(4)}  macro F1 ${e.report.macro.f1.toFixed(4)}`);
+      log(
+        `eval step ${step} (epoch ${cursor.epoch}): loss ${e.loss?.toFixed(4)}  micro F1 ${
+          e.report.micro.f1.toFixed(4)
+        }  macro F1 ${e.report.macro.f1.toFixed(4)}`,
+      );
       if (!best || score > best.score) {
         best = { step, score };
         bad = 0;
         bestReport = e.report;
-        await writeTaggerFolder(opts.out, { config: model.config, labels, params: runner.parameters(), vocab: model.vocab, c, info: info() });
+        await saveFolder();
         await writeFileAtomic(join(opts.out, "dev_errors.jsonl"), utf8.encode(formatErrors(e.errors)));
-        await writeFileAtomic(join(opts.out, "dev_report.json"), utf8.encode(JSON.stringify(e.report, null, 2) + "\n"));
+        await writeFileAtomic(
+          join(opts.out, "dev_report.json"),
+          utf8.encode(JSON.stringify(e.report, null, 2) + "\n"),
+        );
       } else if (c.patience > 0 && ++bad >= c.patience) {
         earlyStopped = true;
-        log(`Early stop: no better dev ${c.metric} in ${bad} evaluations (best ${best.score.toFixed(4)} at step ${best.step})`);
+        log(
+          `Early stop: no better dev ${c.metric} in ${bad} evaluations (best ${
+            best.score.toFixed(4)
+          } at step ${best.step})`,
+        );
       }
     }
     if (evalNow || epochEnd || step === total || earlyStopped) {
@@ -556,7 +685,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   progress.done();
   if (!stopped) {
     if (!evaluator) {
-      await writeTaggerFolder(opts.out, { config: model.config, labels, params: runner.parameters(), vocab: model.vocab, c, info: info() });
+      await saveFolder();
     }
     if (!bestReport && best && (await exists(join(opts.out, "dev_report.json")))) {
       bestReport = JSON.parse(await Deno.readTextFile(join(opts.out, "dev_report.json")));
@@ -577,12 +706,17 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     };
     await writeFileAtomic(join(opts.out, "report.json"), utf8.encode(JSON.stringify(report, null, 2) + "\n"));
     if (bestReport) {
-      await writeFileAtomic(join(opts.out, "report.txt"), utf8.encode(`Best dev evaluation (step ${best!.step}):\n${formatReport(bestReport)}`));
+      await writeFileAtomic(
+        join(opts.out, "report.txt"),
+        utf8.encode(`Best dev evaluation (step ${best!.step}):\n${formatReport(bestReport)}`),
+      );
       log(`Best dev ${c.metric} ${best!.score.toFixed(4)} at step ${best!.step}; model in "${opts.out}"`);
     } else log(`Model in "${opts.out}"`);
   }
   const params: Record<string, Tensor> = {};
-  for (const [n, v] of Object.entries(runner.parameters())) params[n] = { dtype: v.dtype, dims: [...v.dims], data: v.data.slice() } as Tensor;
+  for (const [n, v] of Object.entries(runner.parameters())) {
+    params[n] = { dtype: v.dtype, dims: [...v.dims], data: v.data.slice() } as Tensor;
+  }
   metrics.close();
   await runner.release();
   await evaluator?.release();

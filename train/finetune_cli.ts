@@ -23,7 +23,8 @@ import { type DataSource, finetune, type ModelInit } from "./finetune.ts";
 import { FINETUNE_DEFAULTS, type FinetuneConfig, finetuneConfigFromJson } from "./finetune_config.ts";
 import { runMain } from "../infer/cli_util.ts";
 
-const USAGE = `Usage: deno task finetune --model DIR --train SRC [--train SRC …] [--dev SRC …] --out DIR [options]
+const USAGE =
+  `Usage: deno task finetune --model DIR --train SRC [--train SRC …] [--dev SRC …] --out DIR [options]
        deno task finetune --init random --config config.json --vocab vocab.txt --train SRC … --out DIR
 
 Data (SRC is PATH or FORMAT:PATH or FORMAT:PATH:MAP; FORMAT one of ${DATASET_FORMATS.join(", ")}, auto):
@@ -60,7 +61,11 @@ export function parseSource(spec: string, format: DatasetFormat | "auto", map?: 
     // The map is the part after the last ':' when the path before it is non-empty (paths rarely hold ':').
     const j = rest.lastIndexOf(":");
     return j > 0
-      ? { format: spec.slice(0, i) as DatasetFormat, path: rest.slice(0, j), map: rest.slice(j + 1) || undefined }
+      ? {
+        format: spec.slice(0, i) as DatasetFormat,
+        path: rest.slice(0, j),
+        map: rest.slice(j + 1) || undefined,
+      }
       : { format: spec.slice(0, i) as DatasetFormat, path: rest, map };
   }
   return { path: spec, format, map };
@@ -75,13 +80,23 @@ export async function readDataSpec(path: string): Promise<{ train: DataSource[];
     return v.map((s: Record<string, unknown>, k: number) => {
       const unknown = Object.keys(s).filter((x) => !["path", "format", "map"].includes(x));
       if (typeof s.path !== "string" || unknown.length) {
-        throw new Error(`"${path}": ${key}[${k}] needs a "path" and may have "format" and "map" (unknown: ${unknown.join(", ") || "none"})`);
+        throw new Error(
+          `"${path}": ${key}[${k}] needs a "path" and may have "format" and "map" (unknown: ${
+            unknown.join(", ") || "none"
+          })`,
+        );
       }
-      return { path: s.path, format: (s.format as DatasetFormat) ?? "auto", map: s.map as string | undefined };
+      return {
+        path: s.path,
+        format: (s.format as DatasetFormat) ?? "auto",
+        map: s.map as string | undefined,
+      };
     });
   };
   const extra = Object.keys(json).filter((k) => k !== "train" && k !== "dev");
-  if (extra.length) throw new Error(`"${path}": unknown key(s) ${extra.join(", ")} (expected "train", "dev")`);
+  if (extra.length) {
+    throw new Error(`"${path}": unknown key(s) ${extra.join(", ")} (expected "train", "dev")`);
+  }
   return { train: list("train"), dev: list("dev") };
 }
 
@@ -148,7 +163,9 @@ export async function main(args: string[]): Promise<number> {
   if (!train.length && !values.resume) return fail("no training data (--train or --data)");
   let model: ModelInit;
   if (values.init === "random") {
-    if (!values.config || !values.vocab) return fail("--init random needs --config (HF config.json) and --vocab");
+    if (!values.config || !values.vocab) {
+      return fail("--init random needs --config (HF config.json) and --vocab");
+    }
     model = { kind: "random", config: values.config, vocab: values.vocab };
   } else if (values.init !== undefined) return fail(`--init must be "random", got "${values.init}"`);
   else if (values.model) model = { kind: "folder", dir: values.model };
@@ -156,7 +173,10 @@ export async function main(args: string[]): Promise<number> {
 
   // Flags override the JSON config, which overrides the defaults; all go through the key check.
   const base: FinetuneConfig = values["train-config"]
-    ? finetuneConfigFromJson(JSON.parse(await Deno.readTextFile(values["train-config"])), values["train-config"])
+    ? finetuneConfigFromJson(
+      JSON.parse(await Deno.readTextFile(values["train-config"])),
+      values["train-config"],
+    )
     : { ...FINETUNE_DEFAULTS, types: [] };
   const flags: Record<string, unknown> = {};
   const num = (flag: string, key: string) => {
@@ -204,7 +224,13 @@ export async function main(args: string[]): Promise<number> {
     steps: result.step,
     epochs: result.epoch,
     earlyStopped: result.earlyStopped,
-    best: result.best ? { step: result.best.step, micro_f1: result.best.report.micro.f1, macro_f1: result.best.report.macro.f1 } : null,
+    best: result.best
+      ? {
+        step: result.best.step,
+        micro_f1: result.best.report.micro.f1,
+        macro_f1: result.best.report.macro.f1,
+      }
+      : null,
     tokensPerSecond: Math.round(result.tokensPerSecond),
     paddedTokensPerSecond: Math.round(result.paddedTokensPerSecond),
   }));

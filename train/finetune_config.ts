@@ -121,7 +121,10 @@ export const FINETUNE_KEYS: Record<string, keyof FinetuneConfig> = {
   decoding: "decoding",
   eval_batch_size: "evalBatchSize",
 };
-const NAME_OF = Object.fromEntries(Object.entries(FINETUNE_KEYS).map(([k, v]) => [v, k])) as Record<keyof FinetuneConfig, string>;
+const NAME_OF = Object.fromEntries(Object.entries(FINETUNE_KEYS).map(([k, v]) => [v, k])) as Record<
+  keyof FinetuneConfig,
+  string
+>;
 
 /** The effective stride: the configured one, or a quarter of the window's content (HF-like overlap). */
 export function effectiveStride(c: FinetuneConfig): number {
@@ -132,10 +135,28 @@ export function effectiveStride(c: FinetuneConfig): number {
 export function validateFinetuneConfig(c: FinetuneConfig, where = "fine-tuning config"): void {
   const bad = (f: keyof FinetuneConfig, want: string) =>
     new Error(`${where}: ${NAME_OF[f]} is ${JSON.stringify(c[f])}, expected ${want}`);
-  const posInt: (keyof FinetuneConfig)[] = ["batchSize", "maxSeqLength", "epochs", "keepCheckpoints", "logEvery", "padMultiple", "evalBatchSize"];
-  for (const f of posInt) if (!Number.isInteger(c[f]) || (c[f] as number) < 1) throw bad(f, "a positive integer");
-  const nonNegInt: (keyof FinetuneConfig)[] = ["maxSteps", "warmupSteps", "evalEvery", "patience", "bucketBatches"];
-  for (const f of nonNegInt) if (!Number.isInteger(c[f]) || (c[f] as number) < 0) throw bad(f, "an integer ≥ 0");
+  const posInt: (keyof FinetuneConfig)[] = [
+    "batchSize",
+    "maxSeqLength",
+    "epochs",
+    "keepCheckpoints",
+    "logEvery",
+    "padMultiple",
+    "evalBatchSize",
+  ];
+  for (const f of posInt) {
+    if (!Number.isInteger(c[f]) || (c[f] as number) < 1) throw bad(f, "a positive integer");
+  }
+  const nonNegInt: (keyof FinetuneConfig)[] = [
+    "maxSteps",
+    "warmupSteps",
+    "evalEvery",
+    "patience",
+    "bucketBatches",
+  ];
+  for (const f of nonNegInt) {
+    if (!Number.isInteger(c[f]) || (c[f] as number) < 0) throw bad(f, "an integer ≥ 0");
+  }
   if (!(c.learningRate > 0)) throw bad("learningRate", "a positive number");
   if (!(c.adamEpsilon > 0)) throw bad("adamEpsilon", "a positive number");
   if (!(c.weightDecay >= 0)) throw bad("weightDecay", "a number ≥ 0");
@@ -146,21 +167,36 @@ export function validateFinetuneConfig(c: FinetuneConfig, where = "fine-tuning c
   }
   if (!Number.isInteger(c.seed)) throw bad("seed", "an integer");
   if (c.scheme !== "BIO" && c.scheme !== "BIOES") throw bad("scheme", `"BIO" or "BIOES"`);
-  if (c.labelMode !== "all-subwords" && c.labelMode !== "first-subword") throw bad("labelMode", `"all-subwords" or "first-subword"`);
+  if (c.labelMode !== "all-subwords" && c.labelMode !== "first-subword") {
+    throw bad("labelMode", `"all-subwords" or "first-subword"`);
+  }
   if (c.metric !== "micro_f1" && c.metric !== "macro_f1") throw bad("metric", `"micro_f1" or "macro_f1"`);
-  if (!Array.isArray(c.types) || c.types.some((t) => typeof t !== "string" || !/^[A-Za-z][A-Za-z0-9_]*$/.test(t))) {
-    throw bad("types", "a list of type names such as [\"PS\", \"LC\"]");
+  if (
+    !Array.isArray(c.types) ||
+    c.types.some((t) => typeof t !== "string" || !/^[A-Za-z][A-Za-z0-9_]*$/.test(t))
+  ) {
+    throw bad("types", 'a list of type names such as ["PS", "LC"]');
   }
   if (typeof c.crf !== "boolean") throw bad("crf", "true or false");
-  if (c.decoding !== "bio-viterbi" && c.decoding !== "argmax") throw bad("decoding", `"bio-viterbi" or "argmax"`);
+  if (c.decoding !== "bio-viterbi" && c.decoding !== "argmax") {
+    throw bad("decoding", `"bio-viterbi" or "argmax"`);
+  }
   if (c.crf && c.labelMode !== "all-subwords") {
-    throw new Error(`${where}: crf needs label_mode "all-subwords" (the CRF tags every token, as pytorch-bert-crf-ner)`);
+    throw new Error(
+      `${where}: crf needs label_mode "all-subwords" (the CRF tags every token, as pytorch-bert-crf-ner)`,
+    );
   }
 }
 
 /** Defaults overridden by a JSON object with snake_case keys; unknown keys are an error naming them. */
-export function finetuneConfigFromJson(json: unknown, where = "fine-tuning config", base: FinetuneConfig = FINETUNE_DEFAULTS): FinetuneConfig {
-  if (!json || typeof json !== "object" || Array.isArray(json)) throw new Error(`${where}: expected a JSON object`);
+export function finetuneConfigFromJson(
+  json: unknown,
+  where = "fine-tuning config",
+  base: FinetuneConfig = FINETUNE_DEFAULTS,
+): FinetuneConfig {
+  if (!json || typeof json !== "object" || Array.isArray(json)) {
+    throw new Error(`${where}: expected a JSON object`);
+  }
   const c = { ...base, types: [...base.types] } as FinetuneConfig;
   const unknown: string[] = [];
   for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
@@ -169,7 +205,11 @@ export function finetuneConfigFromJson(json: unknown, where = "fine-tuning confi
     else (c as unknown as Record<string, unknown>)[f] = v;
   }
   if (unknown.length) {
-    throw new Error(`${where}: unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")} (known: ${Object.keys(FINETUNE_KEYS).join(", ")})`);
+    throw new Error(
+      `${where}: unknown key${unknown.length > 1 ? "s" : ""} ${
+        unknown.map((k) => `"${k}"`).join(", ")
+      } (known: ${Object.keys(FINETUNE_KEYS).join(", ")})`,
+    );
   }
   validateFinetuneConfig(c, where);
   return c;
@@ -188,7 +228,11 @@ export function finetuneConfigToJson(c: FinetuneConfig): Record<string, unknown>
 }
 
 /** The learning rate before update `step` (0-based): linear warm-up, then linear decay to 0 at `total`. */
-export function getLr(step: number, total: number, c: Pick<FinetuneConfig, "learningRate" | "warmupSteps">): number {
+export function getLr(
+  step: number,
+  total: number,
+  c: Pick<FinetuneConfig, "learningRate" | "warmupSteps">,
+): number {
   if (c.warmupSteps > 0 && step < c.warmupSteps) return (c.learningRate * step) / c.warmupSteps;
   // HF get_linear_schedule_with_warmup: lr · max(0, (total − step) / (total − warmup)).
   return c.learningRate * Math.max(0, (total - step) / Math.max(1, total - c.warmupSteps));

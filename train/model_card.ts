@@ -51,8 +51,8 @@ export interface ModelCardInput {
     trainSentences: number;
     data: string[];
     bestDevStep?: number;
-    /** Configs of earlier runs this one continued from, oldest first. */
-    earlier?: Record<string, unknown>[];
+    /** Earlier runs this one continued from, oldest first: their configs and training sets. */
+    earlier?: { config: Record<string, unknown>; trainSentences?: number; data?: string[] }[];
   };
   evals: CardEval[];
   compute: ComputeRecord[];
@@ -61,13 +61,19 @@ export interface ModelCardInput {
 }
 
 /** Sums the training time, updates and tokens of a metrics log's `train` records (both pretrain and finetune logs). */
-export function computeFromMetrics(records: readonly MetricsRecord[], stage: string, hardware: string): ComputeRecord {
+export function computeFromMetrics(
+  records: readonly MetricsRecord[],
+  stage: string,
+  hardware: string,
+): ComputeRecord {
   let seconds = 0, tokens = 0, updates = 0, prevStep = 0, prevTokens = 0;
   for (const r of records) {
     if (r.type !== "train") continue;
     const rate = Number(r.tokens_per_s);
     // Pretraining logs cumulative `tokens`; fine-tuning logs the window's `window_tokens`.
-    const windowTokens = typeof r.window_tokens === "number" ? r.window_tokens : Number(r.tokens) - prevTokens;
+    const windowTokens = typeof r.window_tokens === "number"
+      ? r.window_tokens
+      : Number(r.tokens) - prevTokens;
     seconds += typeof r.seconds === "number" ? r.seconds : rate > 0 ? windowTokens / rate : 0;
     tokens += windowTokens;
     updates += r.step - prevStep;
@@ -112,7 +118,9 @@ export function modelCard(c: ModelCardInput): string {
   const m = c.model;
   const hours = c.compute.reduce((a, r) => a + r.seconds, 0) / 3600;
   const fmt = (o: Record<string, unknown>) =>
-    Object.entries(o).filter(([k]) => !k.startsWith("$")).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ");
+    Object.entries(o).filter(([k]) => !k.startsWith("$")).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(
+      ", ",
+    );
   return `# ${c.title}
 
 Named-entity recognition for spoken and online Korean in KLUE's tag set (${
@@ -126,7 +134,9 @@ KLUE benchmark, Park et al. 2021), so share adaptations alike.
 
 ## Model
 - Architecture: ELECTRA discriminator, ${m.num_hidden_layers} layers, hidden ${m.hidden_size}, ${m.num_attention_heads} heads,
-  FFN ${m.intermediate_size}, embeddings ${m.embedding_size}, vocab ${m.vocab_size} (WordPiece, cased), ${int(c.parameters)} parameters.
+  FFN ${m.intermediate_size}, embeddings ${m.embedding_size}, vocab ${m.vocab_size} (WordPiece, cased), ${
+    int(c.parameters)
+  } parameters.
 - Labels (${c.labels.length}, all sub-words labelled): ${c.labels.join(" ")}.
 - \`inference.onnx\`: ${(c.onnxBytes / 2 ** 20).toFixed(1)} MiB, ${
     c.quantized ? `${c.quantized} weight storage (per-channel scales), computed in float32` : "float32"
@@ -164,15 +174,33 @@ Test sentences never enter the vocab, the pretraining text or fine-tuning.
 ## Training
 - Pretraining: ${fmt(c.pretrain)}.
 ${
-    (c.finetune.earlier ?? []).map((e, i) => `- Fine-tuning run ${i + 1} (continued by the next): ${fmt(e)}.\n`).join("")
-  }- Fine-tuning on ${int(c.finetune.trainSentences)} sentences (${c.finetune.data.join("; ")}): ${fmt(c.finetune.config)}${
-    c.finetune.bestDevStep !== undefined ? `; kept the best dev macro F1 (update ${c.finetune.bestDevStep})` : ""
+    (c.finetune.earlier ?? []).map((e, i) =>
+      `- Fine-tuning run ${i + 1} (continued by the next)${
+        e.data?.length
+          ? ` on ${e.trainSentences !== undefined ? `${int(e.trainSentences)} sentences ` : ""}(${
+            e.data.join("; ")
+          })`
+          : ""
+      }: ${fmt(e.config)}.\n`
+    ).join("")
+  }- Fine-tuning on ${int(c.finetune.trainSentences)} sentences (${c.finetune.data.join("; ")}): ${
+    fmt(c.finetune.config)
+  }${
+    c.finetune.bestDevStep !== undefined
+      ? `; kept the best dev macro F1 (update ${c.finetune.bestDevStep})`
+      : ""
   }.
 
 ## Compute
 | stage | updates | tokens | hours | hardware |
 |---|---:|---:|---:|---|
-${c.compute.map((r) => `| ${r.stage} | ${int(r.updates)} | ${int(r.tokens)} | ${(r.seconds / 3600).toFixed(2)} | ${r.hardware} |`).join("\n")}
+${
+    c.compute.map((r) =>
+      `| ${r.stage} | ${int(r.updates)} | ${int(r.tokens)} | ${
+        (r.seconds / 3600).toFixed(2)
+      } | ${r.hardware} |`
+    ).join("\n")
+  }
 | total | | | ${hours.toFixed(2)} | |
 
 ## Recipe

@@ -14,9 +14,16 @@ import { readJsonFile, runMain, usageError } from "../infer/cli_util.ts";
 import { decodeModel } from "../onnx/proto.ts";
 import { writeFileAtomic } from "./fs.ts";
 import { readMetrics } from "./metrics_log.ts";
-import { type CardEval, computeFromMetrics, type ComputeRecord, modelCard, resultsTable } from "./model_card.ts";
+import {
+  type CardEval,
+  computeFromMetrics,
+  type ComputeRecord,
+  modelCard,
+  resultsTable,
+} from "./model_card.ts";
 
-const USAGE = `Usage: deno task model-card --spec FILE --pretrain DIR --finetune DIR --model DIR [--readme-table]
+const USAGE =
+  `Usage: deno task model-card --spec FILE --pretrain DIR --finetune DIR --model DIR [--readme-table]
 
   --spec FILE      {"title", "hardware", "evals": [{"name", "description", "report"}], "recipe": [..]};
                    relative report paths are read from --runs
@@ -42,11 +49,15 @@ async function readJson(path: string, what: string): Promise<Record<string, unkn
 export function parseSpec(json: Record<string, unknown>, where: string): CardSpec {
   const bad = (k: string, want: string) => new Error(`${where}: "${k}" must be ${want}`);
   for (const k of Object.keys(json)) {
-    if (!["title", "hardware", "evals", "recipe", "$comment"].includes(k)) throw bad(k, "absent (unknown key)");
+    if (!["title", "hardware", "evals", "recipe", "$comment"].includes(k)) {
+      throw bad(k, "absent (unknown key)");
+    }
   }
   if (typeof json.title !== "string") throw bad("title", "a string");
   if (typeof json.hardware !== "string") throw bad("hardware", "a string");
-  if (!Array.isArray(json.recipe) || !json.recipe.every((l) => typeof l === "string")) throw bad("recipe", "an array of strings");
+  if (!Array.isArray(json.recipe) || !json.recipe.every((l) => typeof l === "string")) {
+    throw bad("recipe", "an array of strings");
+  }
   if (!Array.isArray(json.evals)) throw bad("evals", "an array");
   json.evals.forEach((e, i) => {
     for (const k of ["name", "description", "report"]) {
@@ -57,10 +68,14 @@ export function parseSpec(json: Record<string, unknown>, where: string): CardSpe
 }
 
 /** Names training sources as "klue train.tsv ×3", counting a source listed several times (oversampling) once. */
-export function countedSources(sources: readonly { path: string; format: string; map: string | null }[]): string[] {
+export function countedSources(
+  sources: readonly { path: string; format: string; map: string | null }[],
+): string[] {
   const counts = new Map<string, number>();
   for (const t of sources) {
-    const name = `${t.format} ${basename(join(t.path, ".."))}/${basename(t.path)}${t.map ? ` (types mapped ${t.map})` : ""}`;
+    const name = `${t.format} ${basename(join(t.path, ".."))}/${basename(t.path)}${
+      t.map ? ` (types mapped ${t.map})` : ""
+    }`;
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   return [...counts].map(([name, n]) => (n > 1 ? `${name} ×${n}` : name));
@@ -92,10 +107,16 @@ export async function main(args: string[]): Promise<number> {
   const evals: CardEval[] = [];
   for (const e of spec.evals) {
     const path = e.report.startsWith("/") ? e.report : join(runs, e.report);
-    evals.push({ name: e.name, description: e.description, report: await readJson(path, "evaluation report") as never });
+    evals.push({
+      name: e.name,
+      description: e.description,
+      report: await readJson(path, "evaluation report") as never,
+    });
   }
   const config = await readJson(join(values.model, "config.json"), "model config");
-  const labels = Object.entries(config.id2label as Record<string, string>).sort((a, b) => +a[0] - +b[0]).map(([, l]) => l);
+  const labels = Object.entries(config.id2label as Record<string, string>).sort((a, b) => +a[0] - +b[0]).map((
+    [, l],
+  ) => l);
   if (values["readme-table"]) {
     console.log(resultsTable(evals, labels.filter((l) => l.startsWith("B-")).map((l) => l.slice(2))));
     return 0;
@@ -103,12 +124,19 @@ export async function main(args: string[]): Promise<number> {
   const onnxPath = join(values.model, "inference.onnx");
   const onnx = await Deno.readFile(onnxPath);
   const graph = decodeModel(onnx, onnxPath).graph!;
-  const parameters = (graph.initializer ?? []).reduce((a, t) => a + (t.dims ?? []).reduce((p, d) => p * Number(d), 1), 0);
+  const parameters = (graph.initializer ?? []).reduce(
+    (a, t) => a + (t.dims ?? []).reduce((p, d) => p * Number(d), 1),
+    0,
+  );
   const run = await readJson(join(values.pretrain, "run.json"), "pretraining run");
   const ftRuns = values.finetune;
   const ft = await readJson(join(ftRuns.at(-1)!, "report.json"), "fine-tuning report");
   const compute: ComputeRecord[] = [
-    computeFromMetrics(await readMetrics(join(values.pretrain, "metrics.jsonl")), "pretraining", spec.hardware),
+    computeFromMetrics(
+      await readMetrics(join(values.pretrain, "metrics.jsonl")),
+      "pretraining",
+      spec.hardware,
+    ),
   ];
   for (const [i, dir] of ftRuns.entries()) {
     const stage = i === 0 ? "fine-tuning" : `fine-tuning, continued (${i})`;
@@ -137,7 +165,19 @@ export async function main(args: string[]): Promise<number> {
       config: ft.config as Record<string, unknown>,
       trainSentences: ft.trainSentences as number,
       earlier: await Promise.all(
-        ftRuns.slice(0, -1).map(async (d) => (await readJson(join(d, "report.json"), "fine-tuning report")).config as Record<string, unknown>),
+        ftRuns.slice(0, -1).map(async (d) => {
+          const r = await readJson(join(d, "report.json"), "fine-tuning report");
+          const sources = ((await readJson(join(d, "run.json"), "fine-tuning run")).train ?? []) as {
+            path: string;
+            format: string;
+            map: string | null;
+          }[];
+          return {
+            config: r.config as Record<string, unknown>,
+            trainSentences: r.trainSentences as number | undefined,
+            data: countedSources(sources),
+          };
+        }),
       ),
       data: countedSources(info.train ?? []),
       bestDevStep: best?.step,

@@ -42,8 +42,12 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!values.model || !values.out || !values.weights) return usageError(USAGE, "--model, --weights and --out are required");
-  if (values.weights !== "int8" && values.weights !== "fp16") return usageError(USAGE, `--weights must be int8 or fp16, got "${values.weights}"`);
+  if (!values.model || !values.out || !values.weights) {
+    return usageError(USAGE, "--model, --weights and --out are required");
+  }
+  if (values.weights !== "int8" && values.weights !== "fp16") {
+    return usageError(USAGE, `--weights must be int8 or fp16, got "${values.weights}"`);
+  }
   const minElements = values["min-elements"] === undefined ? undefined : Number(values["min-elements"]);
   if (minElements !== undefined && !(Number.isInteger(minElements) && minElements >= 1)) {
     return usageError(USAGE, `--min-elements must be a positive integer, got "${values["min-elements"]}"`);
@@ -51,15 +55,25 @@ export async function main(args: string[]): Promise<number> {
   const metaPath = join(values.model, "nersota.json");
   const raw = await readJsonFile(metaPath) as Record<string, unknown>;
   const meta = parseMeta(raw, metaPath);
-  if (meta.quantized) throw new Error(`"${values.model}" is already quantised (${meta.quantized}); start from the float32 folder`);
+  if (meta.quantized) {
+    throw new Error(
+      `"${values.model}" is already quantised (${meta.quantized}); start from the float32 folder`,
+    );
+  }
   const onnxPath = join(values.model, "inference.onnx");
   const bytes = await Deno.readFile(onnxPath);
   const model = decodeModel(bytes, onnxPath);
-  const quantised = encodeModel(values.weights === "int8" ? int8Weights(model, { minElements }) : float16Weights(model, { minElements }));
+  const quantised = encodeModel(
+    values.weights === "int8" ? int8Weights(model, { minElements }) : float16Weights(model, { minElements }),
+  );
   await Deno.mkdir(values.out, { recursive: true });
   // The inference folder's other files (infer/model_folder.ts); training leftovers stay behind.
-  for (const name of ["config.json", "vocab.txt", "tokenizer.json", "README.md", ...(meta.crf ? [meta.crf] : [])]) {
-    if (await exists(join(values.model, name))) await Deno.copyFile(join(values.model, name), join(values.out, name));
+  for (
+    const name of ["config.json", "vocab.txt", "tokenizer.json", "README.md", ...(meta.crf ? [meta.crf] : [])]
+  ) {
+    if (await exists(join(values.model, name))) {
+      await Deno.copyFile(join(values.model, name), join(values.out, name));
+    }
   }
   await writeFileAtomic(join(values.out, "inference.onnx"), quantised);
   // Variants of the float32 folder are float32 graphs; the copy has only its own.
@@ -68,11 +82,17 @@ export async function main(args: string[]): Promise<number> {
     const int8 = encodeModel(int8Compute(model, { minElements }));
     await writeFileAtomic(join(values.out, "inference.int8.onnx"), int8);
     variants.int8 = "inference.int8.onnx";
-    console.error(`quantize: int8-computation variant ${(int8.length / 2 ** 20).toFixed(2)} MiB (inference.int8.onnx)`);
+    console.error(
+      `quantize: int8-computation variant ${(int8.length / 2 ** 20).toFixed(2)} MiB (inference.int8.onnx)`,
+    );
   }
   const copyMeta = { ...raw, quantized: values.weights, variants };
   await writeFileAtomic(join(values.out, "nersota.json"), JSON.stringify(copyMeta, null, 2) + "\n");
-  console.error(`quantize: ${(bytes.length / 2 ** 20).toFixed(2)} MiB → ${(quantised.length / 2 ** 20).toFixed(2)} MiB (${values.weights}) in "${values.out}"`);
+  console.error(
+    `quantize: ${(bytes.length / 2 ** 20).toFixed(2)} MiB → ${
+      (quantised.length / 2 ** 20).toFixed(2)
+    } MiB (${values.weights}) in "${values.out}"`,
+  );
   return 0;
 }
 

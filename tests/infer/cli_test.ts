@@ -71,7 +71,10 @@ Deno.test("cli: errors name the file and line", async () => {
   const r = await run([...MODEL, "--file", f, "--input", "jsonl"]);
   await Deno.remove(f);
   assert.equal(r.code, 2);
-  assert.match(r.err, new RegExp(`Cannot parse line 2 of "${f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}": expected an object`));
+  assert.match(
+    r.err,
+    new RegExp(`Cannot parse line 2 of "${f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}": expected an object`),
+  );
   const missing = await run([...MODEL, "--file", "/nonexistent.txt"]);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /Cannot read "\/nonexistent\.txt"/);
@@ -79,9 +82,15 @@ Deno.test("cli: errors name the file and line", async () => {
 
 Deno.test("cli: usage errors exit 2 with a message", async () => {
   assert.equal((await run([...MODEL, "--format", "xml", "a"])).code, 2);
-  assert.match((await run([...MODEL, "--batch-size", "0", "a"])).err, /--batch-size must be a positive integer/);
+  assert.match(
+    (await run([...MODEL, "--batch-size", "0", "a"])).err,
+    /--batch-size must be a positive integer/,
+  );
   assert.match((await run([...MODEL, "--provider", "tpu", "a"])).err, /--provider must be/);
-  assert.match((await run([...MODEL, "--decoding", "beam", "a"])).err, /--decoding must be bio-viterbi or argmax/);
+  assert.match(
+    (await run([...MODEL, "--decoding", "beam", "a"])).err,
+    /--decoding must be bio-viterbi or argmax/,
+  );
   // The fixture is a first-subword model: constrained decoding needs every sub-word labelled.
   assert.match((await run([...MODEL, "--decoding", "bio-viterbi", "a"])).err, /needs an all-subwords model/);
   assert.match((await run([...MODEL, "--variant", "int8", "a"])).err, /has no "int8" variant \(has: fp32\)/);
@@ -117,7 +126,10 @@ Deno.test("cli: `deno task ner` end to end (subprocess, stdin, default model not
   }
   const ref = await expected(SENTENCES, hasDefault ? defaultModel : FIXTURE);
   lines.forEach((l, i) => {
-    assert.deepEqual(l.entities.map((e: { type: string; start: number; end: number }) => [e.type, e.start, e.end]), ref[i].map((e) => [e.type, e.start, e.end]));
+    assert.deepEqual(
+      l.entities.map((e: { type: string; start: number; end: number }) => [e.type, e.start, e.end]),
+      ref[i].map((e) => [e.type, e.start, e.end]),
+    );
   });
   if (!hasDefault) assert.match(err, /using the random-weight fixture/);
   assert.match(err, /tokens\/s\) on wasm/);

@@ -40,17 +40,28 @@ Deno.test("stageBundle() embeds the model and the native library with their hash
     assert.ok(s.manifest.files["model/nersota.json"]);
     if (Deno.build.os === "linux") assert.ok(s.manifest.files[`native/${nativeFiles().library}`]);
     assert.deepEqual(await verifyDir(s.stage, s.manifest), []);
-    await assert.rejects(() => stageBundle(join(s.tmp, "nothing"), undefined, join(s.tmp, "b2")), /has no inference\.onnx/);
+    await assert.rejects(
+      () => stageBundle(join(s.tmp, "nothing"), undefined, join(s.tmp, "b2")),
+      /has no inference\.onnx/,
+    );
     // Files that nersota.json names (CRF parameters, graph variants) travel with the model.
     const model = join(s.tmp, "model");
     await Deno.mkdir(model);
-    for (const f of ["config.json", "vocab.txt", "inference.onnx"]) await Deno.copyFile(join(fileURLToPath(FIXTURE), f), join(model, f));
+    for (const f of ["config.json", "vocab.txt", "inference.onnx"]) {
+      await Deno.copyFile(join(fileURLToPath(FIXTURE), f), join(model, f));
+    }
     const meta = JSON.parse(await Deno.readTextFile(join(fileURLToPath(FIXTURE), "nersota.json")));
-    await Deno.writeTextFile(join(model, "nersota.json"), JSON.stringify({ ...meta, crf: "crf.safetensors", variants: { int8: "inference.int8.onnx" } }));
+    await Deno.writeTextFile(
+      join(model, "nersota.json"),
+      JSON.stringify({ ...meta, crf: "crf.safetensors", variants: { int8: "inference.int8.onnx" } }),
+    );
     await Deno.writeFile(join(model, "crf.safetensors"), new Uint8Array([1]));
     await Deno.writeFile(join(model, "inference.int8.onnx"), new Uint8Array([2]));
     const m2 = await stageBundle(model, undefined, join(s.tmp, "b3"));
-    assert.ok(m2.files["model/crf.safetensors"] && m2.files["model/inference.int8.onnx"], Object.keys(m2.files).join(", "));
+    assert.ok(
+      m2.files["model/crf.safetensors"] && m2.files["model/inference.int8.onnx"],
+      Object.keys(m2.files).join(", "),
+    );
   } finally {
     await Deno.remove(s.tmp, { recursive: true });
   }
@@ -86,7 +97,12 @@ Deno.test("extractBundle(): concurrent extractions agree; embedded files that fa
     assert.deepEqual(await verifyDir(results[0].dir, s.manifest), []);
     const cache2 = join(s.tmp, "cache2");
     await assert.rejects(
-      () => extractBundle(s.manifest, (name) => name.endsWith(".onnx") ? Promise.resolve(new Uint8Array(3)) : s.read(name), cache2),
+      () =>
+        extractBundle(
+          s.manifest,
+          (name) => name.endsWith(".onnx") ? Promise.resolve(new Uint8Array(3)) : s.read(name),
+          cache2,
+        ),
       /"model\/inference\.onnx" does not match its SHA-256/,
     );
     assert.deepEqual([...Deno.readDirSync(cache2)], [], "a failed extraction leaves nothing");
@@ -112,13 +128,23 @@ Deno.test({
         script,
         `import { createRequire } from "node:module";
          import { preloadNative } from ${JSON.stringify(join(ROOT, "infer/compile.ts"))};
-         if (Deno.args[0] === "preload") { const e = preloadNative(${JSON.stringify(join(dir, "native", n.library))}); if (e) throw new Error(e); }
+         if (Deno.args[0] === "preload") { const e = preloadNative(${
+          JSON.stringify(join(dir, "native", n.library))
+        }); if (e) throw new Error(e); }
          const b = createRequire(import.meta.url)(${JSON.stringify(join(addonDir, n.addon))});
          console.log(typeof b.InferenceSession);`,
       );
       const run = async (arg: string) => {
-        const o = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", script, arg], cwd: ROOT, stdout: "piped", stderr: "piped" }).output();
-        return { ok: o.success, out: new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr) };
+        const o = await new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", script, arg],
+          cwd: ROOT,
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        return {
+          ok: o.success,
+          out: new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr),
+        };
       };
       const without = await run("none");
       assert.equal(without.ok, false);
@@ -141,7 +167,11 @@ Deno.test("compiled_main prepare(): the binary's startup path recognises with th
     assert.equal(p.provider, "cpu");
     assert.equal(p.notice, undefined);
     let out = "";
-    const code = await main([SENTENCES[0]], { stdout: (x) => void (out += x), stderr: () => {} }, { model: p.model, provider: p.provider, ort: p.ort });
+    const code = await main([SENTENCES[0]], { stdout: (x) => void (out += x), stderr: () => {} }, {
+      model: p.model,
+      provider: p.provider,
+      ort: p.ort,
+    });
     assert.equal(code, 0);
     assert.ok(JSON.parse(out).entities.length > 0);
   } finally {
@@ -150,6 +180,10 @@ Deno.test("compiled_main prepare(): the binary's startup path recognises with th
 });
 
 Deno.test("isDownloadFailure() recognises deno compile's offline error", () => {
-  assert.ok(isDownloadFailure("error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip): dns error"));
-  assert.ok(!isDownloadFailure("error: Module not found \"file:///x.ts\""));
+  assert.ok(
+    isDownloadFailure(
+      "error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip): dns error",
+    ),
+  );
+  assert.ok(!isDownloadFailure('error: Module not found "file:///x.ts"'));
 });

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { bioConstraints, constrainedDecoder, labelDecoder, pathScore, viterbi, windowLabels } from "../../infer/crf.ts";
+import {
+  bioConstraints,
+  constrainedDecoder,
+  labelDecoder,
+  pathScore,
+  viterbi,
+  windowLabels,
+} from "../../infer/crf.ts";
 import { allPaths, randomCase } from "./crf_cases.ts";
 
 Deno.test("viterbi() finds the best path found by enumerating every path", async (t) => {

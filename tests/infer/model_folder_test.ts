@@ -44,12 +44,30 @@ Deno.test("readModelFolder() reads the fixture from a path and from a file: URL"
 Deno.test("readModelFolder() names the folder and the missing or bad file", async () => {
   const files = await fixtureFiles();
   const without = (name: string) => Object.fromEntries(Object.entries(files).filter(([k]) => k !== name));
-  await assert.rejects(() => readModelFolder(memorySource(without("nersota.json"), "m")), /"m" has no nersota\.json/);
-  await assert.rejects(() => readModelFolder(memorySource(without("inference.onnx"), "m")), /"m" has no inference\.onnx/);
-  await assert.rejects(() => readModelFolder(memorySource(without("vocab.txt"), "m")), /neither vocab\.txt nor tokenizer\.json/);
-  await assert.rejects(() => readModelFolder(memorySource({ ...files, "nersota.json": "{" }, "m")), /Cannot parse "m\/nersota\.json"/);
-  await assert.rejects(() => readModelFolder(memorySource(files, "m"), { variant: "int8" }), /no "int8" variant \(has: fp32\)/);
-  await assert.rejects(() => readModelFolder(urlSource("/nonexistent/model")), /"\/nonexistent\/model\/" has no config\.json/);
+  await assert.rejects(
+    () => readModelFolder(memorySource(without("nersota.json"), "m")),
+    /"m" has no nersota\.json/,
+  );
+  await assert.rejects(
+    () => readModelFolder(memorySource(without("inference.onnx"), "m")),
+    /"m" has no inference\.onnx/,
+  );
+  await assert.rejects(
+    () => readModelFolder(memorySource(without("vocab.txt"), "m")),
+    /neither vocab\.txt nor tokenizer\.json/,
+  );
+  await assert.rejects(
+    () => readModelFolder(memorySource({ ...files, "nersota.json": "{" }, "m")),
+    /Cannot parse "m\/nersota\.json"/,
+  );
+  await assert.rejects(
+    () => readModelFolder(memorySource(files, "m"), { variant: "int8" }),
+    /no "int8" variant \(has: fp32\)/,
+  );
+  await assert.rejects(
+    () => readModelFolder(urlSource("/nonexistent/model")),
+    /"\/nonexistent\/model\/" has no config\.json/,
+  );
 });
 
 Deno.test("parseMeta() fills defaults and rejects bad values by key", () => {
@@ -59,15 +77,27 @@ Deno.test("parseMeta() fills defaults and rejects bad values by key", () => {
   assert.equal(m.labelMode, "first-subword");
   assert.throws(() => parseMeta({ format: "x", version: 1 }), /"format" is "x"/);
   assert.throws(() => parseMeta({ format: INFERENCE_FORMAT, version: 2 }), /"version" is 2/);
-  assert.throws(() => parseMeta({ format: INFERENCE_FORMAT, version: 1, maxLength: 1024 }, "n.json", 512), /"maxLength" is 1024.*\[3, 512\]/);
-  assert.throws(() => parseMeta({ format: INFERENCE_FORMAT, version: 1, maxLength: 16, stride: 14 }), /"stride" is 14/);
+  assert.throws(
+    () => parseMeta({ format: INFERENCE_FORMAT, version: 1, maxLength: 1024 }, "n.json", 512),
+    /"maxLength" is 1024.*\[3, 512\]/,
+  );
+  assert.throws(
+    () => parseMeta({ format: INFERENCE_FORMAT, version: 1, maxLength: 16, stride: 14 }),
+    /"stride" is 14/,
+  );
   assert.throws(() => parseMeta({ format: INFERENCE_FORMAT, version: 1, scheme: "IOB2" }), /"scheme"/);
   assert.throws(() => parseMeta([]), /JSON object/);
   assert.equal(m.decoding, "argmax");
   const v = { format: INFERENCE_FORMAT, version: 1, labelMode: "all-subwords", decoding: "bio-viterbi" };
   assert.equal(parseMeta(v).decoding, "bio-viterbi");
-  assert.throws(() => parseMeta({ ...v, decoding: "beam" }), /"decoding" is "beam", expected "argmax" or "bio-viterbi"/);
-  assert.throws(() => parseMeta({ ...v, labelMode: "first-subword" }), /"decoding" is "bio-viterbi".*first-subword/);
+  assert.throws(
+    () => parseMeta({ ...v, decoding: "beam" }),
+    /"decoding" is "beam", expected "argmax" or "bio-viterbi"/,
+  );
+  assert.throws(
+    () => parseMeta({ ...v, labelMode: "first-subword" }),
+    /"decoding" is "bio-viterbi".*first-subword/,
+  );
 });
 
 Deno.test("checkLabels() accepts the scheme's prefixes only", () => {
@@ -79,11 +109,14 @@ Deno.test("checkLabels() accepts the scheme's prefixes only", () => {
 
 Deno.test("loadRecognizer() over http(s)-style URLs equals loading from a path", async () => {
   const ac = new AbortController();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} }, async (req) => {
-    const name = new URL(req.url).pathname.replace(/^\/model\//, "");
-    if (!FILES.includes(name)) return new Response("not found", { status: 404 });
-    return new Response(await Deno.readFile(new URL(name, FIXTURE)));
-  });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
+    async (req) => {
+      const name = new URL(req.url).pathname.replace(/^\/model\//, "");
+      if (!FILES.includes(name)) return new Response("not found", { status: 404 });
+      return new Response(await Deno.readFile(new URL(name, FIXTURE)));
+    },
+  );
   try {
     const url = `http://127.0.0.1:${server.addr.port}/model/`;
     const http = await loadRecognizer(url, { provider: "cpu" });
@@ -92,7 +125,10 @@ Deno.test("loadRecognizer() over http(s)-style URLs equals loading from a path",
     assert.deepEqual(await http.recognize(SENTENCES), await local.recognize(SENTENCES));
     await http.release();
     await local.release();
-    await assert.rejects(() => loadRecognizer(`http://127.0.0.1:${server.addr.port}/nothing/`), /has no config\.json/);
+    await assert.rejects(
+      () => loadRecognizer(`http://127.0.0.1:${server.addr.port}/nothing/`),
+      /has no config\.json/,
+    );
   } finally {
     ac.abort();
     await server.finished;

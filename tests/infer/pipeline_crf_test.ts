@@ -31,10 +31,18 @@ const at = (l: string) => LABELS.indexOf(l);
 const META = { maxLength: 16, stride: 4 };
 const TEXTS = [...SENTENCES, SENTENCES.join(" ")];
 
-type Edit = { transitions?: [string, string, number][]; start?: [string, number][]; end?: [string, number][] };
+type Edit = {
+  transitions?: [string, string, number][];
+  start?: [string, number][];
+  end?: [string, number][];
+};
 
 /** A CRF model folder: the fixture's files, nersota.json naming crf.safetensors, and the given scores. */
-async function crfFolder(edit: Edit, crfFile = true, metaExtra: Record<string, unknown> = {}): Promise<string> {
+async function crfFolder(
+  edit: Edit,
+  crfFile = true,
+  metaExtra: Record<string, unknown> = {},
+): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "nersota-crf-" });
   for (const f of ["config.json", "vocab.txt", "inference.onnx"]) {
     await Deno.copyFile(new URL(f, FIXTURE), `${dir}/${f}`);
@@ -145,8 +153,15 @@ Deno.test("bio-viterbi: a softmax folder decodes as a zero-score CRF with [CLS]/
   const arg = await decodeBoth(bioDir, "argmax");
   assert.equal(arg.decoding, "argmax");
   assertSameEntities(arg.got, arg.evaluated, 1e-4, "argmax override vs eval");
-  assert.notDeepEqual(arg.got, bio.got, "on the random fixture, argmax leaves fragments that bio-viterbi does not");
-  await assert.rejects(() => loadRecognizer(FIXTURE, { decoding: "bio-viterbi" }), /needs an all-subwords model/);
+  assert.notDeepEqual(
+    arg.got,
+    bio.got,
+    "on the random fixture, argmax leaves fragments that bio-viterbi does not",
+  );
+  await assert.rejects(
+    () => loadRecognizer(FIXTURE, { decoding: "bio-viterbi" }),
+    /needs an all-subwords model/,
+  );
 });
 
 Deno.test("CRF: a missing or mis-sized crf file named by nersota.json is an error", async () => {

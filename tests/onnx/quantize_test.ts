@@ -53,11 +53,19 @@ Deno.test("quantizeInt8() scales per channel by max |w| / 127", () => {
   const rows = quantizeInt8(w, [2, 2], 0);
   assert.deepEqual(Array.from(rows.scale), [1.5 / 127, 4 / 127].map(Math.fround));
   assert.deepEqual(Array.from(rows.q), [85, -127, 8, 127]); // 127/1.5 = 84.7 → 85; 0.25·127/4 = 7.9 → 8
-  assert.deepEqual(Array.from(quantizeInt8(new Float32Array(2), [1, 2], 1).scale), [1, 1], "all-zero channels get scale 1");
+  assert.deepEqual(
+    Array.from(quantizeInt8(new Float32Array(2), [1, 2], 1).scale),
+    [1, 1],
+    "all-zero channels get scale 1",
+  );
 });
 
 /** The model with every picked float initializer replaced by `f(values, tensor)`, still float32. */
-function withValues(model: ModelProto, pick: (t: TensorProto) => boolean, f: (v: Float32Array, t: TensorProto) => Float32Array): ModelProto {
+function withValues(
+  model: ModelProto,
+  pick: (t: TensorProto) => boolean,
+  f: (v: Float32Array, t: TensorProto) => Float32Array,
+): ModelProto {
   const initializer = model.graph!.initializer!.map((t) => {
     if (t.dataType !== DataType.FLOAT || !pick(t)) return t;
     const raw = t.rawData!.slice();
@@ -78,13 +86,20 @@ Deno.test("float16/int8 weight storage: smaller files computing exactly with the
   const ops = (b: Uint8Array) => new Set(decodeModel(b).graph!.node!.map((n) => n.opType));
   assert.ok(ops(half).has("Cast") && ops(int8).has("Mul"));
   // References: float32 models holding the values the stored weights decode to.
-  const halfRef = encodeModel(withValues(model, (t) => size(t) >= 16, (v) => v.map((x) => float16Value(float16Bits(x)))));
+  const halfRef = encodeModel(
+    withValues(model, (t) => size(t) >= 16, (v) => v.map((x) => float16Value(float16Bits(x)))),
+  );
   const gathered = new Set(model.graph!.node!.filter((n) => n.opType === "Gather").map((n) => n.input![0]));
-  const int8Ref = encodeModel(withValues(model, (t) => (t.dims ?? []).length === 2 && size(t) >= 16, (v, t) => {
-    const { q, scale } = quantizeInt8(v, t.dims!, gathered.has(t.name!) ? 0 : 1);
-    const cols = t.dims![1];
-    return Float32Array.from(q, (x, i) => x * scale[gathered.has(t.name!) ? Math.floor(i / cols) : i % cols]);
-  }));
+  const int8Ref = encodeModel(
+    withValues(model, (t) => (t.dims ?? []).length === 2 && size(t) >= 16, (v, t) => {
+      const { q, scale } = quantizeInt8(v, t.dims!, gathered.has(t.name!) ? 0 : 1);
+      const cols = t.dims![1];
+      return Float32Array.from(
+        q,
+        (x, i) => x * scale[gathered.has(t.name!) ? Math.floor(i / cols) : i % cols],
+      );
+    }),
+  );
   const feeds = {
     input_ids: tensor("int64", [2, 5], [2, 7, 9, 11, 3, 2, 8, 3, 0, 0]),
     attention_mask: tensor("int64", [2, 5], [1, 1, 1, 1, 1, 1, 1, 1, 0, 0]),
@@ -118,7 +133,13 @@ function lcg(n: number, seed: number): Float32Array {
  * (scale = (max(0, max a) − min(0, min a)) / 255, zero point = round(−min / scale), rounding half to even),
  * an integer product with the (7-bit) int8 weight, then × scale_a · scale_w[col] + bias.
  */
-function dynamicQuantizeMatMulRef(a: Float32Array, k: number, w: Float32Array, n: number, bias?: Float32Array): Float32Array {
+function dynamicQuantizeMatMulRef(
+  a: Float32Array,
+  k: number,
+  w: Float32Array,
+  n: number,
+  bias?: Float32Array,
+): Float32Array {
   const f = Math.fround;
   const even = (x: number) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x));
   const lo = Math.min(0, ...a), hi = Math.max(0, ...a);
@@ -145,16 +166,27 @@ Deno.test("int8Compute(): MatMul and Gemm weights become DynamicQuantizeMatMul, 
   const w1 = lcg(8 * 16, 1), w2 = lcg(16 * 4, 2), b2 = lcg(4, 3), w3 = lcg(4 * 2, 4);
   const h = g.op("MatMul", [x, g.initializer("w1", tensor("float32", [8, 16], w1))])[0];
   const h2 = g.op("Reshape", [h, g.constant(tensor("int64", [2], [6, 16]))])[0];
-  const y = g.op("Gemm", [h2, g.initializer("w2", tensor("float32", [16, 4], w2)), g.initializer("b2", tensor("float32", [4], b2))])[0];
+  const y = g.op("Gemm", [
+    h2,
+    g.initializer("w2", tensor("float32", [16, 4], w2)),
+    g.initializer("b2", tensor("float32", [4], b2)),
+  ])[0];
   g.output(y, "y");
   g.output(g.op("Gemm", [y, g.initializer("w3", tensor("float32", [4, 2], w3))])[0], "z");
   const model = decodeModel(g.toBytes());
   const q = int8Compute(model, { minElements: 16 });
   const ops = q.graph!.node!.map((n) => n.opType);
   assert.equal(ops.filter((o) => o === "DynamicQuantizeMatMul").length, 2);
-  assert.equal(ops.filter((o) => o === "Gemm").length, 1, "the 4×2 weight (8 elements < 16) stays a float Gemm");
+  assert.equal(
+    ops.filter((o) => o === "Gemm").length,
+    1,
+    "the 4×2 weight (8 elements < 16) stays a float Gemm",
+  );
   assert.ok(q.opsetImport!.some((o) => o.domain === "com.microsoft"));
-  assert.ok(!q.graph!.initializer!.some((t) => t.name === "w1" || t.name === "w2"), "no float copy of the quantised weights");
+  assert.ok(
+    !q.graph!.initializer!.some((t) => t.name === "w1" || t.name === "w2"),
+    "no float copy of the quantised weights",
+  );
 
   const xs = lcg(2 * 3 * 8, 5);
   const s = await openSession(encodeModel(q), { provider: "cpu" });
@@ -165,11 +197,15 @@ Deno.test("int8Compute(): MatMul and Gemm weights become DynamicQuantizeMatMul, 
     // The reference chains the two quantised products as ORT runs them (the Gemm quantises the MatMul's output).
     const hRef = dynamicQuantizeMatMulRef(xs, 8, w1, 16);
     const yRef = dynamicQuantizeMatMulRef(hRef, 16, w2, 4, b2);
-    const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
+    const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+      Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
     assert.ok(maxDiff(got, yRef) < 1e-4, `int8 graph vs hand-computed ${maxDiff(got, yRef)}`);
     // Against float32: within 2% of the output range (7-bit weights, 8-bit activations, two layers).
     const err = maxDiff(got, exact), range = Math.max(...Array.from(exact, Math.abs));
-    assert.ok(err > 0 && err < 0.02 * range, `int8 vs float32: ${err} of ${range} (rounding of weights and activations)`);
+    assert.ok(
+      err > 0 && err < 0.02 * range,
+      `int8 vs float32: ${err} of ${range} (rounding of weights and activations)`,
+    );
   } finally {
     await s.release();
     await f.release();

@@ -9,15 +9,24 @@ import {
 } from "../../train/finetune_config.ts";
 
 Deno.test("finetuneConfigFromJson(): snake_case keys over the defaults, unknown keys and bad values named", () => {
-  const c = finetuneConfigFromJson({ learning_rate: 5e-4, num_train_epochs: 10, decoding: "argmax" }, "ft.json");
+  const c = finetuneConfigFromJson(
+    { learning_rate: 5e-4, num_train_epochs: 10, decoding: "argmax" },
+    "ft.json",
+  );
   assert.equal(c.learningRate, 5e-4);
   assert.equal(c.epochs, 10);
   assert.equal(c.decoding, "argmax");
   assert.equal(c.batchSize, FINETUNE_DEFAULTS.batchSize);
   assert.equal(FINETUNE_DEFAULTS.decoding, "bio-viterbi");
-  assert.throws(() => finetuneConfigFromJson({ learning_rat: 1 }, "ft.json"), /ft\.json: unknown key "learning_rat"/);
+  assert.throws(
+    () => finetuneConfigFromJson({ learning_rat: 1 }, "ft.json"),
+    /ft\.json: unknown key "learning_rat"/,
+  );
   assert.throws(() => finetuneConfigFromJson({ decoding: "beam" }, "ft.json"), /decoding/);
-  assert.throws(() => finetuneConfigFromJson({ crf: true, label_mode: "first-subword" }, "ft.json"), /all-subwords/);
+  assert.throws(
+    () => finetuneConfigFromJson({ crf: true, label_mode: "first-subword" }, "ft.json"),
+    /all-subwords/,
+  );
   // What run.json stores reads back as the same config (resume), with every key present.
   assert.deepEqual(finetuneConfigFromJson(finetuneConfigToJson(c)), c);
   assert.equal(finetuneConfigToJson(c).decoding, "argmax");

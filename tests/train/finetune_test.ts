@@ -23,7 +23,11 @@ import { readMetrics } from "../../train/metrics_log.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/finetune/${name}`, import.meta.url));
 
-function options(out: string, overrides: Partial<FinetuneConfig>, extra: Partial<FinetuneOptions> = {}): FinetuneOptions {
+function options(
+  out: string,
+  overrides: Partial<FinetuneConfig>,
+  extra: Partial<FinetuneOptions> = {},
+): FinetuneOptions {
   return {
     config: {
       ...FINETUNE_DEFAULTS,
@@ -51,11 +55,27 @@ Deno.test("finetune() overfits 24 fixture sentences to ≥ 0.9 micro F1 within 1
     const t0 = performance.now();
     const r = await finetune(options(out, {}));
     const seconds = (performance.now() - t0) / 1000;
-    console.log(`overfit: best micro F1 ${r.best!.report.micro.f1.toFixed(3)} at step ${r.best!.step}/${r.step}, ${seconds.toFixed(1)} s, ${Math.round(r.tokensPerSecond)} tok/s`);
+    console.log(
+      `overfit: best micro F1 ${r.best!.report.micro.f1.toFixed(3)} at step ${r.best!.step}/${r.step}, ${
+        seconds.toFixed(1)
+      } s, ${Math.round(r.tokensPerSecond)} tok/s`,
+    );
     assert.equal(r.step, 120); // 24 windows / 8 = 3 steps per epoch × 40
     assert.ok(r.best!.report.micro.f1 >= 0.9, `micro F1 ${r.best!.report.micro.f1}`);
     assert.ok(seconds < 40, `${seconds} s`);
-    for (const f of ["config.json", "vocab.txt", "inference.onnx", "nersota.json", "model.safetensors", "report.json", "report.txt", "run.json", "dev_errors.jsonl"]) {
+    for (
+      const f of [
+        "config.json",
+        "vocab.txt",
+        "inference.onnx",
+        "nersota.json",
+        "model.safetensors",
+        "report.json",
+        "report.txt",
+        "run.json",
+        "dev_errors.jsonl",
+      ]
+    ) {
       assert.ok((await Deno.stat(join(out, f))).isFile, f);
     }
     const metrics = await readMetrics(join(out, "metrics.jsonl"));
@@ -102,7 +122,9 @@ Deno.test("finetune() resumed after a simulated kill reproduces the uninterrupte
       assert.deepEqual(resumed.params[n].data, t.data, `parameter ${n} differs after resume`);
     }
     // The metrics log tells one story: no lines from the abandoned step 5 twice.
-    const steps = (await readMetrics(join(b, "metrics.jsonl"))).filter((m) => m.type === "eval").map((m) => m.step);
+    const steps = (await readMetrics(join(b, "metrics.jsonl"))).filter((m) => m.type === "eval").map((m) =>
+      m.step
+    );
     assert.deepEqual(steps, [4, 8, 12]);
   } finally {
     await Deno.remove(a, { recursive: true });

@@ -6,7 +6,12 @@ import { computeFromMetrics, modelCard, resultsTable } from "../../train/model_c
 import { countedSources, main, parseSpec } from "../../train/model_card_cli.ts";
 
 const prf = (f1: number) => ({ precision: f1, recall: f1, f1 });
-const typeRow = (f1: number, support: number) => ({ ...prf(f1), support, predicted: support, correct: Math.round(f1 * support) });
+const typeRow = (f1: number, support: number) => ({
+  ...prf(f1),
+  support,
+  predicted: support,
+  correct: Math.round(f1 * support),
+});
 const report: EvalReport = {
   micro: prf(0.8),
   macro: prf(0.7),
@@ -29,13 +34,25 @@ Deno.test("computeFromMetrics() sums window times from cumulative (pretrain) and
     { type: "train", step: 10, tokens: 40960, tokens_per_s: 2048 },
     { type: "train", step: 20, tokens: 81920, tokens_per_s: 4096 },
   ] as MetricsRecord[];
-  assert.deepEqual(computeFromMetrics(pre, "pretraining", "cpu"), { stage: "pretraining", updates: 20, tokens: 81920, seconds: 30, hardware: "cpu" });
+  assert.deepEqual(computeFromMetrics(pre, "pretraining", "cpu"), {
+    stage: "pretraining",
+    updates: 20,
+    tokens: 81920,
+    seconds: 30,
+    hardware: "cpu",
+  });
   // Fine-tuning logs its own window seconds and tokens; an explicit `seconds` wins over tokens/rate.
   const ft = [
     { type: "train", step: 10, window_tokens: 1000, tokens_per_s: 100, seconds: 12 },
     { type: "train", step: 15, window_tokens: 500, tokens_per_s: 250, seconds: 2 },
   ] as MetricsRecord[];
-  assert.deepEqual(computeFromMetrics(ft, "fine-tuning", "cpu"), { stage: "fine-tuning", updates: 15, tokens: 1500, seconds: 14, hardware: "cpu" });
+  assert.deepEqual(computeFromMetrics(ft, "fine-tuning", "cpu"), {
+    stage: "fine-tuning",
+    updates: 15,
+    tokens: 1500,
+    seconds: 14,
+    hardware: "cpu",
+  });
 });
 
 Deno.test("resultsTable() prints percentages per split, subset and type, with a dash for a missing type", () => {
@@ -49,22 +66,52 @@ Deno.test("resultsTable() prints percentages per split, subset and type, with a 
 Deno.test("modelCard() names the licences, the architecture, the compute and the recipe", () => {
   const card = modelCard({
     title: "T",
-    model: { num_hidden_layers: 4, hidden_size: 256, num_attention_heads: 4, intermediate_size: 1024, embedding_size: 128, vocab_size: 8000 },
+    model: {
+      num_hidden_layers: 4,
+      hidden_size: 256,
+      num_attention_heads: 4,
+      intermediate_size: 1024,
+      embedding_size: 128,
+      vocab_size: 8000,
+    },
     parameters: 1234567,
     labels: ["O", "B-PS", "I-PS", "B-LC", "I-LC"],
     onnxBytes: 3 * 2 ** 20,
     decoding: "bio-viterbi",
     variants: [{ name: "int8", file: "inference.int8.onnx", bytes: 4 * 2 ** 20 }],
     pretrain: { $comment: "hidden", learning_rate: 0.001 },
-    finetune: { config: { epochs: 4 }, trainSentences: 100, data: ["klue a ×3"], bestDevStep: 7, earlier: [{ num_train_epochs: 3 }] },
+    finetune: {
+      config: { epochs: 4 },
+      trainSentences: 100,
+      data: ["klue a ×3"],
+      bestDevStep: 7,
+      earlier: [{ config: { num_train_epochs: 3 }, trainSentences: 2500, data: ["klue b"] }],
+    },
     evals: [{ name: "KLUE test", description: "465 sentences", report }],
     compute: [{ stage: "pretraining", updates: 20, tokens: 81920, seconds: 5400, hardware: "2-core CPU" }],
     recipe: ["bash recipes/default-model.sh"],
   });
-  for (const want of [/^# T\n/, /non-commercial use only/, /CC BY-SA 4\.0/, /4 layers, hidden 256/, /1,234,567 parameters/, /3\.0 MiB/,
-    /\| pretraining \| 20 \| 81,920 \| 1\.50 \| 2-core CPU \|/, /\| total \| \| \| 1\.50 \| \|/, /learning_rate 0\.001/, /update 7/, /- Fine-tuning run 1 \(continued by the next\): num_train_epochs 3\.\n- Fine-tuning on 100 sentences/,
-    /Variant `int8` \(`inference\.int8\.onnx`, 4\.0 MiB: dense layers computed in int8/, /--variant int8/, /Decoding: the most probable valid BIO path/,
-    /\| \*\*KLUE test\*\* \| 6 \| 14 \| 80\.00 \| 70\.00 \| 90\.00 \| 50\.00 \|/, /- KLUE test: 465 sentences/, /bash recipes\/default-model\.sh/]) {
+  for (
+    const want of [
+      /^# T\n/,
+      /non-commercial use only/,
+      /CC BY-SA 4\.0/,
+      /4 layers, hidden 256/,
+      /1,234,567 parameters/,
+      /3\.0 MiB/,
+      /\| pretraining \| 20 \| 81,920 \| 1\.50 \| 2-core CPU \|/,
+      /\| total \| \| \| 1\.50 \| \|/,
+      /learning_rate 0\.001/,
+      /update 7/,
+      /- Fine-tuning run 1 \(continued by the next\) on 2,500 sentences \(klue b\): num_train_epochs 3\.\n- Fine-tuning on 100 sentences/,
+      /Variant `int8` \(`inference\.int8\.onnx`, 4\.0 MiB: dense layers computed in int8/,
+      /--variant int8/,
+      /Decoding: the most probable valid BIO path/,
+      /\| \*\*KLUE test\*\* \| 6 \| 14 \| 80\.00 \| 70\.00 \| 90\.00 \| 50\.00 \|/,
+      /- KLUE test: 465 sentences/,
+      /bash recipes\/default-model\.sh/,
+    ]
+  ) {
     assertMatchMsg(card, want);
   }
   assert.ok(!card.includes("$comment"), "keys starting with $ are not hyperparameters");
@@ -75,19 +122,33 @@ function assertMatchMsg(text: string, re: RegExp) {
 }
 
 Deno.test("parseSpec() rejects unknown keys and wrong types, naming them", () => {
-  const ok = { title: "t", hardware: "h", evals: [{ name: "n", description: "d", report: "r.json" }], recipe: ["x"] };
+  const ok = {
+    title: "t",
+    hardware: "h",
+    evals: [{ name: "n", description: "d", report: "r.json" }],
+    recipe: ["x"],
+  };
   assert.equal(parseSpec(ok, "card.json").title, "t");
-  assert.throws(() => parseSpec({ ...ok, titel: "t" }, "card.json"), /card\.json: "titel" must be absent \(unknown key\)/);
-  assert.throws(() => parseSpec({ ...ok, evals: [{ name: "n" }] }, "card.json"), /"evals\[0\]\.description" must be a string/);
+  assert.throws(
+    () => parseSpec({ ...ok, titel: "t" }, "card.json"),
+    /card\.json: "titel" must be absent \(unknown key\)/,
+  );
+  assert.throws(
+    () => parseSpec({ ...ok, evals: [{ name: "n" }] }, "card.json"),
+    /"evals\[0\]\.description" must be a string/,
+  );
   assert.throws(() => parseSpec({ ...ok, recipe: "x" }, "card.json"), /"recipe" must be an array of strings/);
 });
 
 Deno.test("countedSources() counts an oversampled source once with its multiplicity", () => {
   const s = (path: string, map: string | null = null) => ({ path, format: "klue", map });
-  assert.deepEqual(countedSources([s("/r/klue/train.tsv"), s("/r/klue/train.tsv"), s("/r/kmou/train.tsv", "kmou-klue")]), [
-    "klue klue/train.tsv ×2",
-    "klue kmou/train.tsv (types mapped kmou-klue)",
-  ]);
+  assert.deepEqual(
+    countedSources([s("/r/klue/train.tsv"), s("/r/klue/train.tsv"), s("/r/kmou/train.tsv", "kmou-klue")]),
+    [
+      "klue klue/train.tsv ×2",
+      "klue kmou/train.tsv (types mapped kmou-klue)",
+    ],
+  );
 });
 
 Deno.test("deno task model-card writes README.md into the model folder from the runs' files", async () => {
@@ -95,23 +156,57 @@ Deno.test("deno task model-card writes README.md into the model folder from the 
   try {
     const model = join(dir, "model"), pre = join(dir, "pre"), ft = join(dir, "ft");
     for (const d of [model, pre, ft]) await Deno.mkdir(d);
-    for (const f of ["config.json", "inference.onnx", "nersota.json", "vocab.txt"]) await Deno.copyFile(`fixtures/ner-tiny/${f}`, join(model, f));
-    await Deno.writeTextFile(join(pre, "run.json"), JSON.stringify({ model: { num_hidden_layers: 2, hidden_size: 32 }, train: { learning_rate: 0.001 } }));
-    await Deno.writeTextFile(join(pre, "metrics.jsonl"), `{"type":"train","step":10,"tokens":1000,"tokens_per_s":100}\n`);
-    await Deno.writeTextFile(join(ft, "report.json"), JSON.stringify({ config: { epochs: 1 }, trainSentences: 9, best: { step: 3 } }));
-    await Deno.writeTextFile(join(ft, "metrics.jsonl"), `{"type":"train","step":3,"window_tokens":90,"tokens_per_s":9,"seconds":10}\n`);
+    for (const f of ["config.json", "inference.onnx", "nersota.json", "vocab.txt"]) {
+      await Deno.copyFile(`fixtures/ner-tiny/${f}`, join(model, f));
+    }
+    await Deno.writeTextFile(
+      join(pre, "run.json"),
+      JSON.stringify({ model: { num_hidden_layers: 2, hidden_size: 32 }, train: { learning_rate: 0.001 } }),
+    );
+    await Deno.writeTextFile(
+      join(pre, "metrics.jsonl"),
+      `{"type":"train","step":10,"tokens":1000,"tokens_per_s":100}\n`,
+    );
+    await Deno.writeTextFile(
+      join(ft, "report.json"),
+      JSON.stringify({ config: { epochs: 1 }, trainSentences: 9, best: { step: 3 } }),
+    );
+    await Deno.writeTextFile(
+      join(ft, "metrics.jsonl"),
+      `{"type":"train","step":3,"window_tokens":90,"tokens_per_s":9,"seconds":10}\n`,
+    );
     await Deno.writeTextFile(join(dir, "eval.json"), JSON.stringify(report));
-    const spec = { title: "Tiny", hardware: "cpu", evals: [{ name: "Test", description: "six sentences", report: "eval.json" }], recipe: ["run it"] };
+    const spec = {
+      title: "Tiny",
+      hardware: "cpu",
+      evals: [{ name: "Test", description: "six sentences", report: "eval.json" }],
+      recipe: ["run it"],
+    };
     await Deno.writeTextFile(join(dir, "card.json"), JSON.stringify(spec));
-    const code = await main(["--spec", join(dir, "card.json"), "--pretrain", pre, "--finetune", ft, "--model", model]);
+    const code = await main([
+      "--spec",
+      join(dir, "card.json"),
+      "--pretrain",
+      pre,
+      "--finetune",
+      ft,
+      "--model",
+      model,
+    ]);
     assert.equal(code, 0);
     const card = await Deno.readTextFile(join(model, "README.md"));
     assert.match(card, /^# Tiny\n/);
     assert.match(card, /\| pretraining \| 10 \| 1,000 \| 0\.00 \| cpu \|/);
     assert.match(card, /\| fine-tuning \| 3 \| 90 \| 0\.00 \| cpu \|/);
     assert.match(card, /\| \*\*Test\*\* \| 6 \| 14 \| 80\.00 \| 70\.00 \|/);
-    await Deno.writeTextFile(join(dir, "card.json"), JSON.stringify({ ...spec, evals: [{ ...spec.evals[0], report: "missing.json" }] }));
-    await assert.rejects(main(["--spec", join(dir, "card.json"), "--pretrain", pre, "--finetune", ft, "--model", model]), /Cannot read evaluation report ".*missing\.json"/);
+    await Deno.writeTextFile(
+      join(dir, "card.json"),
+      JSON.stringify({ ...spec, evals: [{ ...spec.evals[0], report: "missing.json" }] }),
+    );
+    await assert.rejects(
+      main(["--spec", join(dir, "card.json"), "--pretrain", pre, "--finetune", ft, "--model", model]),
+      /Cannot read evaluation report ".*missing\.json"/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

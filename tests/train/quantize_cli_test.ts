@@ -8,15 +8,23 @@ Deno.test("deno task quantize writes a loadable int8 copy of a model folder and 
   const dir = await Deno.makeTempDir();
   try {
     const out = join(dir, "int8");
-    assert.equal(await main(["--model", "fixtures/ner-tiny", "--weights", "int8", "--out", out, "--min-elements", "16"]), 0);
+    assert.equal(
+      await main(["--model", "fixtures/ner-tiny", "--weights", "int8", "--out", out, "--min-elements", "16"]),
+      0,
+    );
     const meta = JSON.parse(await Deno.readTextFile(join(out, "nersota.json")));
     assert.equal(meta.quantized, "int8");
-    const [a, b] = await Promise.all(["fixtures/ner-tiny/inference.onnx", join(out, "inference.onnx")].map((p) => Deno.stat(p)));
+    const [a, b] = await Promise.all(
+      ["fixtures/ner-tiny/inference.onnx", join(out, "inference.onnx")].map((p) => Deno.stat(p)),
+    );
     assert.ok(b.size < 0.4 * a.size, `${b.size} vs ${a.size} bytes`);
     const ner = await loadRecognizer(out);
     assert.ok(Array.isArray(await ner.recognize("어제 강남역에서 민수랑 만났어")));
     await ner.release();
-    await assert.rejects(main(["--model", out, "--weights", "fp16", "--out", join(dir, "again")]), /already quantised \(int8\)/);
+    await assert.rejects(
+      main(["--model", out, "--weights", "fp16", "--out", join(dir, "again")]),
+      /already quantised \(int8\)/,
+    );
     assert.equal(await main(["--model", "fixtures/ner-tiny", "--weights", "int4", "--out", out]), 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -27,12 +35,24 @@ Deno.test("deno task quantize --int8-variant adds inference.int8.onnx (int8 dens
   const dir = await Deno.makeTempDir();
   try {
     const out = join(dir, "int8");
-    const args = ["--model", "fixtures/ner-tiny", "--weights", "int8", "--out", out, "--min-elements", "16", "--int8-variant"];
+    const args = [
+      "--model",
+      "fixtures/ner-tiny",
+      "--weights",
+      "int8",
+      "--out",
+      out,
+      "--min-elements",
+      "16",
+      "--int8-variant",
+    ];
     assert.equal(await main(args), 0);
     const meta = JSON.parse(await Deno.readTextFile(join(out, "nersota.json")));
     assert.deepEqual(meta.variants, { int8: "inference.int8.onnx" });
     const graph = decodeModel(await Deno.readFile(join(out, "inference.int8.onnx")));
-    assert.ok(graph.graph!.node!.some((n) => n.opType === "DynamicQuantizeMatMul" && n.domain === "com.microsoft"));
+    assert.ok(
+      graph.graph!.node!.some((n) => n.opType === "DynamicQuantizeMatMul" && n.domain === "com.microsoft"),
+    );
     const texts = ["어제 강남역에서 민수랑 만났어", "오늘 세시에 삼성 회사에서 영희를 봤어요"];
     const float = await loadRecognizer(out);
     const int8 = await loadRecognizer(out, { variant: "int8" });

@@ -44,6 +44,8 @@ export { type InferenceFolderInput, inferenceFolderFiles } from "./infer/model_f
 export { WordPieceTokenizer } from "./infer/tokenizer.ts";
 export type { Encoding } from "./infer/encoding.ts";
 export { decodeEntities, type EntitySpan, getEntities, type LabelMode } from "./infer/decode.ts";
+export { constrainedDecoder, type Decoding, labelDecoder, viterbi, windowLabels } from "./infer/crf.ts";
+export { float16Weights, int8Compute, int8Weights } from "./onnx/quantize.ts";
 export { openSession, type Provider, type Session, type SessionOptions } from "./onnx/runtime.ts";
 export type { Tensor } from "./onnx/tensor.ts";
 

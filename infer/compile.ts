@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { exists, runMain } from "./cli_util.ts";
+import { exists, readJsonFile, runMain } from "./cli_util.ts";
 
 /** What the embedded bundle holds: file name (relative to the bundle) → SHA-256 hex. */
 export interface BundleManifest {
@@ -152,8 +152,11 @@ export async function stageBundle(
   const files: Record<string, string> = {};
   // Besides the fixed names, the files nersota.json points at: the CRF parameters and graph variants.
   const named: string[] = [];
-  if (await exists(join(modelDir, "nersota.json"))) {
-    const meta = JSON.parse(await Deno.readTextFile(join(modelDir, "nersota.json")));
+  // (Read as plain JSON: this module runs inside the compiled binary and stays free of the graph code
+  // that infer/model_folder.ts pulls in; the folder is validated when it loads.)
+  const metaPath = join(modelDir, "nersota.json");
+  if (await exists(metaPath)) {
+    const meta = await readJsonFile(metaPath) as { crf?: unknown; variants?: Record<string, unknown> };
     if (typeof meta.crf === "string") named.push(meta.crf);
     for (const f of Object.values(meta.variants ?? {})) if (typeof f === "string") named.push(f);
   }

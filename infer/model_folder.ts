@@ -232,6 +232,26 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
   };
 }
 
+/**
+ * The decoding of `folder`'s softmax labels: `override` (a pipeline or CLI option) or its `nersota.json`'s,
+ * checked: bio-viterbi needs a label on every sub-word.
+ */
+export function folderDecoding(
+  folder: Pick<LoadedModelFolder, "location" | "meta">,
+  override?: Decoding,
+): Decoding {
+  const decoding = override ?? folder.meta.decoding ?? "argmax";
+  if (decoding !== "argmax" && decoding !== "bio-viterbi") {
+    throw new RangeError(`decoding must be "argmax" or "bio-viterbi", got ${JSON.stringify(decoding)}`);
+  }
+  if (decoding === "bio-viterbi" && folder.meta.labelMode !== "all-subwords") {
+    throw new RangeError(
+      `decoding "bio-viterbi" needs an all-subwords model; "${folder.location}" is ${folder.meta.labelMode}`,
+    );
+  }
+  return decoding;
+}
+
 /** Checks that every label is `O` or `<prefix>-<TYPE>` with a prefix of the scheme. */
 export function checkLabels(labels: readonly string[], scheme: Scheme, where = "config.json"): void {
   const prefixes = SCHEME_PREFIXES[scheme];

@@ -15,6 +15,7 @@ import { type CrfDecoder, type Decoding, labelDecoder, windowLabels } from "./cr
 import { decodeEntities } from "./decode.ts";
 import type { Encoding } from "./encoding.ts";
 import {
+  folderDecoding,
   type InferenceMeta,
   type LoadedModelFolder,
   type ModelSource,
@@ -181,15 +182,7 @@ export class NerPipeline {
     }
     // Optimum exports of some models drop token_type_ids; feed it only when the graph asks for it.
     this.#hasTypeIds = session.inputNames.includes("token_type_ids");
-    const decoding = options.decoding ?? folder.meta.decoding ?? "argmax";
-    if (decoding !== "argmax" && decoding !== "bio-viterbi") {
-      throw new RangeError(`decoding must be "argmax" or "bio-viterbi", got ${JSON.stringify(decoding)}`);
-    }
-    if (decoding === "bio-viterbi" && folder.meta.labelMode !== "all-subwords") {
-      throw new RangeError(
-        `decoding "bio-viterbi" needs an all-subwords model; "${folder.location}" is ${folder.meta.labelMode}`,
-      );
-    }
+    const decoding = folderDecoding(folder, options.decoding);
     this.#crf = labelDecoder(folder.labels, folder.crf, decoding);
     this.info = {
       location: folder.location,

@@ -217,7 +217,9 @@ export function int8Compute(model: ModelProto, options: WeightStorageOptions = {
   };
   // Weights read by anything else too stay float-computed (quantised storage only).
   const uses = new Map<string, NodeProto[]>();
-  for (const n of graph.node ?? []) for (const i of n.input ?? []) uses.set(i, [...(uses.get(i) ?? []), n]);
+  for (const n of graph.node ?? []) {
+    for (const i of n.input ?? []) uses.has(i) ? uses.get(i)!.push(n) : uses.set(i, [n]);
+  }
   const target = new Set(
     (graph.node ?? []).filter((n) => quantizable(n) && uses.get(n.input![1])!.every(quantizable)).map((n) =>
       n.input![1]

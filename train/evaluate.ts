@@ -11,7 +11,7 @@
 import { decodeEntities, type EntitySpan, type LabelMode } from "../infer/decode.ts";
 import { type CrfParams, type Decoding, labelDecoder, windowLabels } from "../infer/crf.ts";
 import { mergeWindows } from "../infer/windows.ts";
-import { readModelFolder, urlSource } from "../infer/model_folder.ts";
+import { folderDecoding, readModelFolder, urlSource } from "../infer/model_folder.ts";
 import { WordPieceTokenizer } from "../infer/tokenizer.ts";
 import { openSession, type Provider } from "../onnx/runtime.ts";
 import type { Tensor } from "../onnx/tensor.ts";
@@ -273,12 +273,7 @@ export async function evaluateModelFolder(
     ? WordPieceTokenizer.fromTokenizerJson(folder.tokenizerJson)
     : WordPieceTokenizer.fromVocab(folder.vocab!, { lowercase: folder.meta.doLowerCase });
   const crf = folder.crf;
-  const decoding = options.decoding ?? folder.meta.decoding ?? "argmax";
-  if (decoding === "bio-viterbi" && folder.meta.labelMode !== "all-subwords") {
-    throw new Error(
-      `"${dir}": decoding "bio-viterbi" needs an all-subwords model, this one is ${folder.meta.labelMode}`,
-    );
-  }
+  const decoding = folderDecoding(folder, options.decoding);
   const session = await openSession(folder.onnx, {
     provider: options.provider ?? "cpu",
     threads: options.threads,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   checkLabels,
+  folderDecoding,
   folderUrl,
   INFERENCE_FORMAT,
   isUrl,

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { buildLexicon, harmonize } from "../../train/harmonize.ts";
+import { main } from "../../train/harmonize_cli.ts";
+import { readKlue, writeKlue } from "../../train/datasets/klue.ts";
+import type { NerExample } from "../../train/datasets/types.ts";
+
+const ex = (id: string, text: string, entities: [number, number, string][] = []): NerExample => ({
+  id,
+  text,
+  entities: entities.map(([start, end, type]) => ({ start, end, type })),
+});
+
+// A reference in KLUE's guideline: 이날 always DT (3 of 3), 오후 TI 2 of 4 word-start times, 하나 QT once.
+const REFERENCE = [
+  ex("r1", "이날 비가 왔다", [[0, 2, "DT"]]),
+  ex("r2", "그는 이날도 왔다", [[3, 5, "DT"]]),
+  ex("r3", "이날 오후 회의", [[0, 2, "DT"], [3, 5, "TI"]]),
+  ex("r4", "오후에 보자 오후 늦게", [[0, 2, "TI"]]),
+  ex("r5", "오후반 수업은 하나", [[8, 10, "QT"]]),
+  ex("r6", "김철수가 왔다", [[0, 3, "PS"]]),
+];
+
+Deno.test("buildLexicon keeps words tagged often enough, with counts and the majority type", () => {
+  const lex = buildLexicon(REFERENCE, { minCount: 2, minRate: 0.5 });
+  // 이날: 3 tagged of 3 word starts; 오후: 2 of 4 (오후, 오후에, 오후, 오후반); 하나: 1 < minCount; PS not a listed type.
+  assert.deepEqual(lex, [
+    { text: "이날", type: "DT", tagged: 3, occurrences: 3 },
+    { text: "오후", type: "TI", tagged: 2, occurrences: 4 },
+  ]);
+  assert.deepEqual(buildLexicon(REFERENCE, { minCount: 2, minRate: 0.6 }).map((e) => e.text), ["이날"]);
+  assert.deepEqual(buildLexicon(REFERENCE, { minCount: 1, minRate: 1 }).map((e) => e.text), ["이날", "하나"]);
+  assert.deepEqual(buildLexicon(REFERENCE, { types: ["PS"], minCount: 1 }).map((e) => e.text), ["김철수"]);
+});
+
+Deno.test("harmonize tags untagged word starts only, never touching or overlapping existing entities", () => {
+  const lex = [{ text: "이날", type: "DT", tagged: 3, occurrences: 3 }, {
+    text: "12",
+    type: "QT",
+    tagged: 3,
+    occurrences: 3,
+  }];
+  const data = [
+    ex("k1", "그는 이날은 쉬었다"), // particle attached: tagged
+    ex("k2", "어이날 12일 123 12개", [[4, 7, "DT"]]), // inside a word, inside an entity, a cut number, then one to tag
+    ex("k3", "아무것도 없다"),
+  ];
+  const { examples, added } = harmonize(data, lex);
+  assert.deepEqual(examples[0].entities, [{ start: 3, end: 5, type: "DT" }]);
+  assert.deepEqual(examples[1].entities, [{ start: 4, end: 7, type: "DT" }, {
+    start: 12,
+    end: 14,
+    type: "QT",
+  }]);
+  assert.equal(examples[2], data[2], "unchanged examples are passed through");
+  assert.deepEqual(added, { 이날: 1, 12: 1 });
+  assert.deepEqual(data[0].entities, [], "the input is not modified");
+});
+
+Deno.test("deno task harmonize writes KLUE TSV and a report", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "ref.tsv"), writeKlue(REFERENCE));
+    await Deno.writeTextFile(
+      join(dir, "data.tsv"),
+      writeKlue([ex("k1", "그는 이날은 쉬었다"), ex("k2", "이날 오후")]),
+    );
+    const out = join(dir, "out.tsv"), report = join(dir, "report.json");
+    const code = await main([
+      "--reference",
+      `klue:${join(dir, "ref.tsv")}`,
+      "--data",
+      `klue:${join(dir, "data.tsv")}`,
+      "--out",
+      out,
+      "--min-count",
+      "2",
+      "--report",
+      report,
+    ]);
+    assert.equal(code, 0);
+    const { examples } = await readKlue(out);
+    assert.deepEqual(examples.map((e) => e.entities), [
+      [{ start: 3, end: 5, type: "DT" }],
+      [{ start: 0, end: 2, type: "DT" }, { start: 3, end: 5, type: "TI" }],
+    ]);
+    const r = JSON.parse(await Deno.readTextFile(report));
+    assert.deepEqual(r.added, { 이날: 2, 오후: 1 });
+    assert.deepEqual(r.after, { DT: 2, TI: 1 });
+    assert.equal(await main(["--reference", "x", "--data", "y", "--out", out, "--min-rate", "2"]), 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,81 @@
+/**
+ * `deno task harmonize --reference [FORMAT:]PATH --data [FORMAT:]PATH[:MAP] --out FILE.tsv`: tags, in a
+ * mapped dataset, the words the reference tags consistently but the dataset's guideline leaves untagged
+ * (`train/harmonize.ts`), and writes the result as KLUE TSV plus a JSON report (`--report`) of the learnt
+ * lexicon and of what was added.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { intFlag, runMain, usageError } from "../infer/cli_util.ts";
+import { writeKlue } from "./datasets/klue.ts";
+import { countTypes } from "./datasets/types.ts";
+import { parseSource } from "./finetune_cli.ts";
+import { loadSources } from "./finetune.ts";
+import { writeFileAtomic } from "./fs.ts";
+import { buildLexicon, harmonize } from "./harmonize.ts";
+
+const USAGE =
+  `Usage: deno task harmonize --reference [FORMAT:]PATH --data [FORMAT:]PATH[:MAP] --out FILE.tsv [options]
+
+  --reference SPEC  examples in the target guideline the words are learnt from (e.g. klue:train.tsv)
+  --data SPEC       the dataset to harmonise, with its type map (e.g. klue:kmou/train.tsv:kmou-klue)
+  --out FILE        KLUE TSV with the dataset's entities plus the added ones
+  --types LIST      types whose guideline differs (default DT,TI,QT)
+  --min-count N     least tagged occurrences of a word in the reference (default 3)
+  --min-rate F      least share of its word-start occurrences tagged there (default 0.5)
+  --report FILE     JSON: lexicon, added entities per word, types before and after`;
+
+/** Parses arguments, harmonises, writes; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        reference: { type: "string" },
+        data: { type: "string" },
+        out: { type: "string" },
+        types: { type: "string", default: "DT,TI,QT" },
+        "min-count": { type: "string", default: "3" },
+        "min-rate": { type: "string", default: "0.5" },
+        report: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    return usageError(USAGE, (e as Error).message);
+  }
+  if (values.help) return console.log(USAGE), 0;
+  if (!values.reference || !values.data || !values.out) {
+    return usageError(USAGE, "--reference, --data and --out are required");
+  }
+  const minCount = intFlag("min-count", values["min-count"], 1), minRate = Number(values["min-rate"]);
+  if (!(minRate > 0 && minRate <= 1)) return usageError(USAGE, "--min-rate must be in (0, 1]");
+  const types = values.types.split(",").map((t) => t.trim()).filter(Boolean);
+  const log = (m: string) => console.error(m);
+  const reference = await loadSources([parseSource(values.reference, "auto")], log);
+  const data = await loadSources([parseSource(values.data, "auto")], log);
+  const lexicon = buildLexicon(reference, { types, minCount, minRate });
+  const { examples, added } = harmonize(data, lexicon);
+  await writeFileAtomic(values.out, writeKlue(examples));
+  const total = Object.values(added).reduce((a, b) => a + b, 0);
+  const top = Object.entries(added).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([w, n]) => `${w} ${n}`);
+  console.log(
+    `${lexicon.length} words learnt; ${total} entities added (${top.join(", ")}${top.length ? ", …" : ""})`,
+  );
+  if (values.report) {
+    const report = {
+      reference: values.reference,
+      data: values.data,
+      options: { types, minCount, minRate },
+      lexicon,
+      added,
+      before: countTypes(data),
+      after: countTypes(examples),
+    };
+    await writeFileAtomic(values.report, JSON.stringify(report, null, 2) + "\n");
+  }
+  return 0;
+}
+
+if (import.meta.main) await runMain("harmonize", main);

@@ -49,6 +49,11 @@ if has harmonize; then
   [ -f "$RUNS/harmonized/kmou-train.tsv" ] || deno task harmonize --reference "klue:$RUNS/klue/train.tsv" \
     --data "klue:$RUNS/kmou/train.tsv:kmou-klue" --out "$RUNS/harmonized/kmou-train.tsv" \
     --report "$RUNS/harmonized/kmou-train.json"
+  # The same words on KMOU's test side: a second view of the KMOU test scores, in KLUE's guideline (the
+  # lexicon comes from KLUE train only).
+  [ -f "$RUNS/harmonized/kmou-test.tsv" ] || deno task harmonize --reference "klue:$RUNS/klue/train.tsv" \
+    --data "klue:$RUNS/kmou/test.tsv:kmou-klue" --out "$RUNS/harmonized/kmou-test.tsv" \
+    --report "$RUNS/harmonized/kmou-test.json"
 fi
 if has finetune; then
   resume=(); [ -d "$RUNS/finetune/checkpoints" ] && resume=(--resume)
@@ -79,6 +84,8 @@ if has eval; then
   deno task eval --model "$RUNS/finetune-int8" --data "klue:$RUNS/klue/test.tsv" --report "$RUNS/eval-klue-test-int8.json"
   deno task eval --model "$RUNS/finetune-int8" --data "klue:$RUNS/kmou/test.tsv" --map kmou-klue \
     --report "$RUNS/eval-kmou-test-int8.json"
+  deno task eval --model "$RUNS/finetune-int8" --data "klue:$RUNS/harmonized/kmou-test.tsv" \
+    --report "$RUNS/eval-kmou-test-harmonized-int8.json"
   deno task eval --model "$RUNS/finetune-int8" --variant int8 --data "klue:$RUNS/klue/test.tsv" \
     --report "$RUNS/eval-klue-test-int8-compute.json"
   deno task eval --model "$RUNS/finetune-int8" --variant int8 --data "klue:$RUNS/kmou/test.tsv" --map kmou-klue \
@@ -90,7 +97,7 @@ if has ship; then
     cp "$RUNS/finetune-int8/$f" "models/default/$f"
   done
   for f in eval-klue-test eval-kmou-test eval-klue-test-int8 eval-kmou-test-int8 eval-klue-test-int8-compute \
-    eval-kmou-test-int8-compute; do
+    eval-kmou-test-int8-compute eval-kmou-test-harmonized-int8; do
     # Reports without the machine-specific paths they were run from.
     deno eval 'const [a, b] = Deno.args; const r = JSON.parse(Deno.readTextFileSync(a)); delete r.model;
       r.data = (r.data ?? []).map((d) => ({ ...d, path: d.path.split("/").slice(-2).join("/") }));

@@ -58,6 +58,8 @@ export interface ModelCardInput {
   compute: ComputeRecord[];
   /** Commands that reproduce the model. */
   recipe: string[];
+  /** How the data was prepared beyond the table (one bullet each), e.g. guideline harmonisation. */
+  dataNotes?: string[];
 }
 
 /** Sums the training time, updates and tokens of a metrics log's `train` records (both pretrain and finetune logs). */
@@ -170,6 +172,7 @@ ${REFERENCE_SCORES}
 | KLUE-NER v1.1 dev, even-id half (our own 70/10/20 split by id hash) | vocab, pretraining text, fine-tuning (train side), dev, test | CC BY-SA 4.0 |
 
 Test sentences never enter the vocab, the pretraining text or fine-tuning.
+${(c.dataNotes ?? []).map((n) => `\n- ${n}`).join("")}
 
 ## Training
 - Pretraining: ${fmt(c.pretrain)}.

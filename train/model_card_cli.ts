@@ -39,6 +39,7 @@ interface CardSpec {
   hardware: string;
   evals: { name: string; description: string; report: string }[];
   recipe: string[];
+  dataNotes?: string[];
 }
 
 async function readJson(path: string, what: string): Promise<Record<string, unknown>> {
@@ -49,7 +50,7 @@ async function readJson(path: string, what: string): Promise<Record<string, unkn
 export function parseSpec(json: Record<string, unknown>, where: string): CardSpec {
   const bad = (k: string, want: string) => new Error(`${where}: "${k}" must be ${want}`);
   for (const k of Object.keys(json)) {
-    if (!["title", "hardware", "evals", "recipe", "$comment"].includes(k)) {
+    if (!["title", "hardware", "evals", "recipe", "data_notes", "$comment"].includes(k)) {
       throw bad(k, "absent (unknown key)");
     }
   }
@@ -58,13 +59,19 @@ export function parseSpec(json: Record<string, unknown>, where: string): CardSpe
   if (!Array.isArray(json.recipe) || !json.recipe.every((l) => typeof l === "string")) {
     throw bad("recipe", "an array of strings");
   }
+  if (
+    json.data_notes !== undefined &&
+    !(Array.isArray(json.data_notes) && json.data_notes.every((l) => typeof l === "string"))
+  ) {
+    throw bad("data_notes", "an array of strings");
+  }
   if (!Array.isArray(json.evals)) throw bad("evals", "an array");
   json.evals.forEach((e, i) => {
     for (const k of ["name", "description", "report"]) {
       if (typeof (e as Record<string, unknown>)?.[k] !== "string") throw bad(`evals[${i}].${k}`, "a string");
     }
   });
-  return json as unknown as CardSpec;
+  return { ...json, dataNotes: json.data_notes } as unknown as CardSpec;
 }
 
 /** Names training sources as "klue train.tsv ×3", counting a source listed several times (oversampling) once. */
@@ -185,6 +192,7 @@ export async function main(args: string[]): Promise<number> {
     evals,
     compute,
     recipe: spec.recipe,
+    dataNotes: spec.dataNotes,
   });
   await writeFileAtomic(join(values.model, "README.md"), new TextEncoder().encode(card));
   console.error(`Wrote "${join(values.model, "README.md")}"`);

@@ -90,6 +90,7 @@ Deno.test("modelCard() names the licences, the architecture, the compute and the
     evals: [{ name: "KLUE test", description: "465 sentences", report }],
     compute: [{ stage: "pretraining", updates: 20, tokens: 81920, seconds: 5400, hardware: "2-core CPU" }],
     recipe: ["bash recipes/default-model.sh"],
+    dataNotes: ["KMOU harmonised"],
   });
   for (
     const want of [
@@ -110,6 +111,7 @@ Deno.test("modelCard() names the licences, the architecture, the compute and the
       /\| \*\*KLUE test\*\* \| 6 \| 14 \| 80\.00 \| 70\.00 \| 90\.00 \| 50\.00 \|/,
       /- KLUE test: 465 sentences/,
       /bash recipes\/default-model\.sh/,
+      /fine-tuning\.\n\n- KMOU harmonised\n/,
     ]
   ) {
     assertMatchMsg(card, want);
@@ -138,6 +140,11 @@ Deno.test("parseSpec() rejects unknown keys and wrong types, naming them", () =>
     /"evals\[0\]\.description" must be a string/,
   );
   assert.throws(() => parseSpec({ ...ok, recipe: "x" }, "card.json"), /"recipe" must be an array of strings/);
+  assert.deepEqual(parseSpec({ ...ok, data_notes: ["a", "b"] }, "card.json").dataNotes, ["a", "b"]);
+  assert.throws(
+    () => parseSpec({ ...ok, data_notes: [1] }, "card.json"),
+    /"data_notes" must be an array of strings/,
+  );
 });
 
 Deno.test("countedSources() counts an oversampled source once with its multiplicity", () => {

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The default model's recipe: split → vocab → pretraining data → pretraining → fine-tuning → evaluation → models/default.
+# Every stage skips work that is already done and training stages resume from their last checkpoint, so the
+# script can be run again after a stop (sessions here are killed after 3 hours).
+# Usage: bash recipes/default-model.sh [stage…]   (stages: split vocab data pretrain harmonize finetune adapt eval ship;
+#        default all)
+# Env: RUNS (default /work/nersota-runs/default, outside the work tree so it survives a fresh checkout),
+#      PRETRAIN_STEPS (stop this invocation after N updates; the schedule stays that of the config),
+#      THREADS (default 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-/work/nersota-runs/default}
+DATA=../shared/data
+THREADS=${THREADS:-2}
+deno() { npx --yes deno@2.9.6 "$@"; }
+stages=${*:-split vocab data pretrain harmonize finetune adapt eval ship}
+MODEL="$RUNS/adapt" # the fine-tuned folder that is evaluated and shipped
+has() { [[ " $stages " == *" $1 "* ]]; }
+mkdir -p "$RUNS"
+
+if has split; then
+  # KLUE half: 70/10/20 by id hash (seed 0); KMOU: EXOBRAIN 009 dev, 010 test (pytorch-bert-crf-ner's files).
+  [ -f "$RUNS/klue/split.json" ] || deno task split --data "klue:$DATA/klue-ner/klue-ner-v1.1_dev_even.tsv" \
+    --out "$RUNS/klue" --dev 0.1 --test 0.2 --seed 0
+  [ -f "$RUNS/kmou/split.json" ] || deno task split --data "kmou:$DATA/kmou-ner/corpus" --out "$RUNS/kmou" \
+    --dev 0 --test 0 --pin 'EXOBRAIN_NE_CORPUS_009:=dev' --pin 'EXOBRAIN_NE_CORPUS_010:=test'
+fi
+if has vocab; then
+  # Pretraining corpora plus the NER training texts (train sides only: test sentences never shape the vocab).
+  [ -f "$RUNS/vocab.txt" ] || deno task vocab --corpus "$DATA/corpus" --corpus "$RUNS/klue/train.txt" \
+    --corpus "$RUNS/kmou/train.txt" --size 8000 --out "$RUNS/vocab.txt" --tokenizer-json "$RUNS/tokenizer.json"
+fi
+if has data; then
+  [ -f "$RUNS/shards/index.json" ] || deno task build-data --corpus "$DATA/corpus" --corpus "$RUNS/klue/train.txt" \
+    --corpus "$RUNS/kmou/train.txt" --vocab "$RUNS/vocab.txt" --max-seq-length 128 --out "$RUNS/shards" \
+    --num-processes 2 --seed 42
+fi
+if has pretrain; then
+  resume=(); [ -d "$RUNS/pretrain/checkpoints" ] && resume=(--resume)
+  limit=(); [ -n "${PRETRAIN_STEPS:-}" ] && limit=(--stop-after "$PRETRAIN_STEPS")
+  deno task pretrain --data "$RUNS/shards" --config configs/default/pretrain.json --out "$RUNS/pretrain" \
+    --threads "$THREADS" "${resume[@]}" "${limit[@]}"
+fi
+if has harmonize; then
+  # KMOU's guideline leaves untagged what KLUE tags (relative dates such as 이날/올해 as DT, parts of day as TI,
+  # counts as QT): hundreds of KMOU sentences would teach the model to leave them out. Words the KLUE train side
+  # tags at least half the times they occur get KLUE's type where KMOU left them untagged (train/harmonize.ts).
+  mkdir -p "$RUNS/harmonized"
+  [ -f "$RUNS/harmonized/kmou-train.tsv" ] || deno task harmonize --reference "klue:$RUNS/klue/train.tsv" \
+    --data "klue:$RUNS/kmou/train.tsv:kmou-klue" --out "$RUNS/harmonized/kmou-train.tsv" \
+    --report "$RUNS/harmonized/kmou-train.json"
+fi
+if has finetune; then
+  resume=(); [ -d "$RUNS/finetune/checkpoints" ] && resume=(--resume)
+  # The KLUE half is listed three times: its guideline (QT counts, TI durations, relative dates as DT) is what
+  # the model must speak, and it has 1,807 training sentences against KMOU's 23,033.
+  deno task finetune --model "$RUNS/pretrain/discriminator" --train-config configs/default/finetune.json \
+    --train "klue:$RUNS/klue/train.tsv" --train "klue:$RUNS/klue/train.tsv" --train "klue:$RUNS/klue/train.tsv" \
+    --train "klue:$RUNS/harmonized/kmou-train.tsv" --dev "klue:$RUNS/klue/dev.tsv" \
+    --threads "$THREADS" --out "$RUNS/finetune" "${resume[@]}"
+fi
+if has adapt; then
+  # KLUE's guideline differs from KMOU's (relative dates such as 오늘 are DT, counts QT, parts of day TI), and
+  # KMOU is most of the fine-tuning data: a short continuation on the KLUE train side alone adapts to it.
+  resume=(); [ -d "$RUNS/adapt/checkpoints" ] && resume=(--resume)
+  deno task finetune --model "$RUNS/finetune" --train-config configs/default/adapt.json \
+    --train "klue:$RUNS/klue/train.tsv" --dev "klue:$RUNS/klue/dev.tsv" --threads "$THREADS" --out "$RUNS/adapt" \
+    "${resume[@]}"
+fi
+if has eval; then
+  deno task eval --model "$MODEL" --data "klue:$RUNS/klue/test.tsv" \
+    --report "$RUNS/eval-klue-test.json" --errors "$RUNS/errors-klue-test.jsonl"
+  deno task eval --model "$MODEL" --data "klue:$RUNS/kmou/test.tsv" --map kmou-klue \
+    --report "$RUNS/eval-kmou-test.json" --errors "$RUNS/errors-kmou-test.jsonl"
+  # The shipped copy stores its weights as int8 (4x smaller), plus an int8-computation variant (CPU, faster);
+  # the scores of both are measured, not assumed.
+  rm -rf "$RUNS/finetune-int8"
+  deno task quantize --model "$MODEL" --weights int8 --out "$RUNS/finetune-int8" --int8-variant
+  deno task eval --model "$RUNS/finetune-int8" --data "klue:$RUNS/klue/test.tsv" --report "$RUNS/eval-klue-test-int8.json"
+  deno task eval --model "$RUNS/finetune-int8" --data "klue:$RUNS/kmou/test.tsv" --map kmou-klue \
+    --report "$RUNS/eval-kmou-test-int8.json"
+  deno task eval --model "$RUNS/finetune-int8" --variant int8 --data "klue:$RUNS/klue/test.tsv" \
+    --report "$RUNS/eval-klue-test-int8-compute.json"
+  deno task eval --model "$RUNS/finetune-int8" --variant int8 --data "klue:$RUNS/kmou/test.tsv" --map kmou-klue \
+    --report "$RUNS/eval-kmou-test-int8-compute.json"
+fi
+if has ship; then
+  rm -rf models/default && mkdir -p models/default
+  for f in config.json vocab.txt inference.onnx inference.int8.onnx nersota.json; do
+    cp "$RUNS/finetune-int8/$f" "models/default/$f"
+  done
+  for f in eval-klue-test eval-kmou-test eval-klue-test-int8 eval-kmou-test-int8 eval-klue-test-int8-compute \
+    eval-kmou-test-int8-compute; do
+    # Reports without the machine-specific paths they were run from.
+    deno eval 'const [a, b] = Deno.args; const r = JSON.parse(Deno.readTextFileSync(a)); delete r.model;
+      r.data = (r.data ?? []).map((d) => ({ ...d, path: d.path.split("/").slice(-2).join("/") }));
+      Deno.writeTextFileSync(b, JSON.stringify(r, null, 2) + "\n");' "$RUNS/$f.json" "models/default/$f.json"
+  done
+  deno task model-card --spec configs/default/card.json --runs "$RUNS" --pretrain "$RUNS/pretrain" \
+    --finetune "$RUNS/finetune" --finetune "$RUNS/adapt" --model models/default
+fi

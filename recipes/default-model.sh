@@ -46,14 +46,13 @@ if has harmonize; then
   # counts as QT): hundreds of KMOU sentences would teach the model to leave them out. Words the KLUE train side
   # tags at least half the times they occur get KLUE's type where KMOU left them untagged (train/harmonize.ts).
   mkdir -p "$RUNS/harmonized"
-  [ -f "$RUNS/harmonized/kmou-train.tsv" ] || deno task harmonize --reference "klue:$RUNS/klue/train.tsv" \
-    --data "klue:$RUNS/kmou/train.tsv:kmou-klue" --out "$RUNS/harmonized/kmou-train.tsv" \
-    --report "$RUNS/harmonized/kmou-train.json"
-  # The same words on KMOU's test side: a second view of the KMOU test scores, in KLUE's guideline (the
-  # lexicon comes from KLUE train only).
-  [ -f "$RUNS/harmonized/kmou-test.tsv" ] || deno task harmonize --reference "klue:$RUNS/klue/train.tsv" \
-    --data "klue:$RUNS/kmou/test.tsv:kmou-klue" --out "$RUNS/harmonized/kmou-test.tsv" \
-    --report "$RUNS/harmonized/kmou-test.json"
+  # The test side too, as a second view of the KMOU test scores in KLUE's guideline (the lexicon comes from KLUE
+  # train only).
+  for side in train test; do
+    [ -f "$RUNS/harmonized/kmou-$side.tsv" ] || deno task harmonize --reference "klue:$RUNS/klue/train.tsv" \
+      --data "klue:$RUNS/kmou/$side.tsv:kmou-klue" --out "$RUNS/harmonized/kmou-$side.tsv" \
+      --report "$RUNS/harmonized/kmou-$side.json"
+  done
 fi
 if has finetune; then
   resume=(); [ -d "$RUNS/finetune/checkpoints" ] && resume=(--resume)

@@ -135,27 +135,16 @@ export function effectiveStride(c: FinetuneConfig): number {
 export function validateFinetuneConfig(c: FinetuneConfig, where = "fine-tuning config"): void {
   const bad = (f: keyof FinetuneConfig, want: string) =>
     new Error(`${where}: ${NAME_OF[f]} is ${JSON.stringify(c[f])}, expected ${want}`);
-  const posInt: (keyof FinetuneConfig)[] = [
-    "batchSize",
-    "maxSeqLength",
-    "epochs",
-    "keepCheckpoints",
-    "logEvery",
-    "padMultiple",
-    "evalBatchSize",
+  const intFields: [(keyof FinetuneConfig)[], number, string][] = [
+    [
+      ["batchSize", "maxSeqLength", "epochs", "keepCheckpoints", "logEvery", "padMultiple", "evalBatchSize"],
+      1,
+      "a positive integer",
+    ],
+    [["maxSteps", "warmupSteps", "evalEvery", "patience", "bucketBatches"], 0, "an integer ≥ 0"],
   ];
-  for (const f of posInt) {
-    if (!Number.isInteger(c[f]) || (c[f] as number) < 1) throw bad(f, "a positive integer");
-  }
-  const nonNegInt: (keyof FinetuneConfig)[] = [
-    "maxSteps",
-    "warmupSteps",
-    "evalEvery",
-    "patience",
-    "bucketBatches",
-  ];
-  for (const f of nonNegInt) {
-    if (!Number.isInteger(c[f]) || (c[f] as number) < 0) throw bad(f, "an integer ≥ 0");
+  for (const [fields, min, want] of intFields) {
+    for (const f of fields) if (!Number.isInteger(c[f]) || (c[f] as number) < min) throw bad(f, want);
   }
   if (!(c.learningRate > 0)) throw bad("learningRate", "a positive number");
   if (!(c.adamEpsilon > 0)) throw bad("adamEpsilon", "a positive number");

@@ -21,8 +21,7 @@
  * ```
  * @module
  */
-import type { Entity, NerExample } from "./datasets/types.ts";
-import { sortEntities } from "./datasets/types.ts";
+import { type Entity, type NerExample, sortEntities } from "./datasets/types.ts";
 
 /** One learnt word: its text, KLUE's majority type, how often it is tagged and occurs in the reference. */
 export interface LexiconEntry {

@@ -56,13 +56,9 @@ export function parseSpec(json: Record<string, unknown>, where: string): CardSpe
   }
   if (typeof json.title !== "string") throw bad("title", "a string");
   if (typeof json.hardware !== "string") throw bad("hardware", "a string");
-  if (!Array.isArray(json.recipe) || !json.recipe.every((l) => typeof l === "string")) {
-    throw bad("recipe", "an array of strings");
-  }
-  if (
-    json.data_notes !== undefined &&
-    !(Array.isArray(json.data_notes) && json.data_notes.every((l) => typeof l === "string"))
-  ) {
+  const strings = (v: unknown) => Array.isArray(v) && v.every((l) => typeof l === "string");
+  if (!strings(json.recipe)) throw bad("recipe", "an array of strings");
+  if (json.data_notes !== undefined && !strings(json.data_notes)) {
     throw bad("data_notes", "an array of strings");
   }
   if (!Array.isArray(json.evals)) throw bad("evals", "an array");

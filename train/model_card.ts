@@ -45,6 +45,8 @@ export interface ModelCardInput {
   variants?: { name: string; file: string; bytes: number }[];
   /** Pretraining hyperparameters as in the config's `train` section. */
   pretrain: Record<string, unknown>;
+  /** The update the pretrained encoder was taken at, where that is before the end of its schedule. */
+  pretrainTakenAt?: number;
   /** Fine-tuning hyperparameters (finetune report.json's `config`) plus the training sets. */
   finetune: {
     config: Record<string, unknown>;
@@ -175,7 +177,13 @@ Test sentences never enter the vocab, the pretraining text or fine-tuning.
 ${(c.dataNotes ?? []).map((n) => `\n- ${n}`).join("")}
 
 ## Training
-- Pretraining: ${fmt(c.pretrain)}.
+- Pretraining${
+    c.pretrainTakenAt !== undefined
+      ? ` (the encoder of update ${int(c.pretrainTakenAt)}, before the end of this ${
+        int(Number(c.pretrain.num_train_steps))
+      }-update schedule)`
+      : ""
+  }: ${fmt(c.pretrain)}.
 ${
     (c.finetune.earlier ?? []).map((e, i) =>
       `- Fine-tuning run ${i + 1} (continued by the next)${

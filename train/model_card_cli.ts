@@ -134,13 +134,11 @@ export async function main(args: string[]): Promise<number> {
   const run = await readJson(join(values.pretrain, "run.json"), "pretraining run");
   const ftRuns = values.finetune;
   const ft = await readJson(join(ftRuns.at(-1)!, "report.json"), "fine-tuning report");
-  const compute: ComputeRecord[] = [
-    computeFromMetrics(
-      await readMetrics(join(values.pretrain, "metrics.jsonl")),
-      "pretraining",
-      spec.hardware,
-    ),
-  ];
+  const pretrainLog = await readMetrics(join(values.pretrain, "metrics.jsonl"));
+  const compute: ComputeRecord[] = [computeFromMetrics(pretrainLog, "pretraining", spec.hardware)];
+  // A run stopped with --stop-at ends before its schedule; its last record (an evaluation) says where.
+  const lastUpdate = Math.max(0, ...pretrainLog.map((r) => r.step));
+  const scheduled = Number((run.train as Record<string, unknown>).num_train_steps);
   for (const [i, dir] of ftRuns.entries()) {
     const stage = i === 0 ? "fine-tuning" : `fine-tuning, continued (${i})`;
     compute.push(computeFromMetrics(await readMetrics(join(dir, "metrics.jsonl")), stage, spec.hardware));
@@ -164,6 +162,7 @@ export async function main(args: string[]): Promise<number> {
       })),
     ),
     pretrain: run.train as Record<string, unknown>,
+    pretrainTakenAt: lastUpdate < scheduled ? lastUpdate : undefined,
     finetune: {
       config: ft.config as Record<string, unknown>,
       trainSentences: ft.trainSentences as number,

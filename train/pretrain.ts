@@ -62,6 +62,9 @@ export interface PretrainOptions {
   resume?: boolean;
   /** Stop after this many updates in this call without a final save: simulates a killed run in tests. */
   stopAfter?: number;
+  /** End the run at this update of the schedule as if it were the last (checkpoint, evaluation, model folders):
+   * a model taken partway through a longer schedule, its learning rate where the schedule had it. */
+  stopAt?: number;
   /** Stops the loop (like `stopAfter`) when aborted. */
   signal?: AbortSignal;
   /** On an early stop, still save a checkpoint and export the model folders (the CLI's graceful stop). */
@@ -75,7 +78,7 @@ export interface PretrainOptions {
 export interface PretrainResult {
   /** Updates done in total (including those before a resume). */
   step: number;
-  /** Whether the run reached `trainSteps` (false when stopped early). */
+  /** Whether the run reached `trainSteps` or `stopAt` (false when stopped early). */
   finished: boolean;
   /** Final parameters (graph layout, joint names). */
   params: Record<string, Tensor>;
@@ -327,8 +330,9 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   let windowLoss = 0, windowNorm = 0, windowSteps = 0, windowStart = t0, lastEval: EvalMetrics | undefined;
   const tokensPerUpdate = B * T * t.accumulate;
   let stopped = false;
+  const lastStep = Math.min(t.trainSteps, opts.stopAt ?? Infinity);
   if (step === 0 && t.evalEvery > 0) await logEval(0, lastEval = await evaluate());
-  while (step < t.trainSteps) {
+  while (step < lastStep) {
     if ((opts.stopAfter !== undefined && step - firstStep >= opts.stopAfter) || opts.signal?.aborted) {
       stopped = true;
       break;
@@ -367,8 +371,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
 
     const now = performance.now();
     const rate = ((step - firstStep) * tokensPerUpdate) / ((now - t0) / 1000);
-    progress.update({ step, total: t.trainSteps, loss, tokensPerSecond: rate, extra: { lr } }, ((t.trainSteps - step) * tokensPerUpdate) / rate);
-    if (step % t.logEvery === 0 || step === t.trainSteps) {
+    progress.update({ step, total: lastStep, loss, tokensPerSecond: rate, extra: { lr } }, ((lastStep - step) * tokensPerUpdate) / rate);
+    if (step % t.logEvery === 0 || step === lastStep) {
       await metrics.write({
         type: "train",
         step,
@@ -383,8 +387,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       windowLoss = windowNorm = windowSteps = 0;
       windowStart = now;
     }
-    if (t.evalEvery > 0 && step % t.evalEvery === 0 && step !== t.trainSteps) await logEval(step, lastEval = await evaluate());
-    if (t.saveEvery > 0 && step % t.saveEvery === 0 && step !== t.trainSteps) {
+    if (t.evalEvery > 0 && step % t.evalEvery === 0 && step !== lastStep) await logEval(step, lastEval = await evaluate());
+    if (t.saveEvery > 0 && step % t.saveEvery === 0 && step !== lastStep) {
       await saveCheckpoint(ckptDir, { ...runner.snapshot(), config: runState() }, t.keepCheckpoints);
     }
   }

@@ -4,7 +4,7 @@
  * ```sh
  * deno task pretrain --data DIR --config configs/small_config.json --out runs/x [--provider cpu|cuda|webgpu]
  *   [--resume] [--steps N] [--batch-size N] [--accumulate N] [--eval-every N] [--save-every N] [--keep N]
- *   [--seed N] [--threads N] [--eval-data DIR] [--vocab FILE] [--device-id N] [--quiet]
+ *   [--seed N] [--threads N] [--eval-data DIR] [--vocab FILE] [--device-id N] [--stop-after N] [--stop-at N] [--quiet]
  * ```
  * Command-line values override the config file's `train` section (and are saved with the run, so
  * `--resume` continues under the same settings).
@@ -31,6 +31,8 @@ const USAGE = `Usage: deno task pretrain --data DIR --config FILE --out DIR [opt
   --eval-data DIR     held-out shards (default: a seeded share of --data)
   --vocab FILE        vocab.txt (default: DATA/vocab.txt)
   --stop-after N      end this invocation after N updates (checkpointed; --resume continues the schedule)
+  --stop-at N         end the run at update N of the schedule as if it were the last (checkpoint, eval, model
+                      folders): a model taken partway through a longer schedule
   --quiet             no progress on the terminal`;
 
 /** CLI entry point; returns the exit code. */
@@ -57,6 +59,7 @@ export async function main(args: string[]): Promise<number> {
       vocab: { type: "string" },
       quiet: { type: "boolean", default: false },
       "stop-after": { type: "string" },
+      "stop-at": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -105,6 +108,7 @@ export async function main(args: string[]): Promise<number> {
     resume: values.resume,
     quiet: values.quiet,
     stopAfter: int("stop-after", values["stop-after"]),
+    stopAt: int("stop-at", values["stop-at"]),
     signal: stopOnSignal(),
     saveOnStop: true,
   });

@@ -79,7 +79,8 @@ Deno.test("modelCard() names the licences, the architecture, the compute and the
     onnxBytes: 3 * 2 ** 20,
     decoding: "bio-viterbi",
     variants: [{ name: "int8", file: "inference.int8.onnx", bytes: 4 * 2 ** 20 }],
-    pretrain: { $comment: "hidden", learning_rate: 0.001 },
+    pretrain: { $comment: "hidden", learning_rate: 0.001, num_train_steps: 10000 },
+    pretrainTakenAt: 4801,
     finetune: {
       config: { epochs: 4 },
       trainSentences: 100,
@@ -103,6 +104,7 @@ Deno.test("modelCard() names the licences, the architecture, the compute and the
       /\| pretraining \| 20 \| 81,920 \| 1\.50 \| 2-core CPU \|/,
       /\| total \| \| \| 1\.50 \| \|/,
       /learning_rate 0\.001/,
+      /Pretraining \(the encoder of update 4,801, before the end of this 10,000-update schedule\)/,
       /update 7/,
       /- Fine-tuning run 1 \(continued by the next\) on 2,500 sentences \(klue b\): num_train_epochs 3\.\n- Fine-tuning on 100 sentences/,
       /Variant `int8` \(`inference\.int8\.onnx`, 4\.0 MiB: dense layers computed in int8/,
@@ -168,11 +170,11 @@ Deno.test("deno task model-card writes README.md into the model folder from the 
     }
     await Deno.writeTextFile(
       join(pre, "run.json"),
-      JSON.stringify({ model: { num_hidden_layers: 2, hidden_size: 32 }, train: { learning_rate: 0.001 } }),
+      JSON.stringify({ model: { num_hidden_layers: 2, hidden_size: 32 }, train: { learning_rate: 0.001, num_train_steps: 20 } }),
     );
     await Deno.writeTextFile(
       join(pre, "metrics.jsonl"),
-      `{"type":"train","step":10,"tokens":1000,"tokens_per_s":100}\n`,
+      `{"type":"train","step":10,"tokens":1000,"tokens_per_s":100}\n{"type":"eval","step":11,"discriminator_auc":0.5}\n`,
     );
     await Deno.writeTextFile(
       join(ft, "report.json"),
@@ -204,6 +206,7 @@ Deno.test("deno task model-card writes README.md into the model folder from the 
     const card = await Deno.readTextFile(join(model, "README.md"));
     assert.match(card, /^# Tiny\n/);
     assert.match(card, /\| pretraining \| 10 \| 1,000 \| 0\.00 \| cpu \|/);
+    assert.match(card, /Pretraining \(the encoder of update 11, before the end of this 20-update schedule\)/);
     assert.match(card, /\| fine-tuning \| 3 \| 90 \| 0\.00 \| cpu \|/);
     assert.match(card, /\| \*\*Test\*\* \| 6 \| 14 \| 80\.00 \| 70\.00 \|/);
     await Deno.writeTextFile(

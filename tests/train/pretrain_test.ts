@@ -158,6 +158,31 @@ Deno.test("pretrain() killed mid-run and resumed (past a corrupted checkpoint) e
   await Deno.remove(killed, { recursive: true });
 });
 
+Deno.test("pretrain() with stopAt ends partway through the schedule with model folders; a resume goes on to the same end", async () => {
+  const data = await fixtureShards();
+  const config = await tinyConfig({ trainSteps: 6, saveEvery: 2, evalEvery: 0, keepCheckpoints: 5, warmupSteps: 2 });
+  const base = { config, data, threads: 1, quiet: true };
+  const whole = await Deno.makeTempDir({ prefix: "pretrain-whole-" });
+  const a = await pretrain({ ...base, out: whole, export: false });
+  const part = await Deno.makeTempDir({ prefix: "pretrain-stop-at-" });
+  const b1 = await pretrain({ ...base, out: part, stopAt: 3 });
+  assert.ok(b1.finished);
+  assert.equal(b1.step, 3);
+  assert.deepEqual((await listCheckpoints(join(part, "checkpoints"))).map((c) => c.step), [2, 3]);
+  const disc = JSON.parse(await Deno.readTextFile(join(part, "discriminator", "config.json")));
+  assert.equal(disc.model_type, "electra");
+  // Run again with the same stopAt: no update, the same model.
+  const b2 = await pretrain({ ...base, out: part, stopAt: 3, resume: true, export: false });
+  assert.equal(b2.step, 3);
+  sameParams(b2.params, b1.params);
+  // Without it the schedule of 6 goes on (learning rates of the 6-step schedule): the uninterrupted run's result.
+  const b3 = await pretrain({ ...base, out: part, resume: true, export: false });
+  assert.equal(b3.step, 6);
+  sameParams(b3.params, a.params);
+  await Deno.remove(whole, { recursive: true });
+  await Deno.remove(part, { recursive: true });
+});
+
 Deno.test("pretrain CLI runs a preset end to end and --resume on a finished run does nothing more", async () => {
   const data = await fixtureShards();
   const out = await Deno.makeTempDir({ prefix: "pretrain-cli-" });

@@ -101,6 +101,19 @@ Deno.test("parseMeta() fills defaults and rejects bad values by key", () => {
   );
 });
 
+Deno.test("folderDecoding() takes the override, else the folder's, and refuses bio-viterbi on first-subword models", () => {
+  const folder = (labelMode: string, decoding?: string) => ({
+    location: "m/",
+    meta: parseMeta({ format: INFERENCE_FORMAT, version: 1, labelMode, ...(decoding ? { decoding } : {}) }),
+  });
+  assert.equal(folderDecoding(folder("first-subword")), "argmax");
+  assert.equal(folderDecoding(folder("all-subwords", "bio-viterbi")), "bio-viterbi");
+  assert.equal(folderDecoding(folder("all-subwords", "bio-viterbi"), "argmax"), "argmax");
+  assert.equal(folderDecoding(folder("all-subwords"), "bio-viterbi"), "bio-viterbi");
+  assert.throws(() => folderDecoding(folder("first-subword"), "bio-viterbi"), /needs an all-subwords model; "m\/" is first-subword/);
+  assert.throws(() => folderDecoding(folder("all-subwords"), "beam" as never), /must be "argmax" or "bio-viterbi", got "beam"/);
+});
+
 Deno.test("checkLabels() accepts the scheme's prefixes only", () => {
   checkLabels(["O", "B-PS", "I-PS"], "BIO");
   checkLabels(["O", "B-PS", "I-PS", "E-PS", "S-PS"], "BIOES");

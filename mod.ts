@@ -23,8 +23,8 @@
 export {
   defaultProvider,
   type Entity,
-  loadRecognizer,
   type LoadOptions,
+  loadRecognizer,
   type ModelInfo,
   NerPipeline,
   type PipelineOptions,
@@ -40,7 +40,7 @@ export {
   readModelFolder,
   urlSource,
 } from "./infer/model_folder.ts";
-export { type InferenceFolderInput, inferenceFolderFiles } from "./infer/model_folder_files.ts";
+export { inferenceFolderFiles, type InferenceFolderInput } from "./infer/model_folder_files.ts";
 export { WordPieceTokenizer } from "./infer/tokenizer.ts";
 export type { Encoding } from "./infer/encoding.ts";
 export { decodeEntities, type EntitySpan, getEntities, type LabelMode } from "./infer/decode.ts";

@@ -40,7 +40,11 @@ export async function runPeer(
   const timeBin = "/usr/bin/time";
   const haveTime = await Deno.stat(timeBin).then(() => true, () => false);
   const cmd = haveTime
-    ? new Deno.Command(timeBin, { args: ["-f", "PEAK_RSS_KIB=%M", python, ...args], stdout: "piped", stderr: "piped" })
+    ? new Deno.Command(timeBin, {
+      args: ["-f", "PEAK_RSS_KIB=%M", python, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    })
     : new Deno.Command(python, { args, stdout: "piped", stderr: "piped" });
   let out: Deno.CommandOutput;
   try {

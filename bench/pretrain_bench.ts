@@ -37,24 +37,41 @@ export async function benchPretrain(opts: PretrainBenchOptions = {}): Promise<Re
   const cfg = withGenerator(base.model, { ...base.train, maxSeqLength: T, batchSize: B });
   const t0 = performance.now();
   const artifacts = buildTrainingArtifacts(
-    pretrainingForward({ discriminator: cfg.model, generator: cfg.generator, seed: 1, discriminatorWeight: 50, sampler: "inverse-cdf" }),
+    pretrainingForward({
+      discriminator: cfg.model,
+      generator: cfg.generator,
+      seed: 1,
+      discriminatorWeight: 50,
+      sampler: "inverse-cdf",
+    }),
     { optimizer: electraAdam() },
   );
   const buildS = (performance.now() - t0) / 1000;
   const t1 = performance.now();
-  const runner = await TrainRunner.open(artifacts.trainStep, initialState(artifacts.params), { provider: opts.provider ?? "cpu", threads: opts.threads, seed: 1 });
+  const runner = await TrainRunner.open(artifacts.trainStep, initialState(artifacts.params), {
+    provider: opts.provider ?? "cpu",
+    threads: opts.threads,
+    seed: 1,
+  });
   const openS = (performance.now() - t1) / 1000;
 
   // Synthetic batches: full-length rows of random non-special ids framed by [CLS] … [SEP].
   const rng = new Rng(7);
   const P = maxPredictions(0.15, T);
   const batch = () => {
-    const inputIds = new Int32Array(B * T), segmentIds = new Int32Array(B * T), attentionMask = new Int32Array(B * T).fill(1);
+    const inputIds = new Int32Array(B * T),
+      segmentIds = new Int32Array(B * T),
+      attentionMask = new Int32Array(B * T).fill(1);
     for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) inputIds[b * T + t] = t === 0 ? 2 : t === T - 1 ? 3 : 5 + rng.int(cfg.model.vocabSize - 5);
+      for (let t = 0; t < T; t++) {
+        inputIds[b * T + t] = t === 0 ? 2 : t === T - 1 ? 3 : 5 + rng.int(cfg.model.vocabSize - 5);
+      }
       segmentIds.fill(1, b * T + T / 2, (b + 1) * T);
     }
-    const m = maskBatch({ inputIds, segmentIds, attentionMask, batchSize: B, seqLength: T }, { maskProb: 0.15, numPredictions: P }, rng);
+    const m = maskBatch({ inputIds, segmentIds, attentionMask, batchSize: B, seqLength: T }, {
+      maskProb: 0.15,
+      numPredictions: P,
+    }, rng);
     return pretrainFeeds(m, { name: "sample_uniform", data: sampleUniform(B, P, rng) });
   };
   // Warm-up: allocations and kernel selection on the first step; with only one, the first timed step still

@@ -11,7 +11,10 @@ import { main } from "./cli.ts";
 import type { OrtModule, Provider } from "../onnx/runtime.ts";
 
 /** Prepares the runtime and model from the bundle at `bundleDir`; returns CLI defaults. */
-export async function prepare(bundleDir: string, cacheRoot?: string): Promise<{ model: string; provider: Provider; ort: OrtModule; notice?: string }> {
+export async function prepare(
+  bundleDir: string,
+  cacheRoot?: string,
+): Promise<{ model: string; provider: Provider; ort: OrtModule; notice?: string }> {
   const manifest = JSON.parse(await Deno.readTextFile(join(bundleDir, "manifest.json"))) as BundleManifest;
   const { dir } = await extractBundle(manifest, (name) => Deno.readFile(join(bundleDir, name)), cacheRoot);
   const lib = `native/${nativeFiles().library}`;
@@ -21,7 +24,11 @@ export async function prepare(bundleDir: string, cacheRoot?: string): Promise<{ 
     if (!err) {
       try {
         // A literal specifier, so that `deno compile` embeds the package.
-        return { model: join(dir, "model"), provider: "cpu", ort: (await import("onnxruntime-node")).default };
+        return {
+          model: join(dir, "model"),
+          provider: "cpu",
+          ort: (await import("onnxruntime-node")).default,
+        };
       } catch (e) {
         notice = `native ONNX Runtime unavailable (${(e as Error).message}); using onnxruntime-web (wasm)`;
       }

@@ -7,7 +7,13 @@ import { buildTokenClassificationGraph, FAST_INFERENCE } from "../onnx/electra/t
 import { configToHf, type ElectraConfig, labelNames, pythonJson } from "../onnx/electra/config.ts";
 import { fromWeights } from "../onnx/electra/init.ts";
 import type { Tensor } from "../onnx/tensor.ts";
-import { checkLabels, INFERENCE_FORMAT, INFERENCE_FORMAT_VERSION, type InferenceMeta, parseMeta } from "./model_folder.ts";
+import {
+  checkLabels,
+  INFERENCE_FORMAT,
+  INFERENCE_FORMAT_VERSION,
+  type InferenceMeta,
+  parseMeta,
+} from "./model_folder.ts";
 
 /** What `inferenceFolderFiles` needs: a tagger's config (with id2label), graph-layout weights and vocab. */
 export interface InferenceFolderInput {

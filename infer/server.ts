@@ -123,14 +123,21 @@ export class MicroBatcher {
 }
 
 function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8" } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8" },
+  });
 }
 
 async function readBody(req: Request, limit: number): Promise<unknown> {
   const type = req.headers.get("content-type") ?? "";
-  if (!/^application\/json\b/i.test(type)) throw new HttpError(415, `Content-Type must be application/json, got "${type}"`);
+  if (!/^application\/json\b/i.test(type)) {
+    throw new HttpError(415, `Content-Type must be application/json, got "${type}"`);
+  }
   const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (declared > limit) throw new HttpError(413, `Request body of ${declared} bytes is over the limit of ${limit} bytes`);
+  if (declared > limit) {
+    throw new HttpError(413, `Request body of ${declared} bytes is over the limit of ${limit} bytes`);
+  }
   // Count while reading: a chunked body has no content-length to trust.
   const chunks: Uint8Array[] = [];
   let n = 0;
@@ -169,8 +176,15 @@ export function createHandler(
   const started = Date.now();
   let requests = 0;
   const checkText = (t: unknown, where: string): string => {
-    if (typeof t !== "string") throw new HttpError(422, `${where} must be a string, got ${t === null ? "null" : Array.isArray(t) ? "array" : typeof t}`);
-    if (t.length > maxText) throw new HttpError(413, `${where} has ${t.length} characters, over the limit of ${maxText}`);
+    if (typeof t !== "string") {
+      throw new HttpError(
+        422,
+        `${where} must be a string, got ${t === null ? "null" : Array.isArray(t) ? "array" : typeof t}`,
+      );
+    }
+    if (t.length > maxText) {
+      throw new HttpError(413, `${where} has ${t.length} characters, over the limit of ${maxText}`);
+    }
     return t;
   };
   const handler = async (req: Request): Promise<Response> => {
@@ -197,15 +211,21 @@ export function createHandler(
       }
       if (path === "/v1/model") return json(ner.info);
       const body = await readBody(req, maxBody);
-      if (!body || typeof body !== "object" || Array.isArray(body)) throw new HttpError(422, "Request body must be a JSON object");
+      if (!body || typeof body !== "object" || Array.isArray(body)) {
+        throw new HttpError(422, "Request body must be a JSON object");
+      }
       const b = body as Record<string, unknown>;
       if (path === "/v1/recognize") {
         if (!("text" in b)) throw new HttpError(422, `Request body needs "text" (a string)`);
         const [entities] = await batcher.add([checkText(b.text, `"text"`)]);
         return json({ entities });
       }
-      if (!Array.isArray(b.texts)) throw new HttpError(422, `Request body needs "texts" (an array of strings)`);
-      if (b.texts.length > maxBatch) throw new HttpError(422, `"texts" has ${b.texts.length} items, over the limit of ${maxBatch}`);
+      if (!Array.isArray(b.texts)) {
+        throw new HttpError(422, `Request body needs "texts" (an array of strings)`);
+      }
+      if (b.texts.length > maxBatch) {
+        throw new HttpError(422, `"texts" has ${b.texts.length} items, over the limit of ${maxBatch}`);
+      }
       const texts = b.texts.map((t, i) => checkText(t, `"texts"[${i}]`));
       const results = await batcher.add(texts);
       return json({ results: results.map((entities) => ({ entities })) });
@@ -260,7 +280,8 @@ export function startServer(ner: NerPipeline, options: ServerOptions = {}): Runn
   };
 }
 
-const USAGE = `Usage: deno task serve [--model DIR|URL] [--port 8080] [--host 127.0.0.1] [--provider cpu|wasm|webgpu|cuda]
+const USAGE =
+  `Usage: deno task serve [--model DIR|URL] [--port 8080] [--host 127.0.0.1] [--provider cpu|wasm|webgpu|cuda]
                        [--batch-size 32] [--max-batch 64] [--max-body-bytes 1048576] [--max-text-length 100000]`;
 
 /** CLI entry point. */
@@ -283,7 +304,11 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const int = (name: string, v: string | undefined, min: number) => (v === undefined ? undefined : intFlag(name, v, min));
+  const int = (
+    name: string,
+    v: string | undefined,
+    min: number,
+  ) => (v === undefined ? undefined : intFlag(name, v, min));
   let model: string | URL | undefined = values.model;
   if (!model) {
     try {
@@ -291,7 +316,9 @@ export async function main(args: string[]): Promise<number> {
       model = DEFAULT_MODEL;
     } catch {
       model = FALLBACK_MODEL;
-      console.error("serve: no trained default model in models/default/ yet; serving the random-weight fixture fixtures/ner-tiny/");
+      console.error(
+        "serve: no trained default model in models/default/ yet; serving the random-weight fixture fixtures/ner-tiny/",
+      );
     }
   }
   const ner = await loadRecognizer(model, {
@@ -304,7 +331,10 @@ export async function main(args: string[]): Promise<number> {
     maxBatch: int("max-batch", values["max-batch"], 1),
     maxBodyBytes: int("max-body-bytes", values["max-body-bytes"], 1),
     maxTextLength: int("max-text-length", values["max-text-length"], 1),
-    onListen: (a) => console.error(`serve: ${ner.info.location} on ${ner.info.provider}, listening on http://${a.hostname}:${a.port}/`),
+    onListen: (a) =>
+      console.error(
+        `serve: ${ner.info.location} on ${ner.info.provider}, listening on http://${a.hostname}:${a.port}/`,
+      ),
   });
   await server.finished;
   console.error("serve: stopped");

@@ -44,9 +44,13 @@ export function resolveUnder(root: string, urlPath: string): string | undefined 
 }
 
 /** The request handler of the static server. */
-export function staticHandler(options: Pick<StaticOptions, "root" | "model">): (req: Request) => Promise<Response> {
+export function staticHandler(
+  options: Pick<StaticOptions, "root" | "model">,
+): (req: Request) => Promise<Response> {
   return async (req) => {
-    if (req.method !== "GET" && req.method !== "HEAD") return new Response("Method not allowed", { status: 405 });
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return new Response("Method not allowed", { status: 405 });
+    }
     let path = new URL(req.url).pathname;
     let root = options.root;
     if (options.model && path.startsWith("/model/")) {

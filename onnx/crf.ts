@@ -56,7 +56,11 @@ export interface CrfValues {
 }
 
 /** Initial CRF parameters as pytorch-crf draws them: uniform(−0.1, 0.1), from a seeded generator. */
-export function initCrfTensors(numLabels: number, seed: number, dtype: Extract<DType, "float32" | "float64"> = "float32"): Record<string, Tensor> {
+export function initCrfTensors(
+  numLabels: number,
+  seed: number,
+  dtype: Extract<DType, "float32" | "float64"> = "float32",
+): Record<string, Tensor> {
   let s = (seed ^ 0x5bd1e995) >>> 0;
   const rand = () => {
     // xorshift32: enough for an init; deterministic in the seed.
@@ -112,7 +116,10 @@ export function crfNllPerSequence(emissions: Value, labels: Value, crf: CrfValue
   const prev = slice(y, [0], [-1], [1]); // (B, T−1)
   const next = slice(y, [1], [2 ** 31 - 1], [1]); // (B, T−1)
   const pair = add(mul(prev, L), next); // (B, T−1): index into the flattened (L·L) table
-  const transScore = reduceSum(mul(gather(reshape(crf.transitions, [L * L]), pair, 0), slice(maskF, [1], [2 ** 31 - 1], [1])), [1]); // (B)
+  const transScore = reduceSum(
+    mul(gather(reshape(crf.transitions, [L * L]), pair, 0), slice(maskF, [1], [2 ** 31 - 1], [1])),
+    [1],
+  ); // (B)
   const lastIndex = sub(cast(reduceSum(maskF, [1], true), "int64"), 1); // (B, 1)
   const last = squeeze(gatherElements(y, lastIndex, 1), [1]); // (B)
   const endScore = gather(crf.end, last, 0); // (B)
@@ -129,11 +136,13 @@ export function crfNllPerSequence(emissions: Value, labels: Value, crf: CrfValue
   const zerosE = g.op("ConstantOfShape", [padShape], { value: tensor(dtype, [1], [0]) }, {
     types: [{ dtype, shape: [B, g.fresh("crf_pad"), L] }],
   })[0];
-  const eP = g.op("Concat", [emissions, zerosE], { axis: 1 }, { types: [{ dtype, shape: [B, maxLength, L] }] })[0]; // (B, Tmax, L)
+  const eP =
+    g.op("Concat", [emissions, zerosE], { axis: 1 }, { types: [{ dtype, shape: [B, maxLength, L] }] })[0]; // (B, Tmax, L)
   const zerosM = g.op("ConstantOfShape", [g.op("Slice", [padShape, ints(g, [0]), ints(g, [2])])[0]], {
     value: tensor("bool", [1], [0]),
   }, { types: [{ dtype: "bool", shape: [B, g.fresh("crf_pad")] }] })[0];
-  const mP = g.op("Concat", [valid, zerosM], { axis: 1 }, { types: [{ dtype: "bool", shape: [B, maxLength] }] })[0]; // (B, Tmax)
+  const mP =
+    g.op("Concat", [valid, zerosM], { axis: 1 }, { types: [{ dtype: "bool", shape: [B, maxLength] }] })[0]; // (B, Tmax)
   const ones = new Array(maxLength).fill(1);
   const eSteps = maxLength === 1 ? [eP] : g.op("Split", [eP, ints(g, ones)], { axis: 1 }, {
     outputs: maxLength,

@@ -33,7 +33,16 @@ export const float = (v: number): FloatAttr => new FloatAttr(v);
 /** Wraps numbers as a FLOATS attribute. */
 export const floats = (v: number[]): FloatsAttr => new FloatsAttr(v);
 
-const FLOAT_ATTRIBUTE_NAMES = new Set(["epsilon", "alpha", "beta", "gamma", "ratio", "value_float", "lambd", "bias"]);
+const FLOAT_ATTRIBUTE_NAMES = new Set([
+  "epsilon",
+  "alpha",
+  "beta",
+  "gamma",
+  "ratio",
+  "value_float",
+  "lambd",
+  "bias",
+]);
 
 /** Attributes of one node. */
 export type Attrs = Record<string, AttrValue>;
@@ -216,7 +225,7 @@ export class Graph {
     }
     const count = options.outputs ?? types.length;
     const outputs = types.slice(0, count).map((t, i) => this.define(options.names?.[i] ?? this.fresh(), t));
-    if (options.types) for (const o of outputs) this.explicitTypes.add(o.name);
+    if (options.types) { for (const o of outputs) this.explicitTypes.add(o.name); }
     this.nodes.push({
       opType,
       domain,
@@ -234,7 +243,9 @@ export class Graph {
     if (name && name !== v.name) {
       out = this.op("Identity", [v], {}, { names: [name] })[0];
     }
-    if (this.outputs.includes(out)) throw new Error(`Graph "${this.name}": "${out.name}" is already an output`);
+    if (this.outputs.includes(out)) {
+      throw new Error(`Graph "${this.name}": "${out.name}" is already an output`);
+    }
     this.outputs.push(out);
     return out;
   }
@@ -313,7 +324,9 @@ export class Graph {
       if (!tt) continue;
       declared.set(vi.name, {
         dtype: dtypeOf(tt.elemType ?? 0, `value "${vi.name}"`),
-        shape: (tt.shape?.dim ?? []).map((d, i) => d.dimParam ?? (d.dimValue !== undefined ? Number(d.dimValue) : `${vi.name}_${i}`)),
+        shape: (tt.shape?.dim ?? []).map((d, i) =>
+          d.dimParam ?? (d.dimValue !== undefined ? Number(d.dimValue) : `${vi.name}_${i}`)
+        ),
       });
     }
     const trainable = parameters ? new Set(parameters) : undefined;
@@ -333,7 +346,11 @@ export class Graph {
       const inputs = (np.input ?? []).map((n) => {
         if (n === "") return undefined;
         const v = g.values.get(n);
-        if (!v) throw new Error(`node "${np.name ?? ""}" (${np.opType}) reads "${n}", which is not defined before it`);
+        if (!v) {
+          throw new Error(
+            `node "${np.name ?? ""}" (${np.opType}) reads "${n}", which is not defined before it`,
+          );
+        }
         return v;
       });
       const attrs = Object.fromEntries((np.attribute ?? []).map((a) => [a.name, attrFromProto(a)]));
@@ -344,7 +361,12 @@ export class Graph {
       }
       const before = g.nodes.length;
       try {
-        g.op(np.opType, inputs, attrs, { domain: np.domain ?? "", names: outNames, outputs: outNames.length, types: types });
+        g.op(np.opType, inputs, attrs, {
+          domain: np.domain ?? "",
+          names: outNames,
+          outputs: outNames.length,
+          types: types,
+        });
       } catch (e) {
         if (types) throw e;
         throw new Error(`${(e as Error).message} (and the model gives no value_info for its outputs)`);

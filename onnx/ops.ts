@@ -132,7 +132,9 @@ export function reduceMax(x: Value, axes: number[] = [], keepdims = false): Valu
 
 /** LayerNormalization over the last axis (opset 17), returning only the normalised output. */
 export function layerNorm(x: Value, scale: Value, bias: Value, epsilon = 1e-12): Value {
-  return x.graph.op("LayerNormalization", [x, scale, bias], { axis: -1, epsilon: float(epsilon) }, { outputs: 1 })[0];
+  return x.graph.op("LayerNormalization", [x, scale, bias], { axis: -1, epsilon: float(epsilon) }, {
+    outputs: 1,
+  })[0];
 }
 
 /** `data[indices]` along `axis` (embedding lookup). */

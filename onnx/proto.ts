@@ -152,7 +152,9 @@ const SCHEMA = {
             refAttrName: f(21, "string"),
           },
         },
-        ValueInfoProto: { fields: { name: f(1, "string"), type: f(2, "TypeProto"), docString: f(3, "string") } },
+        ValueInfoProto: {
+          fields: { name: f(1, "string"), type: f(2, "TypeProto"), docString: f(3, "string") },
+        },
         NodeProto: {
           fields: {
             input: f(1, "string", "repeated"),
@@ -246,10 +248,15 @@ export function decodeModel(bytes: Uint8Array, source = "<bytes>"): ModelProto {
     message = Model.decode(bytes);
   } catch (e) {
     const why = (e as Error).message;
-    const truncated = /^index out of range/.test(why) ? "the data ends inside a field (a truncated file?)" : why;
+    const truncated = /^index out of range/.test(why)
+      ? "the data ends inside a field (a truncated file?)"
+      : why;
     throw new Error(`Cannot read ONNX model "${source}": not a valid protobuf ModelProto (${truncated})`);
   }
-  const model = Model.toObject(message, { longs: Number, bytes: Uint8Array as unknown as StringConstructor }) as ModelProto;
+  const model = Model.toObject(message, {
+    longs: Number,
+    bytes: Uint8Array as unknown as StringConstructor,
+  }) as ModelProto;
   if (!model.graph) throw new Error(`Cannot read ONNX model "${source}": it has no graph`);
   if (!model.opsetImport?.length) throw new Error(`Cannot read ONNX model "${source}": it declares no opset`);
   return model;

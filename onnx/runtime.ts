@@ -123,8 +123,7 @@ async function loadOrt(provider: Provider): Promise<OrtModule> {
 
 const HINTS: Record<Provider, string> = {
   cpu: "",
-  cuda:
-    "The CUDA execution provider needs onnxruntime-node installed with its CUDA binaries " +
+  cuda: "The CUDA execution provider needs onnxruntime-node installed with its CUDA binaries " +
     "(reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 and allow its install script: `deno install --allow-scripts=npm:onnxruntime-node`) " +
     "and CUDA 12 with cuDNN 9 on the library path.",
   webgpu:
@@ -158,7 +157,10 @@ function queued<T>(fn: () => Promise<T>): Promise<T> {
  * await session.release();
  * ```
  */
-export async function openSession(model: Uint8Array | string, options: SessionOptions = {}): Promise<Session> {
+export async function openSession(
+  model: Uint8Array | string,
+  options: SessionOptions = {},
+): Promise<Session> {
   const provider = options.provider ?? "cpu";
   if (!(provider in HINTS)) throw new Error(`Unknown provider "${provider}": use cpu, cuda, wasm or webgpu`);
   const ort = options.ort ?? await loadOrt(provider);
@@ -182,8 +184,12 @@ export async function openSession(model: Uint8Array | string, options: SessionOp
     sessionOptions.enableProfiling = true;
     sessionOptions.profileFilePrefix = options.profilePrefix;
   }
-  if (!web && options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
-  if (options.preferredOutputLocation) sessionOptions.preferredOutputLocation = options.preferredOutputLocation;
+  if (!web && options.optimizedModelFilePath) {
+    sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
+  }
+  if (options.preferredOutputLocation) {
+    sessionOptions.preferredOutputLocation = options.preferredOutputLocation;
+  }
   if (options.enableMemPattern !== undefined) sessionOptions.enableMemPattern = options.enableMemPattern;
   if (options.enableCpuMemArena !== undefined) sessionOptions.enableCpuMemArena = options.enableCpuMemArena;
   const extra: Record<string, Record<string, string>> = {};
@@ -199,7 +205,9 @@ export async function openSession(model: Uint8Array | string, options: SessionOp
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     const hint = HINTS[provider];
-    throw new Error(`Cannot open ONNX Runtime session on provider "${provider}": ${msg}${hint ? `. ${hint}` : ""}`);
+    throw new Error(
+      `Cannot open ONNX Runtime session on provider "${provider}": ${msg}${hint ? `. ${hint}` : ""}`,
+    );
   }
   const runOrt = (feeds: Record<string, OrtTensor>, outputs?: readonly string[]) => {
     const call = () => (outputs ? session.run(feeds, outputs) : session.run(feeds));

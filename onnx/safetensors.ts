@@ -18,7 +18,17 @@
 import { allocate, type DType, fromBytes, itemSize, sizeOf, type Tensor, toBytes } from "./tensor.ts";
 
 /** Safetensors dtype names this module reads (BF16 is widened to float32 on read). */
-export const SAFETENSORS_DTYPES: readonly string[] = ["F64", "F32", "F16", "BF16", "I64", "I32", "I8", "U8", "BOOL"];
+export const SAFETENSORS_DTYPES: readonly string[] = [
+  "F64",
+  "F32",
+  "F16",
+  "BF16",
+  "I64",
+  "I32",
+  "I8",
+  "U8",
+  "BOOL",
+];
 
 const TO_ST: Record<DType, string> = {
   float64: "F64",
@@ -30,10 +40,28 @@ const TO_ST: Record<DType, string> = {
   uint8: "U8",
   bool: "BOOL",
 };
-const FROM_ST: Record<string, DType> = Object.fromEntries(Object.entries(TO_ST).map(([k, v]) => [v, k as DType]));
+const FROM_ST: Record<string, DType> = Object.fromEntries(
+  Object.entries(TO_ST).map(([k, v]) => [v, k as DType]),
+);
 
 // The Rust `Dtype` enum order (its derived `Ord`), by which the reference writer sorts, descending.
-const RUST_ORDER = ["BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64"];
+const RUST_ORDER = [
+  "BOOL",
+  "U8",
+  "I8",
+  "F8_E5M2",
+  "F8_E4M3",
+  "I16",
+  "U16",
+  "F16",
+  "BF16",
+  "I32",
+  "U32",
+  "F32",
+  "F64",
+  "I64",
+  "U64",
+];
 const ST_SIZE: Record<string, number> = {
   BOOL: 1,
   U8: 1,
@@ -66,14 +94,19 @@ function compareBytes(a: string, b: string): number {
 }
 
 /** Serialises tensors (and optional string metadata, e.g. `{format: "pt"}`) to safetensors bytes. */
-export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, Tensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const entries = Object.entries(tensors).map(([name, t]) => {
     const dtype = TO_ST[t.dtype];
     if (!dtype) throw new Error(`encodeSafetensors(): tensor "${name}" has unsupported dtype ${t.dtype}`);
     const n = sizeOf(t.dims);
     if (t.data.length !== n) {
       throw new Error(
-        `encodeSafetensors(): tensor "${name}" has ${t.data.length} elements but shape [${t.dims.join(", ")}] needs ${n}`,
+        `encodeSafetensors(): tensor "${name}" has ${t.data.length} elements but shape [${
+          t.dims.join(", ")
+        }] needs ${n}`,
       );
     }
     if (t.data.byteLength !== n * itemSize(t.dtype)) {
@@ -81,7 +114,9 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
     }
     return { name, dtype, t };
   });
-  entries.sort((a, b) => RUST_ORDER.indexOf(b.dtype) - RUST_ORDER.indexOf(a.dtype) || compareBytes(a.name, b.name));
+  entries.sort((a, b) =>
+    RUST_ORDER.indexOf(b.dtype) - RUST_ORDER.indexOf(a.dtype) || compareBytes(a.name, b.name)
+  );
 
   // Built by hand rather than with one JSON.stringify of an object, because JS objects put integer-like
   // keys ("0", "1") first, which would break the order the data is laid out in.
@@ -89,15 +124,21 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
   if (metadata && Object.keys(metadata).length) {
     const keys = Object.keys(metadata).sort(compareBytes);
     for (const k of keys) {
-      if (typeof metadata[k] !== "string") throw new Error(`encodeSafetensors(): metadata "${k}" must be a string`);
+      if (typeof metadata[k] !== "string") {
+        throw new Error(`encodeSafetensors(): metadata "${k}" must be a string`);
+      }
     }
-    parts.push(`"__metadata__":{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(",")}}`);
+    parts.push(
+      `"__metadata__":{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(",")}}`,
+    );
   }
   let offset = 0;
   for (const e of entries) {
     const n = e.t.data.byteLength;
     parts.push(
-      `${JSON.stringify(e.name)}:{"dtype":"${e.dtype}","shape":[${e.t.dims.join(",")}],"data_offsets":[${offset},${offset + n}]}`,
+      `${JSON.stringify(e.name)}:{"dtype":"${e.dtype}","shape":[${
+        e.t.dims.join(",")
+      }],"data_offsets":[${offset},${offset + n}]}`,
     );
     offset += n;
   }
@@ -138,15 +179,21 @@ function bf16ToFloat32(bytes: Uint8Array): Float32Array {
  */
 export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"): Safetensors {
   const where = `"${source}"`;
-  if (bytes.byteLength < 8) throw new Error(`Cannot read ${where}: ${bytes.byteLength} bytes is too short for a safetensors header`);
+  if (bytes.byteLength < 8) {
+    throw new Error(`Cannot read ${where}: ${bytes.byteLength} bytes is too short for a safetensors header`);
+  }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = dv.getBigUint64(0, true);
   if (n64 > BigInt(MAX_HEADER_SIZE)) {
-    throw new Error(`Cannot read ${where}: header length ${n64} exceeds ${MAX_HEADER_SIZE} bytes (not a safetensors file?)`);
+    throw new Error(
+      `Cannot read ${where}: header length ${n64} exceeds ${MAX_HEADER_SIZE} bytes (not a safetensors file?)`,
+    );
   }
   const n = Number(n64);
   if (8 + n > bytes.byteLength) {
-    throw new Error(`Cannot read ${where}: header length ${n} runs past the end of the ${bytes.byteLength}-byte file`);
+    throw new Error(
+      `Cannot read ${where}: header length ${n} runs past the end of the ${bytes.byteLength}-byte file`,
+    );
   }
   let text: string;
   try {
@@ -154,7 +201,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"
   } catch {
     throw new Error(`Cannot read ${where}: the header is not valid UTF-8`);
   }
-  if (!text.startsWith("{")) throw new Error(`Cannot read ${where}: the header does not start with "{" (not a safetensors file?)`);
+  if (!text.startsWith("{")) {
+    throw new Error(`Cannot read ${where}: the header does not start with "{" (not a safetensors file?)`);
+  }
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(text);
@@ -195,7 +244,11 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"
     if (end < begin) throw bad(`data_offsets [${begin}, ${end}] end before they begin`);
     const expected = sizeOf(info.shape) * ST_SIZE[info.dtype];
     if (end - begin !== expected) {
-      throw bad(`data_offsets [${begin}, ${end}] hold ${end - begin} bytes but ${info.dtype}[${info.shape.join(", ")}] needs ${expected}`);
+      throw bad(
+        `data_offsets [${begin}, ${end}] hold ${end - begin} bytes but ${info.dtype}[${
+          info.shape.join(", ")
+        }] needs ${expected}`,
+      );
     }
     infos.push({ name, dtype: info.dtype, shape: info.shape as number[], begin, end });
   }
@@ -207,7 +260,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"
     if (t.begin !== expectedStart) {
       throw new Error(
         `Cannot read tensor "${t.name}" of ${where}: data_offsets [${t.begin}, ${t.end}] ` +
-          (t.begin < expectedStart ? "overlap the previous tensor" : `leave a gap after byte ${expectedStart}`),
+          (t.begin < expectedStart
+            ? "overlap the previous tensor"
+            : `leave a gap after byte ${expectedStart}`),
       );
     }
     if (t.end > dataLength) {
@@ -218,7 +273,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"
     expectedStart = t.end;
   }
   if (expectedStart !== dataLength) {
-    throw new Error(`Cannot read ${where}: the tensors cover ${expectedStart} of ${dataLength} data bytes (trailing bytes)`);
+    throw new Error(
+      `Cannot read ${where}: the tensors cover ${expectedStart} of ${dataLength} data bytes (trailing bytes)`,
+    );
   }
   const tensors: Record<string, Tensor> = {};
   const base = 8 + n;

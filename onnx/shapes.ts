@@ -194,7 +194,12 @@ const RULES: Record<string, Rule> = {
   Mod: broadcasting(),
   Max: broadcasting(),
   Min: broadcasting(),
-  Sum: (inputs) => [{ dtype: sameDtype(inputs as Value[], "Sum"), shape: broadcastShapes(...(inputs as Value[]).map((x) => x.shape)) }],
+  Sum: (
+    inputs,
+  ) => [{
+    dtype: sameDtype(inputs as Value[], "Sum"),
+    shape: broadcastShapes(...(inputs as Value[]).map((x) => x.shape)),
+  }],
   Pow: (inputs) => {
     const [a, b] = need(inputs, 2, "Pow");
     return [{ dtype: a.dtype, shape: broadcastShapes(a.shape, b.shape) }];
@@ -261,7 +266,10 @@ const RULES: Record<string, Rule> = {
     const [data, idx] = need(inputs, 2, "Gather");
     if (!idx.dtype.startsWith("int")) throw new Error(`Gather indices must be integers, got ${idx}`);
     const axis = normAxis(attrNumber(attrs, "axis", 0), data.rank, "Gather");
-    return [{ dtype: data.dtype, shape: [...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)] }];
+    return [{
+      dtype: data.dtype,
+      shape: [...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)],
+    }];
   },
   GatherElements: (inputs, attrs) => {
     const [data, idx] = need(inputs, 2, "GatherElements");
@@ -275,13 +283,17 @@ const RULES: Record<string, Rule> = {
     if (typeof k === "number") {
       const expected = [...idx.shape.slice(0, -1), ...data.shape.slice(k)];
       broadcastShapes(expected, upd.shape); // a cheap consistency check
-      if (expected.length !== upd.rank) throw new Error(`ScatterND updates ${upd} should have shape ${fmt(expected)}`);
+      if (expected.length !== upd.rank) {
+        throw new Error(`ScatterND updates ${upd} should have shape ${fmt(expected)}`);
+      }
     }
     return [{ dtype: data.dtype, shape: [...data.shape] }];
   },
   ScatterElements: (inputs) => {
     const [data, idx, upd] = need(inputs, 3, "ScatterElements");
-    if (idx.rank !== data.rank || upd.rank !== data.rank) throw new Error(`ScatterElements ranks differ: ${data}, ${idx}, ${upd}`);
+    if (idx.rank !== data.rank || upd.rank !== data.rank) {
+      throw new Error(`ScatterElements ranks differ: ${data}, ${idx}, ${upd}`);
+    }
     return [{ dtype: data.dtype, shape: [...data.shape] }];
   },
   Reshape: (inputs, attrs, g) => {
@@ -325,7 +337,9 @@ const RULES: Record<string, Rule> = {
     if (!axes) throw new Error("Squeeze axes must be a constant");
     const set = new Set(axes.map((ax) => normAxis(ax, x.rank, "Squeeze")));
     for (const i of set) {
-      if (typeof x.shape[i] === "number" && x.shape[i] !== 1) throw new Error(`Squeeze axis ${i} of ${x} is not 1`);
+      if (typeof x.shape[i] === "number" && x.shape[i] !== 1) {
+        throw new Error(`Squeeze axis ${i} of ${x} is not 1`);
+      }
     }
     return [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !set.has(i)) }];
   },
@@ -394,7 +408,10 @@ const RULES: Record<string, Rule> = {
     if (!target) {
       const n = s.shape[0];
       if (typeof n !== "number") throw new Error(`Expand shape ${s} has unknown length`);
-      return [{ dtype: x.dtype, shape: broadcastShapes(x.shape, Array.from({ length: n }, () => unknownDim("expand"))) }];
+      return [{
+        dtype: x.dtype,
+        shape: broadcastShapes(x.shape, Array.from({ length: n }, () => unknownDim("expand"))),
+      }];
     }
     return [{ dtype: x.dtype, shape: broadcastShapes(x.shape, target) }];
   },
@@ -454,7 +471,9 @@ export function inferTypes(
   domain = "",
 ): ValueType[] {
   const rule = domain === "" || domain === "ai.onnx" ? RULES[opType] : undefined;
-  if (!rule) throw new Error(`no shape rule for ${domain ? domain + "." : ""}${opType}; pass explicit output types`);
+  if (!rule) {
+    throw new Error(`no shape rule for ${domain ? domain + "." : ""}${opType}; pass explicit output types`);
+  }
   const outer = currentGraph;
   currentGraph = g;
   try {

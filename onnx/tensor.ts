@@ -118,13 +118,17 @@ export function toBytes(data: TypedArray): Uint8Array {
 export function tensor(dtype: DType, dims: number[], values: ArrayLike<number> | ArrayLike<bigint>): Tensor {
   const data = allocate(dtype, sizeOf(dims));
   if (values.length !== data.length) {
-    throw new Error(`tensor(): ${values.length} values do not fill shape [${dims.join(", ")}] (${data.length})`);
+    throw new Error(
+      `tensor(): ${values.length} values do not fill shape [${dims.join(", ")}] (${data.length})`,
+    );
   }
   if (data instanceof BigInt64Array) {
     for (let i = 0; i < values.length; i++) {
       const v = BigInt(values[i]);
       data[i] = v;
-      if (data[i] !== v) throw new Error(`tensor(): ${values[i]} does not fit int64 (a BigInt64Array would wrap it)`);
+      if (data[i] !== v) {
+        throw new Error(`tensor(): ${values[i]} does not fit int64 (a BigInt64Array would wrap it)`);
+      }
     }
   } else {
     for (let i = 0; i < values.length; i++) data[i] = Number(values[i]);
@@ -156,7 +160,11 @@ export function tensorFromProto(p: TensorProto, where = ""): Tensor {
       throw new Error(`${label}: ${(e as Error).message}`);
     }
   } else {
-    const src = dtype === "float32" ? p.floatData : dtype === "float64" ? p.doubleData : dtype === "int64"
+    const src = dtype === "float32"
+      ? p.floatData
+      : dtype === "float64"
+      ? p.doubleData
+      : dtype === "int64"
       ? p.int64Data
       : p.int32Data;
     data = allocate(dtype, (src ?? []).length);

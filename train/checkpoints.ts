@@ -43,7 +43,9 @@ export async function saveCheckpoint(dir: string, state: CheckpointState, keep: 
   const path = join(dir, checkpointName(state.step));
   await writeFileAtomic(path, await encodeCheckpoint(state));
   const all = await listCheckpoints(dir);
-  for (const old of all.slice(0, Math.max(0, all.length - Math.max(1, keep)))) await Deno.remove(old.path).catch(() => {});
+  for (const old of all.slice(0, Math.max(0, all.length - Math.max(1, keep)))) {
+    await Deno.remove(old.path).catch(() => {});
+  }
   return path;
 }
 
@@ -74,9 +76,17 @@ export async function loadLatestCheckpoint(
     } catch (e) {
       const error = (e as Error).message;
       skipped.push({ path, error });
-      warn(`warning: ${error}; ${i > 0 ? `falling back to the previous checkpoint "${all[i - 1].path}"` : "no older checkpoint is left"}`);
+      warn(
+        `warning: ${error}; ${
+          i > 0
+            ? `falling back to the previous checkpoint "${all[i - 1].path}"`
+            : "no older checkpoint is left"
+        }`,
+      );
     }
   }
-  if (all.length) throw new Error(`No usable checkpoint in "${dir}": ${skipped.map((s) => s.error).join("; ")}`);
+  if (all.length) {
+    throw new Error(`No usable checkpoint in "${dir}": ${skipped.map((s) => s.error).join("; ")}`);
+  }
   return undefined;
 }

@@ -14,9 +14,9 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { writeFileAtomic } from "./fs.ts";
 import {
+  decodeModel,
   type ElectraModelFiles,
   encodeModelWeights,
-  decodeModel,
   exportHf,
   type HfFolder,
   importHf,
@@ -34,26 +34,38 @@ export async function readHfFolder(dir: string): Promise<HfFolder> {
   const st = join(dir, "model.safetensors");
   if (!(await exists(st))) {
     const bins: string[] = [];
-    if (await exists(dir)) for await (const e of Deno.readDir(dir)) if (/\.(bin|pt|pth|ckpt)$/.test(e.name)) bins.push(e.name);
+    if (await exists(dir)) {
+      for await (const e of Deno.readDir(dir)) if (/\.(bin|pt|pth|ckpt)$/.test(e.name)) bins.push(e.name);
+    }
     if (bins.length) {
       throw new Error(
-        `"${dir}" has ${bins.join(", ")} but no model.safetensors: PyTorch pickle files are not read (loading them can run ` +
+        `"${dir}" has ${
+          bins.join(", ")
+        } but no model.safetensors: PyTorch pickle files are not read (loading them can run ` +
           `arbitrary code, and it needs Python). Convert once with transformers: ` +
           `AutoModel.from_pretrained(DIR).save_pretrained(OUT, safe_serialization=True), which writes model.safetensors.`,
       );
     }
     if (await exists(join(dir, "model.safetensors.index.json"))) {
-      throw new Error(`"${dir}" holds a sharded checkpoint (model.safetensors.index.json); ELECTRA models fit one file: re-save unsharded`);
+      throw new Error(
+        `"${dir}" holds a sharded checkpoint (model.safetensors.index.json); ELECTRA models fit one file: re-save unsharded`,
+      );
     }
     throw new Error(`"${dir}" has no model.safetensors`);
   }
-  return { config: await readJsonFile(join(dir, "config.json")), safetensors: await Deno.readFile(st), source: dir };
+  return {
+    config: await readJsonFile(join(dir, "config.json")),
+    safetensors: await Deno.readFile(st),
+    source: dir,
+  };
 }
 
 async function copyTokenizer(from: string, to: string, required: boolean): Promise<void> {
   const vocab = join(from, "vocab.txt");
   if (await exists(vocab)) await writeFileAtomic(join(to, "vocab.txt"), await Deno.readFile(vocab));
-  else if (required) throw new Error(`"${from}" has no vocab.txt (the WordPiece vocabulary the model was trained with)`);
+  else if (required) {
+    throw new Error(`"${from}" has no vocab.txt (the WordPiece vocabulary the model was trained with)`);
+  }
   for (const f of TOKENIZER_FILES) {
     if (await exists(join(from, f))) await writeFileAtomic(join(to, f), await Deno.readFile(join(from, f)));
   }
@@ -62,7 +74,8 @@ async function copyTokenizer(from: string, to: string, required: boolean): Promi
 /** HF folder(s) → our model folder; returns warnings. */
 export async function fromHf(dir: string, out: string, generatorDir?: string): Promise<string[]> {
   const main = await readHfFolder(dir);
-  const genDir = generatorDir ?? ((await exists(join(dir, "generator", "config.json"))) ? join(dir, "generator") : undefined);
+  const genDir = generatorDir ??
+    ((await exists(join(dir, "generator", "config.json"))) ? join(dir, "generator") : undefined);
   const generator = genDir ? await readHfFolder(genDir) : undefined;
   const { model, warnings } = importHf(main, generator);
   await writeModelFolder(model, out);
@@ -100,7 +113,10 @@ export async function toHf(dir: string, out: string, generatorOut?: string): Pro
     await writeFileAtomic(join(folder, "config.json"), files.configJson);
     await copyTokenizer(dir, folder, true);
     if (!(await exists(join(dir, "tokenizer_config.json")))) {
-      await writeFileAtomic(join(folder, "tokenizer_config.json"), pythonJson(tokenizerConfig(model.config.maxPositionEmbeddings)));
+      await writeFileAtomic(
+        join(folder, "tokenizer_config.json"),
+        pythonJson(tokenizerConfig(model.config.maxPositionEmbeddings)),
+      );
     }
     if (!(await exists(join(dir, "special_tokens_map.json")))) {
       await writeFileAtomic(join(folder, "special_tokens_map.json"), pythonJson(SPECIAL_TOKENS_MAP));

@@ -16,7 +16,14 @@ import type { Encoding } from "../infer/encoding.ts";
 import type { WordPieceTokenizer } from "../infer/tokenizer.ts";
 import { splitWindows, type Window } from "../infer/windows.ts";
 import type { Tensor } from "../onnx/tensor.ts";
-import { alignLabels, type AlignStats, emptyAlignStats, IGNORE_INDEX, type LabelMode, type Scheme } from "./align.ts";
+import {
+  alignLabels,
+  type AlignStats,
+  emptyAlignStats,
+  IGNORE_INDEX,
+  type LabelMode,
+  type Scheme,
+} from "./align.ts";
 import type { NerExample } from "./datasets/types.ts";
 import type { Rng } from "./rng.ts";
 
@@ -69,7 +76,9 @@ export function makeFeatures(
   options: FeatureOptions,
 ): Features {
   if (options.crf && options.mode !== "all-subwords") {
-    throw new Error(`CRF training labels every sub-word: use label mode "all-subwords", not "${options.mode}"`);
+    throw new Error(
+      `CRF training labels every sub-word: use label mode "all-subwords", not "${options.mode}"`,
+    );
   }
   const stats = emptyAlignStats();
   const outside = options.labels.indexOf("O");
@@ -153,7 +162,12 @@ export function makeBatches(features: readonly Feature[], options: BatchOptions)
 }
 
 /** The padded length of a batch: its longest window rounded up to `multiple` (≤ `maxLength`). */
-export function batchLength(features: readonly Feature[], indices: readonly number[], multiple: number, maxLength: number): number {
+export function batchLength(
+  features: readonly Feature[],
+  indices: readonly number[],
+  multiple: number,
+  maxLength: number,
+): number {
   let T = 0;
   for (const i of indices) T = Math.max(T, features[i].ids.length);
   return padLength(T, multiple, Math.max(maxLength, T));
@@ -175,7 +189,9 @@ export function batchTensors(
   const labels = new BigInt64Array(B * T).fill(BigInt(IGNORE_INDEX));
   indices.forEach((f, b) => {
     const feat = features[f];
-    if (feat.ids.length > T) throw new Error(`batchTensors(): a window of ${feat.ids.length} tokens does not fit length ${T}`);
+    if (feat.ids.length > T) {
+      throw new Error(`batchTensors(): a window of ${feat.ids.length} tokens does not fit length ${T}`);
+    }
     for (let t = 0; t < feat.ids.length; t++) {
       ids[b * T + t] = BigInt(feat.ids[t]);
       mask[b * T + t] = 1n;
@@ -217,7 +233,13 @@ export function makeInputs(
   const { features, encoded } = makeFeatures(
     texts.map((text, i) => ({ id: String(i), text, entities: [] })),
     tokenizer,
-    { labels: ["O"], scheme: "BIO", mode: "all-subwords", maxLength: options.maxLength, stride: options.stride },
+    {
+      labels: ["O"],
+      scheme: "BIO",
+      mode: "all-subwords",
+      maxLength: options.maxLength,
+      stride: options.stride,
+    },
   );
   for (const f of features) f.labels.fill(IGNORE_INDEX);
   return { features, encoded };

@@ -119,16 +119,28 @@ export function sampleUniform(batchSize: number, numPredictions: number, rng: Rn
 }
 
 /** Gumbel noise −log(−log u) for the graph's Gumbel-max sampler (`gumbel_noise`, (B, P, V)). */
-export function gumbelNoise(batchSize: number, numPredictions: number, vocabSize: number, rng: Rng): Float32Array {
+export function gumbelNoise(
+  batchSize: number,
+  numPredictions: number,
+  vocabSize: number,
+  rng: Rng,
+): Float32Array {
   const g = new Float32Array(batchSize * numPredictions * vocabSize);
   for (let i = 0; i < g.length; i++) g[i] = -Math.log(-Math.log((rng.nextUint32() + 0.5) / 4294967296));
   return g;
 }
 
-const int64 = (dims: number[], src: Int32Array): Tensor => ({ dtype: "int64", dims, data: BigInt64Array.from(src, (x) => BigInt(x)) });
+const int64 = (dims: number[], src: Int32Array): Tensor => ({
+  dtype: "int64",
+  dims,
+  data: BigInt64Array.from(src, (x) => BigInt(x)),
+});
 
 /** The pretraining graph's feeds for a masked batch (`noise` is `sample_uniform` or `gumbel_noise`). */
-export function pretrainFeeds(m: MaskedBatch, noise: { name: "sample_uniform" | "gumbel_noise"; data: Float32Array }): Record<string, Tensor> {
+export function pretrainFeeds(
+  m: MaskedBatch,
+  noise: { name: "sample_uniform" | "gumbel_noise"; data: Float32Array },
+): Record<string, Tensor> {
   const B = m.batchSize, T = m.seqLength, P = m.numPredictions;
   const noiseDims = noise.name === "sample_uniform" ? [B, P] : [B, P, noise.data.length / (B * P)];
   return {

@@ -21,7 +21,8 @@ export class MetricsLog {
   /** Appends one record and flushes it to disk. */
   async write(record: MetricsRecord): Promise<void> {
     // Non-finite numbers are not JSON; write them as null rather than lose the line.
-    const line = JSON.stringify(record, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v)) + "\n";
+    const line =
+      JSON.stringify(record, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v)) + "\n";
     const bytes = new TextEncoder().encode(line);
     let off = 0;
     while (off < bytes.length) off += await this.file.write(bytes.subarray(off));

@@ -28,12 +28,18 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
   const ticks: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+    ticks.push(Number(v.toPrecision(12)));
+  }
   return ticks;
 }
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-const fmt = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(3))));
+const fmt = (
+  v: number,
+) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0)
+  ? v.toExponential(1)
+  : String(Number(v.toPrecision(3))));
 
 /** The charts to draw from metrics records: each metric with its train and eval series. */
 export function chartsFromMetrics(records: MetricsRecord[]): Chart[] {
@@ -72,8 +78,12 @@ export function renderSvg(charts: Chart[], options: { title?: string; width?: nu
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
   ];
-  if (options.title) out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(options.title)}</text>`);
-  if (!charts.length) out.push(`<text x="${W / 2}" y="${top + 40}" text-anchor="middle">no metrics to plot</text>`);
+  if (options.title) {
+    out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(options.title)}</text>`);
+  }
+  if (!charts.length) {
+    out.push(`<text x="${W / 2}" y="${top + 40}" text-anchor="middle">no metrics to plot</text>`);
+  }
   charts.forEach((chart, i) => {
     const x0 = (i % cols) * cw, y0 = top + Math.floor(i / cols) * ch;
     const pw = cw - pad.l - pad.r, ph = ch - pad.t - pad.b;
@@ -85,26 +95,54 @@ export function renderSvg(charts: Chart[], options: { title?: string; width?: nu
     const sx = (x: number) => x0 + pad.l + ((x - xlo) / (xhi - xlo)) * pw;
     const sy = (y: number) => y0 + pad.t + ph - ((y - ylo) / (yhi - ylo)) * ph;
     out.push(`<g>`);
-    out.push(`<text x="${x0 + pad.l + pw / 2}" y="${y0 + 18}" text-anchor="middle" font-size="13">${esc(chart.title)}</text>`);
-    out.push(`<rect x="${x0 + pad.l}" y="${y0 + pad.t}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
+    out.push(
+      `<text x="${x0 + pad.l + pw / 2}" y="${y0 + 18}" text-anchor="middle" font-size="13">${
+        esc(chart.title)
+      }</text>`,
+    );
+    out.push(
+      `<rect x="${x0 + pad.l}" y="${y0 + pad.t}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`,
+    );
     for (const v of niceTicks(ylo, yhi)) {
       const y = sy(v).toFixed(1);
       out.push(`<line x1="${x0 + pad.l}" x2="${x0 + pad.l + pw}" y1="${y}" y2="${y}" stroke="#eee"/>`);
-      out.push(`<text x="${x0 + pad.l - 4}" y="${y}" text-anchor="end" dominant-baseline="middle">${fmt(v)}</text>`);
+      out.push(
+        `<text x="${x0 + pad.l - 4}" y="${y}" text-anchor="end" dominant-baseline="middle">${fmt(v)}</text>`,
+      );
     }
     for (const v of niceTicks(xlo, xhi)) {
       const x = sx(v).toFixed(1);
-      out.push(`<line x1="${x}" x2="${x}" y1="${y0 + pad.t + ph}" y2="${y0 + pad.t + ph + 4}" stroke="#999"/>`);
+      out.push(
+        `<line x1="${x}" x2="${x}" y1="${y0 + pad.t + ph}" y2="${y0 + pad.t + ph + 4}" stroke="#999"/>`,
+      );
       out.push(`<text x="${x}" y="${y0 + pad.t + ph + 16}" text-anchor="middle">${fmt(v)}</text>`);
     }
-    out.push(`<text x="${x0 + pad.l + pw / 2}" y="${y0 + ch - 4}" text-anchor="middle" fill="#555">step</text>`);
+    out.push(
+      `<text x="${x0 + pad.l + pw / 2}" y="${y0 + ch - 4}" text-anchor="middle" fill="#555">step</text>`,
+    );
     chart.series.forEach((s, k) => {
-      const d = s.points.map((p, j) => `${j ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join("");
+      const d = s.points.map((p, j) => `${j ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(
+        "",
+      );
       out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"/>`);
-      if (s.points.length < 40) for (const p of s.points) out.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="2" fill="${s.color}"/>`);
+      if (s.points.length < 40) {
+        for (const p of s.points) {
+          out.push(
+            `<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="2" fill="${s.color}"/>`,
+          );
+        }
+      }
       const ly = y0 + pad.t + 12 + k * 14;
-      out.push(`<line x1="${x0 + pad.l + pw - 110}" x2="${x0 + pad.l + pw - 94}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`);
-      out.push(`<text x="${x0 + pad.l + pw - 90}" y="${ly}" dominant-baseline="middle">${esc(s.label.split(" ")[0])}</text>`);
+      out.push(
+        `<line x1="${x0 + pad.l + pw - 110}" x2="${
+          x0 + pad.l + pw - 94
+        }" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`,
+      );
+      out.push(
+        `<text x="${x0 + pad.l + pw - 90}" y="${ly}" dominant-baseline="middle">${
+          esc(s.label.split(" ")[0])
+        }</text>`,
+      );
     });
     out.push(`</g>`);
   });

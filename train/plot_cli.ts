@@ -14,7 +14,12 @@ const USAGE = "Usage: deno task plot --metrics FILE.jsonl --out FILE.svg [--titl
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { metrics: { type: "string" }, out: { type: "string" }, title: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      metrics: { type: "string" },
+      out: { type: "string" },
+      title: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
     strict: true,
   });
   if (values.help) {

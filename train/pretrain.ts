@@ -28,15 +28,36 @@ import { type CheckpointState, initialState } from "../onnx/checkpoint.ts";
 import { Graph } from "../onnx/graph.ts";
 import { mul } from "../onnx/ops.ts";
 import { electraAdam } from "../onnx/optimizer.ts";
-import { openSession, type OrtTensor, type Provider, type Session, type SessionOptions } from "../onnx/runtime.ts";
+import {
+  openSession,
+  type OrtTensor,
+  type Provider,
+  type Session,
+  type SessionOptions,
+} from "../onnx/runtime.ts";
 import type { Tensor } from "../onnx/tensor.ts";
 import { TrainRunner } from "../onnx/trainer.ts";
-import { writeModelFolder, toHf } from "./export_cli.ts";
+import { toHf, writeModelFolder } from "./export_cli.ts";
 import { writeFileAtomic } from "./artifacts_io.ts";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoints.ts";
-import { DEFAULT_SPECIAL_IDS, maskBatch, maxPredictions, type MaskedBatch, pretrainFeeds, sampleUniform, gumbelNoise, type SpecialIds, specialIdsFromVocab } from "./masking.ts";
+import {
+  DEFAULT_SPECIAL_IDS,
+  gumbelNoise,
+  maskBatch,
+  type MaskedBatch,
+  maxPredictions,
+  pretrainFeeds,
+  sampleUniform,
+  type SpecialIds,
+  specialIdsFromVocab,
+} from "./masking.ts";
 import { MetricsLog, type MetricsRecord, truncateAfter } from "./metrics_log.ts";
-import { getLr, type PretrainConfig, pretrainConfigFromJson, pretrainConfigToJson } from "./pretrain_config.ts";
+import {
+  getLr,
+  type PretrainConfig,
+  pretrainConfigFromJson,
+  pretrainConfigToJson,
+} from "./pretrain_config.ts";
 import { pretrainingForward, SCALAR_OUTPUTS } from "./pretrain_model.ts";
 import { Progress } from "./progress.ts";
 import { Rng } from "./rng.ts";
@@ -132,9 +153,11 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
     let j = i;
     while (j + 1 < n && scores[order[j + 1]] === scores[order[i]]) j++;
     const rank = (i + j) / 2 + 1; // average 1-based rank of the tie group
-    for (let k = i; k <= j; k++) if (labels[order[k]] > 0.5) {
-      pos++;
-      rankSum += rank;
+    for (let k = i; k <= j; k++) {
+      if (labels[order[k]] > 0.5) {
+        pos++;
+        rankSum += rank;
+      }
     }
     i = j + 1;
   }
@@ -177,7 +200,9 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     const found = await loadLatestCheckpoint(ckptDir, (m) => progress.log(m));
     if (found) {
       const run = found.state.config as RunState;
-      if (run?.format !== "nersota-pretrain/1") throw new Error(`Checkpoint "${found.path}" is not a pretraining checkpoint`);
+      if (run?.format !== "nersota-pretrain/1") {
+        throw new Error(`Checkpoint "${found.path}" is not a pretraining checkpoint`);
+      }
       // The run continues under the config it started with (a changed schedule would not be the same run).
       cfg = pretrainConfigFromJson(run.config, `${found.path} (saved config)`);
       start = found.state;
@@ -191,17 +216,25 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
 
   // --- data ---
   const data = await openShards(opts.data);
-  const vocabPath = opts.vocab ?? ((await exists(join(opts.data, "vocab.txt"))) ? join(opts.data, "vocab.txt") : undefined);
-  const special: SpecialIds = vocabPath ? specialIdsFromVocab(await readVocab(vocabPath), vocabPath) : DEFAULT_SPECIAL_IDS;
+  const vocabPath = opts.vocab ??
+    ((await exists(join(opts.data, "vocab.txt"))) ? join(opts.data, "vocab.txt") : undefined);
+  const special: SpecialIds = vocabPath
+    ? specialIdsFromVocab(await readVocab(vocabPath), vocabPath)
+    : DEFAULT_SPECIAL_IDS;
   if (data.index.vocabSize > cfg.model.vocabSize) {
-    throw new Error(`"${opts.data}" was built with a ${data.index.vocabSize}-token vocabulary, the model has vocab_size ${cfg.model.vocabSize}`);
+    throw new Error(
+      `"${opts.data}" was built with a ${data.index.vocabSize}-token vocabulary, the model has vocab_size ${cfg.model.vocabSize}`,
+    );
   }
   let evalSet: ShardSet = data;
   let trainIdx: Int32Array, evalIdx: Int32Array;
   if (opts.evalData) {
     evalSet = await openShards(opts.evalData);
     trainIdx = Int32Array.from({ length: data.length }, (_, i) => i);
-    evalIdx = Int32Array.from({ length: Math.min(evalSet.length, t.evalExamples || evalSet.length) }, (_, i) => i);
+    evalIdx = Int32Array.from(
+      { length: Math.min(evalSet.length, t.evalExamples || evalSet.length) },
+      (_, i) => i,
+    );
   } else {
     // A seeded held-out choice: at most a tenth of the data, so tiny corpora still train on most of it.
     const perm = new Rng(t.seed, "split").permutation(data.length);
@@ -210,7 +243,9 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     trainIdx = perm.slice(nEval).sort();
   }
   if (trainIdx.length < t.batchSize) {
-    throw new Error(`"${opts.data}" has ${trainIdx.length} training examples, fewer than one batch of ${t.batchSize}`);
+    throw new Error(
+      `"${opts.data}" has ${trainIdx.length} training examples, fewer than one batch of ${t.batchSize}`,
+    );
   }
   const T = t.maxSeqLength, B = t.batchSize, P = maxPredictions(t.maskProb, T);
 
@@ -222,15 +257,29 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     discriminatorWeight: t.discWeight,
     sampler: t.sampler,
   });
-  const optimizer = electraAdam({ eps: t.adamEpsilon, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm });
-  const artifacts: TrainingArtifacts = buildTrainingArtifacts(forward, { optimizer, accumulation: t.accumulate > 1 });
-  const runState = (): RunState => ({ format: "nersota-pretrain/1", config: pretrainConfigToJson(cfg), cursor, tokensSeen });
+  const optimizer = electraAdam({
+    eps: t.adamEpsilon,
+    weightDecay: t.weightDecay,
+    maxGradNorm: t.maxGradNorm,
+  });
+  const artifacts: TrainingArtifacts = buildTrainingArtifacts(forward, {
+    optimizer,
+    accumulation: t.accumulate > 1,
+  });
+  const runState = (): RunState => ({
+    format: "nersota-pretrain/1",
+    config: pretrainConfigToJson(cfg),
+    cursor,
+    tokensSeen,
+  });
   const runner = await TrainRunner.open(
     t.accumulate > 1 ? artifacts.trainStepAccum! : artifacts.trainStep,
     start ?? initialState(artifacts.params),
     { ...sessionOptions, seed: t.seed },
   );
-  const accumulate: Session | undefined = t.accumulate > 1 ? await openSession(artifacts.accumulate!, sessionOptions) : undefined;
+  const accumulate: Session | undefined = t.accumulate > 1
+    ? await openSession(artifacts.accumulate!, sessionOptions)
+    : undefined;
   const evaluator = await openSession(artifacts.eval, sessionOptions);
   const paramNames = Object.keys(artifacts.params);
 
@@ -238,7 +287,20 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   await Deno.mkdir(opts.out, { recursive: true });
   await writeFileAtomic(
     join(opts.out, "run.json"),
-    new TextEncoder().encode(JSON.stringify({ ...pretrainConfigToJson(cfg), data: opts.data, evalData: opts.evalData ?? null, trainExamples: trainIdx.length, evalExamples: evalIdx.length, provider }, null, 2) + "\n"),
+    new TextEncoder().encode(
+      JSON.stringify(
+        {
+          ...pretrainConfigToJson(cfg),
+          data: opts.data,
+          evalData: opts.evalData ?? null,
+          trainExamples: trainIdx.length,
+          evalExamples: evalIdx.length,
+          provider,
+        },
+        null,
+        2,
+      ) + "\n",
+    ),
   );
   const metricsPath = join(opts.out, "metrics.jsonl");
   // Lines written after the checkpoint we resume from belong to the abandoned future: drop them.
@@ -248,7 +310,11 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
 
   /** The masked feeds of one micro-batch (deterministic in step and micro-batch index). */
   const makeFeeds = (set: ShardSet, indices: ArrayLike<number>, rng: Rng): Record<string, Tensor> => {
-    const masked: MaskedBatch = maskBatch(set.batch(indices, T), { maskProb: t.maskProb, numPredictions: P, special }, rng);
+    const masked: MaskedBatch = maskBatch(set.batch(indices, T), {
+      maskProb: t.maskProb,
+      numPredictions: P,
+      special,
+    }, rng);
     const n = masked.batchSize;
     const noise = t.sampler === "gumbel"
       ? { name: "gumbel_noise" as const, data: gumbelNoise(n, P, cfg.generator.vocabSize, rng) }
@@ -283,9 +349,12 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       const ortFeeds: Record<string, OrtTensor> = { ...params };
       for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = evaluator.toOrt(v);
       const out = await evaluator.runOrt(ortFeeds);
-      for (const k of ["loss", ...SCALAR_OUTPUTS]) sums[k] = (sums[k] ?? 0) + Number(out[k].data[0]) * idx.length;
+      for (const k of ["loss", ...SCALAR_OUTPUTS]) {
+        sums[k] = (sums[k] ?? 0) + Number(out[k].data[0]) * idx.length;
+      }
       examples += idx.length;
-      const logits = out.discriminator_logits.data as Float32Array, isRep = out.is_replaced.data as Float32Array;
+      const logits = out.discriminator_logits.data as Float32Array,
+        isRep = out.is_replaced.data as Float32Array;
       const mask = feeds.attention_mask.data as BigInt64Array;
       for (let j = 0; j < logits.length; j++) {
         if (!mask[j]) continue;
@@ -318,8 +387,12 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     if (!e) return;
     await metrics.write({ type: "eval", step, ...e } as MetricsRecord);
     progress.log(
-      `eval step ${step}: loss ${e.loss.toFixed(4)}  gen ${e.generator_loss.toFixed(4)}  disc ${e.discriminator_loss.toFixed(4)}  ` +
-        `mlm acc ${e.mlm_accuracy.toFixed(3)}  disc acc ${e.discriminator_accuracy.toFixed(3)}  AUC ${e.discriminator_auc.toFixed(3)}`,
+      `eval step ${step}: loss ${e.loss.toFixed(4)}  gen ${e.generator_loss.toFixed(4)}  disc ${
+        e.discriminator_loss.toFixed(4)
+      }  ` +
+        `mlm acc ${e.mlm_accuracy.toFixed(3)}  disc acc ${e.discriminator_accuracy.toFixed(3)}  AUC ${
+          e.discriminator_auc.toFixed(3)
+        }`,
     );
   };
 
@@ -343,14 +416,22 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     if (accumulate) {
       // Micro-batches 1..N−1 add their gradients into `<p>.grad`; the last runs the fused update on the sum.
       let grads: Record<string, OrtTensor> = {};
-      for (const [n, p] of Object.entries(artifacts.params)) grads[NAMES.grad(n)] = accumulate.toOrt({ ...p, data: new Float32Array(p.data.length) });
+      for (const [n, p] of Object.entries(artifacts.params)) {
+        grads[NAMES.grad(n)] = accumulate.toOrt({ ...p, data: new Float32Array(p.data.length) });
+      }
       const params: Record<string, OrtTensor> = {};
       for (const [n, v] of Object.entries(runner.parameters())) params[n] = accumulate.toOrt(v);
       for (let k = 0; k < t.accumulate - 1; k++) {
         const feeds: Record<string, OrtTensor> = { ...params, ...grads };
-        for (const [n, v] of Object.entries(makeFeeds(data, nextIndices(), new Rng(t.seed, "mask", step, k)))) feeds[n] = accumulate.toOrt(v);
+        for (
+          const [n, v] of Object.entries(makeFeeds(data, nextIndices(), new Rng(t.seed, "mask", step, k)))
+        ) feeds[n] = accumulate.toOrt(v);
         if (accumulate.inputNames.includes(NAMES.seed)) {
-          feeds[NAMES.seed] = accumulate.toOrt({ dtype: "float32", dims: [], data: Float32Array.of((t.seed + step * 977 + k * 131 + 32768) % 65536) });
+          feeds[NAMES.seed] = accumulate.toOrt({
+            dtype: "float32",
+            dims: [],
+            data: Float32Array.of((t.seed + step * 977 + k * 131 + 32768) % 65536),
+          });
         }
         const out = await accumulate.runOrt(feeds, [NAMES.loss, ...paramNames.map(NAMES.newGrad)]);
         loss += Number(out[NAMES.loss].data[0]);
@@ -358,7 +439,11 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
         for (const n of paramNames) grads[NAMES.grad(n)] = out[NAMES.newGrad(n)];
       }
       Object.assign(batch, grads);
-      batch[NAMES.gradScale] = { dtype: "float32", dims: [], data: Float32Array.of(1 / t.accumulate) } as Tensor;
+      batch[NAMES.gradScale] = {
+        dtype: "float32",
+        dims: [],
+        data: Float32Array.of(1 / t.accumulate),
+      } as Tensor;
     }
     Object.assign(batch, makeFeeds(data, nextIndices(), new Rng(t.seed, "mask", step, t.accumulate - 1)));
     const r = await runner.stepWithStats(batch, lr);
@@ -371,7 +456,10 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
 
     const now = performance.now();
     const rate = ((step - firstStep) * tokensPerUpdate) / ((now - t0) / 1000);
-    progress.update({ step, total: lastStep, loss, tokensPerSecond: rate, extra: { lr } }, ((lastStep - step) * tokensPerUpdate) / rate);
+    progress.update(
+      { step, total: lastStep, loss, tokensPerSecond: rate, extra: { lr } },
+      ((lastStep - step) * tokensPerUpdate) / rate,
+    );
     if (step % t.logEvery === 0 || step === lastStep) {
       await metrics.write({
         type: "train",
@@ -387,7 +475,9 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       windowLoss = windowNorm = windowSteps = 0;
       windowStart = now;
     }
-    if (t.evalEvery > 0 && step % t.evalEvery === 0 && step !== lastStep) await logEval(step, lastEval = await evaluate());
+    if (t.evalEvery > 0 && step % t.evalEvery === 0 && step !== lastStep) {
+      await logEval(step, lastEval = await evaluate());
+    }
     if (t.saveEvery > 0 && step % t.saveEvery === 0 && step !== lastStep) {
       await saveCheckpoint(ckptDir, { ...runner.snapshot(), config: runState() }, t.keepCheckpoints);
     }
@@ -398,16 +488,22 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
 
   if (stopped && opts.saveOnStop && step > firstStep) {
     await saveCheckpoint(ckptDir, { ...runner.snapshot(), config: runState() }, t.keepCheckpoints);
-    if (opts.export ?? true) await exportModels(opts.out, cfg, runner.parameters(), vocabPath, (m) => progress.log(m));
+    if (opts.export ?? true) {
+      await exportModels(opts.out, cfg, runner.parameters(), vocabPath, (m) => progress.log(m));
+    }
   }
   if (!stopped) {
     await saveCheckpoint(ckptDir, { ...runner.snapshot(), config: runState() }, t.keepCheckpoints);
     await logEval(step, lastEval = await evaluate());
-    if (opts.export ?? true) await exportModels(opts.out, cfg, runner.parameters(), vocabPath, (m) => progress.log(m));
+    if (opts.export ?? true) {
+      await exportModels(opts.out, cfg, runner.parameters(), vocabPath, (m) => progress.log(m));
+    }
   }
   const params: Record<string, Tensor> = {};
   // Copies: the runner's buffers are released with its session.
-  for (const [n, v] of Object.entries(runner.parameters())) params[n] = { dtype: v.dtype, dims: [...v.dims], data: v.data.slice() };
+  for (const [n, v] of Object.entries(runner.parameters())) {
+    params[n] = { dtype: v.dtype, dims: [...v.dims], data: v.data.slice() };
+  }
   metrics.close();
   await runner.release();
   await accumulate?.release();
@@ -428,13 +524,24 @@ export async function exportModels(
 ): Promise<void> {
   const modelDir = join(out, "model");
   const weights: Record<string, Tensor> = {};
-  for (const [n, v] of Object.entries(params)) weights[n] = { dtype: v.dtype, dims: [...v.dims], data: v.data.slice() };
-  await writeModelFolder({ kind: "pretraining", config: cfg.model, generator: cfg.generator, weights }, modelDir);
+  for (const [n, v] of Object.entries(params)) {
+    weights[n] = { dtype: v.dtype, dims: [...v.dims], data: v.data.slice() };
+  }
+  await writeModelFolder(
+    { kind: "pretraining", config: cfg.model, generator: cfg.generator, weights },
+    modelDir,
+  );
   if (!vocabPath) {
-    log(`warning: no vocab.txt given (--vocab) or found beside the data; wrote "${modelDir}" but not the Hugging Face folders`);
+    log(
+      `warning: no vocab.txt given (--vocab) or found beside the data; wrote "${modelDir}" but not the Hugging Face folders`,
+    );
     return;
   }
   await writeFileAtomic(join(modelDir, "vocab.txt"), await Deno.readFile(vocabPath));
   await toHf(modelDir, join(out, "discriminator"), join(out, "generator"));
-  log(`Wrote "${modelDir}" and Hugging Face folders "${join(out, "discriminator")}", "${join(out, "generator")}"`);
+  log(
+    `Wrote "${modelDir}" and Hugging Face folders "${join(out, "discriminator")}", "${
+      join(out, "generator")
+    }"`,
+  );
 }

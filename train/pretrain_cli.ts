@@ -13,7 +13,13 @@
 import { parseArgs } from "node:util";
 import type { Provider } from "../onnx/runtime.ts";
 import { pretrain } from "./pretrain.ts";
-import { presetConfig, readPretrainConfig, type TrainConfig, validateTrainConfig, withGenerator } from "./pretrain_config.ts";
+import {
+  presetConfig,
+  readPretrainConfig,
+  type TrainConfig,
+  validateTrainConfig,
+  withGenerator,
+} from "./pretrain_config.ts";
 import { runMain } from "../infer/cli_util.ts";
 
 const USAGE = `Usage: deno task pretrain --data DIR --config FILE --out DIR [options]
@@ -73,11 +79,15 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const provider = values.provider as Provider;
-  if (!["cpu", "cuda", "webgpu"].includes(provider)) throw new Error(`--provider must be cpu, cuda or webgpu, got "${provider}"`);
+  if (!["cpu", "cuda", "webgpu"].includes(provider)) {
+    throw new Error(`--provider must be cpu, cuda or webgpu, got "${provider}"`);
+  }
   const int = (name: string, v: string | undefined) => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+    if (!Number.isInteger(n) || n < 0) {
+      throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+    }
     return n;
   };
   const overrides: Partial<TrainConfig> = {};
@@ -112,7 +122,11 @@ export async function main(args: string[]): Promise<number> {
     signal: stopOnSignal(),
     saveOnStop: true,
   });
-  console.log(`pretrain: ${result.step} updates, ${Math.round(result.tokensPerSecond)} tokens/s; output in "${values.out}"`);
+  console.log(
+    `pretrain: ${result.step} updates, ${
+      Math.round(result.tokensPerSecond)
+    } tokens/s; output in "${values.out}"`,
+  );
   return 0;
 }
 

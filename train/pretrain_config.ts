@@ -146,7 +146,9 @@ export const PRESETS: Record<string, { model: Record<string, unknown>; train: Pa
 /** Parses the `train` section (snake_case keys), rejecting unknown keys and checking ranges. */
 export function trainConfigFromJson(json: unknown, where = "config"): TrainConfig {
   if (json === undefined) return { ...DEFAULT_TRAIN };
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new Error(`"${where}": "train" must be an object`);
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new Error(`"${where}": "train" must be an object`);
+  }
   const out: TrainConfig = { ...DEFAULT_TRAIN };
   const unknown: string[] = [];
   for (const [k, v] of Object.entries(json)) {
@@ -158,7 +160,11 @@ export function trainConfigFromJson(json: unknown, where = "config"): TrainConfi
     (out as unknown as Record<string, unknown>)[field] = v;
   }
   if (unknown.length) {
-    throw new Error(`"${where}": unknown train key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")} (known: ${Object.keys(TRAIN_KEYS).join(", ")})`);
+    throw new Error(
+      `"${where}": unknown train key${unknown.length > 1 ? "s" : ""} ${
+        unknown.map((k) => `"${k}"`).join(", ")
+      } (known: ${Object.keys(TRAIN_KEYS).join(", ")})`,
+    );
   }
   validateTrainConfig(out, where);
   return out;
@@ -176,14 +182,28 @@ export function validateTrainConfig(c: TrainConfig, where = "config"): void {
   const nameOf = (f: keyof TrainConfig) => Object.entries(TRAIN_KEYS).find(([, v]) => v === f)![0];
   const need = (f: keyof TrainConfig, ok: (v: number) => boolean, what: string) => {
     const v = c[f] as number;
-    if (typeof v !== "number" || !ok(v)) throw new Error(`"${where}": train.${nameOf(f)} must be ${what}, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !ok(v)) {
+      throw new Error(`"${where}": train.${nameOf(f)} must be ${what}, got ${JSON.stringify(v)}`);
+    }
   };
   const posInt = (v: number) => Number.isInteger(v) && v >= 1;
   const nonNegInt = (v: number) => Number.isInteger(v) && v >= 0;
   need("learningRate", (v) => v > 0, "a positive number");
   need("lrDecayPower", (v) => v >= 0, "≥ 0");
-  for (const f of ["warmupSteps", "evalEvery", "saveEvery", "evalExamples"] as const) need(f, nonNegInt, "an integer ≥ 0");
-  for (const f of ["trainSteps", "batchSize", "accumulate", "maxSeqLength", "evalBatchSize", "keepCheckpoints", "logEvery"] as const) {
+  for (const f of ["warmupSteps", "evalEvery", "saveEvery", "evalExamples"] as const) {
+    need(f, nonNegInt, "an integer ≥ 0");
+  }
+  for (
+    const f of [
+      "trainSteps",
+      "batchSize",
+      "accumulate",
+      "maxSeqLength",
+      "evalBatchSize",
+      "keepCheckpoints",
+      "logEvery",
+    ] as const
+  ) {
     need(f, posInt, "a positive integer");
   }
   need("seed", (v) => Number.isInteger(v) && v >= 0, "an integer ≥ 0");
@@ -194,17 +214,29 @@ export function validateTrainConfig(c: TrainConfig, where = "config"): void {
   need("generatorSize", (v) => v > 0 && v <= 1, "in (0, 1]");
   need("discWeight", (v) => v >= 0, "≥ 0");
   if (c.sampler !== "inverse-cdf" && c.sampler !== "gumbel") {
-    throw new Error(`"${where}": train.sampler must be "inverse-cdf" or "gumbel", got ${JSON.stringify(c.sampler)}`);
+    throw new Error(
+      `"${where}": train.sampler must be "inverse-cdf" or "gumbel", got ${JSON.stringify(c.sampler)}`,
+    );
   }
 }
 
 /** Parses a whole config file object (`{model, train}`), rejecting unknown top-level keys. */
 export function pretrainConfigFromJson(json: unknown, where = "config.json"): PretrainConfig {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new Error(`"${where}" is not a JSON object`);
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new Error(`"${where}" is not a JSON object`);
+  }
   const obj = json as Record<string, unknown>;
   const extra = Object.keys(obj).filter((k) => k !== "model" && k !== "train" && k !== "$comment");
-  if (extra.length) throw new Error(`"${where}": unknown top-level key${extra.length > 1 ? "s" : ""} ${extra.map((k) => `"${k}"`).join(", ")} (expected "model" and "train")`);
-  if (!obj.model) throw new Error(`"${where}": missing "model" (the discriminator's Hugging Face ElectraConfig)`);
+  if (extra.length) {
+    throw new Error(
+      `"${where}": unknown top-level key${extra.length > 1 ? "s" : ""} ${
+        extra.map((k) => `"${k}"`).join(", ")
+      } (expected "model" and "train")`,
+    );
+  }
+  if (!obj.model) {
+    throw new Error(`"${where}": missing "model" (the discriminator's Hugging Face ElectraConfig)`);
+  }
   const model = configFromHf(obj.model, `${where}: model`);
   const train = trainConfigFromJson(obj.train, where);
   return withGenerator(model, train, where);
@@ -213,7 +245,9 @@ export function pretrainConfigFromJson(json: unknown, where = "config.json"): Pr
 /** Completes a config with the generator derived from `generatorSize`; checks the sequence fits. */
 export function withGenerator(model: ElectraConfig, train: TrainConfig, where = "config"): PretrainConfig {
   if (train.maxSeqLength > model.maxPositionEmbeddings) {
-    throw new Error(`"${where}": train.max_seq_length ${train.maxSeqLength} exceeds model.max_position_embeddings ${model.maxPositionEmbeddings}`);
+    throw new Error(
+      `"${where}": train.max_seq_length ${train.maxSeqLength} exceeds model.max_position_embeddings ${model.maxPositionEmbeddings}`,
+    );
   }
   return { model, generator: generatorConfig(model, train.generatorSize), train };
 }
@@ -224,7 +258,11 @@ export function presetConfig(name: string, train: Partial<TrainConfig> = {}): Pr
   if (!p) throw new Error(`Unknown preset "${name}" (known: ${Object.keys(PRESETS).join(", ")})`);
   const t = { ...DEFAULT_TRAIN, ...p.train, ...train };
   validateTrainConfig(t, `preset ${name}`);
-  return withGenerator(configFromHf({ model_type: "electra", ...p.model }, `preset ${name}`), t, `preset ${name}`);
+  return withGenerator(
+    configFromHf({ model_type: "electra", ...p.model }, `preset ${name}`),
+    t,
+    `preset ${name}`,
+  );
 }
 
 /** The config as the JSON file layout (`{model, train}`). */
@@ -253,7 +291,10 @@ export async function readPretrainConfig(path: string): Promise<PretrainConfig> 
  * ELECTRA's learning rate after `step` updates (0 for the first update, as its global_step):
  * lr · (1 − min(step, total)/total)^power · min(1, step/warmup).
  */
-export function getLr(step: number, c: Pick<TrainConfig, "learningRate" | "warmupSteps" | "trainSteps" | "lrDecayPower">): number {
+export function getLr(
+  step: number,
+  c: Pick<TrainConfig, "learningRate" | "warmupSteps" | "trainSteps" | "lrDecayPower">,
+): number {
   const decay = Math.pow(1 - Math.min(step, c.trainSteps) / c.trainSteps, c.lrDecayPower);
   const warm = c.warmupSteps > 0 ? Math.min(1, step / c.warmupSteps) : 1;
   return c.learningRate * decay * warm;

@@ -5,7 +5,12 @@
  */
 import type { BuildForward, ForwardResult } from "../onnx/artifacts.ts";
 import type { Value } from "../onnx/graph.ts";
-import { buildPretrainingGraph, type ElectraConfig, type ParamSource, type Sampler } from "../onnx/electra/mod.ts";
+import {
+  buildPretrainingGraph,
+  type ElectraConfig,
+  type ParamSource,
+  type Sampler,
+} from "../onnx/electra/mod.ts";
 
 /** What the pretraining forward builder needs. */
 export interface PretrainModelOptions {
@@ -19,7 +24,12 @@ export interface PretrainModelOptions {
 }
 
 /** Scalar outputs of the pretraining graph, reported by training and evaluation. */
-export const SCALAR_OUTPUTS = ["generator_loss", "discriminator_loss", "mlm_accuracy", "discriminator_accuracy"] as const;
+export const SCALAR_OUTPUTS = [
+  "generator_loss",
+  "discriminator_loss",
+  "mlm_accuracy",
+  "discriminator_accuracy",
+] as const;
 
 /**
  * A `BuildForward` for RTD pretraining. Train mode: dropout from the artifact's `dropout_seed`; eval mode:
@@ -41,7 +51,9 @@ export function pretrainingForward(o: PretrainModelOptions): BuildForward {
       debugOutputs: ctx.mode !== "train",
     });
     const out = new Map(src.outputs.map((v) => [v.name, v]));
-    if (ctx.mode === "inference") return { outputs: { discriminator_logits: out.get("discriminator_logits")! } };
+    if (ctx.mode === "inference") {
+      return { outputs: { discriminator_logits: out.get("discriminator_logits")! } };
+    }
     const outputs: Record<string, Value> = {};
     for (const n of SCALAR_OUTPUTS) outputs[n] = out.get(n)!;
     if (ctx.mode === "eval") {

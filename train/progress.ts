@@ -33,15 +33,25 @@ export class Progress {
   private readonly encoder = new TextEncoder();
 
   /** `quiet`: print nothing; `every`: on non-terminals, print one line per this many updates. */
-  constructor(private readonly options: { quiet?: boolean; every?: number; stream?: { writeSync(b: Uint8Array): number; isTerminal(): boolean } } = {}) {
+  constructor(
+    private readonly options: {
+      quiet?: boolean;
+      every?: number;
+      stream?: { writeSync(b: Uint8Array): number; isTerminal(): boolean };
+    } = {},
+  ) {
     const stream = options.stream ?? Deno.stderr;
     this.tty = stream.isTerminal();
   }
 
   /** The text of one progress line. */
   static line(p: ProgressInfo): string {
-    const extra = Object.entries(p.extra ?? {}).map(([k, v]) => ` ${k} ${typeof v === "number" ? v.toPrecision(3) : v}`).join("");
-    return `step ${p.step}/${p.total}  loss ${p.loss.toFixed(4)}  ${Math.round(p.tokensPerSecond)} tok/s${extra}`;
+    const extra = Object.entries(p.extra ?? {}).map(([k, v]) =>
+      ` ${k} ${typeof v === "number" ? v.toPrecision(3) : v}`
+    ).join("");
+    return `step ${p.step}/${p.total}  loss ${p.loss.toFixed(4)}  ${
+      Math.round(p.tokensPerSecond)
+    } tok/s${extra}`;
   }
 
   /** Shows an update; `etaSeconds` is computed by the caller from its own clock. */
@@ -70,7 +80,9 @@ export class Progress {
 
   /** Ends the in-place line. */
   done(): void {
-    if (this.tty && this.lastLen && !this.options.quiet) (this.options.stream ?? Deno.stderr).writeSync(this.encoder.encode("\n"));
+    if (this.tty && this.lastLen && !this.options.quiet) {
+      (this.options.stream ?? Deno.stderr).writeSync(this.encoder.encode("\n"));
+    }
     this.lastLen = 0;
   }
 }

@@ -44,7 +44,9 @@ export class Rng {
 
   /** Restores a generator from `state()`. */
   static fromState(s: RngState): Rng {
-    if (!Array.isArray(s) || s.length !== 4 || !s.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32)) {
+    if (
+      !Array.isArray(s) || s.length !== 4 || !s.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32)
+    ) {
       throw new Error(`Invalid RNG state ${JSON.stringify(s)}: expected four unsigned 32-bit integers`);
     }
     const r = new Rng(0);
@@ -74,7 +76,9 @@ export class Rng {
 
   /** A uniform integer in [0, n), without modulo bias (rejection sampling). */
   int(n: number): number {
-    if (!(Number.isInteger(n) && n > 0 && n <= 2 ** 32)) throw new RangeError(`Rng.int(): n must be an integer in [1, 2^32], got ${n}`);
+    if (!(Number.isInteger(n) && n > 0 && n <= 2 ** 32)) {
+      throw new RangeError(`Rng.int(): n must be an integer in [1, 2^32], got ${n}`);
+    }
     const limit = 4294967296 - (4294967296 % n);
     let x: number;
     do x = this.nextUint32(); while (x >= limit);

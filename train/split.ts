@@ -38,7 +38,9 @@ export function splitExamples(examples: NerExample[], options: SplitOptions): Re
   const out: Record<Side, NerExample[]> = { train: [], dev: [], test: [] };
   const seen = new Set<string>();
   for (const ex of examples) {
-    if (seen.has(ex.id)) throw new Error(`splitExamples(): id "${ex.id}" occurs twice; splits need unique ids`);
+    if (seen.has(ex.id)) {
+      throw new Error(`splitExamples(): id "${ex.id}" occurs twice; splits need unique ids`);
+    }
     seen.add(ex.id);
     out[sideOf(ex.id, options)].push(ex);
   }

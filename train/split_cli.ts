@@ -54,7 +54,9 @@ export async function main(args: string[]): Promise<number> {
     pin.push({ pattern: new RegExp(p.slice(0, k)), side: side as Side });
   }
   const dev = Number(values.dev), test = Number(values.test), seed = Number(values.seed);
-  if (![dev, test, seed].every(Number.isFinite)) return console.error("error: --dev, --test, --seed must be numbers"), 2;
+  if (![dev, test, seed].every(Number.isFinite)) {
+    return console.error("error: --dev, --test, --seed must be numbers"), 2;
+  }
   const { examples, warnings } = await readDataset(path, format);
   for (const w of warnings.slice(0, 20)) console.error(`warning: ${formatWarning(w)}`);
   if (warnings.length > 20) console.error(`warning: … and ${warnings.length - 20} more`);

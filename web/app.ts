@@ -71,7 +71,12 @@ async function main(): Promise<void> {
   }
   const loadMs = performance.now() - t0;
   const info = ner.info;
-  setStatus("ready", `Model ${info.location} · ${info.numHiddenLayers} layers × ${info.hiddenSize} · ${info.provider} · loaded in ${loadMs.toFixed(0)} ms`);
+  setStatus(
+    "ready",
+    `Model ${info.location} · ${info.numHiddenLayers} layers × ${info.hiddenSize} · ${info.provider} · loaded in ${
+      loadMs.toFixed(0)
+    } ms`,
+  );
   document.body.dataset.provider = info.provider;
 
   // Only the latest text matters: while a run is going, newer input waits and older is dropped.
@@ -88,7 +93,9 @@ async function main(): Promise<void> {
       const s = ner.lastStats!;
       render(text, entities);
       timings.textContent = `${entities.length} entities · ${s.tokens} tokens · ${s.windows} windows · ` +
-        `tokenize ${s.tokenizeMs.toFixed(1)} ms · model ${s.inferenceMs.toFixed(1)} ms · total ${s.totalMs.toFixed(1)} ms`;
+        `tokenize ${s.tokenizeMs.toFixed(1)} ms · model ${s.inferenceMs.toFixed(1)} ms · total ${
+          s.totalMs.toFixed(1)
+        } ms`;
       setStatus("ready", status.textContent!.replace(/^(Error: )/, ""));
     } catch (e) {
       setStatus("error", `Error: ${(e as Error).message}`);

@@ -33,7 +33,17 @@ async function ortDist(): Promise<URL> {
 export async function buildWeb(out: URL = DIST): Promise<string> {
   await Deno.mkdir(new URL("ort/", out), { recursive: true });
   const bundle = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--platform", "browser", "--minify", "--sourcemap=external", "-o", fromFileUrl(new URL("app.js", out)), fromFileUrl(new URL("app.ts", WEB))],
+    args: [
+      "bundle",
+      "--quiet",
+      "--platform",
+      "browser",
+      "--minify",
+      "--sourcemap=external",
+      "-o",
+      fromFileUrl(new URL("app.js", out)),
+      fromFileUrl(new URL("app.ts", WEB)),
+    ],
     cwd: fromFileUrl(new URL("../", WEB)),
     stdout: "piped",
     stderr: "piped",
@@ -43,7 +53,9 @@ export async function buildWeb(out: URL = DIST): Promise<string> {
   const ort = await ortDist();
   for await (const e of Deno.readDir(ort)) {
     // The runtime loads these by name at session creation (wasm and its JS glue).
-    if (/^ort-wasm-simd-threaded.*\.(wasm|mjs)$/.test(e.name)) await Deno.copyFile(new URL(e.name, ort), new URL(`ort/${e.name}`, out));
+    if (/^ort-wasm-simd-threaded.*\.(wasm|mjs)$/.test(e.name)) {
+      await Deno.copyFile(new URL(e.name, ort), new URL(`ort/${e.name}`, out));
+    }
   }
   return fromFileUrl(out);
 }
@@ -55,7 +67,9 @@ export async function modelDir(model?: string): Promise<string> {
     await Deno.stat(new URL("nersota.json", DEFAULT_MODEL));
     return fromFileUrl(DEFAULT_MODEL);
   } catch {
-    console.error("web: no trained default model in models/default/ yet; serving the random-weight fixture fixtures/ner-tiny/");
+    console.error(
+      "web: no trained default model in models/default/ yet; serving the random-weight fixture fixtures/ner-tiny/",
+    );
     return fromFileUrl(FALLBACK_MODEL);
   }
 }

@@ -216,28 +216,42 @@ export function validateConfig(c: ElectraConfig, where = "ELECTRA config"): void
   ];
   for (const f of positive) {
     const v = c[f];
-    if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`${where}: ${f} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || (v as number) < 1) {
+      throw new Error(`${where}: ${f} must be a positive integer, got ${v}`);
+    }
   }
   if (c.hiddenSize % c.numAttentionHeads !== 0) {
-    throw new Error(`${where}: hiddenSize ${c.hiddenSize} is not a multiple of numAttentionHeads ${c.numAttentionHeads}`);
+    throw new Error(
+      `${where}: hiddenSize ${c.hiddenSize} is not a multiple of numAttentionHeads ${c.numAttentionHeads}`,
+    );
   }
   for (const f of ["hiddenDropoutProb", "attentionProbsDropoutProb"] as Field[]) {
     const v = c[f] as number;
-    if (typeof v !== "number" || !(v >= 0 && v < 1)) throw new Error(`${where}: ${f} must be in [0, 1), got ${v}`);
+    if (typeof v !== "number" || !(v >= 0 && v < 1)) {
+      throw new Error(`${where}: ${f} must be in [0, 1), got ${v}`);
+    }
   }
   if (c.classifierDropout !== null && !(c.classifierDropout >= 0 && c.classifierDropout < 1)) {
     throw new Error(`${where}: classifierDropout must be null or in [0, 1), got ${c.classifierDropout}`);
   }
-  if (!(c.layerNormEps > 0)) throw new Error(`${where}: layerNormEps must be positive, got ${c.layerNormEps}`);
-  if (!(c.initializerRange > 0)) throw new Error(`${where}: initializerRange must be positive, got ${c.initializerRange}`);
+  if (!(c.layerNormEps > 0)) {
+    throw new Error(`${where}: layerNormEps must be positive, got ${c.layerNormEps}`);
+  }
+  if (!(c.initializerRange > 0)) {
+    throw new Error(`${where}: initializerRange must be positive, got ${c.initializerRange}`);
+  }
   if (!Number.isInteger(c.padTokenId) || c.padTokenId < 0 || c.padTokenId >= c.vocabSize) {
     throw new Error(`${where}: padTokenId ${c.padTokenId} is not a token id below vocabSize ${c.vocabSize}`);
   }
   if (c.hiddenAct !== "gelu") {
-    throw new Error(`${where}: hidden_act "${c.hiddenAct}" is not supported (only "gelu", the erf form ELECTRA uses)`);
+    throw new Error(
+      `${where}: hidden_act "${c.hiddenAct}" is not supported (only "gelu", the erf form ELECTRA uses)`,
+    );
   }
   if (c.positionEmbeddingType !== "absolute") {
-    throw new Error(`${where}: position_embedding_type "${c.positionEmbeddingType}" is not supported (only "absolute")`);
+    throw new Error(
+      `${where}: position_embedding_type "${c.positionEmbeddingType}" is not supported (only "absolute")`,
+    );
   }
 }
 
@@ -247,7 +261,9 @@ export function validateConfig(c: ElectraConfig, where = "ELECTRA config"): void
  * rejected by name. `where` (a file name) goes into errors.
  */
 export function configFromHf(json: unknown, where = "config.json"): ElectraConfig {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new Error(`"${where}" is not a JSON object`);
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new Error(`"${where}" is not a JSON object`);
+  }
   const obj = json as Record<string, unknown>;
   if (obj.model_type !== undefined && obj.model_type !== "electra") {
     throw new Error(`"${where}": model_type is "${obj.model_type}", expected "electra"`);
@@ -259,8 +275,11 @@ export function configFromHf(json: unknown, where = "config.json"): ElectraConfi
   for (const [k, v] of Object.entries(obj)) {
     const field = FIELD_OF.get(k);
     if (field) {
-      const numeric = field !== "hiddenAct" && field !== "positionEmbeddingType" && field !== "classifierDropout";
-      if (numeric && typeof v !== "number") throw new Error(`"${where}": ${k} must be a number, got ${JSON.stringify(v)}`);
+      const numeric = field !== "hiddenAct" && field !== "positionEmbeddingType" &&
+        field !== "classifierDropout";
+      if (numeric && typeof v !== "number") {
+        throw new Error(`"${where}": ${k} must be a number, got ${JSON.stringify(v)}`);
+      }
       (c as unknown as Record<string, unknown>)[field] = v;
     } else if (KNOWN_HF_EXTRAS.has(k)) {
       c.extras[k] = v;
@@ -300,15 +319,24 @@ export function configToJson(c: ElectraConfig, architectures?: string[]): string
  * as id2label's first, in numeric order), non-ASCII escaped as `\uXXXX`.
  */
 export function pythonJson(value: unknown): string {
-  const esc = (s: string) => JSON.stringify(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const esc = (s: string) =>
+    JSON.stringify(s).replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
   const go = (v: unknown, indent: string): string => {
-    if (v === null || typeof v !== "object") return typeof v === "string" ? esc(v) : JSON.stringify(v) ?? "null";
+    if (v === null || typeof v !== "object") {
+      return typeof v === "string" ? esc(v) : JSON.stringify(v) ?? "null";
+    }
     const inner = indent + "  ";
-    if (Array.isArray(v)) return v.length ? `[\n${v.map((x) => inner + go(x, inner)).join(",\n")}\n${indent}]` : "[]";
+    if (Array.isArray(v)) {
+      return v.length ? `[\n${v.map((x) => inner + go(x, inner)).join(",\n")}\n${indent}]` : "[]";
+    }
     const keys = Object.keys(v).sort();
     if (!keys.length) return "{}";
-    return `{\n${keys.map((k) => `${inner}${esc(k)}: ${go((v as Record<string, unknown>)[k], inner)}`).join(",\n")}\n${indent}}`;
+    return `{\n${
+      keys.map((k) => `${inner}${esc(k)}: ${go((v as Record<string, unknown>)[k], inner)}`).join(",\n")
+    }\n${indent}}`;
   };
   return go(value, "") + "\n";
 }
-

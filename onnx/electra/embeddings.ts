@@ -84,7 +84,11 @@ export interface TokenLayout {
 
 /** The token layout of (B, T) token ids (their run-time shape). */
 export function tokenLayout(inputIds: Value): TokenLayout {
-  return { shape: inputIds.graph.op("Shape", [inputIds])[0], batch: inputIds.shape[0], sequence: inputIds.shape[1] };
+  return {
+    shape: inputIds.graph.op("Shape", [inputIds])[0],
+    batch: inputIds.shape[0],
+    sequence: inputIds.shape[1],
+  };
 }
 
 /** Flattens (B, T, W) to (B·T, W). */
@@ -97,7 +101,9 @@ export function unflattenTokens(x: Value, tokens: TokenLayout): Value {
   const g = x.graph;
   const width = x.shape[x.rank - 1];
   const shape = g.op("Concat", [tokens.shape, ints(g, [width as number])], { axis: 0 })[0];
-  return g.op("Reshape", [x, shape], {}, { types: [{ dtype: x.dtype, shape: [tokens.batch, tokens.sequence, width] }] })[0];
+  return g.op("Reshape", [x, shape], {}, {
+    types: [{ dtype: x.dtype, shape: [tokens.batch, tokens.sequence, width] }],
+  })[0];
 }
 
 /** Adds a parameter named `name` under the current scope, asking `ctx.params` for its tensor. */
@@ -109,7 +115,14 @@ export function param(g: Graph, ctx: BuildContext, name: string, dims: number[],
 }
 
 /** HF `nn.Linear(in, out)` named `name`: weight stored (in, out), bias (out). `x`: (…, in) → (…, out). */
-export function dense(g: Graph, ctx: BuildContext, x: Value, name: string, inSize: number, outSize: number): Value {
+export function dense(
+  g: Graph,
+  ctx: BuildContext,
+  x: Value,
+  name: string,
+  inSize: number,
+  outSize: number,
+): Value {
   return g.scope(name, () => {
     const w = param(g, ctx, "weight", [inSize, outSize], "normal");
     const b = param(g, ctx, "bias", [outSize], "zeros");
@@ -157,7 +170,13 @@ export function embeddingParams(g: Graph, ctx: BuildContext): EmbeddingParams {
   const c = ctx.config;
   return g.scope("embeddings", () => ({
     word: param(g, ctx, "word_embeddings.weight", [c.vocabSize, c.embeddingSize], "embedding"),
-    position: param(g, ctx, "position_embeddings.weight", [c.maxPositionEmbeddings, c.embeddingSize], "embedding"),
+    position: param(
+      g,
+      ctx,
+      "position_embeddings.weight",
+      [c.maxPositionEmbeddings, c.embeddingSize],
+      "embedding",
+    ),
     tokenType: param(g, ctx, "token_type_embeddings.weight", [c.typeVocabSize, c.embeddingSize], "embedding"),
     lnWeight: param(g, ctx, "LayerNorm.weight", [c.embeddingSize], "ones"),
     lnBias: param(g, ctx, "LayerNorm.bias", [c.embeddingSize], "zeros"),
@@ -169,8 +188,13 @@ export function positionIds(inputIds: Value): Value {
   const g = inputIds.graph;
   const t = inputIds.shape[1];
   if (typeof t === "number") return g.constant(tensor("int64", [t], Array.from({ length: t }, (_, i) => i)));
-  const len = g.op("Squeeze", [g.op("Shape", [inputIds], { start: 1, end: 2 })[0], g.constant(tensor("int64", [1], [0]))])[0];
-  return g.op("Range", [scalar(g, 0, "int64"), len, scalar(g, 1, "int64")], {}, { types: [{ dtype: "int64", shape: [t] }] })[0];
+  const len = g.op("Squeeze", [
+    g.op("Shape", [inputIds], { start: 1, end: 2 })[0],
+    g.constant(tensor("int64", [1], [0])),
+  ])[0];
+  return g.op("Range", [scalar(g, 0, "int64"), len, scalar(g, 1, "int64")], {}, {
+    types: [{ dtype: "int64", shape: [t] }],
+  })[0];
 }
 
 /**
@@ -188,7 +212,9 @@ export function embed(ctx: BuildContext, p: EmbeddingParams, inputIds: Value, to
 /** `embeddings_project` (E → H) when the embedding and hidden widths differ, as HF's `ElectraModel` has. */
 export function projectEmbeddings(g: Graph, ctx: BuildContext, x: Value): Value {
   const c = ctx.config;
-  return c.embeddingSize === c.hiddenSize ? x : dense(g, ctx, x, "embeddings_project", c.embeddingSize, c.hiddenSize);
+  return c.embeddingSize === c.hiddenSize
+    ? x
+    : dense(g, ctx, x, "embeddings_project", c.embeddingSize, c.hiddenSize);
 }
 
 /**

@@ -16,10 +16,10 @@ import {
   embed,
   type EmbeddingParams,
   embeddingParams,
+  flattenTokens,
   layerNormLayer,
   maybeDropout,
   projectEmbeddings,
-  flattenTokens,
   type TokenLayout,
   tokenLayout,
   unflattenTokens,
@@ -30,7 +30,9 @@ import { fusedAttentionBias, fusedSelfAttention } from "./fused_attention.ts";
 function toHeads(y: Value, tokens: TokenLayout, heads: number, dh: number): Value {
   const g = y.graph;
   const shape = g.op("Concat", [tokens.shape, ints(g, [heads, dh])], { axis: 0 })[0];
-  return g.op("Reshape", [y, shape], {}, { types: [{ dtype: y.dtype, shape: [tokens.batch, tokens.sequence, heads, dh] }] })[0];
+  return g.op("Reshape", [y, shape], {}, {
+    types: [{ dtype: y.dtype, shape: [tokens.batch, tokens.sequence, heads, dh] }],
+  })[0];
 }
 
 /**
@@ -46,7 +48,9 @@ function selfAttention(g: Graph, ctx: BuildContext, x: Value, bias: Value): Valu
     dense(g, ctx, x, "value", h, h),
   ]); // (B, T, H) each
   // (B, T, nh, dh); from 2-D (B·T, H) activations through the run-time (B, T) of the token ids.
-  const split = (y: Value) => (ctx.tokens ? toHeads(y, ctx.tokens, heads, dh) : reshape(y, [0, 0, heads, dh]));
+  const split = (
+    y: Value,
+  ) => (ctx.tokens ? toHeads(y, ctx.tokens, heads, dh) : reshape(y, [0, 0, heads, dh]));
   const qh = transpose(split(q), [0, 2, 1, 3]); // (B, nh, T, dh)
   const kt = transpose(split(k), [0, 2, 3, 1]); // (B, nh, dh, T)
   const vh = transpose(split(v), [0, 2, 1, 3]); // (B, nh, T, dh)
@@ -75,9 +79,16 @@ export function attention(g: Graph, ctx: BuildContext, x: Value, bias: Value): V
 export function encoderLayer(g: Graph, ctx: BuildContext, x: Value, bias: Value): Value {
   const c = ctx.config;
   const a = attention(g, ctx, x, bias); // (B, T, H)
-  const inner = g.scope("intermediate", () => activation(ctx, dense(g, ctx, a, "dense", c.hiddenSize, c.intermediateSize))); // (B, T, F)
+  const inner = g.scope(
+    "intermediate",
+    () => activation(ctx, dense(g, ctx, a, "dense", c.hiddenSize, c.intermediateSize)),
+  ); // (B, T, F)
   return g.scope("output", () => {
-    const out = maybeDropout(ctx, dense(g, ctx, inner, "dense", c.intermediateSize, c.hiddenSize), c.hiddenDropoutProb);
+    const out = maybeDropout(
+      ctx,
+      dense(g, ctx, inner, "dense", c.intermediateSize, c.hiddenSize),
+      c.hiddenDropoutProb,
+    );
     return layerNormLayer(g, ctx, add(out, a), "LayerNorm", c.hiddenSize);
   });
 }
@@ -86,7 +97,9 @@ export function encoderLayer(g: Graph, ctx: BuildContext, x: Value, bias: Value)
 export function encoder(g: Graph, ctx: BuildContext, x: Value, bias: Value): Value {
   return g.scope("encoder", () => {
     let h = x;
-    for (let i = 0; i < ctx.config.numHiddenLayers; i++) h = g.scope(`layer.${i}`, () => encoderLayer(g, ctx, h, bias));
+    for (let i = 0; i < ctx.config.numHiddenLayers; i++) {
+      h = g.scope(`layer.${i}`, () => encoderLayer(g, ctx, h, bias));
+    }
     return h;
   });
 }
@@ -123,7 +136,9 @@ export function electraModel(
     const embeddings = shared ?? embeddingParams(g, ctx);
     const bias = layerAttentionBias(ctx, inputs.attentionMask, inputs.bias);
     const embedded = embed(ctx, embeddings, inputs.inputIds, inputs.tokenTypeIds); // (B, T, E)
-    if (!ctx.flatTokens) return { hidden: encoder(g, ctx, projectEmbeddings(g, ctx, embedded), bias), embeddings };
+    if (!ctx.flatTokens) {
+      return { hidden: encoder(g, ctx, projectEmbeddings(g, ctx, embedded), bias), embeddings };
+    }
     // Optionally the encoder runs on 2-D (B·T, ·) activations (Gemm with fused bias); heads get (B, T, H) back.
     const tokens = tokenLayout(inputs.inputIds);
     const flat: BuildContext = { ...ctx, tokens };

@@ -25,7 +25,11 @@ export { pythonJson };
 import { GENERATOR_PREFIX } from "./pretraining.ts";
 
 /** HF model classes this module reads and writes. */
-export type HfArchitecture = "ElectraForPreTraining" | "ElectraForMaskedLM" | "ElectraForTokenClassification" | "ElectraModel";
+export type HfArchitecture =
+  | "ElectraForPreTraining"
+  | "ElectraForMaskedLM"
+  | "ElectraForTokenClassification"
+  | "ElectraModel";
 
 /** What a model folder holds: a joint pretraining model, a discriminator, a tagger or a bare encoder. */
 export type ModelKind = "pretraining" | "discriminator" | "token-classification" | "base";
@@ -39,7 +43,8 @@ const EMBEDDING_TABLES = /(^|\.)(word_embeddings|position_embeddings|token_type_
 
 /** Whether a tensor is an `nn.Linear` weight (stored transposed in the graph): 2-D, not an embedding table. */
 export function isLinearWeight(name: string, dims: readonly number[]): boolean {
-  return dims.length === 2 && name.endsWith(".weight") && !EMBEDDING_TABLES.test(name) && !name.endsWith("generator_lm_head.weight");
+  return dims.length === 2 && name.endsWith(".weight") && !EMBEDDING_TABLES.test(name) &&
+    !name.endsWith("generator_lm_head.weight");
 }
 
 /** Transposes a 2-D float tensor. */
@@ -59,7 +64,11 @@ export function swapLinearLayout(tensors: Record<string, Tensor>): Record<string
 }
 
 /** The tensors an HF ELECTRA checkpoint of `arch` holds, name → shape in HF layout (tied weights omitted). */
-export function hfTensorShapes(c: ElectraConfig, arch: HfArchitecture, labels?: number): Map<string, number[]> {
+export function hfTensorShapes(
+  c: ElectraConfig,
+  arch: HfArchitecture,
+  labels?: number,
+): Map<string, number[]> {
   const m = new Map<string, number[]>();
   const E = c.embeddingSize, H = c.hiddenSize, F = c.intermediateSize;
   const lin = (name: string, inSize: number, outSize: number) => {
@@ -93,7 +102,9 @@ export function hfTensorShapes(c: ElectraConfig, arch: HfArchitecture, labels?: 
     m.set("generator_lm_head.bias", [c.vocabSize]);
   } else if (arch === "ElectraForTokenClassification") {
     const L = labels ?? numLabels(c);
-    if (!L) throw new Error("ElectraForTokenClassification needs the number of labels (id2label in config.json)");
+    if (!L) {
+      throw new Error("ElectraForTokenClassification needs the number of labels (id2label in config.json)");
+    }
     lin("classifier", H, L);
   }
   return m;
@@ -105,7 +116,11 @@ function f16ToF32(t: Tensor): Tensor {
   const out = new Float32Array(bits.length);
   for (let i = 0; i < bits.length; i++) {
     const h = bits[i], s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
-    out[i] = e === 0 ? s * 2 ** -14 * (f / 1024) : e === 31 ? (f ? NaN : s * Infinity) : s * 2 ** (e - 15) * (1 + f / 1024);
+    out[i] = e === 0
+      ? s * 2 ** -14 * (f / 1024)
+      : e === 31
+      ? (f ? NaN : s * Infinity)
+      : s * 2 ** (e - 15) * (1 + f / 1024);
   }
   return { dtype: "float32", dims: t.dims, data: out };
 }
@@ -113,13 +128,20 @@ function f16ToF32(t: Tensor): Tensor {
 /** Which architecture a HF checkpoint is, from `architectures` in its config or else from its tensors. */
 export function detectArchitecture(config: ElectraConfig, names: Iterable<string>): HfArchitecture {
   const declared = (config.extras.architectures as string[] | undefined)?.[0];
-  const known: HfArchitecture[] = ["ElectraForPreTraining", "ElectraForMaskedLM", "ElectraForTokenClassification", "ElectraModel"];
+  const known: HfArchitecture[] = [
+    "ElectraForPreTraining",
+    "ElectraForMaskedLM",
+    "ElectraForTokenClassification",
+    "ElectraModel",
+  ];
   if (declared && (known as string[]).includes(declared)) return declared as HfArchitecture;
   const set = new Set(names);
   if (set.has("discriminator_predictions.dense.weight")) return "ElectraForPreTraining";
   if (set.has("generator_lm_head.bias")) return "ElectraForMaskedLM";
   if (set.has("classifier.weight")) return "ElectraForTokenClassification";
-  if (declared) throw new Error(`architectures "${declared}" is not supported (supported: ${known.join(", ")})`);
+  if (declared) {
+    throw new Error(`architectures "${declared}" is not supported (supported: ${known.join(", ")})`);
+  }
   return "ElectraModel";
 }
 
@@ -145,16 +167,30 @@ export function checkHfTensors(
     }
     const dims = expected.get(name);
     if (!dims) {
-      throw new Error(`Unexpected tensor "${name}" in "${source}" for ${arch} (is config.json the right one for these weights?)`);
+      throw new Error(
+        `Unexpected tensor "${name}" in "${source}" for ${arch} (is config.json the right one for these weights?)`,
+      );
     }
-    if (t.dtype !== "float32" && t.dtype !== "float64") throw new Error(`Tensor "${name}" in "${source}" has dtype ${t.dtype}, expected a float type`);
+    if (t.dtype !== "float32" && t.dtype !== "float64") {
+      throw new Error(`Tensor "${name}" in "${source}" has dtype ${t.dtype}, expected a float type`);
+    }
     if (t.dims.length !== dims.length || t.dims.some((d, i) => d !== dims[i])) {
-      throw new Error(`Tensor "${name}" in "${source}" has shape [${t.dims.join(", ")}], but config.json implies [${dims.join(", ")}]`);
+      throw new Error(
+        `Tensor "${name}" in "${source}" has shape [${t.dims.join(", ")}], but config.json implies [${
+          dims.join(", ")
+        }]`,
+      );
     }
-    out[name] = t.dtype === "float64" ? { dtype: "float32", dims: t.dims, data: Float32Array.from(t.data as Float64Array) } : t;
+    out[name] = t.dtype === "float64"
+      ? { dtype: "float32", dims: t.dims, data: Float32Array.from(t.data as Float64Array) }
+      : t;
   }
   for (const [name, dims] of expected) {
-    if (!(name in out)) throw new Error(`Missing tensor "${name}" in "${source}" (expected shape [${dims.join(", ")}] for ${arch})`);
+    if (!(name in out)) {
+      throw new Error(
+        `Missing tensor "${name}" in "${source}" (expected shape [${dims.join(", ")}] for ${arch})`,
+      );
+    }
   }
   return out;
 }
@@ -180,11 +216,15 @@ export function mergePretraining(
   for (const [name, t] of Object.entries(swapLinearLayout(generator))) {
     if (name.startsWith("electra.embeddings.")) {
       if (!discriminator[name] || !sameValues(discriminator[name], t)) {
-        warnings.push(`generator "${name}" differs from the discriminator's; the discriminator's is used (they are shared)`);
+        warnings.push(
+          `generator "${name}" differs from the discriminator's; the discriminator's is used (they are shared)`,
+        );
       }
     } else if (name === "generator_lm_head.weight") {
       if (!word || !sameValues(word, t)) {
-        warnings.push(`generator "generator_lm_head.weight" is not the word embedding table; ELECTRA ties them, so it is ignored`);
+        warnings.push(
+          `generator "generator_lm_head.weight" is not the word embedding table; ELECTRA ties them, so it is ignored`,
+        );
       }
     } else {
       weights[`${GENERATOR_PREFIX}.${name}`] = t;
@@ -235,7 +275,9 @@ const ARCH_OF_KIND: Record<ModelKind, HfArchitecture> = {
   base: "ElectraModel",
 };
 
-function readHf(folder: HfFolder): { config: ElectraConfig; arch: HfArchitecture; tensors: Record<string, Tensor> } {
+function readHf(
+  folder: HfFolder,
+): { config: ElectraConfig; arch: HfArchitecture; tensors: Record<string, Tensor> } {
   const src = folder.source ?? "HF folder";
   const config = configFromHf(folder.config, `${src}/config.json`);
   const file = `${src}/model.safetensors`;
@@ -248,26 +290,46 @@ function readHf(folder: HfFolder): { config: ElectraConfig; arch: HfArchitecture
  * Reads an HF ELECTRA folder (and, for pretraining, the generator's) into our model: names checked,
  * linear weights transposed to graph layout. `warnings` lists what was dropped or differed.
  */
-export function importHf(main: HfFolder, generator?: HfFolder): { model: ElectraModelFiles; warnings: string[] } {
+export function importHf(
+  main: HfFolder,
+  generator?: HfFolder,
+): { model: ElectraModelFiles; warnings: string[] } {
   const d = readHf(main);
   if (d.arch === "ElectraForMaskedLM") {
     throw new Error(
-      `"${main.source ?? "HF folder"}" is a generator (ElectraForMaskedLM); import the discriminator and pass the generator beside it`,
+      `"${
+        main.source ?? "HF folder"
+      }" is a generator (ElectraForMaskedLM); import the discriminator and pass the generator beside it`,
     );
   }
   if (!generator) {
-    const kind: ModelKind = d.arch === "ElectraForPreTraining" ? "discriminator" : d.arch === "ElectraForTokenClassification" ? "token-classification" : "base";
+    const kind: ModelKind = d.arch === "ElectraForPreTraining"
+      ? "discriminator"
+      : d.arch === "ElectraForTokenClassification"
+      ? "token-classification"
+      : "base";
     return { model: { kind, config: d.config, weights: swapLinearLayout(d.tensors) }, warnings: [] };
   }
   if (d.arch !== "ElectraForPreTraining") {
-    throw new Error(`A generator goes with an ElectraForPreTraining discriminator, but "${main.source}" is ${d.arch}`);
+    throw new Error(
+      `A generator goes with an ElectraForPreTraining discriminator, but "${main.source}" is ${d.arch}`,
+    );
   }
   const gsrc = generator.source ?? "generator folder";
   const gconfig = configFromHf(generator.config, `${gsrc}/config.json`);
   const gfile = `${gsrc}/model.safetensors`;
-  const gtensors = checkHfTensors(decodeSafetensors(generator.safetensors, gfile).tensors, gconfig, "ElectraForMaskedLM", gfile);
+  const gtensors = checkHfTensors(
+    decodeSafetensors(generator.safetensors, gfile).tensors,
+    gconfig,
+    "ElectraForMaskedLM",
+    gfile,
+  );
   for (const k of ["vocabSize", "embeddingSize", "maxPositionEmbeddings", "typeVocabSize"] as const) {
-    if (gconfig[k] !== d.config[k]) throw new Error(`"${gsrc}/config.json": ${k} ${gconfig[k]} differs from the discriminator's ${d.config[k]}`);
+    if (gconfig[k] !== d.config[k]) {
+      throw new Error(
+        `"${gsrc}/config.json": ${k} ${gconfig[k]} differs from the discriminator's ${d.config[k]}`,
+      );
+    }
   }
   const { weights, warnings } = mergePretraining(d.tensors, gtensors);
   return { model: { kind: "pretraining", config: d.config, generator: gconfig, weights }, warnings };
@@ -282,11 +344,21 @@ export interface HfOutput {
 /** Writes our model as HF checkpoint(s): the main model, and for pretraining models the generator too. */
 export function exportHf(model: ElectraModelFiles): { main: HfOutput; generator?: HfOutput } {
   const arch = ARCH_OF_KIND[model.kind];
-  const write = (config: ElectraConfig, a: HfArchitecture, tensors: Record<string, Tensor>, source: string): HfOutput => {
+  const write = (
+    config: ElectraConfig,
+    a: HfArchitecture,
+    tensors: Record<string, Tensor>,
+    source: string,
+  ): HfOutput => {
     checkHfTensors(tensors, config, a, source); // never write a folder transformers would refuse
-    return { configJson: pythonJson(configToHf(config, [a])), safetensors: encodeSafetensors(tensors, { format: "pt" }) };
+    return {
+      configJson: pythonJson(configToHf(config, [a])),
+      safetensors: encodeSafetensors(tensors, { format: "pt" }),
+    };
   };
-  if (model.kind !== "pretraining") return { main: write(model.config, arch, swapLinearLayout(model.weights), "model") };
+  if (model.kind !== "pretraining") {
+    return { main: write(model.config, arch, swapLinearLayout(model.weights), "model") };
+  }
   if (!model.generator) throw new Error("exportHf(): a pretraining model needs its generator config");
   const { discriminator, generator } = splitPretraining(model.weights);
   return {
@@ -315,10 +387,16 @@ export function decodeModel(
     );
   }
   const kind = metadata.kind as ModelKind;
-  if (!(kind in ARCH_OF_KIND)) throw new Error(`"${source}/model.safetensors": unknown model kind "${metadata.kind}"`);
+  if (!(kind in ARCH_OF_KIND)) {
+    throw new Error(`"${source}/model.safetensors": unknown model kind "${metadata.kind}"`);
+  }
   const config = configFromHf(configJson, `${source}/config.json`);
-  const generator = generatorConfigJson === undefined ? undefined : configFromHf(generatorConfigJson, `${source}/generator_config.json`);
-  if (kind === "pretraining" && !generator) throw new Error(`"${source}": a pretraining model needs generator_config.json`);
+  const generator = generatorConfigJson === undefined
+    ? undefined
+    : configFromHf(generatorConfigJson, `${source}/generator_config.json`);
+  if (kind === "pretraining" && !generator) {
+    throw new Error(`"${source}": a pretraining model needs generator_config.json`);
+  }
   const model: ElectraModelFiles = { kind, config, generator, weights: tensors };
   exportHf(model); // validates every name and shape against the configs
   return model;

@@ -103,7 +103,9 @@ export function fromWeights(weights: Record<string, Tensor>, options: FromWeight
       throw new Error(`Missing tensor "${name}"${source} (expected shape [${dims.join(", ")}])`);
     }
     if (t.dims.length !== dims.length || t.dims.some((d, i) => d !== dims[i])) {
-      throw new Error(`Tensor "${name}"${source} has shape [${t.dims.join(", ")}], expected [${dims.join(", ")}]`);
+      throw new Error(
+        `Tensor "${name}"${source} has shape [${t.dims.join(", ")}], expected [${dims.join(", ")}]`,
+      );
     }
     if (t.dtype !== "float32" && t.dtype !== "float64") {
       throw new Error(`Tensor "${name}"${source} has dtype ${t.dtype}, expected a float type`);
@@ -111,6 +113,12 @@ export function fromWeights(weights: Record<string, Tensor>, options: FromWeight
     options.used?.add(name);
     const want = options.dtype ?? t.dtype;
     if (want === t.dtype) return t;
-    return { dtype: want, dims: [...t.dims], data: want === "float64" ? Float64Array.from(t.data as Float32Array) : Float32Array.from(t.data as Float64Array) };
+    return {
+      dtype: want,
+      dims: [...t.dims],
+      data: want === "float64"
+        ? Float64Array.from(t.data as Float32Array)
+        : Float32Array.from(t.data as Float64Array),
+    };
   };
 }

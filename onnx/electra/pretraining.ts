@@ -95,9 +95,19 @@ export interface PretrainingOptions {
 
 /** Checks that a generator can share the discriminator's embeddings. */
 function checkPair(d: ElectraConfig, gen: ElectraConfig): void {
-  const keys = ["vocabSize", "embeddingSize", "maxPositionEmbeddings", "typeVocabSize", "layerNormEps"] as const;
+  const keys = [
+    "vocabSize",
+    "embeddingSize",
+    "maxPositionEmbeddings",
+    "typeVocabSize",
+    "layerNormEps",
+  ] as const;
   for (const k of keys) {
-    if (d[k] !== gen[k]) throw new Error(`Generator ${k} ${gen[k]} differs from the discriminator's ${d[k]}; the embeddings are shared`);
+    if (d[k] !== gen[k]) {
+      throw new Error(
+        `Generator ${k} ${gen[k]} differs from the discriminator's ${d[k]}; the embeddings are shared`,
+      );
+    }
   }
 }
 
@@ -160,12 +170,20 @@ export function buildPretrainingGraph(options: PretrainingOptions): Graph {
   const dtype = options.dtype ?? "float32";
   const params = options.params ??
     initParams({ seed: options.seed, std: disc.initializerRange, padTokenId: disc.padTokenId, dtype });
-  const common = { params, dtype, dropout: options.dropout, geluForm: options.geluForm, flatTokens: options.flatTokens };
+  const common = {
+    params,
+    dtype,
+    dropout: options.dropout,
+    geluForm: options.geluForm,
+    flatTokens: options.flatTokens,
+  };
   const dctx: BuildContext = { config: disc, ...common };
   const gctx: BuildContext = { config: gen, ...common };
 
   const g = new Graph("electra_pretraining");
-  const B = options.batch ?? "batch_size", T = options.sequence ?? "sequence_length", P = options.predictions ?? "num_predictions";
+  const B = options.batch ?? "batch_size",
+    T = options.sequence ?? "sequence_length",
+    P = options.predictions ?? "num_predictions";
   const inputIds = g.input("input_ids", "int64", [B, T]);
   const attentionMask = g.input("attention_mask", "int64", [B, T]);
   const tokenTypeIds = g.input("token_type_ids", "int64", [B, T]);
@@ -209,13 +227,21 @@ export function buildPretrainingGraph(options: PretrainingOptions): Graph {
   let sampled: Value; // (B, P) int64
   if (sampler === "gumbel") {
     const frozen = stopGradient(
-      g.op("Reshape", [flatLogits, g.op("Shape", [noise])[0]], {}, { types: [{ dtype, shape: [B, P, gen.vocabSize] }] })[0],
+      g.op("Reshape", [flatLogits, g.op("Shape", [noise])[0]], {}, {
+        types: [{ dtype, shape: [B, P, gen.vocabSize] }],
+      })[0],
     ); // (B, P, V)
     sampled = argmaxAxis(add(frozen, noise)); // Gumbel-max: argmax(logits + G) ~ softmax(logits)
   } else {
     const flatU = reshape(noise, [-1]); // (B·P)
-    const flatSampled = inverseCdfSample(stopGradient(expShifted), stopGradient(sumExp), flatU, gen.vocabSize);
-    sampled = g.op("Reshape", [flatSampled, predShape], {}, { types: [{ dtype: "int64", shape: [B, P] }] })[0];
+    const flatSampled = inverseCdfSample(
+      stopGradient(expShifted),
+      stopGradient(sumExp),
+      flatU,
+      gen.vocabSize,
+    );
+    sampled =
+      g.op("Reshape", [flatSampled, predShape], {}, { types: [{ dtype: "int64", shape: [B, P] }] })[0];
   }
 
   // Original and replaced token ids as floats (exact below 2^24): ids + Σ_p onehot · Δ_p.
@@ -228,10 +254,18 @@ export function buildPretrainingGraph(options: PretrainingOptions): Graph {
   const isReplaced = cast(not(equal(replacedF, originalF)), dtype); // (B, T) discriminator targets
   const replacedIds = cast(replacedF, "int64");
 
-  const { hidden } = electraModel(g, dctx, { inputIds: replacedIds, attentionMask, tokenTypeIds, bias }, shared); // (B, T, H)
+  const { hidden } = electraModel(
+    g,
+    dctx,
+    { inputIds: replacedIds, attentionMask, tokenTypeIds, bias },
+    shared,
+  ); // (B, T, H)
   const discLogits = discriminatorHead(g, dctx, hidden); // (B, T)
   const discriminatorLoss = weightedMean(binaryCrossEntropyPerItem(discLogits, isReplaced), maskF);
-  const discAccuracy = weightedMean(cast(equal(greater(discLogits, 0), greater(isReplaced, 0.5)), dtype), maskF);
+  const discAccuracy = weightedMean(
+    cast(equal(greater(discLogits, 0), greater(isReplaced, 0.5)), dtype),
+    maskF,
+  );
 
   const lambda = options.discriminatorWeight ?? DISCRIMINATOR_WEIGHT;
   g.output(add(generatorLoss, mul(discriminatorLoss, lambda)), "loss");

@@ -53,10 +53,11 @@ export interface TokenClassificationOptions {
  * The 2-D form also keeps ORT from fusing Add+LayerNormalization into SkipLayerNormalization and bias+Gelu into
  * BiasGelu, whose CPU kernels were slower here than the ops they replace.
  */
-export const FAST_INFERENCE: Readonly<Pick<TokenClassificationOptions, "fusedAttention" | "flatTokens">> = Object.freeze({
-  fusedAttention: true,
-  flatTokens: true,
-});
+export const FAST_INFERENCE: Readonly<Pick<TokenClassificationOptions, "fusedAttention" | "flatTokens">> =
+  Object.freeze({
+    fusedAttention: true,
+    flatTokens: true,
+  });
 
 /**
  * Mean token cross-entropy over labels ≠ `ignoreIndex`, as HF's `CrossEntropyLoss(ignore_index=-100)`:
@@ -64,7 +65,9 @@ export const FAST_INFERENCE: Readonly<Pick<TokenClassificationOptions, "fusedAtt
  */
 export function tokenClassificationLoss(logits: Value, labels: Value, ignoreIndex = IGNORE_INDEX): Value {
   const g = logits.graph;
-  const valid = not(equal(labels, g.constant({ dtype: "int64", dims: [], data: new BigInt64Array([BigInt(ignoreIndex)]) })));
+  const valid = not(
+    equal(labels, g.constant({ dtype: "int64", dims: [], data: new BigInt64Array([BigInt(ignoreIndex)]) })),
+  );
   const safe = where(valid, labels, g.constant({ dtype: "int64", dims: [], data: new BigInt64Array([0n]) })); // (B, T)
   const weights = cast(valid, logits.dtype); // (B, T)
   const losses = crossEntropyPerItem(logits, safe); // (B, T)
@@ -75,15 +78,20 @@ export function tokenClassificationLoss(logits: Value, labels: Value, ignoreInde
 export function buildTokenClassificationGraph(options: TokenClassificationOptions): Graph {
   const { config, training = false } = options;
   const labels = options.numLabels ?? configLabels(config);
-  if (!labels) throw new Error("buildTokenClassificationGraph(): numLabels is not given and the config has no id2label");
+  if (!labels) {
+    throw new Error("buildTokenClassificationGraph(): numLabels is not given and the config has no id2label");
+  }
   const dtype = options.dtype ?? "float32";
   if (options.fusedAttention && (training || dtype !== "float32")) {
-    throw new Error("buildTokenClassificationGraph(): fusedAttention is for float32 inference graphs (it has no gradient)");
+    throw new Error(
+      "buildTokenClassificationGraph(): fusedAttention is for float32 inference graphs (it has no gradient)",
+    );
   }
   const ctx: BuildContext = {
     config,
     dtype,
-    params: options.params ?? initParams({ seed: options.seed, std: config.initializerRange, padTokenId: config.padTokenId, dtype }),
+    params: options.params ??
+      initParams({ seed: options.seed, std: config.initializerRange, padTokenId: config.padTokenId, dtype }),
     dropout: training ? options.dropout : undefined,
     geluForm: options.geluForm,
     flatTokens: options.flatTokens,

@@ -110,8 +110,14 @@ Deno.test("folderDecoding() takes the override, else the folder's, and refuses b
   assert.equal(folderDecoding(folder("all-subwords", "bio-viterbi")), "bio-viterbi");
   assert.equal(folderDecoding(folder("all-subwords", "bio-viterbi"), "argmax"), "argmax");
   assert.equal(folderDecoding(folder("all-subwords"), "bio-viterbi"), "bio-viterbi");
-  assert.throws(() => folderDecoding(folder("first-subword"), "bio-viterbi"), /needs an all-subwords model; "m\/" is first-subword/);
-  assert.throws(() => folderDecoding(folder("all-subwords"), "beam" as never), /must be "argmax" or "bio-viterbi", got "beam"/);
+  assert.throws(
+    () => folderDecoding(folder("first-subword"), "bio-viterbi"),
+    /needs an all-subwords model; "m\/" is first-subword/,
+  );
+  assert.throws(
+    () => folderDecoding(folder("all-subwords"), "beam" as never),
+    /must be "argmax" or "bio-viterbi", got "beam"/,
+  );
 });
 
 Deno.test("checkLabels() accepts the scheme's prefixes only", () => {

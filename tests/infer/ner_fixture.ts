@@ -35,9 +35,12 @@ export function assertSameEntities(a: Entity[][], b: Entity[][], tol = 1e-4, wha
     b.map((x) => x.map(({ score: _, ...rest }) => rest)),
     what,
   );
-  a.forEach((x, i) => x.forEach((e, j) => assert.ok(Math.abs(e.score - b[i][j].score) < tol, `${what} score ${e.score} vs ${b[i][j].score}`)));
+  a.forEach((x, i) =>
+    x.forEach((e, j) =>
+      assert.ok(Math.abs(e.score - b[i][j].score) < tol, `${what} score ${e.score} vs ${b[i][j].score}`)
+    )
+  );
 }
 
 /** Texts compared across runtimes (here and in webgpu_test.ts). */
 export const CROSS_TEXTS = [...SENTENCES, "😀 a\uD800 철수", "x".repeat(300) + " 민수"];
-

@@ -3,10 +3,22 @@ import { loadRecognizer } from "../../infer/pipeline.ts";
 import { MicroBatcher, type RunningServer, startServer } from "../../infer/server.ts";
 import { FIXTURE, SENTENCES } from "./ner_fixture.ts";
 
-async function withServer(fn: (base: string, s: RunningServer) => Promise<void>, options = {}): Promise<void> {
+async function withServer(
+  fn: (base: string, s: RunningServer) => Promise<void>,
+  options = {},
+): Promise<void> {
   const ner = await loadRecognizer(FIXTURE, { provider: "cpu" });
   const ac = new AbortController();
-  const s = startServer(ner, { port: 0, hostname: "127.0.0.1", signal: ac.signal, handleSignals: false, maxBatch: 8, maxBodyBytes: 4096, maxTextLength: 1000, ...options });
+  const s = startServer(ner, {
+    port: 0,
+    hostname: "127.0.0.1",
+    signal: ac.signal,
+    handleSignals: false,
+    maxBatch: 8,
+    maxBodyBytes: 4096,
+    maxTextLength: 1000,
+    ...options,
+  });
   try {
     await fn(`http://127.0.0.1:${s.addr.port}`, s);
   } finally {
@@ -16,7 +28,11 @@ async function withServer(fn: (base: string, s: RunningServer) => Promise<void>,
 }
 
 const post = (url: string, body: unknown, type = "application/json") =>
-  fetch(url, { method: "POST", headers: { "content-type": type }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": type },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 
 Deno.test("server: health, model info, single and batch recognition equal the API", async () => {
   const ner = await loadRecognizer(FIXTURE, { provider: "cpu" });
@@ -34,7 +50,8 @@ Deno.test("server: health, model info, single and batch recognition equal the AP
     assert.deepEqual((await one.json()).entities, ref[0]);
     const batch = await (await post(`${base}/v1/recognize/batch`, { texts: SENTENCES })).json();
     assert.deepEqual(batch.results.map((r: { entities: unknown }) => r.entities), ref);
-    const edge = await (await post(`${base}/v1/recognize/batch`, { texts: ["", "   ", "a\uD800b", "hello"] })).json();
+    const edge = await (await post(`${base}/v1/recognize/batch`, { texts: ["", "   ", "a\uD800b", "hello"] }))
+      .json();
     assert.deepEqual(edge.results[0].entities, []);
     assert.deepEqual(edge.results[1].entities, []);
     assert.equal(edge.results.length, 4);
@@ -47,13 +64,25 @@ Deno.test("server: clear 4xx errors with JSON bodies", async () => {
       [post(`${base}/v1/recognize`, "{not json"), 400, /not valid JSON/],
       [post(`${base}/v1/recognize`, { text: "x" }, "text/plain"), 415, /application\/json/],
       [post(`${base}/v1/recognize`, { text: "가".repeat(5000) }), 413, /over the limit of 4096 bytes/],
-      [post(`${base}/v1/recognize`, { text: "a".repeat(1001) }), 413, /1001 characters, over the limit of 1000/],
+      [
+        post(`${base}/v1/recognize`, { text: "a".repeat(1001) }),
+        413,
+        /1001 characters, over the limit of 1000/,
+      ],
       [post(`${base}/v1/recognize`, { txt: "x" }), 422, /needs "text"/],
       [post(`${base}/v1/recognize`, { text: 5 }), 422, /"text" must be a string, got number/],
       [post(`${base}/v1/recognize`, [1]), 422, /JSON object/],
       [post(`${base}/v1/recognize/batch`, { texts: "x" }), 422, /array of strings/],
-      [post(`${base}/v1/recognize/batch`, { texts: ["a", null] }), 422, /"texts"\[1\] must be a string, got null/],
-      [post(`${base}/v1/recognize/batch`, { texts: Array(9).fill("a") }), 422, /9 items, over the limit of 8/],
+      [
+        post(`${base}/v1/recognize/batch`, { texts: ["a", null] }),
+        422,
+        /"texts"\[1\] must be a string, got null/,
+      ],
+      [
+        post(`${base}/v1/recognize/batch`, { texts: Array(9).fill("a") }),
+        422,
+        /9 items, over the limit of 8/,
+      ],
       [fetch(`${base}/v1/recognize`), 405, /takes POST, not GET/],
       [fetch(`${base}/nope`), 404, /No route \/nope/],
     ];
@@ -70,7 +99,9 @@ Deno.test("server: clear 4xx errors with JSON bodies", async () => {
 Deno.test("server: concurrent requests are batched into few runs", async () => {
   await withServer(async (base, s) => {
     const texts = Array.from({ length: 40 }, (_, i) => SENTENCES[i % SENTENCES.length]);
-    const results = await Promise.all(texts.map((text) => post(`${base}/v1/recognize`, { text }).then((r) => r.json())));
+    const results = await Promise.all(
+      texts.map((text) => post(`${base}/v1/recognize`, { text }).then((r) => r.json())),
+    );
     assert.equal(results.length, 40);
     assert.deepEqual(results[5].entities, results[0].entities);
     assert.ok(s.batcher.batches < 20, `${s.batcher.batches} runs for 40 requests`);

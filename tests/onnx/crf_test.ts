@@ -25,11 +25,19 @@ const lengths = [5, 2, 1];
 
 function makeCase(seed: number) {
   const r = rng(seed);
-  const emissions = Array.from({ length: B }, () => Array.from({ length: T }, () => Array.from({ length: L }, () => r(-2, 2))));
-  const tags = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (t < lengths[b] ? Math.floor(r(0, L)) : -100)));
+  const emissions = Array.from(
+    { length: B },
+    () => Array.from({ length: T }, () => Array.from({ length: L }, () => r(-2, 2))),
+  );
+  const tags = Array.from(
+    { length: B },
+    (_, b) => Array.from({ length: T }, (_, t) => (t < lengths[b] ? Math.floor(r(0, L)) : -100)),
+  );
   const crf = initCrfTensors(L, seed, "float64");
   // Larger than pytorch-crf's init so the transitions matter in the check.
-  for (const t of Object.values(crf)) for (let i = 0; i < t.data.length; i++) (t.data as Float64Array)[i] *= 10;
+  for (const t of Object.values(crf)) {
+    for (let i = 0; i < t.data.length; i++) (t.data as Float64Array)[i] *= 10;
+  }
   return { emissions, tags, crf };
 }
 
@@ -57,7 +65,10 @@ Deno.test("crfLoss() equals the float64 reference NLL (mean reduction) and its g
   const s = await lossSession(crf);
   const out = await s.run(feeds(emissions, tags));
   const params = {
-    transitions: Array.from({ length: L }, (_, i) => Array.from((crf[CRF_NAMES.transitions].data as Float64Array).slice(i * L, i * L + L))),
+    transitions: Array.from(
+      { length: L },
+      (_, i) => Array.from((crf[CRF_NAMES.transitions].data as Float64Array).slice(i * L, i * L + L)),
+    ),
     start: Array.from(crf[CRF_NAMES.start].data as Float64Array),
     end: Array.from(crf[CRF_NAMES.end].data as Float64Array),
   };
@@ -65,10 +76,16 @@ Deno.test("crfLoss() equals the float64 reference NLL (mean reduction) and its g
   assert.ok(Math.abs(Number(out.loss.data[0]) - ref.loss) < 1e-10, `loss ${out.loss.data[0]} vs ${ref.loss}`);
   const close = (got: ArrayLike<number>, want: number[], what: string) => {
     assert.equal(got.length, want.length, what);
-    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-10, `${what}[${i}]: ${got[i]} vs ${want[i]}`);
+    for (let i = 0; i < want.length; i++) {
+      assert.ok(Math.abs(got[i] - want[i]) < 1e-10, `${what}[${i}]: ${got[i]} vs ${want[i]}`);
+    }
   };
   close(out["grad:emissions"].data as Float64Array, ref.grad.emissions.flat(2), "d emissions");
-  close(out[`grad:${CRF_NAMES.transitions}`].data as Float64Array, ref.grad.transitions.flat(), "d transitions");
+  close(
+    out[`grad:${CRF_NAMES.transitions}`].data as Float64Array,
+    ref.grad.transitions.flat(),
+    "d transitions",
+  );
   close(out[`grad:${CRF_NAMES.start}`].data as Float64Array, ref.grad.start, "d start");
   close(out[`grad:${CRF_NAMES.end}`].data as Float64Array, ref.grad.end, "d end");
   await s.release();
@@ -88,7 +105,10 @@ Deno.test("crfLoss() emission gradient matches central finite differences of the
     const lp = Number((await s.run(feeds(plus, tags), ["loss"])).loss.data[0]);
     const lm = Number((await s.run(feeds(minus, tags), ["loss"])).loss.data[0]);
     const numeric = (lp - lm) / (2 * h);
-    assert.ok(Math.abs(numeric - grad[k]) < 1e-7 * Math.max(1, Math.abs(numeric)), `[${b},${t},${l}] ${grad[k]} vs ${numeric}`);
+    assert.ok(
+      Math.abs(numeric - grad[k]) < 1e-7 * Math.max(1, Math.abs(numeric)),
+      `[${b},${t},${l}] ${grad[k]} vs ${numeric}`,
+    );
   }
   await s.release();
 });

@@ -36,7 +36,24 @@ Deno.test("encodeSafetensors() matches the reference writer's bytes", async (t) 
     assert.equal(text, '{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}       ');
   });
   await t.step("empty, with and without metadata", () => {
-    assert.deepEqual(Array.from(encodeSafetensors({})), [8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]);
+    assert.deepEqual(Array.from(encodeSafetensors({})), [
+      8,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      123,
+      125,
+      32,
+      32,
+      32,
+      32,
+      32,
+      32,
+    ]);
     const out = encodeSafetensors({}, { framework: "pt" });
     assert.equal(new TextDecoder().decode(out.subarray(8)), '{"__metadata__":{"framework":"pt"}}     ');
     assert.equal(out[0], 40);
@@ -66,7 +83,11 @@ Deno.test("encodeSafetensors() orders by dtype alignment, then name, and aligns 
   for (const [k, v] of Object.entries(tensors)) {
     assert.equal(back.tensors[k].dtype, v.dtype, k);
     assert.deepEqual(back.tensors[k].dims, v.dims, k);
-    assert.deepEqual(Array.from(back.tensors[k].data as ArrayLike<unknown>), Array.from(v.data as ArrayLike<unknown>), k);
+    assert.deepEqual(
+      Array.from(back.tensors[k].data as ArrayLike<unknown>),
+      Array.from(v.data as ArrayLike<unknown>),
+      k,
+    );
   }
 });
 
@@ -105,7 +126,10 @@ Deno.test("decodeSafetensors() widens BF16 to float32", () => {
 Deno.test("decodeSafetensors() accepts any tensor order in the header and unpadded headers", () => {
   const data = new Uint8Array(new Float32Array([1, 2, 3]).buffer);
   const bytes = handMade(
-    { z: { dtype: "F32", shape: [1], data_offsets: [0, 4] }, a: { dtype: "F32", shape: [2], data_offsets: [4, 12] } },
+    {
+      z: { dtype: "F32", shape: [1], data_offsets: [0, 4] },
+      a: { dtype: "F32", shape: [2], data_offsets: [4, 12] },
+    },
     data,
     false,
   );
@@ -135,19 +159,51 @@ Deno.test("decodeSafetensors() names the file and tensor in its errors", async (
       return b;
     }, /not valid UTF-8|does not start with "\{"/],
     ["bad JSON", () => handMade("x", new Uint8Array()).map((c, i) => (i === 8 ? 0x7b : c)), /not valid JSON/],
-    ["unknown dtype", () => handMade({ w: { dtype: "F8_E4M3", shape: [4], data_offsets: [0, 4] } }, four), /tensor "w".*unsupported dtype "F8_E4M3"/],
-    ["made-up dtype", () => handMade({ w: { dtype: "Q4", shape: [4], data_offsets: [0, 4] } }, four), /tensor "w".*unsupported dtype "Q4"/],
-    ["shape/offset mismatch", () => handMade({ w: { dtype: "F32", shape: [2], data_offsets: [0, 4] } }, four), /tensor "w".*needs 8/],
-    ["bad shape", () => handMade({ w: { dtype: "U8", shape: [-4], data_offsets: [0, 4] } }, four), /tensor "w".*shape/],
-    ["bad offsets", () => handMade({ w: { dtype: "U8", shape: [4], data_offsets: [4] } }, four), /tensor "w".*data_offsets/],
-    ["gap", () => handMade({ w: { dtype: "U8", shape: [2], data_offsets: [2, 4] } }, four), /tensor "w".*gap/],
+    [
+      "unknown dtype",
+      () => handMade({ w: { dtype: "F8_E4M3", shape: [4], data_offsets: [0, 4] } }, four),
+      /tensor "w".*unsupported dtype "F8_E4M3"/,
+    ],
+    [
+      "made-up dtype",
+      () => handMade({ w: { dtype: "Q4", shape: [4], data_offsets: [0, 4] } }, four),
+      /tensor "w".*unsupported dtype "Q4"/,
+    ],
+    [
+      "shape/offset mismatch",
+      () => handMade({ w: { dtype: "F32", shape: [2], data_offsets: [0, 4] } }, four),
+      /tensor "w".*needs 8/,
+    ],
+    [
+      "bad shape",
+      () => handMade({ w: { dtype: "U8", shape: [-4], data_offsets: [0, 4] } }, four),
+      /tensor "w".*shape/,
+    ],
+    [
+      "bad offsets",
+      () => handMade({ w: { dtype: "U8", shape: [4], data_offsets: [4] } }, four),
+      /tensor "w".*data_offsets/,
+    ],
+    [
+      "gap",
+      () => handMade({ w: { dtype: "U8", shape: [2], data_offsets: [2, 4] } }, four),
+      /tensor "w".*gap/,
+    ],
     ["overlap", () =>
       handMade({
         v: { dtype: "U8", shape: [3], data_offsets: [0, 3] },
         w: { dtype: "U8", shape: [2], data_offsets: [2, 4] },
       }, four), /tensor "w".*overlap/],
-    ["truncated", () => handMade({ w: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, four), /tensor "w".*past the end/],
-    ["trailing bytes", () => handMade({ w: { dtype: "U8", shape: [2], data_offsets: [0, 2] } }, four), /cover 2 of 4/],
+    [
+      "truncated",
+      () => handMade({ w: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, four),
+      /tensor "w".*past the end/,
+    ],
+    [
+      "trailing bytes",
+      () => handMade({ w: { dtype: "U8", shape: [2], data_offsets: [0, 2] } }, four),
+      /cover 2 of 4/,
+    ],
     ["metadata not strings", () => handMade({ __metadata__: { a: 1 } }, new Uint8Array()), /metadata "a"/],
   ];
   for (const [name, make, pattern] of cases) {

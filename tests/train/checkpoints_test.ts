@@ -1,11 +1,22 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { CheckpointState } from "../../onnx/checkpoint.ts";
-import { checkpointName, listCheckpoints, loadLatestCheckpoint, saveCheckpoint } from "../../train/checkpoints.ts";
+import {
+  checkpointName,
+  listCheckpoints,
+  loadLatestCheckpoint,
+  saveCheckpoint,
+} from "../../train/checkpoints.ts";
 
 function state(step: number): CheckpointState {
   const t = (v: number) => ({ dtype: "float32" as const, dims: [3], data: Float32Array.of(v, v + 1, v + 2) });
-  return { params: { w: t(step) }, m: { w: t(0.5) }, v: { w: t(0.25) }, step, config: { cursor: { epoch: 0, offset: step } } };
+  return {
+    params: { w: t(step) },
+    m: { w: t(0.5) },
+    v: { w: t(0.25) },
+    step,
+    config: { cursor: { epoch: 0, offset: step } },
+  };
 }
 
 Deno.test("saveCheckpoint() writes step-N files atomically and keeps the newest K", async () => {

@@ -12,7 +12,14 @@ import { main } from "../../train/eval_cli.ts";
 
 const LABELS = ["O", "B-DT", "I-DT", "B-LC", "I-LC", "B-PS", "I-PS"];
 // Character → predicted label; every other token (specials, other characters) is O.
-const RULE: Record<string, string> = { 민: "B-PS", 수: "I-PS", 서: "B-LC", 울: "I-LC", 어: "B-DT", 제: "I-DT" };
+const RULE: Record<string, string> = {
+  민: "B-PS",
+  수: "I-PS",
+  서: "B-LC",
+  울: "I-LC",
+  어: "B-DT",
+  제: "I-DT",
+};
 const DATA = `## t-1-nsmc\t<민수:PS>랑 <어제:DT> 봤어
 ## t-2-wikitree\t<서울:LC> <민지:PS>
 ## t-3-nsmc\t<수원:LC> 가자
@@ -49,7 +56,14 @@ async function makeModel(dir: string): Promise<void> {
   await Deno.writeFile(join(dir, "inference.onnx"), g.toBytes());
   await Deno.writeTextFile(
     join(dir, "nersota.json"),
-    JSON.stringify({ format: "nersota-inference", version: 1, labelMode: "all-subwords", scheme: "BIO", maxLength: 32, stride: 8 }),
+    JSON.stringify({
+      format: "nersota-inference",
+      version: 1,
+      labelMode: "all-subwords",
+      scheme: "BIO",
+      maxLength: 32,
+      stride: 8,
+    }),
   );
 }
 
@@ -74,7 +88,8 @@ function klueTsv(headers: string): string {
   return out.join("\n") + "\n";
 }
 
-const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);
 
 Deno.test("eval CLI reports hand-computed seqeval scores, subsets, confusion and errors", async () => {
   const dir = await Deno.makeTempDir({ prefix: "nersota-eval-" });
@@ -89,7 +104,16 @@ Deno.test("eval CLI reports hand-computed seqeval scores, subsets, confusion and
     console.error = () => {};
     let code: number;
     try {
-      code = await main(["--model", dir, "--data", `klue:${data}`, "--report", reportPath, "--errors", errorsPath]);
+      code = await main([
+        "--model",
+        dir,
+        "--data",
+        `klue:${data}`,
+        "--report",
+        reportPath,
+        "--errors",
+        errorsPath,
+      ]);
     } finally {
       console.log = log;
       console.error = err;

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { gumbelNoise, maskBatch, maxPredictions, pretrainFeeds, sampleUniform, specialIdsFromVocab, type TokenBatch } from "../../train/masking.ts";
+import {
+  gumbelNoise,
+  maskBatch,
+  maxPredictions,
+  pretrainFeeds,
+  sampleUniform,
+  specialIdsFromVocab,
+  type TokenBatch,
+} from "../../train/masking.ts";
 import { Rng } from "../../train/rng.ts";
 
 const PAD = 0, CLS = 2, SEP = 3, MASK = 4;
@@ -7,11 +15,17 @@ const PAD = 0, CLS = 2, SEP = 3, MASK = 4;
 /** Rows `[CLS] w… [SEP] w… [SEP]` of the given real lengths, padded to T. */
 function makeBatch(lengths: number[], T: number): TokenBatch {
   const B = lengths.length;
-  const inputIds = new Int32Array(B * T), segmentIds = new Int32Array(B * T), attentionMask = new Int32Array(B * T);
+  const inputIds = new Int32Array(B * T),
+    segmentIds = new Int32Array(B * T),
+    attentionMask = new Int32Array(B * T);
   lengths.forEach((n, b) => {
     for (let t = 0; t < n; t++) {
       attentionMask[b * T + t] = 1;
-      inputIds[b * T + t] = t === 0 ? CLS : t === n - 1 || t === Math.floor(n / 2) ? SEP : 10 + ((t * 7 + b) % 50);
+      inputIds[b * T + t] = t === 0
+        ? CLS
+        : t === n - 1 || t === Math.floor(n / 2)
+        ? SEP
+        : 10 + ((t * 7 + b) % 50);
       segmentIds[b * T + t] = t > n / 2 ? 1 : 0;
     }
   });
@@ -88,7 +102,13 @@ Deno.test("pretrainFeeds() makes the graph's int64 feeds and noise shapes", () =
   const P = m.numPredictions;
   const f = pretrainFeeds(m, { name: "sample_uniform", data: sampleUniform(2, P, new Rng(3)) });
   assert.deepEqual(Object.keys(f).sort(), [
-    "attention_mask", "input_ids", "masked_lm_ids", "masked_lm_positions", "masked_lm_weights", "sample_uniform", "token_type_ids",
+    "attention_mask",
+    "input_ids",
+    "masked_lm_ids",
+    "masked_lm_positions",
+    "masked_lm_weights",
+    "sample_uniform",
+    "token_type_ids",
   ]);
   assert.equal(f.input_ids.dtype, "int64");
   assert.deepEqual(f.input_ids.dims, [2, 16]);

@@ -170,7 +170,10 @@ Deno.test("deno task model-card writes README.md into the model folder from the 
     }
     await Deno.writeTextFile(
       join(pre, "run.json"),
-      JSON.stringify({ model: { num_hidden_layers: 2, hidden_size: 32 }, train: { learning_rate: 0.001, num_train_steps: 20 } }),
+      JSON.stringify({
+        model: { num_hidden_layers: 2, hidden_size: 32 },
+        train: { learning_rate: 0.001, num_train_steps: 20 },
+      }),
     );
     await Deno.writeTextFile(
       join(pre, "metrics.jsonl"),

@@ -35,13 +35,15 @@ Deno.test("renderSvg() draws one path per series with axis labels", () => {
   assert.match(svg, /run &lt;x&gt;/);
   assert.match(svg, />step</);
   // Path coordinates are finite numbers.
-  for (const d of svg.matchAll(/ d="([^"]+)"/g)) assert.match(d[1], /^(?:[ML]-?\d+(?:\.\d+)?,-?\d+(?:\.\d+)?)+$/);
+  for (const d of svg.matchAll(/ d="([^"]+)"/g)) {
+    assert.match(d[1], /^(?:[ML]-?\d+(?:\.\d+)?,-?\d+(?:\.\d+)?)+$/);
+  }
 });
 
 Deno.test("plot CLI writes an SVG from a metrics file", async () => {
   const dir = await Deno.makeTempDir();
   const metrics = join(dir, "metrics.jsonl"), out = join(dir, "curves.svg");
-  await Deno.writeTextFile(metrics, records.map((r) => JSON.stringify(r)).join("\n") + "\n{\"type\":\"tr"); // torn last line
+  await Deno.writeTextFile(metrics, records.map((r) => JSON.stringify(r)).join("\n") + '\n{"type":"tr'); // torn last line
   assert.equal(await main(["--metrics", metrics, "--out", out]), 0);
   assert.match(await Deno.readTextFile(out), /<svg/);
   await Deno.remove(dir, { recursive: true });

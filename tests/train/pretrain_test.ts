@@ -5,7 +5,7 @@ import type { Tensor } from "../../onnx/tensor.ts";
 import { buildPretrainingData } from "../../train/build_data.ts";
 import { checkpointName, listCheckpoints } from "../../train/checkpoints.ts";
 import { readMetrics } from "../../train/metrics_log.ts";
-import { probeProvider, pretrain, rocAuc } from "../../train/pretrain.ts";
+import { pretrain, probeProvider, rocAuc } from "../../train/pretrain.ts";
 import { main } from "../../train/pretrain_cli.ts";
 import {
   getLr,
@@ -38,7 +38,9 @@ function fixtureShards(): Promise<string> {
 
 async function tinyConfig(train: Partial<TrainConfig> = {}, dropout?: number) {
   const c = await readPretrainConfig(TINY);
-  const model = dropout === undefined ? c.model : { ...c.model, hiddenDropoutProb: dropout, attentionProbsDropoutProb: dropout };
+  const model = dropout === undefined
+    ? c.model
+    : { ...c.model, hiddenDropoutProb: dropout, attentionProbsDropoutProb: dropout };
   return withGenerator(model, { ...c.train, ...train });
 }
 
@@ -47,7 +49,9 @@ function sameParams(a: Record<string, Tensor>, b: Record<string, Tensor>): void 
   for (const k of Object.keys(a)) {
     const x = a[k].data as Float32Array, y = b[k].data as Float32Array;
     assert.equal(x.length, y.length, k);
-    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) assert.fail(`"${k}"[${i}]: ${x[i]} !== ${y[i]}`);
+    for (let i = 0; i < x.length; i++) {
+      if (!Object.is(x[i], y[i])) assert.fail(`"${k}"[${i}]: ${x[i]} !== ${y[i]}`);
+    }
   }
 }
 
@@ -63,7 +67,9 @@ Deno.test("getLr() warms up linearly from 0 and decays linearly to 0, as ELECTRA
 });
 
 Deno.test("pretrain config files parse, round-trip and reject unknown keys", async () => {
-  const small = await readPretrainConfig(fromFileUrl(new URL("../../configs/small_config.json", import.meta.url)));
+  const small = await readPretrainConfig(
+    fromFileUrl(new URL("../../configs/small_config.json", import.meta.url)),
+  );
   assert.equal(small.model.hiddenSize, 256);
   assert.equal(small.model.numHiddenLayers, 12);
   assert.equal(small.generator.hiddenSize, 64); // 0.25 × 256
@@ -73,10 +79,22 @@ Deno.test("pretrain config files parse, round-trip and reject unknown keys", asy
   assert.deepEqual(again.train, small.train);
   assert.equal(again.model.vocabSize, small.model.vocabSize);
   const json = pretrainConfigToJson(small) as { model: object; train: Record<string, unknown> };
-  assert.throws(() => pretrainConfigFromJson({ ...json, train: { ...json.train, learing_rate: 1 } }, "x.json"), /"x\.json": unknown train key "learing_rate"/);
-  assert.throws(() => pretrainConfigFromJson({ ...json, optimizer: {} }, "x.json"), /unknown top-level key "optimizer"/);
-  assert.throws(() => pretrainConfigFromJson({ ...json, train: { ...json.train, mask_prob: 2 } }, "x.json"), /train\.mask_prob must be in \(0, 1\)/);
-  assert.throws(() => pretrainConfigFromJson({ ...json, train: { ...json.train, max_seq_length: 1024 } }, "x.json"), /exceeds model\.max_position_embeddings/);
+  assert.throws(
+    () => pretrainConfigFromJson({ ...json, train: { ...json.train, learing_rate: 1 } }, "x.json"),
+    /"x\.json": unknown train key "learing_rate"/,
+  );
+  assert.throws(
+    () => pretrainConfigFromJson({ ...json, optimizer: {} }, "x.json"),
+    /unknown top-level key "optimizer"/,
+  );
+  assert.throws(
+    () => pretrainConfigFromJson({ ...json, train: { ...json.train, mask_prob: 2 } }, "x.json"),
+    /train\.mask_prob must be in \(0, 1\)/,
+  );
+  assert.throws(
+    () => pretrainConfigFromJson({ ...json, train: { ...json.train, max_seq_length: 1024 } }, "x.json"),
+    /exceeds model\.max_position_embeddings/,
+  );
 });
 
 Deno.test("rocAuc() matches hand-computed values, ties counted half", () => {
@@ -104,17 +122,33 @@ Deno.test("pretrain() on the fixture corpus: discriminator loss falls by ≥ 1.8
   assert.ok(Math.abs(d0 - Math.LN2) < 0.02, `initial discriminator loss ${d0}`);
   assert.ok(d1 < d0 / 1.8, `discriminator loss ${d0} → ${d1}`);
   assert.ok((last.discriminator_auc as number) > 0.6, `AUC ${last.discriminator_auc}`);
-  assert.ok((last.generator_loss as number) < (first.generator_loss as number) - 0.5, `generator loss ${first.generator_loss} → ${last.generator_loss}`);
+  assert.ok(
+    (last.generator_loss as number) < (first.generator_loss as number) - 0.5,
+    `generator loss ${first.generator_loss} → ${last.generator_loss}`,
+  );
   const trains = (await readMetrics(join(out, "metrics.jsonl"))).filter((m) => m.type === "train");
   assert.equal(trains.length, 30);
   assert.ok(trains.every((m) => (m.tokens_per_s as number) > 0));
   // Exported: our joint model folder and the Hugging Face discriminator and generator folders.
-  for (const f of ["model/config.json", "model/generator_config.json", "model/model.safetensors", "model/vocab.txt"]) await Deno.stat(join(out, f));
+  for (
+    const f of [
+      "model/config.json",
+      "model/generator_config.json",
+      "model/model.safetensors",
+      "model/vocab.txt",
+    ]
+  ) await Deno.stat(join(out, f));
   const hf = JSON.parse(await Deno.readTextFile(join(out, "discriminator/config.json")));
   assert.deepEqual(hf.architectures, ["ElectraForPreTraining"]);
   assert.equal(hf.hidden_size, 64);
-  assert.equal(JSON.parse(await Deno.readTextFile(join(out, "generator/config.json"))).architectures[0], "ElectraForMaskedLM");
-  assert.equal(await Deno.readTextFile(join(out, "discriminator/vocab.txt")), await Deno.readTextFile(fixture("vocab.txt")));
+  assert.equal(
+    JSON.parse(await Deno.readTextFile(join(out, "generator/config.json"))).architectures[0],
+    "ElectraForMaskedLM",
+  );
+  assert.equal(
+    await Deno.readTextFile(join(out, "discriminator/vocab.txt")),
+    await Deno.readTextFile(fixture("vocab.txt")),
+  );
   assert.deepEqual((await listCheckpoints(join(out, "checkpoints"))).map((c) => c.step), [300]);
   await Deno.remove(out, { recursive: true });
 });
@@ -122,7 +156,14 @@ Deno.test("pretrain() on the fixture corpus: discriminator loss falls by ≥ 1.8
 Deno.test("pretrain() killed mid-run and resumed (past a corrupted checkpoint) ends with bit-identical parameters", async () => {
   const data = await fixtureShards();
   // Gradient accumulation and dropout on, so the resume covers every source of randomness and state.
-  const config = await tinyConfig({ trainSteps: 9, accumulate: 2, saveEvery: 3, evalEvery: 0, keepCheckpoints: 5, warmupSteps: 2 }, 0.1);
+  const config = await tinyConfig({
+    trainSteps: 9,
+    accumulate: 2,
+    saveEvery: 3,
+    evalEvery: 0,
+    keepCheckpoints: 5,
+    warmupSteps: 2,
+  }, 0.1);
   const base = { config, data, threads: 1, quiet: true, export: false };
   const whole = await Deno.makeTempDir({ prefix: "pretrain-whole-" });
   const a = await pretrain({ ...base, out: whole });
@@ -151,7 +192,9 @@ Deno.test("pretrain() killed mid-run and resumed (past a corrupted checkpoint) e
   assert.equal(b2.step, 9);
   sameParams(b2.params, a.params);
   // The metrics log keeps one line per logged step: lines past the resumed checkpoint were dropped.
-  const steps = (await readMetrics(join(killed, "metrics.jsonl"))).filter((m) => m.type === "train").map((m) => m.step);
+  const steps = (await readMetrics(join(killed, "metrics.jsonl"))).filter((m) => m.type === "train").map((
+    m,
+  ) => m.step);
   assert.deepEqual(steps, [...new Set(steps)]);
   void messages;
   await Deno.remove(whole, { recursive: true });
@@ -160,7 +203,13 @@ Deno.test("pretrain() killed mid-run and resumed (past a corrupted checkpoint) e
 
 Deno.test("pretrain() with stopAt ends partway through the schedule with model folders; a resume goes on to the same end", async () => {
   const data = await fixtureShards();
-  const config = await tinyConfig({ trainSteps: 6, saveEvery: 2, evalEvery: 0, keepCheckpoints: 5, warmupSteps: 2 });
+  const config = await tinyConfig({
+    trainSteps: 6,
+    saveEvery: 2,
+    evalEvery: 0,
+    keepCheckpoints: 5,
+    warmupSteps: 2,
+  });
   const base = { config, data, threads: 1, quiet: true };
   const whole = await Deno.makeTempDir({ prefix: "pretrain-whole-" });
   const a = await pretrain({ ...base, out: whole, export: false });
@@ -186,12 +235,31 @@ Deno.test("pretrain() with stopAt ends partway through the schedule with model f
 Deno.test("pretrain CLI runs a preset end to end and --resume on a finished run does nothing more", async () => {
   const data = await fixtureShards();
   const out = await Deno.makeTempDir({ prefix: "pretrain-cli-" });
-  const args = ["--data", data, "--config", TINY, "--out", out, "--steps", "4", "--eval-every", "0", "--save-every", "2", "--threads", "1", "--quiet"];
+  const args = [
+    "--data",
+    data,
+    "--config",
+    TINY,
+    "--out",
+    out,
+    "--steps",
+    "4",
+    "--eval-every",
+    "0",
+    "--save-every",
+    "2",
+    "--threads",
+    "1",
+    "--quiet",
+  ];
   assert.equal(await main(args), 0);
   assert.deepEqual((await listCheckpoints(join(out, "checkpoints"))).map((c) => c.step), [2, 4]);
   assert.equal(await main([...args, "--resume"]), 0);
   assert.deepEqual((await listCheckpoints(join(out, "checkpoints"))).map((c) => c.step), [2, 4]);
-  await assert.rejects(main(["--data", data, "--config", TINY, "--out", out, "--steps", "x"]), /--steps must be a non-negative integer/);
+  await assert.rejects(
+    main(["--data", data, "--config", TINY, "--out", out, "--steps", "x"]),
+    /--steps must be a non-negative integer/,
+  );
   await Deno.remove(out, { recursive: true });
 });
 

@@ -38,7 +38,10 @@ Deno.test("sideOf() honours pinned ids and rejects bad fractions", () => {
   assert.equal(sideOf("EXOBRAIN_NE_CORPUS_010:7", { dev: 0, test: 0, pin }), "test");
   assert.equal(sideOf("00002_NER:1", { dev: 0, test: 0, pin }), "train");
   assert.throws(() => sideOf("x", { dev: 0.7, test: 0.5 }), /must lie in \[0, 1\]/);
-  assert.throws(() => splitExamples([...examples(2), ...examples(1)], { dev: 0, test: 0 }), /id "s0" occurs twice/);
+  assert.throws(
+    () => splitExamples([...examples(2), ...examples(1)], { dev: 0, test: 0 }),
+    /id "s0" occurs twice/,
+  );
 });
 
 Deno.test("split CLI writes three KLUE files that read back to the whole set", async () => {
@@ -47,10 +50,17 @@ Deno.test("split CLI writes three KLUE files that read back to the whole set", a
   const lines: string[] = [];
   for (let i = 0; i < 30; i++) {
     const text = `민수${i}`;
-    lines.push(`## klue-${i}\t<민수:PS>${i}`, ...[...text].map((c, k) => `${c}\t${k === 0 ? "B-PS" : k === 1 ? "I-PS" : "O"}`), "");
+    lines.push(
+      `## klue-${i}\t<민수:PS>${i}`,
+      ...[...text].map((c, k) => `${c}\t${k === 0 ? "B-PS" : k === 1 ? "I-PS" : "O"}`),
+      "",
+    );
   }
   await Deno.writeTextFile(src, lines.join("\n"));
-  assert.equal(await main(["--data", `klue:${src}`, "--out", `${dir}/out`, "--dev", "0.2", "--test", "0.2"]), 0);
+  assert.equal(
+    await main(["--data", `klue:${src}`, "--out", `${dir}/out`, "--dev", "0.2", "--test", "0.2"]),
+    0,
+  );
   let total = 0;
   for (const side of ["train", "dev", "test"]) {
     const read = parseKlue(await Deno.readTextFile(`${dir}/out/${side}.tsv`), `${side}.tsv`);

@@ -34,7 +34,15 @@ Deno.test({
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
     });
     try {
       const ner = await loadRecognizer(FIXTURE, { provider: "cpu" });
@@ -42,8 +50,15 @@ Deno.test({
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
       await page.goto(`http://127.0.0.1:${server.addr.port}/?provider=wasm`);
-      await page.waitForFunction(() => document.getElementById("status")?.dataset.state !== "loading", null, { timeout: 30_000 });
-      const state = await page.evaluate(() => [document.getElementById("status")!.dataset.state, document.getElementById("status")!.textContent]);
+      await page.waitForFunction(() => document.getElementById("status")?.dataset.state !== "loading", null, {
+        timeout: 30_000,
+      });
+      const state = await page.evaluate(
+        () => [
+          document.getElementById("status")!.dataset.state,
+          document.getElementById("status")!.textContent,
+        ],
+      );
       assert.equal(state[0], "ready", `page status: ${state[1]} ${errors.join("; ")}`);
       assert.equal(await page.evaluate(() => document.body.dataset.provider), "wasm");
       for (const [i, text] of TYPED.entries()) {
@@ -52,10 +67,21 @@ Deno.test({
         // Typing cannot carry a lone surrogate (it arrives as U+FFFD): compare on what the page holds.
         const value = await page.inputValue("#input");
         if (text.isWellFormed()) assert.equal(value, text);
-        await page.waitForFunction((t) => document.getElementById("output")?.dataset.text === t, value, { timeout: 10_000 })
+        await page.waitForFunction((t) => document.getElementById("output")?.dataset.text === t, value, {
+          timeout: 10_000,
+        })
           .catch(async (e) => {
-            const st = await page.evaluate(() => [document.getElementById("status")!.textContent, document.getElementById("output")!.dataset.text]);
-            throw new Error(`sentence ${i} never shown (status: ${st[0]}; shown: ${JSON.stringify(st[1])}; errors: ${errors.join("; ")}): ${e}`);
+            const st = await page.evaluate(
+              () => [
+                document.getElementById("status")!.textContent,
+                document.getElementById("output")!.dataset.text,
+              ],
+            );
+            throw new Error(
+              `sentence ${i} never shown (status: ${st[0]}; shown: ${JSON.stringify(st[1])}; errors: ${
+                errors.join("; ")
+              }): ${e}`,
+            );
           });
         const shown = await page.evaluate(() =>
           [...document.querySelectorAll("#output mark")].map((m) => {
@@ -64,7 +90,11 @@ Deno.test({
           })
         );
         const expected = await ner.recognize(value);
-        assert.deepEqual(shown, expected.map(({ type, start, end, text }) => ({ type, start, end, text })), `sentence ${i}: ${text}`);
+        assert.deepEqual(
+          shown,
+          expected.map(({ type, start, end, text }) => ({ type, start, end, text })),
+          `sentence ${i}: ${text}`,
+        );
       }
       assert.match(await page.textContent("#timings") ?? "", /tokens · .* model [\d.]+ ms/);
       assert.deepEqual(errors, []);

@@ -238,6 +238,10 @@ export function spansFromTags(
     pos += p.length + separator.length;
   }
   const chunks = getEntities(tags as string[]);
-  const entities = chunks.map(([type, a, b]) => ({ type, start: starts[a], end: starts[b] + pieces[b].length }));
+  const entities = chunks.map(([type, a, b]) => ({
+    type,
+    start: starts[a],
+    end: starts[b] + pieces[b].length,
+  }));
   return { text: pieces.join(separator), entities, chunks };
 }

@@ -7,7 +7,15 @@ import { buildTokenClassificationGraph, FAST_INFERENCE } from "../../../onnx/ele
 import type { Graph } from "../../../onnx/graph.ts";
 import { openSession } from "../../../onnx/runtime.ts";
 import { type Tensor, tensor } from "../../../onnx/tensor.ts";
-import { bce, crossEntropy, discriminatorLogits, electraHidden, generatorLogits, tokenLogits, type Weights } from "./reference.ts";
+import {
+  bce,
+  crossEntropy,
+  discriminatorLogits,
+  electraHidden,
+  generatorLogits,
+  tokenLogits,
+  type Weights,
+} from "./reference.ts";
 
 // Tiny sizes; embedding ≠ hidden so that embeddings_project is exercised, 4 heads of 8.
 const config = TINY_ELECTRA;
@@ -17,7 +25,7 @@ const randomParams: ParamSource = (name, dims, kind) => {
   const n = dims.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   fillNormal(data, kind === "normal" ? 0.2 : kind === "embedding" ? 0.5 : 0.1, prng(hashString(name)));
-  if (kind === "ones") for (let i = 0; i < n; i++) data[i] += 1;
+  if (kind === "ones") { for (let i = 0; i < n; i++) data[i] += 1; }
   return { dtype: "float32", dims, data };
 };
 
@@ -31,7 +39,12 @@ function weightsOf(g: Graph): Weights {
   return Object.fromEntries([...g.parameters].map((n) => [n, g.initializers.get(n)!]));
 }
 
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
+function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number,
+  what: string,
+): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < actual.length; i++) {
     const err = Math.abs(actual[i] - expected[i]);
@@ -57,8 +70,16 @@ Deno.test("token-classification graph matches a plain TypeScript ELECTRA", async
   const variants = [
     { name: "float32, Gelu op, (B, T, H) activations", options: {}, tol: 2e-4 },
     { name: "float32, 2-D (B·T, H) activations", options: { flatTokens: true }, tol: 2e-4 },
-    { name: "float32, fused Attention op, 2-D activations (FAST_INFERENCE)", options: FAST_INFERENCE, tol: 2e-4 },
-    { name: "float64, polynomial erf", options: { dtype: "float64", geluForm: "polynomial", params: as64(randomParams) }, tol: 2e-6 },
+    {
+      name: "float32, fused Attention op, 2-D activations (FAST_INFERENCE)",
+      options: FAST_INFERENCE,
+      tol: 2e-4,
+    },
+    {
+      name: "float64, polynomial erf",
+      options: { dtype: "float64", geluForm: "polynomial", params: as64(randomParams) },
+      tol: 2e-6,
+    },
   ] as const;
   for (const v of variants) {
     await t.step(v.name, async () => {
@@ -106,7 +127,13 @@ Deno.test("pretraining graph matches a plain TypeScript ELECTRA (generator, samp
   for (let i = 0; i < noise.length; i++) noise[i] = -Math.log(-Math.log(1 - rand()));
   for (const sampler of ["gumbel", "inverse-cdf"] as const) {
     await t.step(sampler, async () => {
-      const g = buildPretrainingGraph({ discriminator: config, generator: gen, params: randomParams, debugOutputs: true, sampler });
+      const g = buildPretrainingGraph({
+        discriminator: config,
+        generator: gen,
+        params: randomParams,
+        debugOutputs: true,
+        sampler,
+      });
       const uniform = [0.05, 0.5, 0.93, 0.31, 0.7, 0.2];
       const session = await openSession(g.toBytes());
       const out = await session.run({
@@ -126,7 +153,10 @@ Deno.test("pretraining graph matches a plain TypeScript ELECTRA (generator, samp
         const pos = positions.slice(b * P, (b + 1) * P);
         const logits = generatorLogits(gen, ws, pos.map((p) => hg[p]));
         assertClose(
-          Array.from(out.generator_logits.data as Float32Array).slice(b * P * config.vocabSize, (b + 1) * P * config.vocabSize),
+          Array.from(out.generator_logits.data as Float32Array).slice(
+            b * P * config.vocabSize,
+            (b + 1) * P * config.vocabSize,
+          ),
           logits.flatMap((r) => Array.from(r)),
           2e-4,
           `generator logits of sequence ${b}`,
@@ -175,7 +205,12 @@ Deno.test("pretraining graph matches a plain TypeScript ELECTRA (generator, samp
       assertClose(out.discriminator_loss.data as Float32Array, [discLoss], 1e-4, "discriminator_loss");
       assertClose(out.loss.data as Float32Array, [genLoss + 50 * discLoss], 1e-4, "loss");
       assertClose(out.mlm_accuracy.data as Float32Array, [mlmRight / genW], 1e-5, "mlm_accuracy");
-      assertClose(out.discriminator_accuracy.data as Float32Array, [discRight / discW], 1e-5, "discriminator_accuracy");
+      assertClose(
+        out.discriminator_accuracy.data as Float32Array,
+        [discRight / discW],
+        1e-5,
+        "discriminator_accuracy",
+      );
     });
   }
 });
@@ -184,9 +219,15 @@ Deno.test("inference graph follows the HF/Optimum input and output convention", 
   const g = buildTokenClassificationGraph({ config, numLabels: 3 });
   assert.deepEqual(
     g.inputs.map((v) => [v.name, v.dtype, v.shape]),
-    ["input_ids", "attention_mask", "token_type_ids"].map((n) => [n, "int64", ["batch_size", "sequence_length"]]),
+    ["input_ids", "attention_mask", "token_type_ids"].map((
+      n,
+    ) => [n, "int64", ["batch_size", "sequence_length"]]),
   );
-  assert.deepEqual(g.outputs.map((v) => [v.name, v.dtype, v.shape]), [["logits", "float32", ["batch_size", "sequence_length", 3]]]);
+  assert.deepEqual(g.outputs.map((v) => [v.name, v.dtype, v.shape]), [["logits", "float32", [
+    "batch_size",
+    "sequence_length",
+    3,
+  ]]]);
   assert.ok(!g.nodes.some((n) => n.opType === "Dropout"));
 });
 

@@ -23,7 +23,7 @@ const params: ParamSource = (name, dims, kind) => {
   const n = dims.reduce((a, b) => a * b, 1);
   const data = new Float64Array(n);
   fillNormal(data, kind === "normal" ? 0.3 : kind === "embedding" ? 0.5 : 0.1, prng(hashString(name)));
-  if (kind === "ones") for (let i = 0; i < n; i++) data[i] += 1;
+  if (kind === "ones") { for (let i = 0; i < n; i++) data[i] += 1; }
   return { dtype: "float64", dims, data };
 };
 
@@ -70,7 +70,9 @@ for (const flatTokens of [false, true]) {
       // ONNX types LayerNormalization's Mean/InvStdDev as float32 (stash_type) even for double inputs; a
       // gradient rule that declares them float64 is refused here, so say where the fix belongs.
       if (/LayerNormalization.*does not match expected type \(tensor\(float\)\)/.test(e.message)) {
-        throw new Error(`${e.message}\n→ onnx/gradients.ts LayerNormalization rule: its statType must be float32 for float64 inputs too`);
+        throw new Error(
+          `${e.message}\n→ onnx/gradients.ts LayerNormalization rule: its statType must be float32 for float64 inputs too`,
+        );
       }
       throw e;
     });
@@ -110,7 +112,10 @@ for (const flatTokens of [false, true]) {
         data[i] = orig;
         const numeric = (up - down) / (2 * eps);
         const err = Math.abs(numeric - analytic[i]);
-        assert.ok(err <= 1e-6 + 1e-4 * Math.abs(numeric), `${name}[${i}]: autodiff ${analytic[i]}, finite difference ${numeric}`);
+        assert.ok(
+          err <= 1e-6 + 1e-4 * Math.abs(numeric),
+          `${name}[${i}]: autodiff ${analytic[i]}, finite difference ${numeric}`,
+        );
       }
     }
   });

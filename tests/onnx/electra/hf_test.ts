@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { configFromHf, configToJson, electraConfig, generatorConfig, withLabels } from "../../../onnx/electra/config.ts";
+import {
+  configFromHf,
+  configToJson,
+  electraConfig,
+  generatorConfig,
+  withLabels,
+} from "../../../onnx/electra/config.ts";
 import {
   checkHfTensors,
   decodeModel,
@@ -23,8 +29,16 @@ const tiny = new URL("../../../fixtures/electra/tiny/", import.meta.url);
 const tinyDir = tiny.pathname;
 const read = (rel: string) => Deno.readFileSync(new URL(rel, tiny));
 const readJson = (rel: string) => JSON.parse(Deno.readTextFileSync(new URL(rel, tiny)));
-const hfMain = () => ({ config: readJson("config.json"), safetensors: read("model.safetensors"), source: "tiny" });
-const hfGen = () => ({ config: readJson("generator/config.json"), safetensors: read("generator/model.safetensors"), source: "tiny/generator" });
+const hfMain = () => ({
+  config: readJson("config.json"),
+  safetensors: read("model.safetensors"),
+  source: "tiny",
+});
+const hfGen = () => ({
+  config: readJson("generator/config.json"),
+  safetensors: read("generator/model.safetensors"),
+  source: "tiny/generator",
+});
 
 const shapesOf = (ws: Record<string, Tensor>) => new Map(Object.entries(ws).map(([k, t]) => [k, t.dims]));
 
@@ -33,7 +47,11 @@ Deno.test("importHf() → exportHf() reproduces the HF safetensors and config by
   assert.deepEqual(warnings, []);
   assert.equal(model.kind, "pretraining");
   // Through our own folder format too: encode, decode, export.
-  const ours = decodeModel(JSON.parse(pythonJson(readJson("config.json"))), encodeModelWeights(model), readJson("generator/config.json"));
+  const ours = decodeModel(
+    JSON.parse(pythonJson(readJson("config.json"))),
+    encodeModelWeights(model),
+    readJson("generator/config.json"),
+  );
   const out = exportHf(ours);
   assert.deepEqual(out.main.safetensors, read("model.safetensors"));
   assert.deepEqual(out.generator!.safetensors, read("generator/model.safetensors"));
@@ -60,14 +78,31 @@ Deno.test("imported weights are in graph layout with exactly the pretraining gra
   assert.equal(used.size, Object.keys(model.weights).length);
   assert.ok(g.parameters.has("generator.electra.embeddings_project.weight"));
   assert.ok(g.parameters.has("generator.generator_lm_head.bias"));
-  assert.ok(!g.parameters.has("generator.electra.embeddings.word_embeddings.weight"), "embeddings are shared");
+  assert.ok(
+    !g.parameters.has("generator.electra.embeddings.word_embeddings.weight"),
+    "embeddings are shared",
+  );
 });
 
 Deno.test("graph parameter names and shapes are HF's for every architecture", () => {
-  const config = withLabels(electraConfig({ vocabSize: 30, embeddingSize: 8, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 24, maxPositionEmbeddings: 10 }), ["O", "B-PS", "I-PS"]);
+  const config = withLabels(
+    electraConfig({
+      vocabSize: 30,
+      embeddingSize: 8,
+      hiddenSize: 16,
+      numHiddenLayers: 2,
+      numAttentionHeads: 2,
+      intermediateSize: 24,
+      maxPositionEmbeddings: 10,
+    }),
+    ["O", "B-PS", "I-PS"],
+  );
   const tagger = buildTokenClassificationGraph({ config });
   const weights = Object.fromEntries([...tagger.parameters].map((n) => [n, tagger.initializers.get(n)!]));
-  assert.deepEqual(shapesOf(swapLinearLayout(weights)), hfTensorShapes(config, "ElectraForTokenClassification"));
+  assert.deepEqual(
+    shapesOf(swapLinearLayout(weights)),
+    hfTensorShapes(config, "ElectraForTokenClassification"),
+  );
 
   const gen = generatorConfig(config);
   const joint = buildPretrainingGraph({ discriminator: config, generator: gen });
@@ -77,7 +112,12 @@ Deno.test("graph parameter names and shapes are HF's for every architecture", ()
   assert.deepEqual(shapesOf(generator), hfTensorShapes(gen, "ElectraForMaskedLM"));
   // ELECTRA-small's generator: hidden 64, one head, FFN 256.
   const small = generatorConfig(electraConfig());
-  assert.deepEqual([small.hiddenSize, small.numAttentionHeads, small.intermediateSize, small.embeddingSize], [64, 1, 256, 128]);
+  assert.deepEqual([small.hiddenSize, small.numAttentionHeads, small.intermediateSize, small.embeddingSize], [
+    64,
+    1,
+    256,
+    128,
+  ]);
 });
 
 Deno.test("a pretrained discriminator initialises a tagger; the new classifier is drawn fresh", () => {
@@ -88,7 +128,10 @@ Deno.test("a pretrained discriminator initialises a tagger; the new classifier i
     config,
     params: fromWeights(model.weights, { fallback: initParams({ seed: 1 }) }),
   });
-  assert.equal(g.initializers.get("electra.encoder.layer.0.attention.self.query.weight"), model.weights["electra.encoder.layer.0.attention.self.query.weight"]);
+  assert.equal(
+    g.initializers.get("electra.encoder.layer.0.attention.self.query.weight"),
+    model.weights["electra.encoder.layer.0.attention.self.query.weight"],
+  );
   assert.deepEqual(g.initializers.get("classifier.weight")!.dims, [32, 3]);
 });
 
@@ -99,53 +142,103 @@ Deno.test("malformed or mismatched checkpoints fail with the tensor's name", asy
     const ws = { ...good };
     if (tensor) ws[name] = tensor;
     else delete ws[name];
-    return { config: readJson("config.json"), safetensors: encodeSafetensors(ws, { format: "pt" }), source: "bad" };
+    return {
+      config: readJson("config.json"),
+      safetensors: encodeSafetensors(ws, { format: "pt" }),
+      source: "bad",
+    };
   };
   await t.step("wrong shape", () => {
     assert.throws(
-      () => importHf(withOne("electra.encoder.layer.1.output.dense.weight", { dtype: "float32", dims: [48, 32], data: new Float32Array(48 * 32) })),
+      () =>
+        importHf(
+          withOne("electra.encoder.layer.1.output.dense.weight", {
+            dtype: "float32",
+            dims: [48, 32],
+            data: new Float32Array(48 * 32),
+          }),
+        ),
       /Tensor "electra\.encoder\.layer\.1\.output\.dense\.weight" in "bad\/model\.safetensors" has shape \[48, 32\], but config\.json implies \[32, 48\]/,
     );
   });
   await t.step("missing tensor", () => {
-    assert.throws(() => importHf(withOne("electra.embeddings.LayerNorm.bias")), /Missing tensor "electra\.embeddings\.LayerNorm\.bias" in "bad\/model\.safetensors"/);
+    assert.throws(
+      () => importHf(withOne("electra.embeddings.LayerNorm.bias")),
+      /Missing tensor "electra\.embeddings\.LayerNorm\.bias" in "bad\/model\.safetensors"/,
+    );
   });
   await t.step("non-float dtype", () => {
     assert.throws(
-      () => importHf(withOne("electra.embeddings.LayerNorm.bias", { dtype: "int32", dims: [16], data: new Int32Array(16) })),
+      () =>
+        importHf(
+          withOne("electra.embeddings.LayerNorm.bias", {
+            dtype: "int32",
+            dims: [16],
+            data: new Int32Array(16),
+          }),
+        ),
       /Tensor "electra\.embeddings\.LayerNorm\.bias" .* has dtype int32/,
     );
   });
   await t.step("unknown safetensors dtype", () => {
-    const bytes = encodeSafetensors({ "electra.embeddings.LayerNorm.bias": { dtype: "float32", dims: [4], data: new Float32Array(4) } });
+    const bytes = encodeSafetensors({
+      "electra.embeddings.LayerNorm.bias": { dtype: "float32", dims: [4], data: new Float32Array(4) },
+    });
     const text = new TextDecoder().decode(bytes).replace('"F32"', '"U16"'); // valid safetensors, not one we read
     assert.throws(
-      () => importHf({ config: readJson("config.json"), safetensors: new TextEncoder().encode(text), source: "bad" }),
+      () =>
+        importHf({
+          config: readJson("config.json"),
+          safetensors: new TextEncoder().encode(text),
+          source: "bad",
+        }),
       /tensor "electra\.embeddings\.LayerNorm\.bias" of "bad\/model\.safetensors": unsupported dtype "U16"/,
     );
   });
   await t.step("unexpected tensor", () => {
-    assert.throws(() => importHf(withOne("electra.encoder.layer.7.output.dense.bias", good["electra.embeddings.LayerNorm.bias"])), /Unexpected tensor "electra\.encoder\.layer\.7\.output\.dense\.bias"/);
+    assert.throws(
+      () =>
+        importHf(
+          withOne("electra.encoder.layer.7.output.dense.bias", good["electra.embeddings.LayerNorm.bias"]),
+        ),
+      /Unexpected tensor "electra\.encoder\.layer\.7\.output\.dense\.bias"/,
+    );
   });
   await t.step("checkHfTensors on a config that does not match", () => {
     const wider = { ...config, intermediateSize: 64 };
-    assert.throws(() => checkHfTensors(good, wider, "ElectraForPreTraining"), /Tensor "electra\.encoder\.layer\.0\.intermediate\.dense\.(weight|bias)".*config\.json implies \[64/);
+    assert.throws(
+      () => checkHfTensors(good, wider, "ElectraForPreTraining"),
+      /Tensor "electra\.encoder\.layer\.0\.intermediate\.dense\.(weight|bias)".*config\.json implies \[64/,
+    );
   });
   await t.step("our folder format refuses an HF file", () => {
-    assert.throws(() => decodeModel(readJson("config.json"), read("model.safetensors")), /not a NERSOTA model file.*--from-hf/);
+    assert.throws(
+      () => decodeModel(readJson("config.json"), read("model.safetensors")),
+      /not a NERSOTA model file.*--from-hf/,
+    );
   });
 });
 
 Deno.test("config.json: unknown keys are rejected by name, HF extras are kept", () => {
   const json = { ...readJson("config.json"), hidden_szie: 32 };
   assert.throws(() => configFromHf(json, "x/config.json"), /"x\/config\.json": unknown key "hidden_szie"/);
-  const kept = configFromHf({ ...readJson("config.json"), summary_type: "first", id2label: { "0": "O", "10": "B-X", "2": "I" } });
+  const kept = configFromHf({
+    ...readJson("config.json"),
+    summary_type: "first",
+    id2label: { "0": "O", "10": "B-X", "2": "I" },
+  });
   assert.equal(kept.extras.summary_type, "first");
   const text = configToJson(kept);
-  assert.ok(text.indexOf('"10"') < text.indexOf('"2"'), "id2label keys sorted as strings, as Python writes them");
+  assert.ok(
+    text.indexOf('"10"') < text.indexOf('"2"'),
+    "id2label keys sorted as strings, as Python writes them",
+  );
   assert.throws(() => configFromHf({ model_type: "bert" }), /model_type is "bert"/);
   assert.throws(() => configFromHf({ hidden_act: "relu" }), /hidden_act "relu" is not supported/);
-  assert.throws(() => configFromHf({ hidden_size: 30, num_attention_heads: 4 }), /not a multiple of numAttentionHeads/);
+  assert.throws(
+    () => configFromHf({ hidden_size: 30, num_attention_heads: 4 }),
+    /not a multiple of numAttentionHeads/,
+  );
 });
 
 Deno.test("deno task export: HF → ours → HF round trip on disk; .bin pickles refused", async () => {
@@ -160,17 +253,30 @@ Deno.test("deno task export: HF → ours → HF round trip on disk; .bin pickles
     } finally {
       console.log = log;
     }
-    for (const f of ["model.safetensors", "config.json", "vocab.txt", "generator/model.safetensors", "generator/config.json"]) {
+    for (
+      const f of [
+        "model.safetensors",
+        "config.json",
+        "vocab.txt",
+        "generator/model.safetensors",
+        "generator/config.json",
+      ]
+    ) {
       assert.deepEqual(await Deno.readFile(join(back, f)), read(f), f);
     }
-    for (const f of ["tokenizer_config.json", "special_tokens_map.json", "generator/vocab.txt"]) assert.ok((await Deno.stat(join(back, f))).isFile, f);
+    for (const f of ["tokenizer_config.json", "special_tokens_map.json", "generator/vocab.txt"]) {
+      assert.ok((await Deno.stat(join(back, f))).isFile, f);
+    }
     assert.ok((await Deno.stat(join(ours, "generator_config.json"))).isFile);
 
     const pickled = join(tmp, "pickled");
     await Deno.mkdir(pickled);
     await Deno.writeFile(join(pickled, "pytorch_model.bin"), new Uint8Array([0x80, 2]));
     await Deno.writeTextFile(join(pickled, "config.json"), "{}");
-    await assert.rejects(readHfFolder(pickled), /pytorch_model\.bin but no model\.safetensors.*save_pretrained\(OUT, safe_serialization=True\)/);
+    await assert.rejects(
+      readHfFolder(pickled),
+      /pytorch_model\.bin but no model\.safetensors.*save_pretrained\(OUT, safe_serialization=True\)/,
+    );
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

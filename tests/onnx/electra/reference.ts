@@ -19,7 +19,9 @@ export function erf(x: number): number {
     return (s * 2 * sum) / Math.sqrt(Math.PI);
   }
   const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  const y = 1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t *
+      Math.exp(-a * a);
   return s * y;
 }
 
@@ -90,18 +92,36 @@ export function electraHidden(
         const m = Math.max(...scores);
         const e = scores.map((s) => Math.exp(s - m));
         const z = e.reduce((a, b) => a + b, 0);
-        for (let j = 0; j < T; j++) for (let d = 0; d < dh; d++) ctx[i][h * dh + d] += (e[j] / z) * v[j][h * dh + d];
+        for (let j = 0; j < T; j++) {
+          for (let d = 0; d < dh; d++) ctx[i][h * dh + d] += (e[j] / z) * v[j][h * dh + d];
+        }
       }
     }
-    const a = layerNorm(addRows(linear(ctx, ws, `${p}.attention.output.dense`), x), ws, `${p}.attention.output.LayerNorm`, c.layerNormEps);
+    const a = layerNorm(
+      addRows(linear(ctx, ws, `${p}.attention.output.dense`), x),
+      ws,
+      `${p}.attention.output.LayerNorm`,
+      c.layerNormEps,
+    );
     const inner = linear(a, ws, `${p}.intermediate.dense`).map((r) => r.map(gelu));
-    x = layerNorm(addRows(linear(inner, ws, `${p}.output.dense`), a), ws, `${p}.output.LayerNorm`, c.layerNormEps);
+    x = layerNorm(
+      addRows(linear(inner, ws, `${p}.output.dense`), a),
+      ws,
+      `${p}.output.LayerNorm`,
+      c.layerNormEps,
+    );
   }
   return x;
 }
 
 /** Token-classification logits (T, L) for one sequence. */
-export function tokenLogits(c: ElectraConfig, ws: Weights, ids: number[], mask: number[], types: number[]): Mat {
+export function tokenLogits(
+  c: ElectraConfig,
+  ws: Weights,
+  ids: number[],
+  mask: number[],
+  types: number[],
+): Mat {
   return linear(electraHidden(c, ws, ids, mask, types), ws, "classifier");
 }
 
@@ -119,7 +139,8 @@ export function generatorLogits(gen: ElectraConfig, ws: Weights, rows: Mat): Mat
     "generator.generator_predictions.LayerNorm",
     gen.layerNormEps,
   );
-  const word = w(ws, "electra.embeddings.word_embeddings.weight"), bias = w(ws, "generator.generator_lm_head.bias");
+  const word = w(ws, "electra.embeddings.word_embeddings.weight"),
+    bias = w(ws, "generator.generator_lm_head.bias");
   const E = gen.embeddingSize;
   return x.map((r) => {
     const out = Float64Array.from(bias);

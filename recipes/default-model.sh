@@ -6,14 +6,25 @@
 #        default all)
 # Env: RUNS (default /work/nersota-runs/default, outside the work tree so it survives a fresh checkout),
 #      PRETRAIN_STEPS (stop this invocation after N updates; the schedule stays that of the config),
-#      THREADS (default 2).
+#      THREADS (default 2),
+#      FINETUNE_CONFIG (default configs/default/finetune.json),
+#      INIT: random (default: the shipped model's start) or pretrained (fine-tune the encoder of the pretrain stage).
+#      At our CPU compute, fine-tuning from random weights beat fine-tuning from our pretrained encoders (README,
+#      'Does the pretraining help'), so by default the data and pretrain stages are skipped: INIT=pretrained runs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-/work/nersota-runs/default}
 DATA=../shared/data
 THREADS=${THREADS:-2}
 deno() { npx --yes deno@2.9.6 "$@"; }
-stages=${*:-split vocab data pretrain harmonize finetune adapt eval ship}
+INIT=${INIT:-random}
+FINETUNE_CONFIG=${FINETUNE_CONFIG:-configs/default/finetune.json}
+case "$INIT" in
+  random) default_stages="split vocab harmonize finetune adapt eval ship" ;;
+  pretrained) default_stages="split vocab data pretrain harmonize finetune adapt eval ship" ;;
+  *) echo "INIT must be random or pretrained, got '$INIT'" >&2; exit 2 ;;
+esac
+stages=${*:-$default_stages}
 MODEL="$RUNS/adapt" # the fine-tuned folder that is evaluated and shipped
 has() { [[ " $stages " == *" $1 "* ]]; }
 mkdir -p "$RUNS"
@@ -60,7 +71,12 @@ if has finetune; then
   resume=(); [ -d "$RUNS/finetune/checkpoints" ] && resume=(--resume)
   # The KLUE half is listed three times: its guideline (QT counts, TI durations, relative dates as DT) is what
   # the model must speak, and it has 1,807 training sentences against KMOU's 23,033.
-  deno task finetune --model "$RUNS/pretrain/discriminator" --train-config configs/default/finetune.json \
+  if [ "$INIT" = random ]; then
+    start=(--init random --config configs/default/model.json --vocab "$RUNS/vocab.txt")
+  else
+    start=(--model "$RUNS/pretrain/discriminator")
+  fi
+  deno task finetune "${start[@]}" --train-config "$FINETUNE_CONFIG" \
     --train "klue:$RUNS/klue/train.tsv" --train "klue:$RUNS/klue/train.tsv" --train "klue:$RUNS/klue/train.tsv" \
     --train "klue:$RUNS/harmonized/kmou-train.tsv" --dev "klue:$RUNS/klue/dev.tsv" \
     --threads "$THREADS" --out "$RUNS/finetune" "${resume[@]}"
@@ -104,6 +120,7 @@ if has ship; then
       r.data = (r.data ?? []).map((d) => ({ ...d, path: d.path.split("/").slice(-2).join("/") }));
       Deno.writeTextFileSync(b, JSON.stringify(r, null, 2) + "\n");' "$RUNS/$f.json" "models/default/$f.json"
   done
-  deno task model-card --spec configs/default/card.json --runs "$RUNS" --pretrain "$RUNS/pretrain" \
+  pretrain=(); [ "$INIT" = pretrained ] && pretrain=(--pretrain "$RUNS/pretrain")
+  deno task model-card --spec configs/default/card.json --runs "$RUNS" "${pretrain[@]}" \
     --finetune "$RUNS/finetune" --finetune "$RUNS/adapt" --model models/default
 fi

@@ -43,8 +43,8 @@ export interface ModelCardInput {
   decoding?: string;
   /** nersota.json's `variants` (name → graph file), with their sizes in bytes. */
   variants?: { name: string; file: string; bytes: number }[];
-  /** Pretraining hyperparameters as in the config's `train` section. */
-  pretrain: Record<string, unknown>;
+  /** Pretraining hyperparameters as in the config's `train` section; absent when fine-tuning started from random weights. */
+  pretrain?: Record<string, unknown>;
   /** The update the pretrained encoder was taken at, where that is before the end of its schedule. */
   pretrainTakenAt?: number;
   /** Fine-tuning hyperparameters (finetune report.json's `config`) plus the training sets. */
@@ -121,6 +121,8 @@ These are other test sets, tag sets and far more pretraining compute: context, n
 export function modelCard(c: ModelCardInput): string {
   const m = c.model;
   const hours = c.compute.reduce((a, r) => a + r.seconds, 0) / 3600;
+  // Data-table wording that only holds when there was a pretraining stage.
+  const pre = (text: string) => c.pretrain ? text : "";
   const fmt = (o: Record<string, unknown>) =>
     Object.entries(o).filter(([k]) => !k.startsWith("$")).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(
       ", ",
@@ -129,8 +131,11 @@ export function modelCard(c: ModelCardInput): string {
 
 Named-entity recognition for spoken and online Korean in KLUE's tag set (${
     [...new Set(c.labels.filter((l) => l !== "O").map((l) => l.replace(/^[BIES]-/, "")))].join(", ")
-  }), trained from scratch with NERSOTA (ONNX Runtime on CPU, no Python): WordPiece vocab → ELECTRA
-replaced-token-detection pretraining → token-classification fine-tuning.
+  }), trained from scratch with NERSOTA (ONNX Runtime on CPU, no Python): ${
+    c.pretrain
+      ? "WordPiece vocab → ELECTRA\nreplaced-token-detection pretraining → token-classification fine-tuning."
+      : "WordPiece vocab → token-classification\nfine-tuning of an ELECTRA encoder from random weights (no pretraining: see Training)."
+  }
 
 **Licence of the weights: non-commercial use only** — they are trained on the KMOU corpus, whose licence
 (MIT) is granted for non-commercial use only; they are also trained on KLUE-NER (CC BY-SA 4.0, attribution:
@@ -169,21 +174,33 @@ ${REFERENCE_SCORES}
 ## Data
 | data | use | licence |
 |---|---|---|
-| Korean corpora in \`shared/data/corpus\` (NSMC reviews less KLUE sentences, chatbot Q/A, 3i4k, paraKQC, question pairs, curse-detection comments, news comments) | vocab, pretraining | CC0, MIT, CC BY-SA 4.0 (per file) |
-| KMOU NER corpus (kmounlp/NER), types mapped to KLUE's (PER→PS, LOC→LC, ORG→OG, DAT/DUR→DT, TIM→TI, NOH/MNY/PNT→QT, POH dropped) | vocab, pretraining text, fine-tuning (train side) | MIT, non-commercial use only |
-| KLUE-NER v1.1 dev, even-id half (our own 70/10/20 split by id hash) | vocab, pretraining text, fine-tuning (train side), dev, test | CC BY-SA 4.0 |
+| Korean corpora in \`shared/data/corpus\` (NSMC reviews less KLUE sentences, chatbot Q/A, 3i4k, paraKQC, question pairs, curse-detection comments, news comments) | vocab${
+    pre(", pretraining")
+  } | CC0, MIT, CC BY-SA 4.0 (per file) |
+| KMOU NER corpus (kmounlp/NER), types mapped to KLUE's (PER→PS, LOC→LC, ORG→OG, DAT/DUR→DT, TIM→TI, NOH/MNY/PNT→QT, POH dropped) | vocab, ${
+    pre("pretraining text, ")
+  }fine-tuning (train side) | MIT, non-commercial use only |
+| KLUE-NER v1.1 dev, even-id half (our own 70/10/20 split by id hash) | vocab, ${
+    pre("pretraining text, ")
+  }fine-tuning (train side), dev, test | CC BY-SA 4.0 |
 
-Test sentences never enter the vocab, the pretraining text or fine-tuning.
+Test sentences never enter the vocab${pre(", the pretraining text")} or fine-tuning.
 ${(c.dataNotes ?? []).map((n) => `\n- ${n}`).join("")}
 
 ## Training
-- Pretraining${
-    c.pretrainTakenAt !== undefined
-      ? ` (the encoder of update ${int(c.pretrainTakenAt)}, before the end of this ${
-        int(Number(c.pretrain.num_train_steps))
-      }-update schedule)`
-      : ""
-  }: ${fmt(c.pretrain)}.
+${
+    c.pretrain
+      ? `- Pretraining${
+        c.pretrainTakenAt !== undefined
+          ? ` (the encoder of update ${int(c.pretrainTakenAt)}, before the end of this ${
+            int(Number(c.pretrain.num_train_steps))
+          }-update schedule)`
+          : ""
+      }: ${fmt(c.pretrain)}.`
+      : `- No pretraining: the encoder starts from random weights (normal, std ${
+        m.initializer_range ?? 0.02
+      }; LayerNorm 1/0). At the compute of these CPU sessions, fine-tuning from random weights scored higher than fine-tuning from our ELECTRA-pretrained encoders (the project README, "Does the pretraining help").`
+  }
 ${
     (c.finetune.earlier ?? []).map((e, i) =>
       `- Fine-tuning run ${i + 1} (continued by the next)${

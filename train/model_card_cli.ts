@@ -1,5 +1,5 @@
 /**
- * `deno task model-card --spec FILE --pretrain DIR --finetune DIR --model DIR`: writes `DIR/README.md`,
+ * `deno task model-card --spec FILE [--pretrain DIR] --finetune DIR --model DIR`: writes `DIR/README.md`,
  * the shipped model's card (train/model_card.ts), from the pretraining and fine-tuning runs' logs, the
  * evaluation reports named in the spec and the model folder itself; `--readme-table` prints only the
  * results table (for the project README).
@@ -23,12 +23,13 @@ import {
 } from "./model_card.ts";
 
 const USAGE =
-  `Usage: deno task model-card --spec FILE --pretrain DIR --finetune DIR --model DIR [--readme-table]
+  `Usage: deno task model-card --spec FILE [--pretrain DIR] --finetune DIR --model DIR [--readme-table]
 
   --spec FILE      {"title", "hardware", "evals": [{"name", "description", "report"}], "recipe": [..]};
                    relative report paths are read from --runs
   --runs DIR       folder the spec's report paths are relative to (default: the spec's folder)
-  --pretrain DIR   pretraining run (run.json, metrics.jsonl)
+  --pretrain DIR   pretraining run (run.json, metrics.jsonl); without it the card says fine-tuning started
+                   from random weights
   --finetune DIR   fine-tuning run (report.json, metrics.jsonl); repeat for runs that continued one another,
                    in order: the last one's report describes the model, every run's compute is counted
   --model DIR      shipped model folder (config.json, inference.onnx): README.md is written there
@@ -102,8 +103,8 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!values.spec || !values.pretrain || !values.finetune?.length || !values.model) {
-    return usageError(USAGE, "--spec, --pretrain, --finetune and --model are required");
+  if (!values.spec || !values.finetune?.length || !values.model) {
+    return usageError(USAGE, "--spec, --finetune and --model are required");
   }
   const spec = parseSpec(await readJson(values.spec, "card spec"), values.spec);
   const runs = values.runs ?? join(values.spec, "..");
@@ -131,14 +132,24 @@ export async function main(args: string[]): Promise<number> {
     (a, t) => a + (t.dims ?? []).reduce((p, d) => p * Number(d), 1),
     0,
   );
-  const run = await readJson(join(values.pretrain, "run.json"), "pretraining run");
   const ftRuns = values.finetune;
   const ft = await readJson(join(ftRuns.at(-1)!, "report.json"), "fine-tuning report");
-  const pretrainLog = await readMetrics(join(values.pretrain, "metrics.jsonl"));
-  const compute: ComputeRecord[] = [computeFromMetrics(pretrainLog, "pretraining", spec.hardware)];
-  // A run stopped with --stop-at ends before its schedule; its last record (an evaluation) says where.
-  const lastUpdate = Math.max(0, ...pretrainLog.map((r) => r.step));
-  const scheduled = Number((run.train as Record<string, unknown>).num_train_steps);
+  const compute: ComputeRecord[] = [];
+  let pretrain: Record<string, unknown> | undefined;
+  let pretrainTakenAt: number | undefined;
+  // Without a pretraining run the architecture is the shipped config's (HF keys, as the pretraining's "model").
+  let architecture: Record<string, unknown> = config;
+  if (values.pretrain) {
+    const run = await readJson(join(values.pretrain, "run.json"), "pretraining run");
+    const pretrainLog = await readMetrics(join(values.pretrain, "metrics.jsonl"));
+    compute.push(computeFromMetrics(pretrainLog, "pretraining", spec.hardware));
+    // A run stopped with --stop-at ends before its schedule; its last record (an evaluation) says where.
+    const lastUpdate = Math.max(0, ...pretrainLog.map((r) => r.step));
+    const scheduled = Number((run.train as Record<string, unknown>).num_train_steps);
+    pretrain = run.train as Record<string, unknown>;
+    pretrainTakenAt = lastUpdate < scheduled ? lastUpdate : undefined;
+    architecture = run.model as Record<string, unknown>;
+  }
   for (const [i, dir] of ftRuns.entries()) {
     const stage = i === 0 ? "fine-tuning" : `fine-tuning, continued (${i})`;
     compute.push(computeFromMetrics(await readMetrics(join(dir, "metrics.jsonl")), stage, spec.hardware));
@@ -148,7 +159,7 @@ export async function main(args: string[]): Promise<number> {
   const best = ft.best as { step?: number } | null;
   const card = modelCard({
     title: spec.title,
-    model: run.model as Record<string, unknown>,
+    model: architecture,
     parameters,
     labels,
     onnxBytes: onnx.length,
@@ -161,8 +172,8 @@ export async function main(args: string[]): Promise<number> {
         bytes: (await Deno.stat(join(values.model!, file))).size,
       })),
     ),
-    pretrain: run.train as Record<string, unknown>,
-    pretrainTakenAt: lastUpdate < scheduled ? lastUpdate : undefined,
+    pretrain,
+    pretrainTakenAt,
     finetune: {
       config: ft.config as Record<string, unknown>,
       trainSentences: ft.trainSentences as number,

@@ -212,6 +212,26 @@ Deno.test("deno task model-card writes README.md into the model folder from the 
     assert.match(card, /Pretraining \(the encoder of update 11, before the end of this 20-update schedule\)/);
     assert.match(card, /\| fine-tuning \| 3 \| 90 \| 0\.00 \| cpu \|/);
     assert.match(card, /\| \*\*Test\*\* \| 6 \| 14 \| 80\.00 \| 70\.00 \|/);
+    assert.match(
+      card,
+      /ELECTRA discriminator, 2 layers, hidden 32,/,
+      "architecture from the pretraining run",
+    );
+    // Without --pretrain: no pretraining row, the architecture from the model's config.json, random start said.
+    assert.equal(await main(["--spec", join(dir, "card.json"), "--finetune", ft, "--model", model]), 0);
+    const scratch = await Deno.readTextFile(join(model, "README.md"));
+    const shipped = JSON.parse(await Deno.readTextFile(join(model, "config.json")));
+    assert.ok(!scratch.includes("| pretraining |"), "no pretraining compute row");
+    assert.match(scratch, /No pretraining: the encoder starts from random weights/);
+    assert.match(scratch, /fine-tuning of an ELECTRA encoder from random weights/);
+    assert.ok(!scratch.includes("pretraining text"), "the data table does not claim a pretraining use");
+    assert.match(
+      scratch,
+      new RegExp(
+        `ELECTRA discriminator, ${shipped.num_hidden_layers} layers, hidden ${shipped.hidden_size},`,
+      ),
+    );
+    assert.match(scratch, /\| fine-tuning \| 3 \| 90 \| 0\.00 \| cpu \|/);
     await Deno.writeTextFile(
       join(dir, "card.json"),
       JSON.stringify({ ...spec, evals: [{ ...spec.evals[0], report: "missing.json" }] }),

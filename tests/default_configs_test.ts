@@ -18,7 +18,7 @@ Deno.test("configs/default: every file parses, and model.json is the pretraining
     const pre = pretrainConfigFromJson(await read(name), name);
     assert.deepEqual(pre.model, model, `${name}'s model section differs from model.json`);
   }
-  for (const name of ["finetune.json", "adapt.json"]) {
+  for (const name of ["finetune.json", "finetune-20.json", "adapt.json"]) {
     const c = finetuneConfigFromJson(await read(name), name);
     assert.deepEqual(c.types, ["PS", "LC", "OG", "DT", "TI", "QT"], `${name} learns KLUE's six types`);
   }

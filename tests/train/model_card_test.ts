@@ -228,7 +228,7 @@ Deno.test("deno task model-card writes README.md into the model folder from the 
     assert.match(
       scratch,
       new RegExp(
-        `ELECTRA discriminator, ${shipped.num_hidden_layers} layers, hidden ${shipped.hidden_size},`,
+        `ELECTRA encoder, ${shipped.num_hidden_layers} layers, hidden ${shipped.hidden_size},`,
       ),
     );
     assert.match(scratch, /\| fine-tuning \| 3 \| 90 \| 0\.00 \| cpu \|/);

@@ -142,7 +142,9 @@ Named-entity recognition for spoken and online Korean in KLUE's tag set (${
 KLUE benchmark, Park et al. 2021), so share adaptations alike.
 
 ## Model
-- Architecture: ELECTRA ${c.pretrain ? "discriminator" : "encoder"}, ${m.num_hidden_layers} layers, hidden ${m.hidden_size}, ${m.num_attention_heads} heads,
+- Architecture: ELECTRA ${
+    c.pretrain ? "discriminator" : "encoder"
+  }, ${m.num_hidden_layers} layers, hidden ${m.hidden_size}, ${m.num_attention_heads} heads,
   FFN ${m.intermediate_size}, embeddings ${m.embedding_size}, vocab ${m.vocab_size} (WordPiece, cased), ${
     int(c.parameters)
   } parameters.

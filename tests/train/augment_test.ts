@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { augment, augmentOne, finalConsonant, mentionPool } from "../../train/augment.ts";
+import type { NerExample } from "../../train/datasets/types.ts";
+import { parseKlue } from "../../train/datasets/klue.ts";
+import { main } from "../../train/augment_cli.ts";
+import { Rng } from "../../train/rng.ts";
+
+/** An example from `<mention:TYPE>` markup. */
+function ex(id: string, marked: string): NerExample {
+  const entities = [];
+  let text = "";
+  for (const m of marked.split(/(<[^<>]+:[A-Z]+>)/)) {
+    const hit = /^<(.+):([A-Z]+)>$/.exec(m);
+    if (hit) {
+      entities.push({ start: text.length, end: text.length + hit[1].length, type: hit[2] });
+      text += hit[1];
+    } else text += m;
+  }
+  return { id, text, entities };
+}
+
+/** The markup of an example (inverse of `ex`). */
+function marked(e: NerExample): string {
+  let out = "", at = 0;
+  for (const x of e.entities) {
+    out += e.text.slice(at, x.start) + `<${e.text.slice(x.start, x.end)}:${x.type}>`;
+    at = x.end;
+  }
+  return out + e.text.slice(at);
+}
+
+/** A generator whose draws are fixed: `next()` and `int()` return the given values in turn. */
+function scripted(values: number[]): Rng {
+  const r = new Rng(0);
+  let i = 0;
+  r.next = () => values[i++];
+  r.int = () => values[i++];
+  return r;
+}
+
+Deno.test("finalConsonant() reads the final-consonant slot of a syllable", () => {
+  assert.equal(finalConsonant("수"), 0); // no final consonant
+  assert.equal(finalConsonant("민"), 4); // ㄴ
+  assert.equal(finalConsonant("울"), 8); // ㄹ
+  assert.equal(finalConsonant("A"), -1);
+});
+
+Deno.test("augmentOne() swaps a mention and re-agrees the particle after it", () => {
+  const pool = new Map([["PS", ["민수", "김철민"]]]);
+  const o = { swapTypes: ["PS"], swapRate: 1, colloquial: false };
+  // 민수가 → 김철민이 (이/가), 민수를 → 김철민을, 민수는 → 김철민은, 민수로 → 김철민으로.
+  for (
+    const [from, to] of [["가", "이"], ["를", "을"], ["는", "은"], ["로", "으로"], ["와", "과"], [
+      "랑",
+      "이랑",
+    ]]
+  ) {
+    const out = augmentOne(ex("a", `<민수:PS>${from} 왔다`), pool, o, scripted([0, 1]))!;
+    assert.equal(marked(out), `<김철민:PS>${to} 왔다`, `particle ${from}`);
+  }
+  // 로 stays 로 after ㄹ: 서울로 ← 부산으로.
+  const lc = augmentOne(
+    ex("b", "<부산:LC>으로 간다"),
+    new Map([["LC", ["부산", "서울"]]]),
+    { ...o, swapTypes: ["LC"] },
+    scripted([0, 1]),
+  )!;
+  assert.equal(marked(lc), "<서울:LC>로 간다");
+  // A following syllable that is part of a word is not a particle: 민수가게 keeps 가게.
+  assert.equal(marked(augmentOne(ex("c", "<민수:PS>가게"), pool, o, scripted([0, 1]))!), "<김철민:PS>가게");
+});
+
+Deno.test("augmentOne() makes written particles after entities spoken, and keeps offsets right", () => {
+  const pool = new Map<string, string[]>();
+  const o = { swapTypes: [], swapRate: 0, colloquial: true };
+  const out = augmentOne(
+    ex("a", "<민수:PS>와 <김철민:PS>과 <영희:PS>에게 <3일:DT>에 갔다"),
+    pool,
+    o,
+    scripted([]),
+  )!;
+  assert.equal(marked(out), "<민수:PS>랑 <김철민:PS>이랑 <영희:PS>한테 <3일:DT>에 갔다");
+  for (const e of out.entities) assert.ok(out.text.slice(e.start, e.end).length > 0);
+  // Nothing to change: no copy.
+  assert.equal(augmentOne(ex("b", "<민수:PS>가 왔다"), pool, o, scripted([])), undefined);
+});
+
+Deno.test("augment() draws from the data's own mentions, is seeded, and leaves the originals out", () => {
+  const data = [
+    ex("1", "<민수:PS>가 <서울:LC>에 갔다"),
+    ex("2", "<김철민:PS>이 <부산:LC>으로 왔다"),
+    ex("3", "<영희:PS>와 <삼성전자:OG>에 다닌다"),
+  ];
+  assert.deepEqual(mentionPool(data, ["PS"]).get("PS"), ["민수", "김철민", "영희"]);
+  const o = { swapTypes: ["PS", "LC"], swapRate: 1, colloquial: true, copies: 2, seed: 7 };
+  const a = augment(data, o), b = augment(data, o);
+  assert.deepEqual(a, b, "same seed, same copies");
+  assert.ok(a.examples.length > 0 && a.examples.length <= 6);
+  for (const e of a.examples) {
+    assert.match(e.id, /^[123]~aug[12]$/);
+    for (const x of e.entities) {
+      const mention = e.text.slice(x.start, x.end);
+      if (x.type !== "OG") {
+        assert.ok(
+          mentionPool(data, [x.type]).get(x.type)!.includes(mention),
+          `${mention} comes from the data`,
+        );
+      }
+    }
+    assert.ok(!e.text.includes("와 ") && !e.text.includes("과 "), `spoken particles only: ${e.text}`);
+  }
+  assert.ok(a.swapped > 0);
+  assert.throws(() => augment(data, { ...o, swapRate: 2 }), /swapRate must be in \[0, 1\]/);
+  assert.throws(() => augment(data, { ...o, copies: 0 }), /copies must be a positive integer/);
+});
+
+Deno.test("deno task augment writes the copies as KLUE TSV that reads back", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const src = join(dir, "train.tsv"), out = join(dir, "aug.tsv"), report = join(dir, "aug.json");
+    const rows = (id: string, text: string, tags: string[]) =>
+      `## ${id}\t${text}\n` + [...text.replace(/<([^:]+):[A-Z]+>/g, "$1")].map((c, i) => `${c}\t${tags[i]}`)
+        .join("\n") +
+      "\n\n";
+    await Deno.writeTextFile(
+      src,
+      rows("s1", "<민수:PS>와 놀았다", ["B-PS", "I-PS", "O", "O", "O", "O", "O"]) +
+        rows("s2", "<김철민:PS>이 왔다", ["B-PS", "I-PS", "I-PS", "O", "O", "O", "O"]),
+    );
+    const code = await main([
+      "--data",
+      `klue:${src}`,
+      "--out",
+      out,
+      "--colloquial",
+      "--swap-types",
+      "none",
+      "--report",
+      report,
+    ]);
+    assert.equal(code, 0);
+    const back = parseKlue(await Deno.readTextFile(out), out).examples;
+    assert.deepEqual(back.map(marked), ["<민수:PS>랑 놀았다"]);
+    const r = JSON.parse(await Deno.readTextFile(report));
+    assert.equal(r.particlesSpoken, 1);
+    assert.equal(r.sentences, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

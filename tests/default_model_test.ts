@@ -8,9 +8,8 @@
  * lost 제주도 to 제주, still misses 어제, 내일, 국회 and 민수 in 민수랑), the fourth (2.4x the pretraining; KLUE
  * test micro F1 0.60) 15 of 19 (gains 내일; misses 어제, 제주도, 국회, 민수), the fifth (fine-tuned from random
  * weights; KLUE test micro F1 0.67) 15 of 19 (finds 제주도 whole; misses 어제, 내일, 국회, 민수), so the target is
- * still unmet. Until it
- * is met the test guards against regressions with a floor of 70%, set after measuring the second model, and
- * prints the rate and every miss. It never accepts a type outside KLUE's six.
+ * still unmet. Until it is met the test guards against regressions with a floor of 70%, set after measuring the
+ * second model, and prints the rate and every miss. It never accepts a type outside KLUE's six.
  */
 import assert from "node:assert/strict";
 import { loadRecognizer } from "../infer/pipeline.ts";

@@ -112,9 +112,9 @@ export function augmentOne(
   rng: Rng,
   counts = { swapped: 0, particlesSpoken: 0, particlesReagreed: 0 },
 ): NerExample | undefined {
-  let text = "", cursor = 0, changed = false;
+  let text = "", cursor = 0;
   const entities: Entity[] = [];
-  for (const e of ex.entities) {
+  for (const [i, e] of ex.entities.entries()) {
     if (e.start < cursor) return undefined; // overlapping entities: leave such a sentence alone
     text += ex.text.slice(cursor, e.start);
     let mention = ex.text.slice(e.start, e.end);
@@ -130,9 +130,8 @@ export function augmentOne(
     entities.push({ start: text.length, end: text.length + mention.length, type: e.type });
     text += mention;
     cursor = e.end;
-    const next = ex.entities.find((x) => x.start >= e.end);
-    const limit = next ? next.start : ex.text.length;
-    const particleStart = cursor;
+    // Entities are sorted and (checked above) apart, so the next one bounds the particle.
+    const limit = ex.entities[i + 1]?.start ?? ex.text.length;
     let particle = "";
     if (o.colloquial) {
       for (const [written, spoken] of SPOKEN) {
@@ -160,10 +159,10 @@ export function augmentOne(
       }
     }
     text += particle;
-    changed ||= swapped || particle !== ex.text.slice(particleStart, cursor);
   }
   text += ex.text.slice(cursor);
-  if (!changed || text === ex.text) return undefined;
+  // The text differs exactly when a mention or a particle changed.
+  if (text === ex.text) return undefined;
   return { id: ex.id, text, entities };
 }
 

@@ -21,6 +21,8 @@ const USAGE = `Usage: deno task augment --data [FORMAT:]PATH[:MAP] --out FILE.ts
                      "none" for no swaps)
   --swap-rate F      chance that one such mention is swapped (default 0.5)
   --colloquial       turn written particles after entities into spoken ones (와/과 → 랑/이랑, 에게 → 한테)
+  --given-names F    chance that a PS full name (surname + two syllables) is cut to the given name, as
+                     speech names people (default 0)
   --copies N         copies per sentence (default 1; a copy that changes nothing is left out)
   --seed N           (default 0)
   --report FILE      JSON: options and counts of what changed`;
@@ -37,6 +39,7 @@ export async function main(args: string[]): Promise<number> {
         "swap-types": { type: "string", default: "PS,LC,OG" },
         "swap-rate": { type: "string", default: "0.5" },
         colloquial: { type: "boolean", default: false },
+        "given-names": { type: "string", default: "0" },
         copies: { type: "string", default: "1" },
         seed: { type: "string", default: "0" },
         report: { type: "string" },
@@ -50,6 +53,8 @@ export async function main(args: string[]): Promise<number> {
   if (!values.data || !values.out) return usageError(USAGE, "--data and --out are required");
   const swapRate = Number(values["swap-rate"]);
   if (!(swapRate >= 0 && swapRate <= 1)) return usageError(USAGE, "--swap-rate must be in [0, 1]");
+  const givenNames = Number(values["given-names"]);
+  if (!(givenNames >= 0 && givenNames <= 1)) return usageError(USAGE, "--given-names must be in [0, 1]");
   const swapTypes = values["swap-types"] === "none"
     ? []
     : values["swap-types"].split(",").map((t) => t.trim()).filter(Boolean);
@@ -57,6 +62,7 @@ export async function main(args: string[]): Promise<number> {
     swapTypes,
     swapRate,
     colloquial: values.colloquial,
+    givenNames,
     copies: intFlag("copies", values.copies, 1),
     seed: intFlag("seed", values.seed, 0),
   };
@@ -69,6 +75,7 @@ export async function main(args: string[]): Promise<number> {
     swapped: result.swapped,
     particlesReagreed: result.particlesReagreed,
     particlesSpoken: result.particlesSpoken,
+    givenNames: result.givenNames,
   };
   console.log(JSON.stringify(summary));
   if (values.report) {

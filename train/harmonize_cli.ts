@@ -12,7 +12,7 @@ import { countTypes } from "./datasets/types.ts";
 import { parseSource } from "./finetune_cli.ts";
 import { loadSources } from "./finetune.ts";
 import { writeFileAtomic } from "./fs.ts";
-import { buildLexicon, harmonize } from "./harmonize.ts";
+import { addWords, buildLexicon, harmonize } from "./harmonize.ts";
 
 const USAGE =
   `Usage: deno task harmonize --reference [FORMAT:]PATH --data [FORMAT:]PATH[:MAP] --out FILE.tsv [options]
@@ -23,6 +23,9 @@ const USAGE =
   --types LIST      types whose guideline differs (default DT,TI,QT)
   --min-count N     least tagged occurrences of a word in the reference (default 3)
   --min-rate F      least share of its word-start occurrences tagged there (default 0.5)
+  --heads           count a word as tagged also where a date starts with it (지난해 in 지난해 11월)
+  --merge           a word right before (one space) an entity of its type joins it (올해 + 12월 31일)
+  --word TEXT:TYPE  add a word to the learnt ones (repeatable; e.g. a guideline rule the reference is thin on)
   --report FILE     JSON: lexicon, added entities per word, types before and after`;
 
 /** Parses arguments, harmonises, writes; returns the exit code. */
@@ -38,6 +41,9 @@ export async function main(args: string[]): Promise<number> {
         types: { type: "string", default: "DT,TI,QT" },
         "min-count": { type: "string", default: "3" },
         "min-rate": { type: "string", default: "0.5" },
+        heads: { type: "boolean", default: false },
+        merge: { type: "boolean", default: false },
+        word: { type: "string", multiple: true },
         report: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -52,11 +58,25 @@ export async function main(args: string[]): Promise<number> {
   const minCount = intFlag("min-count", values["min-count"], 1), minRate = Number(values["min-rate"]);
   if (!(minRate > 0 && minRate <= 1)) return usageError(USAGE, "--min-rate must be in (0, 1]");
   const types = values.types.split(",").map((t) => t.trim()).filter(Boolean);
+  const words: [string, string][] = [];
+  for (const w of values.word ?? []) {
+    const m = /^(.+):([A-Z]+)$/.exec(w);
+    if (!m || m[1].trim() !== m[1]) {
+      return usageError(USAGE, `--word: expected TEXT:TYPE (e.g. 어제:DT), got '${w}'`);
+    }
+    words.push([m[1], m[2]]);
+  }
+  const heads = values.heads, merge = values.merge;
   const log = (m: string) => console.error(m);
   const reference = await loadSources([parseSource(values.reference, "auto")], log);
   const data = await loadSources([parseSource(values.data, "auto")], log);
-  const lexicon = buildLexicon(reference, { types, minCount, minRate });
-  const { examples, added } = harmonize(data, lexicon);
+  const lexicon = addWords(
+    buildLexicon(reference, { types, minCount, minRate, heads }),
+    reference,
+    words,
+    heads,
+  );
+  const { examples, added } = harmonize(data, lexicon, { merge });
   await writeFileAtomic(values.out, writeKlue(examples));
   const total = Object.values(added).reduce((a, b) => a + b, 0);
   const top = Object.entries(added).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([w, n]) => `${w} ${n}`);
@@ -67,7 +87,7 @@ export async function main(args: string[]): Promise<number> {
     const report = {
       reference: values.reference,
       data: values.data,
-      options: { types, minCount, minRate },
+      options: { types, minCount, minRate, heads, merge, words },
       lexicon,
       added,
       before: countTypes(data),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { augment, augmentOne, finalConsonant, mentionPool } from "../../train/augment.ts";
+import { augment, augmentOne, finalConsonant, givenName, mentionPool } from "../../train/augment.ts";
 import type { NerExample } from "../../train/datasets/types.ts";
 import { parseKlue } from "../../train/datasets/klue.ts";
 import { main } from "../../train/augment_cli.ts";
@@ -86,6 +86,41 @@ Deno.test("augmentOne() makes written particles after entities spoken, and keeps
   assert.equal(augmentOne(ex("b", "<민수:PS>가 왔다"), pool, o, scripted([])), undefined);
 });
 
+Deno.test("givenName() cuts a common surname off three-syllable names only", () => {
+  assert.equal(givenName("김민수"), "민수");
+  assert.equal(givenName("박서준"), "서준");
+  assert.equal(givenName("민수"), undefined); // already a given name
+  assert.equal(givenName("남궁민수"), undefined); // two-syllable surname: left whole
+  assert.equal(givenName("뉴욕대"), undefined); // 뉴 is not a surname
+  assert.equal(givenName("김A수"), undefined);
+});
+
+Deno.test("augmentOne() with givenNames cuts PS full names, after a swap, with the particle re-agreed", () => {
+  const pool = new Map([["PS", ["김민수", "이철"]]]);
+  const o = { swapTypes: ["PS"], swapRate: 1, colloquial: true, givenNames: 0.5 };
+  // Draws: swap (next, int), then the given-name draw (next).
+  assert.equal(
+    marked(augmentOne(ex("a", "<김민수:PS>와 왔다"), pool, o, scripted([0.9, 0, 0.4]))!),
+    "<민수:PS>랑 왔다",
+  );
+  assert.equal(
+    augmentOne(ex("b", "<김민수:PS>가 왔다"), pool, o, scripted([0.9, 0, 0.6])),
+    undefined,
+    "draw ≥ rate",
+  );
+  // 이철 is swapped in for 김민수 (particle 가 → 이), then cut? No: 이철 has two syllables, left whole.
+  assert.equal(
+    marked(augmentOne(ex("c", "<김민수:PS>가 왔다"), pool, o, scripted([0, 1, 0]))!),
+    "<이철:PS>이 왔다",
+  );
+  // Other types are never cut (every entity takes the swap draw, so the draws of a sentence stay aligned).
+  const lc = augmentOne(ex("d", "<김포공:LC>에 간다"), pool, { ...o, swapTypes: [] }, scripted([]));
+  assert.equal(lc, undefined);
+  const counts = { swapped: 0, particlesSpoken: 0, particlesReagreed: 0, givenNames: 0 };
+  augmentOne(ex("e", "<박서준:PS>이 왔다"), pool, { ...o, swapTypes: [] }, scripted([0.9, 0.1]), counts);
+  assert.equal(counts.givenNames, 1);
+});
+
 Deno.test("augment() draws from the data's own mentions, is seeded, and leaves the originals out", () => {
   const data = [
     ex("1", "<민수:PS>가 <서울:LC>에 갔다"),
@@ -113,6 +148,8 @@ Deno.test("augment() draws from the data's own mentions, is seeded, and leaves t
   assert.ok(a.swapped > 0);
   assert.throws(() => augment(data, { ...o, swapRate: 2 }), /swapRate must be in \[0, 1\]/);
   assert.throws(() => augment(data, { ...o, copies: 0 }), /copies must be a positive integer/);
+  assert.throws(() => augment(data, { ...o, givenNames: -1 }), /givenNames must be in \[0, 1\]/);
+  assert.deepEqual(augment(data, { ...o, givenNames: 0 }), a, "a zero rate draws nothing: the same copies");
 });
 
 Deno.test("deno task augment writes the copies as KLUE TSV that reads back", async () => {
@@ -145,6 +182,27 @@ Deno.test("deno task augment writes the copies as KLUE TSV that reads back", asy
     const r = JSON.parse(await Deno.readTextFile(report));
     assert.equal(r.particlesSpoken, 1);
     assert.equal(r.sentences, 2);
+    assert.equal(r.givenNames, 0);
+    assert.equal(await main(["--data", `klue:${src}`, "--out", out, "--given-names", "2"]), 2);
+    // Every PS full name cut (rate 1, no swaps): 김철민이 → 철민이; 민수 has no surname to cut.
+    assert.equal(
+      await main([
+        "--data",
+        `klue:${src}`,
+        "--out",
+        out,
+        "--swap-types",
+        "none",
+        "--given-names",
+        "1",
+        "--report",
+        report,
+      ]),
+      0,
+    );
+    const cut = parseKlue(await Deno.readTextFile(out), out).examples;
+    assert.deepEqual(cut.map(marked), ["<철민:PS>이 왔다"]);
+    assert.equal(JSON.parse(await Deno.readTextFile(report)).givenNames, 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { buildLexicon, harmonize } from "../../train/harmonize.ts";
+import { addWords, buildLexicon, harmonize } from "../../train/harmonize.ts";
 import { main } from "../../train/harmonize_cli.ts";
 import { readKlue, writeKlue } from "../../train/datasets/klue.ts";
 import type { NerExample } from "../../train/datasets/types.ts";
@@ -57,6 +57,56 @@ Deno.test("harmonize tags untagged word starts only, never touching or overlappi
   assert.deepEqual(data[0].entities, [], "the input is not modified");
 });
 
+// KLUE tags a relative year alone and as the head of a longer date: 지난해 alone 1 of 3 times.
+const HEADS = [
+  ex("h1", "지난해 11월 개장", [[0, 7, "DT"]]),
+  ex("h2", "지난해 3월에 샀다", [[0, 6, "DT"]]),
+  ex("h3", "지난해 비가 왔다", [[0, 3, "DT"]]),
+  ex("h4", "지난해11월", [[0, 6, "DT"]]), // no space after the word: not a head
+];
+
+Deno.test("buildLexicon with heads counts dates that start with the word as tagging it", () => {
+  const word = (heads: boolean) =>
+    buildLexicon(HEADS, { minCount: 1, minRate: 0.5, heads }).filter((w) => w.text === "지난해");
+  assert.deepEqual(word(false), []); // tagged alone 1 of 4 times
+  assert.deepEqual(word(true), [{ text: "지난해", type: "DT", tagged: 3, occurrences: 4 }]);
+});
+
+Deno.test("harmonize with merge joins a word to the entity of its type one space after it", () => {
+  const lex = [{ text: "올해", type: "DT", tagged: 3, occurrences: 3 }];
+  const data = [
+    ex("k1", "올해 12월 31일까지", [[3, 10, "DT"]]), // KMOU: the date without 올해
+    ex("k2", "올해 서울에서", [[3, 5, "LC"]]), // another type: not joined
+    ex("k3", "올해  3월", [[4, 6, "DT"]]), // two spaces: not joined
+  ];
+  const merged = harmonize(data, lex, { merge: true }).examples;
+  assert.deepEqual(merged[0].entities, [{ start: 0, end: 10, type: "DT" }]);
+  assert.deepEqual(merged[1].entities, [{ start: 0, end: 2, type: "DT" }, { start: 3, end: 5, type: "LC" }]);
+  assert.deepEqual(merged[2].entities, [{ start: 0, end: 2, type: "DT" }, { start: 4, end: 6, type: "DT" }]);
+  assert.deepEqual(harmonize(data, lex).examples[0].entities, [
+    { start: 0, end: 2, type: "DT" },
+    { start: 3, end: 10, type: "DT" },
+  ], "without merge: two dates");
+});
+
+Deno.test("addWords adds hand-given words with their reference counts, longest first, replacing learnt ones", () => {
+  const lex = addWords([{ text: "이날", type: "DT", tagged: 3, occurrences: 3 }], REFERENCE, [
+    ["어제", "DT"],
+    [
+      "이날",
+      "TI",
+    ],
+    ["오후반", "TI"],
+  ]);
+  assert.deepEqual(lex, [
+    { text: "오후반", type: "TI", tagged: 0, occurrences: 1 },
+    { text: "어제", type: "DT", tagged: 0, occurrences: 0 },
+    { text: "이날", type: "TI", tagged: 0, occurrences: 3 },
+  ]);
+  const { added } = harmonize([ex("k", "어제 오후반")], lex);
+  assert.deepEqual(added, { 오후반: 1, 어제: 1 });
+});
+
 Deno.test("deno task harmonize writes KLUE TSV and a report", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -66,19 +116,19 @@ Deno.test("deno task harmonize writes KLUE TSV and a report", async () => {
       writeKlue([ex("k1", "그는 이날은 쉬었다"), ex("k2", "이날 오후")]),
     );
     const out = join(dir, "out.tsv"), report = join(dir, "report.json");
-    const code = await main([
-      "--reference",
-      `klue:${join(dir, "ref.tsv")}`,
-      "--data",
-      `klue:${join(dir, "data.tsv")}`,
-      "--out",
-      out,
-      "--min-count",
-      "2",
-      "--report",
-      report,
-    ]);
-    assert.equal(code, 0);
+    const run = (...flags: string[]) =>
+      main([
+        "--reference",
+        `klue:${join(dir, "ref.tsv")}`,
+        "--data",
+        `klue:${join(dir, "data.tsv")}`,
+        "--out",
+        out,
+        "--report",
+        report,
+        ...flags,
+      ]);
+    assert.equal(await run("--min-count", "2"), 0);
     const { examples } = await readKlue(out);
     assert.deepEqual(examples.map((e) => e.entities), [
       [{ start: 3, end: 5, type: "DT" }],
@@ -88,6 +138,13 @@ Deno.test("deno task harmonize writes KLUE TSV and a report", async () => {
     assert.deepEqual(r.added, { 이날: 2, 오후: 1 });
     assert.deepEqual(r.after, { DT: 2, TI: 1 });
     assert.equal(await main(["--reference", "x", "--data", "y", "--out", out, "--min-rate", "2"]), 2);
+    assert.equal(await main(["--reference", "x", "--data", "y", "--out", out, "--word", "어제"]), 2);
+    // --word, --heads and --merge reach the lexicon and the report.
+    assert.equal(await run("--word", "그는:PS", "--heads", "--merge"), 0);
+    const r2 = JSON.parse(await Deno.readTextFile(report));
+    assert.deepEqual(r2.options.words, [["그는", "PS"]]);
+    assert.equal(r2.options.merge, true);
+    assert.deepEqual(r2.added, { 이날: 2, 그는: 1 });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -4,6 +4,7 @@
  * flags, a file-exists test and JSON file reading. Deno-only (not part of the browser bundle).
  * @module
  */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /**
  * Runs `main(Deno.args)` and exits with its status; an error it throws is printed as `NAME: message`
@@ -27,6 +28,21 @@ export async function exists(path: string | URL): Promise<boolean> {
 export function usageError(usage: string, message: string): 2 {
   console.error(`error: ${message}\n\n${usage}`);
   return 2;
+}
+
+/**
+ * `parseArgs(config)`, or exit status 2 after printing the parse error (unknown flag, missing value) and the
+ * usage text.
+ */
+export function parseFlags<T extends ParseArgsConfig>(
+  usage: string,
+  config: T,
+): ReturnType<typeof parseArgs<T>> | 2 {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    return usageError(usage, (e as Error).message);
+  }
 }
 
 /** The value of integer flag `--NAME` (at least `min`); throws `--NAME must be an integer ≥ MIN, got "VALUE"`. */

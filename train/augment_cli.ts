@@ -5,8 +5,7 @@
  * original; `--report` writes what changed as JSON.
  * @module
  */
-import { parseArgs } from "node:util";
-import { intFlag, runMain, usageError } from "../infer/cli_util.ts";
+import { intFlag, parseFlags, runMain, usageError } from "../infer/cli_util.ts";
 import { augment } from "./augment.ts";
 import { writeKlue } from "./datasets/klue.ts";
 import { parseSource } from "./finetune_cli.ts";
@@ -29,26 +28,23 @@ const USAGE = `Usage: deno task augment --data [FORMAT:]PATH[:MAP] --out FILE.ts
 
 /** Parses arguments, augments, writes; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        data: { type: "string" },
-        out: { type: "string" },
-        "swap-types": { type: "string", default: "PS,LC,OG" },
-        "swap-rate": { type: "string", default: "0.5" },
-        colloquial: { type: "boolean", default: false },
-        "given-names": { type: "string", default: "0" },
-        copies: { type: "string", default: "1" },
-        seed: { type: "string", default: "0" },
-        report: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    return usageError(USAGE, (e as Error).message);
-  }
+  const parsed = parseFlags(USAGE, {
+    args,
+    options: {
+      data: { type: "string" },
+      out: { type: "string" },
+      "swap-types": { type: "string", default: "PS,LC,OG" },
+      "swap-rate": { type: "string", default: "0.5" },
+      colloquial: { type: "boolean", default: false },
+      "given-names": { type: "string", default: "0" },
+      copies: { type: "string", default: "1" },
+      seed: { type: "string", default: "0" },
+      report: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (parsed === 2) return 2;
+  const { values } = parsed;
   if (values.help) return console.log(USAGE), 0;
   if (!values.data || !values.out) return usageError(USAGE, "--data and --out are required");
   const swapRate = Number(values["swap-rate"]);

@@ -4,8 +4,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { intFlag as int, usageError } from "../infer/cli_util.ts";
+import { intFlag as int, parseFlags, usageError } from "../infer/cli_util.ts";
 import { parseFormat } from "./corpus.ts";
 import { buildPretrainingData } from "./build_data.ts";
 
@@ -26,29 +25,25 @@ const USAGE =
 
 /** Parses arguments and builds the shards; returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
-  let opts;
-  try {
-    opts = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        corpus: { type: "string", multiple: true },
-        vocab: { type: "string" },
-        out: { type: "string" },
-        "max-seq-length": { type: "string", default: "128" },
-        "num-processes": { type: "string", default: String(navigator.hardwareConcurrency ?? 1) },
-        seed: { type: "string", default: "42" },
-        "chunk-lines": { type: "string", default: "20000" },
-        format: { type: "string" },
-        "max-line-chars": { type: "string", default: "2000" },
-        "keep-duplicates": { type: "boolean", default: false },
-        quiet: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    return usageError(USAGE, (e as Error).message);
-  }
+  const opts = parseFlags(USAGE, {
+    args,
+    allowPositionals: true,
+    options: {
+      corpus: { type: "string", multiple: true },
+      vocab: { type: "string" },
+      out: { type: "string" },
+      "max-seq-length": { type: "string", default: "128" },
+      "num-processes": { type: "string", default: String(navigator.hardwareConcurrency ?? 1) },
+      seed: { type: "string", default: "42" },
+      "chunk-lines": { type: "string", default: "20000" },
+      format: { type: "string" },
+      "max-line-chars": { type: "string", default: "2000" },
+      "keep-duplicates": { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (opts === 2) return 2;
   const v = opts.values;
   if (v.help) {
     console.log(USAGE);

@@ -5,8 +5,7 @@
  * lexicon and of what was added.
  * @module
  */
-import { parseArgs } from "node:util";
-import { intFlag, runMain, usageError } from "../infer/cli_util.ts";
+import { intFlag, parseFlags, runMain, usageError } from "../infer/cli_util.ts";
 import { writeKlue } from "./datasets/klue.ts";
 import { countTypes } from "./datasets/types.ts";
 import { parseSource } from "./finetune_cli.ts";
@@ -30,27 +29,24 @@ const USAGE =
 
 /** Parses arguments, harmonises, writes; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        reference: { type: "string" },
-        data: { type: "string" },
-        out: { type: "string" },
-        types: { type: "string", default: "DT,TI,QT" },
-        "min-count": { type: "string", default: "3" },
-        "min-rate": { type: "string", default: "0.5" },
-        heads: { type: "boolean", default: false },
-        merge: { type: "boolean", default: false },
-        word: { type: "string", multiple: true },
-        report: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    return usageError(USAGE, (e as Error).message);
-  }
+  const parsed = parseFlags(USAGE, {
+    args,
+    options: {
+      reference: { type: "string" },
+      data: { type: "string" },
+      out: { type: "string" },
+      types: { type: "string", default: "DT,TI,QT" },
+      "min-count": { type: "string", default: "3" },
+      "min-rate": { type: "string", default: "0.5" },
+      heads: { type: "boolean", default: false },
+      merge: { type: "boolean", default: false },
+      word: { type: "string", multiple: true },
+      report: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (parsed === 2) return 2;
+  const { values } = parsed;
   if (values.help) return console.log(USAGE), 0;
   if (!values.reference || !values.data || !values.out) {
     return usageError(USAGE, "--reference, --data and --out are required");

@@ -3,8 +3,7 @@
  * writes DIR/{train,dev,test}.tsv (KLUE TSV), DIR/{train,dev,test}.txt (sentence texts) and DIR/split.json (counts per side and type).
  * @module
  */
-import { parseArgs } from "node:util";
-import { usageError } from "../infer/cli_util.ts";
+import { parseFlags, usageError } from "../infer/cli_util.ts";
 import { join } from "node:path";
 import { readDataset } from "./datasets/mod.ts";
 import { countTypes, type DatasetFormat, formatWarning } from "./datasets/types.ts";
@@ -23,23 +22,20 @@ const USAGE = `Usage: deno task split --data [FORMAT:]PATH --out DIR [options]
 
 /** Parses arguments, splits, writes; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        data: { type: "string" },
-        out: { type: "string" },
-        dev: { type: "string", default: "0.1" },
-        test: { type: "string", default: "0.1" },
-        seed: { type: "string", default: "0" },
-        pin: { type: "string", multiple: true },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    return usageError(USAGE, (e as Error).message);
-  }
+  const parsed = parseFlags(USAGE, {
+    args,
+    options: {
+      data: { type: "string" },
+      out: { type: "string" },
+      dev: { type: "string", default: "0.1" },
+      test: { type: "string", default: "0.1" },
+      seed: { type: "string", default: "0" },
+      pin: { type: "string", multiple: true },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (parsed === 2) return 2;
+  const { values } = parsed;
   if (values.help) return console.log(USAGE), 0;
   if (!values.data || !values.out) return usageError(USAGE, "--data and --out are required");
   const m = values.data.match(/^(klue|kmou|nikl|naver|conll|label-studio):(.*)$/);

@@ -4,8 +4,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { intFlag as int, usageError } from "../infer/cli_util.ts";
+import { intFlag as int, parseFlags, usageError } from "../infer/cli_util.ts";
 import { writeFileAtomic } from "./fs.ts";
 import {
   type CorpusFormat,
@@ -33,28 +32,24 @@ const USAGE = `Usage: deno task vocab --corpus DIR|FILE [--corpus DIR|FILE ...] 
 
 /** Parses arguments, trains, writes; returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
-  let opts;
-  try {
-    opts = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        corpus: { type: "string", multiple: true },
-        out: { type: "string" },
-        size: { type: "string", default: "35000" },
-        "min-frequency": { type: "string", default: "2" },
-        "limit-alphabet": { type: "string", default: "6000" },
-        unused: { type: "string", default: "0" },
-        format: { type: "string" },
-        "max-words": { type: "string", default: "4000000" },
-        "tokenizer-json": { type: "string" },
-        quiet: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    return usageError(USAGE, (e as Error).message);
-  }
+  const opts = parseFlags(USAGE, {
+    args,
+    allowPositionals: true,
+    options: {
+      corpus: { type: "string", multiple: true },
+      out: { type: "string" },
+      size: { type: "string", default: "35000" },
+      "min-frequency": { type: "string", default: "2" },
+      "limit-alphabet": { type: "string", default: "6000" },
+      unused: { type: "string", default: "0" },
+      format: { type: "string" },
+      "max-words": { type: "string", default: "4000000" },
+      "tokenizer-json": { type: "string" },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (opts === 2) return 2;
   const v = opts.values;
   if (v.help) {
     console.log(USAGE);

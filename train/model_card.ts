@@ -52,9 +52,17 @@ export interface ModelCardInput {
     config: Record<string, unknown>;
     trainSentences: number;
     data: string[];
+    /** The dev sets the kept checkpoint was chosen on (as `data`). */
+    dev?: string[];
     bestDevStep?: number;
-    /** Earlier runs this one continued from, oldest first: their configs and training sets. */
-    earlier?: { config: Record<string, unknown>; trainSentences?: number; data?: string[] }[];
+    /** Earlier runs this one continued from, oldest first: their configs, training and dev sets, kept update. */
+    earlier?: {
+      config: Record<string, unknown>;
+      trainSentences?: number;
+      data?: string[];
+      dev?: string[];
+      bestDevStep?: number;
+    }[];
   };
   evals: CardEval[];
   compute: ComputeRecord[];
@@ -89,6 +97,15 @@ export function computeFromMetrics(
 
 const pct = (x: number) => (100 * x).toFixed(2);
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/** "; kept the best dev METRIC (update N; dev: …)" for a run that kept the checkpoint that scored best on dev. */
+function kept(r: { config: Record<string, unknown>; dev?: string[]; bestDevStep?: number }): string {
+  if (r.bestDevStep === undefined) return "";
+  const metric = String(r.config.metric ?? "macro_f1").replace(/_f1$/, " F1");
+  return `; kept the best dev ${metric} (update ${int(r.bestDevStep)}${
+    r.dev?.length ? `; dev: ${r.dev.join(", ")}` : ""
+  })`;
+}
 
 /** Markdown table: one row per split (and subset), micro/macro F1 and the F1 of each label. */
 export function resultsTable(evals: readonly CardEval[], labels: readonly string[]): string {
@@ -181,7 +198,11 @@ ${REFERENCE_SCORES}
   } | CC0, MIT, CC BY-SA 4.0 (per file) |
 | KMOU NER corpus (kmounlp/NER), types mapped to KLUE's (PER→PS, LOC→LC, ORG→OG, DAT/DUR→DT, TIM→TI, NOH/MNY/PNT→QT, POH dropped) | vocab, ${
     pre("pretraining text, ")
-  }fine-tuning (train side) | MIT, non-commercial use only |
+  }fine-tuning (train side)${
+    [c.finetune, ...(c.finetune.earlier ?? [])].some((r) => r.dev?.some((d) => d.includes("kmou")))
+      ? ", dev (choosing the kept epoch)"
+      : ""
+  } | MIT, non-commercial use only |
 | KLUE-NER v1.1 dev, even-id half (our own 70/10/20 split by id hash) | vocab, ${
     pre("pretraining text, ")
   }fine-tuning (train side), dev, test | CC BY-SA 4.0 |
@@ -211,15 +232,11 @@ ${
             e.data.join("; ")
           })`
           : ""
-      }: ${fmt(e.config)}.\n`
+      }: ${fmt(e.config)}${kept(e)}.\n`
     ).join("")
   }- Fine-tuning on ${int(c.finetune.trainSentences)} sentences (${c.finetune.data.join("; ")}): ${
     fmt(c.finetune.config)
-  }${
-    c.finetune.bestDevStep !== undefined
-      ? `; kept the best dev macro F1 (update ${c.finetune.bestDevStep})`
-      : ""
-  }.
+  }${kept(c.finetune)}.
 
 ## Compute
 | stage | updates | tokens | hours | hardware |

@@ -71,9 +71,12 @@ export function parseSpec(json: Record<string, unknown>, where: string): CardSpe
   return { ...json, dataNotes: json.data_notes } as unknown as CardSpec;
 }
 
+/** A data source as a fine-tuning run.json lists it. */
+type Source = { path: string; format: string; map: string | null };
+
 /** Names training sources as "klue train.tsv ×3", counting a source listed several times (oversampling) once. */
 export function countedSources(
-  sources: readonly { path: string; format: string; map: string | null }[],
+  sources: readonly Source[],
 ): string[] {
   const counts = new Map<string, number>();
   for (const t of sources) {
@@ -155,7 +158,7 @@ export async function main(args: string[]): Promise<number> {
     compute.push(computeFromMetrics(await readMetrics(join(dir, "metrics.jsonl")), stage, spec.hardware));
   }
   const nersota = await readJson(join(values.model, "nersota.json"), "nersota.json");
-  const info = (nersota.info ?? {}) as { train?: { path: string; format: string; map: string | null }[] };
+  const info = (nersota.info ?? {}) as { train?: Source[]; dev?: Source[] };
   const best = ft.best as { step?: number } | null;
   const card = modelCard({
     title: spec.title,
@@ -180,19 +183,18 @@ export async function main(args: string[]): Promise<number> {
       earlier: await Promise.all(
         ftRuns.slice(0, -1).map(async (d) => {
           const r = await readJson(join(d, "report.json"), "fine-tuning report");
-          const sources = ((await readJson(join(d, "run.json"), "fine-tuning run")).train ?? []) as {
-            path: string;
-            format: string;
-            map: string | null;
-          }[];
+          const run = await readJson(join(d, "run.json"), "fine-tuning run");
           return {
             config: r.config as Record<string, unknown>,
             trainSentences: r.trainSentences as number | undefined,
-            data: countedSources(sources),
+            data: countedSources((run.train ?? []) as Source[]),
+            dev: countedSources((run.dev ?? []) as Source[]),
+            bestDevStep: (r.best as { step?: number } | null)?.step,
           };
         }),
       ),
       data: countedSources(info.train ?? []),
+      dev: countedSources(info.dev ?? []),
       bestDevStep: best?.step,
     },
     evals,

@@ -2,7 +2,8 @@
  * Training-data augmentation for spoken Korean NER: copies of labelled sentences with entity mentions swapped
  * for other mentions of the same type (mention replacement, Dai & Adel 2020), with the particle after each
  * changed mention re-agreed with its last syllable (민수가 → 김철민이), and optionally with written particles
- * after entities turned into their spoken forms (민수와 → 민수랑, 민수에게 → 민수한테). News-heavy training
+ * after entities turned into their spoken forms (민수와 → 민수랑, 민수에게 → 민수한테), and optionally with
+ * full names cut to the given name (김민수가 → 민수가), as speech names people. News-heavy training
  * data (KMOU, KLUE wikitree) rarely has the spoken forms, and a small set of training names makes a tagger
  * learn the names rather than their contexts.
  * @module
@@ -137,19 +138,19 @@ export function augmentOne(
     text += ex.text.slice(cursor, e.start);
     let mention = ex.text.slice(e.start, e.end);
     const candidates = o.swapTypes.includes(e.type) ? pool.get(e.type) ?? [] : [];
-    // A draw for every swap-type entity, swapped or not, so one sentence's choices don't shift the next's.
+    // A draw for every entity, swapped or not, so one sentence's choices don't shift the next's.
     const draw = rng.next(), pick = candidates.length ? rng.int(candidates.length) : 0;
-    let swapped = false;
+    let changed = false;
     if (draw < o.swapRate && candidates.length > 1 && candidates[pick] !== mention) {
       mention = candidates[pick];
-      swapped = true;
+      changed = true;
       counts.swapped++;
     }
     if (o.givenNames && e.type === "PS") {
       const given = givenName(mention);
       if (rng.next() < o.givenNames && given) {
         mention = given;
-        swapped = true; // the particle after it is re-agreed as after a swap
+        changed = true;
         counts.givenNames++;
       }
     }
@@ -172,7 +173,7 @@ export function augmentOne(
         }
       }
     }
-    if (!particle && swapped) {
+    if (!particle && changed) {
       const found = particleAt(ex.text, cursor);
       if (found && cursor + found[0] <= limit) {
         const form = formAfter(mention, found[1]);

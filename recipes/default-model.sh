@@ -95,10 +95,12 @@ if has augment && [ "$AUGMENT" = 1 ]; then
   # (the particle after a swapped mention re-agreed), a GIVEN_NAMES share of PS full names cut to the given name as
   # speech names people (김민수 → 민수), written particles after entities made spoken.
   mkdir -p "$RUNS/augmented"
-  [ -f "$RUNS/augmented/klue-train.tsv" ] || deno task augment --data "klue:$RUNS/klue/train.tsv" --colloquial \
-    --seed 0 --given-names "$GIVEN_NAMES" --out "$RUNS/augmented/klue-train.tsv" --report "$RUNS/augmented/klue-train.json"
-  [ -f "$RUNS/augmented/kmou-train.tsv" ] || deno task augment --data "klue:$RUNS/harmonized/kmou-train.tsv" \
-    --colloquial --seed 0 --given-names "$GIVEN_NAMES" --out "$RUNS/augmented/kmou-train.tsv" --report "$RUNS/augmented/kmou-train.json"
+  for source in klue=klue/train.tsv kmou=harmonized/kmou-train.tsv; do
+    name=${source%%=*}
+    [ -f "$RUNS/augmented/$name-train.tsv" ] || deno task augment --data "klue:$RUNS/${source#*=}" --colloquial \
+      --seed 0 --given-names "$GIVEN_NAMES" --out "$RUNS/augmented/$name-train.tsv" \
+      --report "$RUNS/augmented/$name-train.json"
+  done
 fi
 if has finetune; then
   extra=()

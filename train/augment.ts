@@ -195,16 +195,13 @@ export function augmentOne(
 
 /** Augmented copies of `examples` (ids suffixed `~aug1`, `~aug2`, …); the originals are not included. */
 export function augment(examples: readonly NerExample[], o: AugmentOptions): AugmentResult {
-  if (!(o.swapRate >= 0 && o.swapRate <= 1)) {
-    throw new RangeError(`swapRate must be in [0, 1], got ${o.swapRate}`);
+  for (const [name, rate] of [["swapRate", o.swapRate], ["givenNames", o.givenNames ?? 0]] as const) {
+    if (!(rate >= 0 && rate <= 1)) throw new RangeError(`${name} must be in [0, 1], got ${rate}`);
   }
   if (!(Number.isInteger(o.copies) && o.copies >= 1)) {
     throw new RangeError(`copies must be a positive integer, got ${o.copies}`);
   }
   const pool = mentionPool(examples, o.swapTypes);
-  if (!((o.givenNames ?? 0) >= 0 && (o.givenNames ?? 0) <= 1)) {
-    throw new RangeError(`givenNames must be in [0, 1], got ${o.givenNames}`);
-  }
   const counts = { swapped: 0, particlesSpoken: 0, particlesReagreed: 0, givenNames: 0 };
   const out: NerExample[] = [];
   for (let k = 1; k <= o.copies; k++) {

@@ -22,6 +22,7 @@
 // Inference (issue 8).
 export {
   defaultProvider,
+  type DetailedRecognition,
   type Entity,
   type LoadOptions,
   loadRecognizer,
@@ -29,6 +30,7 @@ export {
   NerPipeline,
   type PipelineOptions,
   type RunStats,
+  type TokenLabel,
   wellFormed,
 } from "./infer/pipeline.ts";
 export {
@@ -43,7 +45,14 @@ export {
 export { inferenceFolderFiles, type InferenceFolderInput } from "./infer/model_folder_files.ts";
 export { WordPieceTokenizer } from "./infer/tokenizer.ts";
 export type { Encoding } from "./infer/encoding.ts";
-export { decodeEntities, type EntitySpan, getEntities, type LabelMode } from "./infer/decode.ts";
+export {
+  decodeEntities,
+  type EntitySpan,
+  getEntities,
+  type LabelMode,
+  type LabelUnit,
+  labelUnits,
+} from "./infer/decode.ts";
 export { constrainedDecoder, type Decoding, labelDecoder, viterbi, windowLabels } from "./infer/crf.ts";
 export { float16Weights, int8Compute, int8Weights } from "./onnx/quantize.ts";
 export { openSession, type Provider, type Session, type SessionOptions } from "./onnx/runtime.ts";

@@ -76,22 +76,28 @@ function isSpace(ch: string): boolean {
 }
 
 /**
- * Turns per-token label ids (and the probability of each chosen label) into entity spans over
- * `text`. In `first-subword` mode each word takes the label of its first sub-word and the other
- * sub-words continue it; special tokens always end an entity. Spans are trimmed of whitespace.
+ * What carries one tag: a token, or in `first-subword` mode a word (the run of tokens sharing a word id,
+ * whose first sub-word's label and probability stand for it). A special token is a unit with no tokens and
+ * tag `O`, so that it ends any entity.
  */
-export function decodeEntities(
-  text: string,
+export interface LabelUnit {
+  tokens: number[];
+  tag: string;
+  /** The probability of the unit's label (one value; none for a special token). */
+  probs: number[];
+}
+
+/** Groups per-token label ids into the units that carry tags (see {@link LabelUnit}). */
+export function labelUnits(
   encoding: Encoding,
   labelIds: ArrayLike<number>,
   probs: ArrayLike<number> | undefined,
   options: DecodeOptions,
-): EntitySpan[] {
+): LabelUnit[] {
   const mode = options.mode ?? "all-subwords";
   const n = encoding.ids.length;
   if (labelIds.length !== n) throw new Error(`decodeEntities: ${labelIds.length} labels for ${n} tokens`);
-  // Units are what gets a tag: tokens, or words (runs of tokens sharing a word id) in first-subword mode.
-  const units: { tokens: number[]; tag: string; probs: number[] }[] = [];
+  const units: LabelUnit[] = [];
   let prevWord: number | null = null;
   for (let t = 0; t < n; t++) {
     const special = encoding.specialTokensMask[t] === 1;
@@ -109,6 +115,22 @@ export function decodeEntities(
       prevWord = word;
     }
   }
+  return units;
+}
+
+/**
+ * Turns per-token label ids (and the probability of each chosen label) into entity spans over
+ * `text`. In `first-subword` mode each word takes the label of its first sub-word and the other
+ * sub-words continue it; special tokens always end an entity. Spans are trimmed of whitespace.
+ */
+export function decodeEntities(
+  text: string,
+  encoding: Encoding,
+  labelIds: ArrayLike<number>,
+  probs: ArrayLike<number> | undefined,
+  options: DecodeOptions,
+): EntitySpan[] {
+  const units = labelUnits(encoding, labelIds, probs, options);
   const out: EntitySpan[] = [];
   for (const [type, first, last] of getEntities(units.map((u) => u.tag))) {
     const toks = units.slice(first, last + 1).flatMap((u) => u.tokens);

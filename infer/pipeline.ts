@@ -12,7 +12,7 @@
 import { openSession, type OrtModule, type Provider, type Session } from "../onnx/runtime.ts";
 import type { Tensor } from "../onnx/tensor.ts";
 import { type CrfDecoder, type Decoding, labelDecoder, windowLabels } from "./crf.ts";
-import { decodeEntities } from "./decode.ts";
+import { decodeEntities, labelUnits } from "./decode.ts";
 import type { Encoding } from "./encoding.ts";
 import {
   folderDecoding,
@@ -39,6 +39,27 @@ export interface Entity {
    * not the path's probability).
    */
   score: number;
+}
+
+/**
+ * The label the model gave one unit of a text: a token, or in `first-subword` mode a word (whose later
+ * sub-words only continue its label), with the probability of that label.
+ */
+export interface TokenLabel {
+  /** `[start, end)` in JavaScript string indices of the input. */
+  start: number;
+  end: number;
+  /** The BIO/BIOES label, e.g. `O`, `B-PS`. */
+  label: string;
+  /** Softmax probability of `label` (under Viterbi decoding too: a confidence, not the path's probability). */
+  score: number;
+}
+
+/** One text's entities and the label of every unit it was read from (for confidence filters). */
+export interface DetailedRecognition {
+  entities: Entity[];
+  /** One entry per labelled unit, in text order; empty for a text with nothing to tag. */
+  tokens: TokenLabel[];
 }
 
 /** Options of a pipeline (also accepted by `loadRecognizer`). */
@@ -281,18 +302,34 @@ export class NerPipeline {
     await this.session.release();
   }
 
-  async #recognizeMany(texts: readonly string[]): Promise<Entity[][]> {
+  /**
+   * Recognises entities in many texts (batched together) and returns, beside each text's entities, the
+   * label and probability of every unit the entities were decoded from: what a confidence filter needs to
+   * judge the `O` tokens as well as the entities (`deno task pseudo-label`).
+   */
+  async recognizeDetailed(texts: readonly string[]): Promise<DetailedRecognition[]> {
     const t0 = now();
-    const tokens = await this.predictTokens(texts);
+    const predicted = await this.predictTokens(texts);
     const t1 = now();
-    const out = tokens.map(({ encoding, ids, probs }, i) =>
-      decodeEntities(texts[i], encoding, ids, probs, { labels: this.labels, mode: this.meta.labelMode })
-        .map(({ type, text, start, end, score }) => ({ type, text, start, end, score }))
-    );
+    const options = { labels: this.labels, mode: this.meta.labelMode };
+    const out = predicted.map(({ encoding, ids, probs }, i) => ({
+      entities: decodeEntities(texts[i], encoding, ids, probs, options)
+        .map(({ type, text, start, end, score }) => ({ type, text, start, end, score })),
+      tokens: labelUnits(encoding, ids, probs, options).filter((u) => u.tokens.length > 0).map((u) => ({
+        start: encoding.offsets[u.tokens[0]][0],
+        end: encoding.offsets[u.tokens[u.tokens.length - 1]][1],
+        label: u.tag,
+        score: u.probs[0],
+      })),
+    }));
     const stats = this.lastStats!;
     stats.decodeMs = now() - t1;
     stats.totalMs = now() - t0;
     return out;
+  }
+
+  async #recognizeMany(texts: readonly string[]): Promise<Entity[][]> {
+    return (await this.recognizeDetailed(texts)).map((r) => r.entities);
   }
 
   #windows(encoding: Encoding): Window[] {

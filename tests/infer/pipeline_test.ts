@@ -111,6 +111,35 @@ Deno.test("results are identical on onnxruntime-node cpu and onnxruntime-web was
   await wasm.release();
 });
 
+Deno.test("recognizeDetailed() gives recognize()'s entities and the label and probability of every word", async () => {
+  // The fixture labels first sub-words: one labelled unit per word, each a whitespace/punctuation word.
+  const detailed = await cpu.recognizeDetailed(SENTENCES);
+  assert.deepEqual(detailed.map((d) => d.entities), await cpu.recognize(SENTENCES));
+  const predicted = await cpu.predictTokens(SENTENCES);
+  detailed.forEach(({ entities, tokens }, i) => {
+    const { encoding, ids, probs } = predicted[i];
+    const firsts = encoding.wordIds.map((w, t) => (w !== null && w !== encoding.wordIds[t - 1] ? t : -1))
+      .filter((t) => t >= 0);
+    assert.deepEqual(tokens.map((u) => u.label), firsts.map((t) => cpu.labels[ids[t]]));
+    assert.deepEqual(tokens.map((u) => u.score), firsts.map((t) => probs[t]));
+    assert.deepEqual(tokens.map((u) => u.start), firsts.map((t) => encoding.offsets[t][0]));
+    const lastOf = (t: number) => encoding.wordIds.lastIndexOf(encoding.wordIds[t]);
+    assert.deepEqual(tokens.map((u) => u.end), firsts.map((t) => encoding.offsets[lastOf(t)][1]));
+    // A unit spans its word (through its last sub-word), so every entity starts where a unit of its type does
+    // (B-, or I- after another type or O: seqeval's lenient chunking).
+    for (const e of entities) {
+      const u = tokens.find((x) => x.start === e.start);
+      assert.ok(u && u.label.slice(2) === e.type, `entity ${e.text} starts at a ${e.type} unit`);
+    }
+  });
+  const all = await loadRecognizer(FIXTURE, { provider: "cpu" });
+  assert.deepEqual(await all.recognizeDetailed(["", " "]), [{ entities: [], tokens: [] }, {
+    entities: [],
+    tokens: [],
+  }]);
+  await all.release();
+});
+
 Deno.test("NerPipeline: release", async () => {
   await cpu.release();
 });

@@ -51,7 +51,7 @@ export class ExclusionSet {
   #byPrefix = new Map<string, string[]>();
 
   /** An empty set; `minContained` is the shortest exclusion key (in UTF-16 units) matched inside longer texts. */
-  constructor(minContained = 10) {
+  constructor(minContained = 8) {
     if (!(Number.isInteger(minContained) && minContained >= 1)) {
       throw new RangeError(`minContained must be a positive integer, got ${minContained}`);
     }
@@ -90,7 +90,10 @@ export class ExclusionSet {
   }
 }
 
-/** How an exclusion file is read: a dataset format, or `lines` (one text per line, `<x:TYPE>` markup stripped). */
+/**
+ * How an exclusion file is read: a dataset format, or `lines` (one text per line, `<x:TYPE>` markup stripped,
+ * anything up to a line's last tab dropped, `#` lines skipped).
+ */
 export type ExclusionFormat = DatasetFormat | "lines";
 
 /** One exclusion file as read. */
@@ -131,8 +134,9 @@ export async function readExclusionTexts(
     f = detected === "conll" && !looksLikeConll(text) ? "lines" : detected;
   }
   if (f === "lines") {
-    const texts = text.replace(/^\ufeff/, "").split(/\r?\n/).map((l) => parseMarkup(l).text)
-      .filter((l) => l.trim() !== "");
+    // Markup sources such as data/colloquial/test.txt: `#` comments, `style<TAB>marked text` lines.
+    const texts = text.replace(/^\ufeff/, "").split(/\r?\n/).filter((l) => !l.startsWith("#"))
+      .map((l) => parseMarkup(l.slice(l.lastIndexOf("\t") + 1)).text).filter((l) => l.trim() !== "");
     return { format: f, texts };
   }
   return { format: f, texts: parseDataset(text, path, f).examples.map((e) => e.text) };

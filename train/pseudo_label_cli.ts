@@ -35,10 +35,11 @@ be that confident and all must find the same entities (type and span).
   --out FILE            the silver KLUE TSV (written when the run ends; never one of the inputs)
   --min-confidence X    least probability of every given label, in [0, 1] (e.g. 0.95)
   --exclude [FMT:]FILE  texts never to label (test and dev splits): a dataset file (klue, kmou, nikl, naver,
-                        conll, label-studio; detected when no FMT) or lines:FILE, one text per line with any
-                        <text:TYPE> markup stripped; repeatable. Compared with all whitespace removed; a corpus
-                        text that contains an excluded text of --exclude-min-chars or more is excluded too
-  --exclude-min-chars N (default 10)
+                        conll, label-studio; detected when no FMT) or lines:FILE, one text per line ('#' lines
+                        skipped, anything up to a tab dropped, <text:TYPE> markup stripped); repeatable.
+                        Compared with all whitespace removed; a corpus text that contains an excluded text of
+                        --exclude-min-chars or more is excluded too
+  --exclude-min-chars N (default 8)
   --format F            corpus layout: text | pipe-label | label-tsv | label-label-tsv | csv:COL[,COL]
                         (default: by file name, as deno task vocab)
   --min-chars N         shortest text labelled, in characters (default 2)
@@ -69,7 +70,7 @@ export async function main(args: string[]): Promise<number> {
       out: { type: "string" },
       "min-confidence": { type: "string" },
       exclude: { type: "string", multiple: true },
-      "exclude-min-chars": { type: "string", default: "10" },
+      "exclude-min-chars": { type: "string", default: "8" },
       format: { type: "string" },
       "min-chars": { type: "string", default: "2" },
       "max-chars": { type: "string", default: "300" },

@@ -103,7 +103,11 @@ Deno.test("readExclusionTexts() reads KLUE TSV, CoNLL, KMOU, and markup lines", 
   await t.step("lines with markup (anything that is not a dataset)", async () => {
     const dir = await Deno.makeTempDir();
     const path = join(dir, "colloquial.txt");
-    await Deno.writeTextFile(path, "\ufeffㅋㅋㅋ <지수:PS>랑 <홍대:LC> 갔어\r\n\n😂😂😂 진짜 웃기다\n");
+    // A markup source as data/colloquial keeps them: comments, `style<TAB>marked text`.
+    await Deno.writeTextFile(
+      path,
+      "\ufeff# a comment\nchat\tㅋㅋㅋ <지수:PS>랑 <홍대:LC> 갔어\r\n\n😂😂😂 진짜 웃기다\n",
+    );
     const r = await readExclusionTexts(path);
     assert.deepEqual(r, { format: "lines", texts: ["ㅋㅋㅋ 지수랑 홍대 갔어", "😂😂😂 진짜 웃기다"] });
     const both = await readExclusions([`lines:${path}`, new URL("klue_sample.tsv", DATASETS).pathname]);

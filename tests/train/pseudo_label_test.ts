@@ -118,6 +118,17 @@ Deno.test("readExclusionTexts() reads KLUE TSV, CoNLL, KMOU, and markup lines", 
     );
     await Deno.remove(dir, { recursive: true });
   });
+  await t.step(
+    "the colloquial test set: its KLUE TSV and its markup source give the same texts",
+    async () => {
+      const dir = new URL("../../data/colloquial/", import.meta.url).pathname;
+      const tsv = await readExclusionTexts(join(dir, "test.tsv"));
+      const txt = await readExclusionTexts(`${join(dir, "test.txt")}`, "lines");
+      assert.equal(tsv.format, "klue");
+      assert.ok(tsv.texts.length > 0);
+      assert.deepEqual(txt.texts, tsv.texts);
+    },
+  );
   await assert.rejects(() => readExclusionTexts("/nonexistent/x.tsv"), /Cannot read exclusion list/);
 });
 

@@ -24,7 +24,8 @@ export interface TrainRunnerOptions extends SessionOptions {
   config?: unknown;
   /**
    * Let ORT write each step's new parameters and moments into a second, reused set of buffers (double
-   * buffering) instead of allocating fresh ones every step (default true).
+   * buffering) instead of allocating fresh ones every step (default true). Native providers only: onnxruntime-web
+   * 1.30 returns a pre-allocated CPU output unwritten, so on `wasm` and `webgpu` this is always off.
    */
   preallocateOutputs?: boolean;
   /** Base of the per-step dropout seed (seed = (base + step) mod 65536, so resuming repeats the masks). */
@@ -52,7 +53,10 @@ export class TrainRunner {
     private readonly options: TrainRunnerOptions,
     private done: number,
   ) {
-    this.preallocate = options.preallocateOutputs ?? true;
+    // onnxruntime-web hands a pre-allocated CPU output back untouched (a training step then "updates" the
+    // weights to the spare buffers' zeros): only native sessions get double buffering.
+    const web = options.provider === "wasm" || options.provider === "webgpu";
+    this.preallocate = (options.preallocateOutputs ?? true) && !web;
     for (const name of [NAMES.step, NAMES.lr, NAMES.seed]) {
       const buf = dtype === "float64" && name !== NAMES.seed ? new Float64Array(1) : new Float32Array(1);
       this.scalars[name] = {

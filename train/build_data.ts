@@ -339,6 +339,11 @@ export type WorkerReply = { type: "done"; result: ChunkResult } | {
   message: string;
 };
 
+// The Web Worker class as this module found it: onnxruntime-web's Emscripten glue, on its first wasm session
+// under Deno, replaces globalThis.Worker with Node's worker_threads Worker (which rejects file:// strings and
+// has another message API), and a pipeline may build data after it ran a model.
+const WebWorker = globalThis.Worker;
+
 /** A fixed set of Web Workers; `submit` waits while all are busy, which bounds memory. */
 class WorkerPool {
   #idle: Worker[] = [];
@@ -347,7 +352,7 @@ class WorkerPool {
 
   constructor(n: number, init: Omit<Extract<WorkerRequest, { type: "init" }>, "type">) {
     for (let i = 0; i < n; i++) {
-      const w = new Worker(new URL("./build_data_worker.ts", import.meta.url).href, { type: "module" });
+      const w = new WebWorker(new URL("./build_data_worker.ts", import.meta.url).href, { type: "module" });
       w.postMessage({ type: "init", ...init } satisfies WorkerRequest);
       this.#idle.push(w);
       this.#all.push(w);

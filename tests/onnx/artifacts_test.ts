@@ -144,3 +144,31 @@ Deno.test("TrainRunner double buffering matches fresh outputs bit for bit and ne
   }
   await Promise.all(runners.map((r) => r.release()));
 });
+
+Deno.test("TrainRunner on wasm (onnxruntime-web) trains as on cpu: the same losses and parameters after 5 steps", async () => {
+  // onnxruntime-web returns pre-allocated CPU outputs unwritten: the runner must not double-buffer there.
+  const a = buildTrainingArtifacts(mlp("float32", 0.1));
+  const runners = [
+    await TrainRunner.open(a.trainStep, initialState(a.params), { provider: "cpu", threads: 1 }),
+    await TrainRunner.open(a.trainStep, initialState(a.params), {
+      provider: "wasm",
+      preallocateOutputs: true,
+    }),
+  ];
+  const losses: number[][] = [[], []];
+  for (let s = 0; s < 5; s++) {
+    for (const [i, r] of runners.entries()) losses[i].push(await r.step(mlpBatch(16, 0), 1e-2));
+  }
+  losses[0].forEach((x, s) =>
+    assert.ok(Math.abs(x - losses[1][s]) < 1e-4, `step ${s}: ${x} vs ${losses[1][s]}`)
+  );
+  assert.ok(losses[1][4] < losses[1][0], `the wasm loss falls: ${losses[1]}`);
+  const [p, q] = runners.map((r) => r.parameters());
+  for (const n of Object.keys(p)) {
+    const x = p[n].data as Float32Array, y = q[n].data as Float32Array;
+    for (let i = 0; i < x.length; i++) {
+      assert.ok(Math.abs(x[i] - y[i]) < 1e-4, `${n}[${i}]: ${x[i]} vs ${y[i]}`);
+    }
+  }
+  for (const r of runners) await r.release();
+});

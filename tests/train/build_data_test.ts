@@ -12,6 +12,9 @@ import {
 import { main } from "../../train/build_data_cli.ts";
 import { openShards, type ShardIndex } from "../../train/shards.ts";
 import { WordPieceTokenizer } from "../../infer/tokenizer.ts";
+import { Graph } from "../../onnx/graph.ts";
+import { mul } from "../../onnx/ops.ts";
+import { openSession } from "../../onnx/runtime.ts";
 
 const CLS = 2, SEP = 3;
 const vocabText = await Deno.readTextFile(new URL("../../fixtures/tokenizer/vocab.txt", import.meta.url));
@@ -209,4 +212,39 @@ Deno.test("build-data CLI rejects missing or bad flags with usage", async () => 
   assert.equal(await main(["--corpus", corpusDir, "--out", "/tmp/x"]), 2);
   assert.equal(await main(["--corpus", corpusDir, "--vocab", "/no/vocab.txt", "--out", "/tmp/x"]), 2);
   assert.equal(await main(["--corpus", corpusDir, "--vocab", "v", "--out", "o", "--max-seq-length", "2"]), 2);
+});
+
+// Last in this file: it leaves globalThis.Worker replaced for the rest of the isolate.
+Deno.test({
+  name: "buildPretrainingData() keeps its Web Workers after onnxruntime-web replaced globalThis.Worker",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const build = async () => {
+      const out = await Deno.makeTempDir();
+      try {
+        await buildPretrainingData({
+          corpus: [corpusDir],
+          vocabText,
+          outDir: out,
+          maxSeqLength: 32,
+          numProcesses: 2,
+        });
+        return [...await openShards(out)].map((e) => Array.from(e.inputIds));
+      } finally {
+        await Deno.remove(out, { recursive: true });
+      }
+    };
+    const before = await build();
+    const original = globalThis.Worker;
+    const g = new Graph("double");
+    g.output(mul(g.input("x", "float32", [1]), 2), "y");
+    await (await openSession(g.toBytes(), { provider: "wasm" })).release();
+    assert.notEqual(
+      globalThis.Worker,
+      original,
+      "onnxruntime-web no longer replaces Worker: drop this test's premise",
+    );
+    assert.deepEqual(await build(), before);
+  },
 });

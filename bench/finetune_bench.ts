@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { buildTrainingArtifacts } from "../onnx/artifacts.ts";
 import { initialState } from "../onnx/checkpoint.ts";
-import { ELECTRA_SMALL, electraConfig, withLabels } from "../onnx/electra/config.ts";
+import { ELECTRA_SMALL, type ElectraConfig, electraConfig, withLabels } from "../onnx/electra/config.ts";
 import { buildTokenClassificationGraph } from "../onnx/electra/token_classification.ts";
 import { adamw } from "../onnx/optimizer.ts";
 import type { Provider, SessionOptions } from "../onnx/runtime.ts";
@@ -79,10 +79,16 @@ export async function ortWithExtras(extras: Record<string, unknown> | undefined)
   };
 }
 
-/** The train-step artifact (plus initial parameters) for ELECTRA-small token classification. */
-export function finetuneArtifacts(o: { seq: number; dropout: boolean; seed?: number; flatTokens?: boolean }) {
+/**
+ * The train-step artifact (plus initial parameters) for token classification with the 13 bench labels:
+ * ELECTRA-small unless `model` gives another architecture (the GPU probe's fast mode uses a tiny one).
+ */
+export function finetuneArtifacts(
+  o: { seq: number; dropout: boolean; seed?: number; flatTokens?: boolean; model?: Partial<ElectraConfig> },
+) {
+  const base = o.model ?? ELECTRA_SMALL;
   const config = withLabels(
-    electraConfig({ ...ELECTRA_SMALL, maxPositionEmbeddings: Math.max(512, o.seq) }),
+    electraConfig({ ...base, maxPositionEmbeddings: Math.max(base.maxPositionEmbeddings ?? 512, o.seq) }),
     BENCH_LABELS,
   );
   return buildTrainingArtifacts((_g, ctx) => {

@@ -31,7 +31,8 @@ export interface InferenceBenchOptions {
 
 const LABELS = ["O", ...["PS", "LC", "OG", "DT", "TI", "QT"].flatMap((t) => [`B-${t}`, `I-${t}`])];
 
-async function timeSession(
+/** Inference tokens/s on synthetic ids at B × T: one warm-up run, then runs for `seconds` (at least `minRuns`). */
+export async function timeInference(
   model: Uint8Array,
   provider: Provider,
   vocab: number,
@@ -91,7 +92,7 @@ export async function benchInference(opts: InferenceBenchOptions = {}): Promise<
   }
   for (const [name, bytes, vocab] of models) {
     for (const provider of providers) {
-      const r = await timeSession(
+      const r = await timeInference(
         bytes,
         provider,
         vocab,

@@ -6,13 +6,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { buildTrainingArtifacts } from "../onnx/artifacts.ts";
+import { buildTrainingArtifacts, type TrainingArtifacts } from "../onnx/artifacts.ts";
 import { initialState } from "../onnx/checkpoint.ts";
 import { electraAdam } from "../onnx/optimizer.ts";
 import type { Provider } from "../onnx/runtime.ts";
+import type { Tensor } from "../onnx/tensor.ts";
 import { TrainRunner } from "../onnx/trainer.ts";
 import { maskBatch, maxPredictions, pretrainFeeds, sampleUniform } from "../train/masking.ts";
-import { readPretrainConfig, withGenerator } from "../train/pretrain_config.ts";
+import { type PretrainConfig, readPretrainConfig, withGenerator } from "../train/pretrain_config.ts";
 import { pretrainingForward } from "../train/pretrain_model.ts";
 import { Rng } from "../train/rng.ts";
 
@@ -28,15 +29,9 @@ export interface PretrainBenchOptions {
   threads?: number;
 }
 
-/** Measures pretraining tokens/s; returns `{pretrain_tokens_per_s, step_ms, build_s, …}`. */
-export async function benchPretrain(opts: PretrainBenchOptions = {}): Promise<Record<string, number>> {
-  const size = opts.size ?? "small";
-  const B = opts.batch ?? 32, T = opts.seq ?? 128, steps = opts.steps ?? 5;
-  const file = new URL(`../configs/${size}_config.json`, import.meta.url);
-  const base = await readPretrainConfig(decodeURIComponent(file.pathname));
-  const cfg = withGenerator(base.model, { ...base.train, maxSeqLength: T, batchSize: B });
-  const t0 = performance.now();
-  const artifacts = buildTrainingArtifacts(
+/** The fused pretraining train step (generator + discriminator, RTD loss, ELECTRA's optimizer) for a config. */
+export function pretrainArtifacts(cfg: PretrainConfig): TrainingArtifacts {
+  return buildTrainingArtifacts(
     pretrainingForward({
       discriminator: cfg.model,
       generator: cfg.generator,
@@ -46,6 +41,44 @@ export async function benchPretrain(opts: PretrainBenchOptions = {}): Promise<Re
     }),
     { optimizer: electraAdam() },
   );
+}
+
+/**
+ * A synthetic pretraining batch: full-length rows of random non-special ids framed by [CLS] … [SEP], two
+ * segments, masked at 15 %, with the sampler's uniforms.
+ */
+export function syntheticPretrainBatch(
+  B: number,
+  T: number,
+  vocabSize: number,
+  rng: Rng,
+): Record<string, Tensor> {
+  const P = maxPredictions(0.15, T);
+  const inputIds = new Int32Array(B * T),
+    segmentIds = new Int32Array(B * T),
+    attentionMask = new Int32Array(B * T).fill(1);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      inputIds[b * T + t] = t === 0 ? 2 : t === T - 1 ? 3 : 5 + rng.int(vocabSize - 5);
+    }
+    segmentIds.fill(1, b * T + T / 2, (b + 1) * T);
+  }
+  const m = maskBatch({ inputIds, segmentIds, attentionMask, batchSize: B, seqLength: T }, {
+    maskProb: 0.15,
+    numPredictions: P,
+  }, rng);
+  return pretrainFeeds(m, { name: "sample_uniform", data: sampleUniform(B, P, rng) });
+}
+
+/** Measures pretraining tokens/s; returns `{pretrain_tokens_per_s, step_ms, build_s, …}`. */
+export async function benchPretrain(opts: PretrainBenchOptions = {}): Promise<Record<string, number>> {
+  const size = opts.size ?? "small";
+  const B = opts.batch ?? 32, T = opts.seq ?? 128, steps = opts.steps ?? 5;
+  const file = new URL(`../configs/${size}_config.json`, import.meta.url);
+  const base = await readPretrainConfig(decodeURIComponent(file.pathname));
+  const cfg = withGenerator(base.model, { ...base.train, maxSeqLength: T, batchSize: B });
+  const t0 = performance.now();
+  const artifacts = pretrainArtifacts(cfg);
   const buildS = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const runner = await TrainRunner.open(artifacts.trainStep, initialState(artifacts.params), {
@@ -55,25 +88,8 @@ export async function benchPretrain(opts: PretrainBenchOptions = {}): Promise<Re
   });
   const openS = (performance.now() - t1) / 1000;
 
-  // Synthetic batches: full-length rows of random non-special ids framed by [CLS] … [SEP].
   const rng = new Rng(7);
-  const P = maxPredictions(0.15, T);
-  const batch = () => {
-    const inputIds = new Int32Array(B * T),
-      segmentIds = new Int32Array(B * T),
-      attentionMask = new Int32Array(B * T).fill(1);
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        inputIds[b * T + t] = t === 0 ? 2 : t === T - 1 ? 3 : 5 + rng.int(cfg.model.vocabSize - 5);
-      }
-      segmentIds.fill(1, b * T + T / 2, (b + 1) * T);
-    }
-    const m = maskBatch({ inputIds, segmentIds, attentionMask, batchSize: B, seqLength: T }, {
-      maskProb: 0.15,
-      numPredictions: P,
-    }, rng);
-    return pretrainFeeds(m, { name: "sample_uniform", data: sampleUniform(B, P, rng) });
-  };
+  const batch = () => syntheticPretrainBatch(B, T, cfg.model.vocabSize, rng);
   // Warm-up: allocations and kernel selection on the first step; with only one, the first timed step still
   // page-faulted fresh buffers and skewed short runs.
   for (let i = 0; i < 2; i++) await runner.step(batch(), 1e-4);

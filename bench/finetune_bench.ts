@@ -66,7 +66,7 @@ export const FINETUNE_SESSION_EXTRAS: Record<string, unknown> = {
  */
 export async function ortWithExtras(extras: Record<string, unknown> | undefined): Promise<unknown> {
   if (!extras || !Object.keys(extras).length) return undefined;
-  const m = await import("onnxruntime-node");
+  const m = await import("npm:onnxruntime-node@1.30.0");
   // deno-lint-ignore no-explicit-any
   const ort: any = (m as any).default?.InferenceSession ? (m as any).default : m;
   return {

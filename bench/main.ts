@@ -51,7 +51,7 @@ async function child(name: BenchName, a: ChildArgs): Promise<void> {
     // The same session options the fine-tuning bench uses (see FINETUNE_SESSION_EXTRAS): without them ORT's
     // memory pattern doubles a training step's peak memory. Patched here because pretrain_bench opens its own.
     const { FINETUNE_SESSION_EXTRAS } = await import("./finetune_bench.ts");
-    const m = await import("onnxruntime-node");
+    const m = await import("npm:onnxruntime-node@1.30.0");
     // deno-lint-ignore no-explicit-any
     const ort: any = (m as any).default?.InferenceSession ? (m as any).default : m;
     const create = ort.InferenceSession.create.bind(ort.InferenceSession);

@@ -27,14 +27,14 @@ export async function prepare(
         return {
           model: join(dir, "model"),
           provider: "cpu",
-          ort: (await import("onnxruntime-node")).default,
+          ort: (await import("npm:onnxruntime-node@1.30.0")).default,
         };
       } catch (e) {
         notice = `native ONNX Runtime unavailable (${(e as Error).message}); using onnxruntime-web (wasm)`;
       }
     } else notice = `${err}; using onnxruntime-web (wasm)`;
   }
-  const web = await import("onnxruntime-web");
+  const web = await import("npm:onnxruntime-web@1.30.0");
   return { model: join(dir, "model"), provider: "wasm", ort: web.default ?? web, notice };
 }
 

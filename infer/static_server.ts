@@ -9,6 +9,8 @@ const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
+  // Sources, so that the repository served as a folder can be imported by URL (`mod.ts`).
+  ".ts": "application/typescript; charset=utf-8",
   ".wasm": "application/wasm",
   ".json": "application/json; charset=utf-8",
   ".txt": "text/plain; charset=utf-8",

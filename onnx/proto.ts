@@ -3,7 +3,7 @@
  * decoded with protobufjs. Field numbers follow onnx/onnx `onnx.proto` (proto2 syntax).
  * @module
  */
-import protobuf from "protobufjs";
+import protobuf from "npm:protobufjs@8.8.1";
 
 /** `TensorProto.DataType` numbers. */
 export const DataType = {

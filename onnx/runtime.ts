@@ -99,11 +99,12 @@ const nativeProviders: Provider[] = ["cpu", "cuda"];
 const loaded = new Map<string, Promise<OrtModule>>();
 
 async function loadOrt(provider: Provider): Promise<OrtModule> {
+  // Versioned npm: specifiers, so that the module works imported by URL from a project without our import map.
   const spec = nativeProviders.includes(provider)
-    ? "onnxruntime-node"
+    ? "npm:onnxruntime-node@1.30.0"
     : provider === "webgpu"
-    ? "onnxruntime-web/webgpu"
-    : "onnxruntime-web";
+    ? "npm:onnxruntime-web@1.30.0/webgpu"
+    : "npm:onnxruntime-web@1.30.0";
   if (!loaded.has(spec)) {
     loaded.set(
       spec,
@@ -111,7 +112,7 @@ async function loadOrt(provider: Provider): Promise<OrtModule> {
         loaded.delete(spec);
         throw new Error(
           `Cannot load ${spec} for provider "${provider}": ${(e as Error).message}. ` +
-            (spec === "onnxruntime-node"
+            (spec.startsWith("npm:onnxruntime-node")
               ? "Native providers need Deno or Node with npm packages installed (`deno install`); in browsers use wasm or webgpu."
               : "Install the npm package onnxruntime-web@1.30.0."),
         );

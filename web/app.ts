@@ -8,7 +8,7 @@
  * `data-type`/`data-start`/`data-end`, so tests read exactly what is shown.
  * @module
  */
-import * as ort from "onnxruntime-web";
+import * as ort from "npm:onnxruntime-web@1.30.0";
 import { type Entity, loadRecognizer, type NerPipeline } from "../infer/pipeline.ts";
 import type { Provider } from "../onnx/runtime.ts";
 

@@ -26,7 +26,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const { chromium } = await import("playwright-core");
+    const { chromium } = await import("npm:playwright-core@1.65.1");
     const out = new URL(`../../web/dist-test-${Deno.pid}/`, import.meta.url);
     const root = await buildWeb(out);
     const ac = new AbortController();

@@ -150,6 +150,9 @@ if has ship; then
   for f in config.json vocab.txt inference.onnx inference.int8.onnx nersota.json; do
     cp "$RUNS/finetune-int8/$f" "models/default/$f"
   done
+  # The float32 weights, so that users fine-tune from (and export) the model itself, not its int8 rounding.
+  cp "$MODEL/model.safetensors" models/default/model.safetensors
+  if [ -f "$MODEL/crf.safetensors" ]; then cp "$MODEL/crf.safetensors" models/default/crf.safetensors; fi
   for f in eval-klue-test eval-kmou-test eval-klue-test-int8 eval-kmou-test-int8 eval-klue-test-int8-compute \
     eval-kmou-test-int8-compute eval-kmou-test-harmonized-int8; do
     # Reports without the machine-specific paths they were run from.

@@ -14,7 +14,6 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { writeFileAtomic } from "./fs.ts";
 import {
-  decodeModel,
   type ElectraModelFiles,
   encodeModelWeights,
   exportHf,
@@ -26,6 +25,12 @@ import {
   tokenizerConfig,
 } from "../onnx/electra/hf.ts";
 import { exists, readJsonFile, runMain } from "../infer/cli_util.ts";
+import { inferenceFolderFiles } from "../infer/model_folder_files.ts";
+import { WordPieceTokenizer } from "../infer/tokenizer.ts";
+import { decodeModel as decodeGraph, encodeModel } from "../onnx/proto.ts";
+import { int8Compute } from "../onnx/quantize.ts";
+import { readWeightsFolder } from "./weights_folder.ts";
+import { labelNames } from "../onnx/electra/config.ts";
 
 const TOKENIZER_FILES = ["tokenizer_config.json", "special_tokens_map.json"];
 
@@ -80,7 +85,45 @@ export async function fromHf(dir: string, out: string, generatorDir?: string): P
   const { model, warnings } = importHf(main, generator);
   await writeModelFolder(model, out);
   await copyTokenizer(dir, out, true);
+  if (model.kind === "token-classification") warnings.push(...(await writeInferenceFiles(model, dir, out)));
   return warnings;
+}
+
+/**
+ * Makes an imported token classifier a folder `deno task ner` runs at once: `inference.onnx` and a
+ * `nersota.json` as Hugging Face's pipeline reads the model (every sub-word labelled, argmax, its tokenizer's
+ * lower-casing, windows of up to 512 tokens). Returns a warning, and writes nothing, when the labels are not
+ * BIO/BIOES names.
+ */
+async function writeInferenceFiles(model: ElectraModelFiles, dir: string, out: string): Promise<string[]> {
+  const labels = labelNames(model.config) ?? [];
+  const scheme = labels.some((l) => /^[ES]-/.test(l)) ? "BIOES" : "BIO";
+  const tc = join(dir, "tokenizer_config.json");
+  const lower = (await exists(tc)) &&
+    (await readJsonFile(tc) as { do_lower_case?: unknown }).do_lower_case === true;
+  let files: Record<string, Uint8Array | string>;
+  try {
+    files = inferenceFolderFiles({
+      config: model.config,
+      weights: model.weights,
+      vocab: await Deno.readTextFile(join(out, "vocab.txt")),
+      meta: {
+        labelMode: "all-subwords",
+        scheme,
+        maxLength: Math.min(512, model.config.maxPositionEmbeddings),
+        doLowerCase: lower,
+        decoding: "argmax",
+        info: { importedFrom: dir },
+      },
+    });
+  } catch (e) {
+    return [`no inference files written (deno task ner cannot run "${out}"): ${(e as Error).message}`];
+  }
+  for (const name of ["inference.onnx", "nersota.json"]) {
+    const data = files[name];
+    await writeFileAtomic(join(out, name), data as Uint8Array | string);
+  }
+  return [];
 }
 
 /** Writes our model folder (config.json, generator_config.json, model.safetensors). */
@@ -92,26 +135,43 @@ export async function writeModelFolder(model: ElectraModelFiles, out: string): P
   if (configs.generator) await writeFileAtomic(join(out, "generator_config.json"), configs.generator);
 }
 
-/** Reads our model folder. */
+/** Reads a model folder's weights: model.safetensors, or the inference graph when that is all it has. */
 export async function readModelFolder(dir: string): Promise<ElectraModelFiles> {
-  const gen = join(dir, "generator_config.json");
-  return decodeModel(
-    await readJsonFile(join(dir, "config.json")),
-    await Deno.readFile(join(dir, "model.safetensors")),
-    (await exists(gen)) ? await readJsonFile(gen) : undefined,
-    dir,
-  );
+  return (await readWeightsFolder(dir)).model;
 }
 
-/** Our model folder → HF folder(s) that `transformers` loads. */
-export async function toHf(dir: string, out: string, generatorOut?: string): Promise<void> {
-  const model = await readModelFolder(dir);
+/** The files transformers.js and Optimum read beside the checkpoint of a token classifier (see `toHf`). */
+export const ONNX_FILES = ["onnx/model.onnx", "onnx/model_quantized.onnx"];
+
+/**
+ * Our model folder → HF folder(s) that `transformers` loads: config.json (with id2label/label2id for a
+ * tagger), model.safetensors, vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json,
+ * and for a token classifier the ONNX graphs transformers.js and Optimum look for: `onnx/model.onnx`
+ * (float32) and `onnx/model_quantized.onnx` (int8 dense layers, CPU). Returns notices for the user.
+ */
+export async function toHf(dir: string, out: string, generatorOut?: string): Promise<string[]> {
+  const { model, vocab, notice } = await readWeightsFolder(dir);
+  const notices = notice ? [notice] : [];
+  if (vocab === undefined) {
+    throw new Error(`"${dir}" has no vocab.txt (the WordPiece vocabulary the model was trained with)`);
+  }
+  const meta = (await exists(join(dir, "nersota.json")))
+    ? await readJsonFile(join(dir, "nersota.json")) as Record<string, unknown>
+    : {};
+  const tokenizerJson = (await exists(join(dir, "tokenizer.json")))
+    ? await Deno.readTextFile(join(dir, "tokenizer.json"))
+    : JSON.stringify(
+      WordPieceTokenizer.fromVocab(vocab, { lowercase: meta.doLowerCase === true }).toTokenizerJson(),
+      null,
+      2,
+    ) + "\n";
   const { main, generator } = exportHf(model);
   const write = async (folder: string, files: { configJson: string; safetensors: Uint8Array }) => {
     await Deno.mkdir(folder, { recursive: true });
     await writeFileAtomic(join(folder, "model.safetensors"), files.safetensors);
     await writeFileAtomic(join(folder, "config.json"), files.configJson);
     await copyTokenizer(dir, folder, true);
+    await writeFileAtomic(join(folder, "tokenizer.json"), tokenizerJson);
     if (!(await exists(join(dir, "tokenizer_config.json")))) {
       await writeFileAtomic(
         join(folder, "tokenizer_config.json"),
@@ -124,6 +184,26 @@ export async function toHf(dir: string, out: string, generatorOut?: string): Pro
   };
   await write(out, main);
   if (generator) await write(generatorOut ?? join(out, "generator"), generator);
+  if (model.kind === "token-classification") {
+    const graph =
+      inferenceFolderFiles({ config: model.config, weights: model.weights, vocab })["inference.onnx"];
+    const bytes = graph as Uint8Array;
+    await Deno.mkdir(join(out, "onnx"), { recursive: true });
+    await writeFileAtomic(join(out, ONNX_FILES[0]), bytes);
+    await writeFileAtomic(join(out, ONNX_FILES[1]), encodeModel(int8Compute(decodeGraph(bytes))));
+    if (meta.crf) {
+      notices.push(
+        `"${dir}" decodes with a CRF (${meta.crf}): Hugging Face pipelines read the exported logits by argmax, ` +
+          "without its transitions, so their labels can differ from deno task ner's",
+      );
+    } else if (meta.decoding === "bio-viterbi") {
+      notices.push(
+        `"${dir}" decodes with bio-viterbi; Hugging Face pipelines take the argmax of each token's logits ` +
+          "(deno task ner --decoding argmax gives their labels)",
+      );
+    }
+  }
+  return notices;
 }
 
 const USAGE = `Usage:
@@ -157,7 +237,9 @@ export async function main(args: string[]): Promise<number> {
     for (const w of warnings) console.error(`warning: ${w}`);
     console.log(`Wrote NERSOTA model folder "${values.out}"`);
   } else {
-    await toHf(values["to-hf"]!, values.out, values["generator-out"]);
+    for (const n of await toHf(values["to-hf"]!, values.out, values["generator-out"])) {
+      console.error(`notice: ${n}`);
+    }
     console.log(`Wrote Hugging Face folder "${values.out}"`);
   }
   return 0;

@@ -26,6 +26,7 @@
  * @module
  */
 import { join } from "node:path";
+import { readWeightsFolder } from "./weights_folder.ts";
 import { type BuildForward, buildTrainingArtifacts, type ForwardResult } from "../onnx/artifacts.ts";
 import { type CheckpointState, initialState } from "../onnx/checkpoint.ts";
 import { CRF_NAMES, crfLoss, crfParams, initCrfTensors } from "../onnx/crf.ts";
@@ -38,7 +39,7 @@ import {
   pythonJson,
   withLabels,
 } from "../onnx/electra/config.ts";
-import { decodeModel, encodeModelWeights, importHf, type ModelKind } from "../onnx/electra/hf.ts";
+import { encodeModelWeights, type ModelKind } from "../onnx/electra/hf.ts";
 import { fromWeights, initParams } from "../onnx/electra/init.ts";
 import { GENERATOR_PREFIX } from "../onnx/electra/pretraining.ts";
 import { crossEntropy } from "../onnx/losses.ts";
@@ -207,12 +208,15 @@ export interface StartModel {
   kind: ModelKind | "random";
   /** Label names of a token-classification model. */
   labels?: string[];
+  /** Where the weights came from when the folder had no model.safetensors (see train/weights_folder.ts). */
+  notice?: string;
 }
 
 /**
  * Reads `--model DIR`: our model folder (model.safetensors with NERSOTA metadata, e.g. a previous
- * fine-tuning output), or a Hugging Face folder (ElectraForPreTraining discriminator,
- * ElectraForTokenClassification or ElectraModel); or a fresh random init from a HF `config.json`.
+ * fine-tuning output), a Hugging Face folder (ElectraForPreTraining discriminator,
+ * ElectraForTokenClassification or ElectraModel) or an inference folder with no model.safetensors (weights
+ * read from its graph); or a fresh random init from a HF `config.json`.
  */
 export async function loadStartModel(init: ModelInit): Promise<StartModel> {
   if (init.kind === "random") {
@@ -220,21 +224,10 @@ export async function loadStartModel(init: ModelInit): Promise<StartModel> {
     return { config, weights: {}, vocab: await Deno.readTextFile(init.vocab), kind: "random" };
   }
   const dir = init.dir;
-  const st = join(dir, "model.safetensors");
-  if (!(await exists(st))) {
-    throw new Error(
-      `"${dir}" has no model.safetensors (a NERSOTA or Hugging Face ELECTRA folder is expected)`,
-    );
-  }
-  if (!(await exists(join(dir, "vocab.txt")))) {
+  const { model, vocab, notice } = await readWeightsFolder(dir);
+  if (vocab === undefined) {
     throw new Error(`"${dir}" has no vocab.txt (the vocabulary the model was trained with)`);
   }
-  const bytes = await Deno.readFile(st);
-  const configJson = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
-  const ours = decodeSafetensors(bytes, st).metadata.format === "nersota";
-  const model = ours
-    ? decodeModel(configJson, bytes, undefined, dir)
-    : importHf({ config: configJson, safetensors: bytes, source: dir }).model;
   const weights: Record<string, Tensor> = {};
   for (const [n, t] of Object.entries(model.weights)) {
     // A pretraining model's generator and RTD head are not part of a tagger.
@@ -251,9 +244,10 @@ export async function loadStartModel(init: ModelInit): Promise<StartModel> {
   return {
     config: model.config,
     weights,
-    vocab: await Deno.readTextFile(join(dir, "vocab.txt")),
+    vocab,
     kind: model.kind,
     labels: model.kind === "token-classification" ? labelNames(model.config) : undefined,
+    notice,
   };
 }
 
@@ -403,6 +397,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
 
   // --- model and data ---
   const model = await loadStartModel(opts.model);
+  if (model.notice) log(`notice: ${model.notice}`);
   const tokenizer = WordPieceTokenizer.fromVocab(model.vocab);
   if (tokenizer.vocabSize > model.config.vocabSize) {
     throw new Error(

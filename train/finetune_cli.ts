@@ -36,7 +36,9 @@ Data (SRC is PATH or FORMAT:PATH or FORMAT:PATH:MAP; FORMAT one of ${DATASET_FOR
   --types PS,LC,…        entity types to learn (default: every type in the training data)
 
 Model:
-  --model DIR            NERSOTA model folder or Hugging Face ELECTRA folder (discriminator or token classifier)
+  --model DIR            NERSOTA model folder, Hugging Face ELECTRA folder (discriminator or token classifier),
+                         or an inference folder with no model.safetensors (models/default: weights read from
+                         its inference.onnx, int8 ones dequantised)
   --init random          start from random weights: needs --config (HF config.json) and --vocab
   --out DIR              output: inference model folder + checkpoints, metrics.jsonl, report.json
 

@@ -3,12 +3,14 @@
  *
  * ```sh
  * deno task ner "어제 강남역에서 민수랑 만났어"             # one JSON object per text
- * deno task ner --file texts.txt --format conll           # one text per line → CoNLL (word<TAB>tag)
+ * deno task ner --file texts.txt --format conll           # one text per line → CoNLL (token<TAB>tag)
+ * deno task ner --file texts.txt --format label-studio > tasks.json   # Label Studio pre-annotations
  * cat texts.jsonl | deno task ner --input jsonl           # {"text": …} per line
  * deno task ner --model models/mine --provider wasm "…"
  * ```
- * Output: per input text one line `{"text", "entities": [{type, text, start, end, score}]}` (JSON lines), or
- * CoNLL: one whitespace-separated word per line with its BIO tag, a blank line after each text.
+ * Output (infer/formats.ts): per input text one line `{"text", "entities": [{type, text, start, end, score}]}`
+ * (JSON lines); CoNLL, one token per line with its BIO tag (words split at entity boundaries); or Label Studio
+ * pre-annotation tasks.
  * Offsets are JavaScript string indices (UTF-16 code units) of the text.
  * @module
  */
@@ -16,7 +18,8 @@ import { parseArgs } from "node:util";
 import type { OrtModule, Provider } from "../onnx/runtime.ts";
 import type { Decoding } from "./crf.ts";
 import type { ModelSource } from "./model_folder.ts";
-import { type Entity, loadRecognizer, type NerPipeline } from "./pipeline.ts";
+import { OUTPUT_FORMATS, type OutputFormat, outputWriter } from "./formats.ts";
+import { loadRecognizer, type NerPipeline } from "./pipeline.ts";
 
 /** Where the CLI writes and reads; tests inject their own. */
 export interface CliIo {
@@ -51,7 +54,9 @@ Texts come from the arguments, else from --file (one per line), else from stdin 
 Options:
   --file FILE          read texts from FILE (repeatable; "-" is stdin)
   --input text|jsonl   input lines are raw text (default) or JSON objects {"text": "..."}
-  --format json|conll  output JSON lines (default) or CoNLL word<TAB>tag
+  --format F           json: JSON lines (default); conll: token<TAB>BIO tag, words split at entity
+                       boundaries (민수랑 → 민수 B-PS, 랑 O); label-studio: Label Studio tasks with the
+                       entities as pre-annotations (predictions), to correct there and train on
   --model DIR|URL      model folder (default: models/default/)
   --provider P         cpu (default), wasm, webgpu or cuda
   --batch-size N       windows per ONNX Runtime run (default 32)
@@ -63,25 +68,7 @@ Options:
 /** A usage or input error: exit status 2, message without a stack. */
 export class CliError extends Error {}
 
-/** BIO tags of the whitespace-separated words of `text` from entity spans (a word overlapping a span takes its type). */
-export function conllLines(text: string, entities: readonly Entity[]): string[] {
-  const lines: string[] = [];
-  let k = 0;
-  let inside: Entity | undefined;
-  for (const m of text.matchAll(/\S+/g)) {
-    const start = m.index!, end = start + m[0].length;
-    while (k < entities.length && entities[k].end <= start) k++;
-    const e = entities[k];
-    if (e && e.start < end) {
-      lines.push(`${m[0]}\t${inside === e ? "I" : "B"}-${e.type}`);
-      inside = e;
-    } else {
-      lines.push(`${m[0]}\tO`);
-      inside = undefined;
-    }
-  }
-  return lines;
-}
+export { conllLines } from "./formats.ts";
 
 interface Input {
   text: string;
@@ -179,9 +166,10 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
     return 0;
   }
   try {
-    if (values.format !== "json" && values.format !== "conll") {
-      throw new CliError(`--format must be json or conll, got "${values.format}"`);
+    if (!(OUTPUT_FORMATS as readonly string[]).includes(values.format!)) {
+      throw new CliError(`--format must be one of ${OUTPUT_FORMATS.join(", ")}, got "${values.format}"`);
     }
+    const writer = outputWriter(values.format as OutputFormat);
     if (values.input !== "text" && values.input !== "jsonl") {
       throw new CliError(`--input must be text or jsonl, got "${values.input}"`);
     }
@@ -229,6 +217,7 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
       // Chunks keep memory flat on large files while still filling batches.
       const CHUNK = 512;
       let totals = { texts: 0, tokens: 0, ms: 0 };
+      await out.stdout(writer.begin());
       for (let s = 0; s < inputs.length; s += CHUNK) {
         const chunk = inputs.slice(s, s + CHUNK);
         const results = await ner.recognize(chunk.map((x) => x.text));
@@ -238,14 +227,9 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
           tokens: totals.tokens + st.tokens,
           ms: totals.ms + st.totalMs,
         };
-        let text = "";
-        chunk.forEach((x, i) => {
-          if (values.format === "conll") {
-            text += conllLines(x.text, results[i]).map((l) => l + "\n").join("") + "\n";
-          } else text += JSON.stringify({ text: x.text, entities: results[i] }) + "\n";
-        });
-        await out.stdout(text);
+        await out.stdout(chunk.map((x, i) => writer.text(x.text, results[i])).join(""));
       }
+      await out.stdout(writer.end());
       if (values.stats) {
         const sec = totals.ms / 1000;
         await out.stderr(

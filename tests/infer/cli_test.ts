@@ -49,18 +49,53 @@ Deno.test("cli: --file and --format conll", async () => {
   assert.equal(code, 0);
   const blocks = out.split("\n\n").filter((b) => b.trim());
   assert.equal(blocks.length, 2);
-  assert.deepEqual(blocks[0].split("\n").map((l) => l.split("\t")[0]), SENTENCES[0].split(" "));
+  // Tokens are the words, split at entity boundaries: together they spell the text without its spaces.
+  assert.equal(blocks[0].split("\n").map((l) => l.split("\t")[0]).join(""), SENTENCES[0].replace(/ /g, ""));
   const [ents] = await expected([SENTENCES[0]]);
   assert.equal(blocks[0], conllLines(SENTENCES[0], ents).join("\n"));
 });
 
-Deno.test("conllLines(): B- on the first word of a span, I- after, O outside", () => {
-  const text = "어제 강남 역에서 만났어";
+Deno.test("conllLines(): B- where a span starts, I- after, O outside; words split at span boundaries", () => {
+  const text = "어제 강남 역에서 민수랑 만났어";
   const lines = conllLines(text, [
     { type: "DT", text: "어제", start: 0, end: 2, score: 1 },
-    { type: "LC", text: "강남 역에서", start: 3, end: 9, score: 1 },
+    { type: "LC", text: "강남 역", start: 3, end: 7, score: 1 },
+    { type: "PS", text: "민수", start: 10, end: 12, score: 1 },
   ]);
-  assert.deepEqual(lines, ["어제\tB-DT", "강남\tB-LC", "역에서\tI-LC", "만났어\tO"]);
+  assert.deepEqual(lines, [
+    "어제\tB-DT",
+    "강남\tB-LC",
+    "역\tI-LC",
+    "에서\tO",
+    "민수\tB-PS",
+    "랑\tO",
+    "만났어\tO",
+  ]);
+  // Two spans inside one word, one starting mid-word, and emoji (JavaScript string offsets).
+  assert.deepEqual(
+    conllLines("😀민수철수랑", [
+      { type: "PS", start: 2, end: 4 },
+      { type: "PS", start: 4, end: 6 },
+    ]),
+    ["😀\tO", "민수\tB-PS", "철수\tB-PS", "랑\tO"],
+  );
+});
+
+Deno.test("cli: --format label-studio writes pre-annotation tasks that read back as the same spans", async () => {
+  const { code, out } = await run([...MODEL, "--format", "label-studio", ...SENTENCES.slice(0, 3)]);
+  assert.equal(code, 0);
+  const tasks = JSON.parse(out);
+  const want = await expected(SENTENCES.slice(0, 3));
+  assert.equal(tasks.length, 3);
+  tasks.forEach((t: { data: { text: string }; predictions: { result: { value: unknown }[] }[] }, i: number) => {
+    assert.equal(t.data.text, SENTENCES[i]);
+    assert.deepEqual(
+      t.predictions[0].result.map((r) => r.value),
+      want[i].map((e) => ({ start: e.start, end: e.end, text: e.text, labels: [e.type] })),
+    );
+  });
+  const empty = await run([...MODEL, "--format", "label-studio", "--file", "/dev/null"]);
+  assert.deepEqual([empty.code, JSON.parse(empty.out)], [0, []]);
 });
 
 Deno.test("cli: errors name the file and line", async () => {

@@ -33,7 +33,8 @@ export const DATASET_FORMATS: readonly DatasetFormat[] = [
 
 /**
  * Guesses a dataset's format from its file name and the start of its text: JSON with a `document`
- * array is NIKL, other JSON is Label Studio; `##` headers with one character per line are KLUE,
+ * array is NIKL, other JSON is Label Studio, as is a `.csv`/`.tsv` whose header has a `text` column and whose
+ * cells hold JSON span lists; `##` headers with one character per line are KLUE,
  * with four columns KMOU; `; `/`$` lines are KMOU's older layout; `n<TAB>word<TAB>tag` is Naver;
  * anything else is CoNLL.
  */
@@ -46,6 +47,9 @@ export function detectFormat(name: string, text: string): DatasetFormat {
       ? "nikl"
       : "label-studio";
   }
+  // Label Studio's CSV/TSV export: a header row naming a "text" column, spans as JSON in the cells.
+  const header = head.slice(0, head.search(/\r?\n|$/)).split(/[,\t]/).map((c) => c.replace(/^"|"$/g, ""));
+  if (/\.(csv|tsv)$/i.test(name) && header.includes("text") && /"?\[\{/.test(head)) return "label-studio";
   const lines = head.split(/\r?\n/).filter((l) => l.trim() !== "");
   const body = lines.filter((l) => !l.startsWith("##"));
   if (lines.some((l) => l.startsWith("## ")) && body.length > 0) {

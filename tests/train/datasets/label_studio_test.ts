@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
 import { parseLabelStudio, readLabelStudio, writeLabelStudio } from "../../../train/datasets/label_studio.ts";
+import { parseDelimited } from "../../../train/datasets/label_studio.ts";
+import { readDataset } from "../../../train/datasets/mod.ts";
+import { outputWriter } from "../../../infer/formats.ts";
+import { loadRecognizer } from "../../../infer/pipeline.ts";
+import { FIXTURE, SENTENCES } from "../../infer/ner_fixture.ts";
 
 const fixture = new URL("../../../fixtures/datasets/label_studio_export.json", import.meta.url);
 
@@ -23,7 +28,8 @@ Deno.test("readLabelStudio() reports the line of a result without labels", () =>
       `Cannot parse line 2 of "ls.json": expected value.start, value.end (numbers) and value.labels (a non-empty array)`,
   });
   assert.throws(() => parseLabelStudio(`[{"data": {}}]`, "ls.json"), {
-    message: `Cannot parse line 1 of "ls.json": expected task 0 to have a string "data.text"`,
+    message:
+      `Cannot parse line 1 of "ls.json": expected task 0 to have a string "data.text" (full JSON export) or "text" (JSON-MIN)`,
   });
 });
 
@@ -53,4 +59,52 @@ Deno.test("writeLabelStudio() → parseLabelStudio() round-trips through predict
   const back = parseLabelStudio(json, "w.json");
   assert.deepEqual(back.warnings, []);
   assert.deepEqual(back.examples, examples);
+});
+
+Deno.test("JSON-MIN, CSV and TSV exports read as the full JSON export does (auto-detected)", async () => {
+  const full = await readLabelStudio(fixture.pathname);
+  const at = (name: string) => new URL(`../../../fixtures/datasets/${name}`, import.meta.url).pathname;
+  for (const name of ["label_studio_min.json", "label_studio_export.csv", "label_studio_export.tsv"]) {
+    const { examples, warnings } = await readDataset(at(name));
+    // The exports hold one more task, with no spans and quotes and a comma in its text.
+    assert.deepEqual(examples.slice(0, 2), full.examples, name);
+    assert.deepEqual(examples[2], { id: "19", text: '그냥, "좋은" 하루', entities: [] }, name);
+    assert.deepEqual(warnings.map((w) => w.code), ["code-point-offsets"], name);
+  }
+  assert.throws(
+    () => parseLabelStudio("a,b\n1,2\n", "x.csv"),
+    /Cannot parse line 1 of "x\.csv": expected Label Studio JSON, or a CSV\/TSV export whose header has a "text" column/,
+  );
+  assert.throws(
+    () => parseLabelStudio("text,id\n가,1\n나\n", "x.csv"),
+    /line 3 of "x\.csv": expected 2 columns, got 1/,
+  );
+});
+
+Deno.test("parseDelimited(): quotes, doubled quotes, separators and newlines inside cells, CRLF", () => {
+  assert.deepEqual(parseDelimited('a,"b,""c""\nd"\r\n\n1,2\n', ","), [
+    { cells: ["a", 'b,"c"\nd'], line: 1 },
+    { cells: ["1", "2"], line: 4 },
+  ]);
+  assert.deepEqual(parseDelimited("x\ty\n1\t", "\t"), [{ cells: ["x", "y"], line: 1 }, {
+    cells: ["1", ""],
+    line: 2,
+  }]);
+});
+
+Deno.test("round trip: deno task ner's Label Studio pre-annotations read back as the same spans", async () => {
+  const ner = await loadRecognizer(FIXTURE, { provider: "cpu" });
+  const texts = [...SENTENCES, "🎉🎉 민수 생일 😀 축하해"];
+  const predicted = await ner.recognize(texts);
+  await ner.release();
+  assert.ok(predicted.flat().length > 5);
+  const w = outputWriter("label-studio");
+  const json = w.begin() + texts.map((t, i) => w.text(t, predicted[i])).join("") + w.end();
+  const back = parseLabelStudio(json, "tasks.json");
+  assert.deepEqual(back.warnings, []);
+  assert.deepEqual(back.examples.map((e) => e.text), texts);
+  assert.deepEqual(
+    back.examples.map((e) => e.entities),
+    predicted.map((es) => es.map(({ type, start, end }) => ({ type, start, end }))),
+  );
 });

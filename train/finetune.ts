@@ -491,6 +491,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
         {
           config: finetuneConfigToJson(c),
           model: opts.model,
+          ...(model.notice ? { modelNotice: model.notice } : {}),
           train: describe(opts.train),
           dev: describe(opts.dev),
           labels,

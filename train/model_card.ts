@@ -1,8 +1,9 @@
 /**
- * The model card of a shipped model folder (`README.md` beside `inference.onnx`): what the model is, the
- * data and their licences, the recipe, the compute spent (from the runs' metrics logs) and the scores on
- * the test splits in the original project's style (micro/macro F1 and per type), with its reported
- * numbers for context. Pure functions over plain objects: `model_card_cli.ts` gathers the inputs.
+ * The model card of a model folder (`README.md` beside `inference.onnx`): what the model is, the recipe, the
+ * compute spent (from the runs' metrics logs) and the scores on the test splits (micro/macro F1 and per type).
+ * A card says only what its spec and the runs' files say: the licence of the weights, the data table,
+ * summary, reference scores and notes are the spec's (configs/default/card.json holds the shipped model's),
+ * and are left out when it has none. Pure functions over plain objects: `model_card_cli.ts` gathers the inputs.
  * @module
  */
 import type { EvalReport, ScoreSummary } from "./evaluate.ts";
@@ -70,6 +71,22 @@ export interface ModelCardInput {
   recipe: string[];
   /** How the data was prepared beyond the table (one bullet each), e.g. guideline harmonisation. */
   dataNotes?: string[];
+  /** The spec's words on what the model is for (a paragraph after the generated first line). */
+  summary?: string;
+  /** The spec's licence of the weights (Markdown); without it the card says none is stated. */
+  licence?: string;
+  /** The spec's data table: one row per data set. */
+  data?: { data: string; use: string; licence: string }[];
+  /** The spec's scores reported elsewhere, for context (Markdown). */
+  references?: string;
+  /** The spec's notes on training (one bullet each, after the generated ones). */
+  trainingNotes?: string[];
+  /** Where the first fine-tuning run started (its run.json's `model`, and the notice it logged). */
+  start?: { kind: string; dir?: string; notice?: string };
+  /** nersota.json's `labelMode` (which sub-words carry labels). */
+  labelMode?: string;
+  /** nersota.json's `doLowerCase`. */
+  lowercase?: boolean;
 }
 
 /** Sums the training time, updates and tokens of a metrics log's `train` records (both pretrain and finetune logs). */
@@ -123,49 +140,41 @@ export function resultsTable(evals: readonly CardEval[], labels: readonly string
   return [head, rule, ...rows].join("\n");
 }
 
-/** Reference numbers of the original project and common anchors (as DESIGN.md records them). */
-export const REFERENCE_SCORES = `| model | data | reported |
-|---|---|---|
-| NERSOTA-ELECTRA (original, 1M pretraining steps) | its spoken-Korean test set | macro F1 77 |
-| KoELECTRA-small fine-tuned (original project) | its spoken-Korean test set | macro F1 80 |
-| KoBERT-NER (original project) | its spoken-Korean test set | macro F1 34 |
-| KLUE-RoBERTa-small / KoELECTRA-base (KLUE paper) | full KLUE-NER dev | entity macro F1 83.65 / 86.11 |
-| KoBERT / KoBERT+CRF (pytorch-bert-crf-ner) | KMOU, EXOBRAIN 009/010 (10 types) | macro F1 85.54 / 87.56 |
-
-These are other test sets, tag sets and far more pretraining compute: context, not a like-for-like comparison.`;
-
 /** The model card as Markdown. */
 export function modelCard(c: ModelCardInput): string {
   const m = c.model;
   const hours = c.compute.reduce((a, r) => a + r.seconds, 0) / 3600;
-  // Data-table wording that only holds when there was a pretraining stage.
-  const pre = (text: string) => c.pretrain ? text : "";
   const fmt = (o: Record<string, unknown>) =>
     Object.entries(o).filter(([k]) => !k.startsWith("$")).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(
       ", ",
     );
+  const types = [...new Set(c.labels.filter((l) => l !== "O").map((l) => l.replace(/^[BIES]-/, "")))];
   return `# ${c.title}
 
-Named-entity recognition for spoken and online Korean in KLUE's tag set (${
-    [...new Set(c.labels.filter((l) => l !== "O").map((l) => l.replace(/^[BIES]-/, "")))].join(", ")
-  }), trained from scratch with NERSOTA (ONNX Runtime on CPU, no Python): ${
+Named-entity recognition (${types.join(", ")}) trained with NERSOTA (ONNX Runtime, no Python): ${
     c.pretrain
       ? "WordPiece vocab → ELECTRA\nreplaced-token-detection pretraining → token-classification fine-tuning."
-      : "WordPiece vocab → token-classification\nfine-tuning of an ELECTRA encoder from random weights (no pretraining: see Training)."
+      : c.start?.kind === "folder"
+      ? "token-classification\nfine-tuning of an existing model (see Training)."
+      : "token-classification\nfine-tuning of an ELECTRA encoder from random weights (no pretraining: see Training)."
   }
-
-**Licence of the weights: non-commercial use only** — they are trained on the KMOU corpus, whose licence
-(MIT) is granted for non-commercial use only; they are also trained on KLUE-NER (CC BY-SA 4.0, attribution:
-KLUE benchmark, Park et al. 2021), so share adaptations alike.
+${c.summary ? `\n${c.summary}\n` : ""}
+${
+    c.licence
+      ? `**Licence of the weights:** ${c.licence}`
+      : "**Licence of the weights: not stated** by this card's spec; the licences of the data it was trained on apply."
+  }
 
 ## Model
 - Architecture: ELECTRA ${
     c.pretrain ? "discriminator" : "encoder"
   }, ${m.num_hidden_layers} layers, hidden ${m.hidden_size}, ${m.num_attention_heads} heads,
-  FFN ${m.intermediate_size}, embeddings ${m.embedding_size}, vocab ${m.vocab_size} (WordPiece, cased), ${
-    int(c.parameters)
-  } parameters.
-- Labels (${c.labels.length}, all sub-words labelled): ${c.labels.join(" ")}.
+  FFN ${m.intermediate_size}, embeddings ${m.embedding_size}, vocab ${m.vocab_size} (WordPiece, ${
+    c.lowercase ? "lower-cased" : "cased"
+  }), ${int(c.parameters)} parameters.
+- Labels (${c.labels.length}, ${
+    c.labelMode === "first-subword" ? "first sub-word of each word labelled" : "all sub-words labelled"
+  }): ${c.labels.join(" ")}.
 - \`inference.onnx\`: ${(c.onnxBytes / 2 ** 20).toFixed(1)} MiB, ${
     c.quantized ? `${c.quantized} weight storage (per-channel scales), computed in float32` : "float32"
   }; inputs \`input_ids\`, \`attention_mask\`, \`token_type_ids\` → \`logits\`.
@@ -186,29 +195,14 @@ ${resultsTable(c.evals, c.labels.filter((l) => l.startsWith("B-")).map((l) => l.
 
 ${c.evals.map((e) => `- ${e.name}: ${e.description}`).join("\n")}
 
-For context, numbers reported elsewhere:
-
-${REFERENCE_SCORES}
-
-## Data
-| data | use | licence |
-|---|---|---|
-| Korean corpora in \`shared/data/corpus\` (NSMC reviews less KLUE sentences, chatbot Q/A, 3i4k, paraKQC, question pairs, curse-detection comments, news comments) | vocab${
-    pre(", pretraining")
-  } | CC0, MIT, CC BY-SA 4.0 (per file) |
-| KMOU NER corpus (kmounlp/NER), types mapped to KLUE's (PER→PS, LOC→LC, ORG→OG, DAT/DUR→DT, TIM→TI, NOH/MNY/PNT→QT, POH dropped) | vocab, ${
-    pre("pretraining text, ")
-  }fine-tuning (train side)${
-    [c.finetune, ...(c.finetune.earlier ?? [])].some((r) => r.dev?.some((d) => d.includes("kmou")))
-      ? ", dev (choosing the kept epoch)"
-      : ""
-  } | MIT, non-commercial use only |
-| KLUE-NER v1.1 dev, even-id half (our own 70/10/20 split by id hash) | vocab, ${
-    pre("pretraining text, ")
-  }fine-tuning (train side), dev, test | CC BY-SA 4.0 |
-
-Test sentences never enter the vocab${pre(", the pretraining text")} or fine-tuning.
-${(c.dataNotes ?? []).map((n) => `\n- ${n}`).join("")}
+${c.references ? `For context, numbers reported elsewhere:\n\n${c.references}\n\n` : ""}## Data
+${
+    c.data?.length
+      ? `| data | use | licence |\n|---|---|---|\n${
+        c.data.map((d) => `| ${d.data} | ${d.use} | ${d.licence} |`).join("\n")
+      }\n`
+      : "The training and dev sets are those listed under Training (from the runs' logs).\n"
+  }${(c.dataNotes ?? []).map((n) => `\n- ${n}`).join("")}
 
 ## Training
 ${
@@ -220,9 +214,13 @@ ${
           }-update schedule)`
           : ""
       }: ${fmt(c.pretrain)}.`
+      : c.start?.kind === "folder"
+      ? `- No pretraining stage in this card's runs: fine-tuning started from the model in \`${c.start.dir}\`${
+        c.start.notice ? ` (${c.start.notice})` : ""
+      }.`
       : `- No pretraining: the encoder starts from random weights (normal, std ${
         m.initializer_range ?? 0.02
-      }; LayerNorm 1/0). At the compute of these CPU sessions, fine-tuning from random weights scored higher than fine-tuning from our ELECTRA-pretrained encoders (the project README, "Does the pretraining help").`
+      }; LayerNorm 1/0).`
   }
 ${
     (c.finetune.earlier ?? []).map((e, i) =>
@@ -237,7 +235,7 @@ ${
   }- Fine-tuning on ${int(c.finetune.trainSentences)} sentences (${c.finetune.data.join("; ")}): ${
     fmt(c.finetune.config)
   }${kept(c.finetune)}.
-
+${(c.trainingNotes ?? []).map((n) => `- ${n}\n`).join("")}
 ## Compute
 | stage | updates | tokens | hours | hardware |
 |---|---:|---:|---:|---|

@@ -5,12 +5,14 @@
  * results table (for the project README).
  *
  * The spec (configs/default/card.json) holds what the logs cannot know: the title, the hardware, what each
- * test split is and which report file holds its scores, and the recipe's commands.
+ * test split is and which report file holds its scores, the recipe's commands, and the claims the card makes
+ * about the weights (licence, data table, summary, reference scores, notes); a card has no claims its spec
+ * does not make.
  * @module
  */
 import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
-import { readJsonFile, runMain, usageError } from "../infer/cli_util.ts";
+import { exists, readJsonFile, runMain, usageError } from "../infer/cli_util.ts";
 import { decodeModel } from "../onnx/proto.ts";
 import { writeFileAtomic } from "./fs.ts";
 import { readMetrics } from "./metrics_log.ts";
@@ -25,8 +27,9 @@ import {
 const USAGE =
   `Usage: deno task model-card --spec FILE [--pretrain DIR] --finetune DIR --model DIR [--readme-table]
 
-  --spec FILE      {"title", "hardware", "evals": [{"name", "description", "report"}], "recipe": [..]};
-                   relative report paths are read from --runs
+  --spec FILE      {"title", "hardware", "evals": [{"name", "description", "report"}], "recipe": [..]},
+                   optional "licence", "summary", "data": [{"data", "use", "licence"}], "references",
+                   "data_notes": [..], "training_notes": [..]; relative report paths are read from --runs
   --runs DIR       folder the spec's report paths are relative to (default: the spec's folder)
   --pretrain DIR   pretraining run (run.json, metrics.jsonl); without it the card says fine-tuning started
                    from random weights
@@ -41,17 +44,37 @@ interface CardSpec {
   evals: { name: string; description: string; report: string }[];
   recipe: string[];
   dataNotes?: string[];
+  summary?: string;
+  licence?: string;
+  data?: { data: string; use: string; licence: string }[];
+  references?: string;
+  trainingNotes?: string[];
 }
 
 async function readJson(path: string, what: string): Promise<Record<string, unknown>> {
   return await readJsonFile(path, what) as Record<string, unknown>;
 }
 
+/** The keys a card spec may have (what the card says beyond the logs; see train/model_card.ts). */
+const SPEC_KEYS = [
+  "title",
+  "hardware",
+  "evals",
+  "recipe",
+  "data_notes",
+  "summary",
+  "licence",
+  "data",
+  "references",
+  "training_notes",
+  "$comment",
+];
+
 /** Checks the spec's shape, naming the first bad key. */
 export function parseSpec(json: Record<string, unknown>, where: string): CardSpec {
   const bad = (k: string, want: string) => new Error(`${where}: "${k}" must be ${want}`);
   for (const k of Object.keys(json)) {
-    if (!["title", "hardware", "evals", "recipe", "data_notes", "$comment"].includes(k)) {
+    if (!SPEC_KEYS.includes(k)) {
       throw bad(k, "absent (unknown key)");
     }
   }
@@ -62,13 +85,27 @@ export function parseSpec(json: Record<string, unknown>, where: string): CardSpe
   if (json.data_notes !== undefined && !strings(json.data_notes)) {
     throw bad("data_notes", "an array of strings");
   }
+  for (const k of ["summary", "licence", "references"]) {
+    if (json[k] !== undefined && typeof json[k] !== "string") throw bad(k, "a string");
+  }
+  if (json.training_notes !== undefined && !strings(json.training_notes)) {
+    throw bad("training_notes", "an array of strings");
+  }
+  if (json.data !== undefined) {
+    if (!Array.isArray(json.data)) throw bad("data", "an array of {data, use, licence}");
+    json.data.forEach((d, i) => {
+      for (const k of ["data", "use", "licence"]) {
+        if (typeof (d as Record<string, unknown>)?.[k] !== "string") throw bad(`data[${i}].${k}`, "a string");
+      }
+    });
+  }
   if (!Array.isArray(json.evals)) throw bad("evals", "an array");
   json.evals.forEach((e, i) => {
     for (const k of ["name", "description", "report"]) {
       if (typeof (e as Record<string, unknown>)?.[k] !== "string") throw bad(`evals[${i}].${k}`, "a string");
     }
   });
-  return { ...json, dataNotes: json.data_notes } as unknown as CardSpec;
+  return { ...json, dataNotes: json.data_notes, trainingNotes: json.training_notes } as unknown as CardSpec;
 }
 
 /** A data source as a fine-tuning run.json lists it. */
@@ -158,6 +195,12 @@ export async function main(args: string[]): Promise<number> {
     compute.push(computeFromMetrics(await readMetrics(join(dir, "metrics.jsonl")), stage, spec.hardware));
   }
   const nersota = await readJson(join(values.model, "nersota.json"), "nersota.json");
+  // Where fine-tuning started: the first run's run.json (absent in runs older than that field: unsaid).
+  const firstRunPath = join(ftRuns[0], "run.json");
+  const firstRun = (await exists(firstRunPath) ? await readJson(firstRunPath, "fine-tuning run") : {}) as {
+    model?: { kind: string; dir?: string };
+    modelNotice?: string;
+  };
   const info = (nersota.info ?? {}) as { train?: Source[]; dev?: Source[] };
   const best = ft.best as { step?: number } | null;
   const card = modelCard({
@@ -201,6 +244,14 @@ export async function main(args: string[]): Promise<number> {
     compute,
     recipe: spec.recipe,
     dataNotes: spec.dataNotes,
+    summary: spec.summary,
+    licence: spec.licence,
+    data: spec.data,
+    references: spec.references,
+    trainingNotes: spec.trainingNotes,
+    start: firstRun.model ? { ...firstRun.model, notice: firstRun.modelNotice } : undefined,
+    labelMode: nersota.labelMode as string | undefined,
+    lowercase: nersota.doLowerCase === true,
   });
   await writeFileAtomic(join(values.model, "README.md"), new TextEncoder().encode(card));
   console.error(`Wrote "${join(values.model, "README.md")}"`);

@@ -1,7 +1,8 @@
 /**
- * Training curves as a self-contained SVG (no dependencies): one small line chart per metric (losses,
- * accuracies, AUC) against the update step, train and eval series in different colours, with axis
- * ticks so a person can read values off it.
+ * Training curves as a self-contained SVG (no dependencies): one small line chart per metric against the
+ * update step — pretraining: losses, accuracies, AUC; fine-tuning: loss, dev entity F1 (micro and macro),
+ * dev precision/recall, learning rate — train and eval series in different colours, with axis ticks so a
+ * person can read values off it.
  * @module
  */
 import type { MetricsRecord } from "./metrics_log.ts";
@@ -41,25 +42,46 @@ const fmt = (
   ? v.toExponential(1)
   : String(Number(v.toPrecision(3))));
 
-/** The charts to draw from metrics records: each metric with its train and eval series. */
+/** Metric key → chart title, for ELECTRA pretraining logs (`deno task pretrain`). */
+const PRETRAIN_CHARTS: [string, string[]][] = [
+  ["loss (generator + λ·discriminator)", ["loss"]],
+  ["generator loss", ["generator_loss"]],
+  ["discriminator loss", ["discriminator_loss"]],
+  ["generator MLM accuracy", ["mlm_accuracy"]],
+  ["discriminator accuracy", ["discriminator_accuracy"]],
+  ["discriminator ROC-AUC", ["discriminator_auc"]],
+];
+
+/** The same for fine-tuning logs (`deno task finetune`), whose evaluations run on the dev sets. */
+const FINETUNE_CHARTS: [string, string[]][] = [
+  ["loss (token cross-entropy, or CRF NLL)", ["loss"]],
+  ["dev entity F1", ["micro_f1", "macro_f1"]],
+  ["dev precision and recall (micro)", ["precision", "recall"]],
+  ["learning rate", ["lr"]],
+];
+
+const SERIES_COLORS = ["#d62728", "#ff7f0e", "#2ca02c", "#9467bd"];
+
+/**
+ * The charts to draw from metrics records: each metric with its train and eval series. A fine-tuning log
+ * (eval records with `micro_f1`) gets its own charts, its evaluations named `dev`.
+ */
 export function chartsFromMetrics(records: MetricsRecord[]): Chart[] {
-  const metrics: [string, string[]][] = [
-    ["loss (generator + λ·discriminator)", ["loss"]],
-    ["generator loss", ["generator_loss"]],
-    ["discriminator loss", ["discriminator_loss"]],
-    ["generator MLM accuracy", ["mlm_accuracy"]],
-    ["discriminator accuracy", ["discriminator_accuracy"]],
-    ["discriminator ROC-AUC", ["discriminator_auc"]],
-  ];
+  const finetuning = records.some((r) => r.type === "eval" && typeof r.micro_f1 === "number");
   const charts: Chart[] = [];
-  for (const [title, keys] of metrics) {
+  for (const [title, keys] of finetuning ? FINETUNE_CHARTS : PRETRAIN_CHARTS) {
     const series: Series[] = [];
     for (const type of ["train", "eval"] as const) {
       for (const k of keys) {
         const points = records
           .filter((r) => r.type === type && typeof r[k] === "number" && Number.isFinite(r[k] as number))
           .map((r) => [r.step, r[k] as number] as [number, number]);
-        if (points.length) series.push({ label: `${type} ${k}`, points, color: COLORS[type] });
+        if (!points.length) continue;
+        const who = finetuning && type === "eval" ? "dev" : type;
+        // One key: colour by train/eval; several: colour by key, and the legend names it.
+        const label = keys.length > 1 ? `${who} ${k.replace(/_f1$/, " F1")}` : `${who} ${k}`;
+        const color = keys.length > 1 ? SERIES_COLORS[keys.indexOf(k)] : COLORS[type];
+        series.push({ label, points, color });
       }
     }
     if (series.length) charts.push({ title, series });
@@ -140,7 +162,7 @@ export function renderSvg(charts: Chart[], options: { title?: string; width?: nu
       );
       out.push(
         `<text x="${x0 + pad.l + pw - 90}" y="${ly}" dominant-baseline="middle">${
-          esc(s.label.split(" ")[0])
+          esc(chart.series.length > 2 || s.label.split(" ").length > 2 ? s.label : s.label.split(" ")[0])
         }</text>`,
       );
     });

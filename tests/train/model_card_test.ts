@@ -99,6 +99,18 @@ Deno.test("modelCard() names the licences, the architecture, the compute and the
     compute: [{ stage: "pretraining", updates: 20, tokens: 81920, seconds: 5400, hardware: "2-core CPU" }],
     recipe: ["bash recipes/default-model.sh"],
     dataNotes: ["KMOU harmonised"],
+    licence: "non-commercial use only",
+    data: [{
+      data: "KMOU",
+      use: "fine-tuning (train side), dev (choosing the kept epoch)",
+      licence: "MIT, non-commercial use only",
+    }, {
+      data: "KLUE",
+      use: "test",
+      licence: "CC BY-SA 4.0",
+    }],
+    references: "| model | reported |\n|---|---|\n| NERSOTA-ELECTRA | 77 |",
+    trainingNotes: ["a note"],
   });
   for (
     const want of [
@@ -121,12 +133,56 @@ Deno.test("modelCard() names the licences, the architecture, the compute and the
       /\| \*\*KLUE test\*\* \| 6 \| 14 \| 80\.00 \| 70\.00 \| 90\.00 \| 50\.00 \|/,
       /- KLUE test: 465 sentences/,
       /bash recipes\/default-model\.sh/,
-      /fine-tuning\.\n\n- KMOU harmonised\n/,
+      /CC BY-SA 4\.0 \|\n\n- KMOU harmonised\n/,
+      /For context, numbers reported elsewhere:\n\n\| model \| reported \|/,
+      /\(update 7; dev: klue a-dev\)\.\n- a note\n/,
     ]
   ) {
     assertMatchMsg(card, want);
   }
   assert.ok(!card.includes("$comment"), "keys starting with $ are not hyperparameters");
+});
+
+Deno.test("modelCard() of a user's run makes no claim its spec and logs do not make", () => {
+  const card = modelCard({
+    title: "Mine",
+    model: { num_hidden_layers: 4, hidden_size: 256 },
+    parameters: 10,
+    labels: ["O", "B-PRODUCT", "I-PRODUCT"],
+    onnxBytes: 2 ** 20,
+    labelMode: "first-subword",
+    lowercase: true,
+    start: { kind: "folder", dir: "models/default", notice: "weights read from inference.onnx" },
+    finetune: { config: { epochs: 2 }, trainSentences: 500, data: ["label-studio mine.json"] },
+    evals: [{ name: "My test", description: "50 sentences", report }],
+    compute: [],
+    recipe: ["deno task finetune --model models/default --train label-studio:mine.json --out mine"],
+  });
+  for (
+    const claim of [
+      /KMOU/,
+      /KLUE/,
+      /non-commercial/,
+      /CC BY-SA/,
+      /NERSOTA-ELECTRA/,
+      /spoken/,
+      /random weights/,
+    ]
+  ) {
+    assert.doesNotMatch(card, claim);
+  }
+  for (
+    const want of [
+      /Named-entity recognition \(PRODUCT\) trained with NERSOTA/,
+      /\*\*Licence of the weights: not stated\*\* by this card's spec/,
+      /fine-tuning started from the model in `models\/default` \(weights read from inference\.onnx\)/,
+      /first sub-word of each word labelled/,
+      /WordPiece, lower-cased/,
+      /The training and dev sets are those listed under Training/,
+    ]
+  ) {
+    assertMatchMsg(card, want);
+  }
 });
 
 function assertMatchMsg(text: string, re: RegExp) {
@@ -154,6 +210,15 @@ Deno.test("parseSpec() rejects unknown keys and wrong types, naming them", () =>
   assert.throws(
     () => parseSpec({ ...ok, data_notes: [1] }, "card.json"),
     /"data_notes" must be an array of strings/,
+  );
+  assert.throws(() => parseSpec({ ...ok, licence: 1 }, "card.json"), /"licence" must be a string/);
+  assert.throws(
+    () => parseSpec({ ...ok, data: [{ data: "x" }] }, "card.json"),
+    /"data\[0\]\.use" must be a string/,
+  );
+  assert.throws(
+    () => parseSpec({ ...ok, training_notes: "x" }, "card.json"),
+    /"training_notes" must be an array/,
   );
 });
 

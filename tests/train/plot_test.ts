@@ -27,6 +27,50 @@ Deno.test("chartsFromMetrics() makes train and eval series per metric", () => {
   assert.ok(!charts.some((c) => c.title === "generator loss"), "no chart without data");
 });
 
+Deno.test("chartsFromMetrics() of a fine-tuning log: loss and dev F1 charts with their own titles", () => {
+  const ft: MetricsRecord[] = [
+    { type: "train", step: 10, epoch: 0, loss: 1.5, grad_norm: 3, lr: 5e-5 },
+    {
+      type: "eval",
+      step: 20,
+      epoch: 0,
+      loss: 1.2,
+      micro_f1: 0.4,
+      macro_f1: 0.3,
+      precision: 0.5,
+      recall: 0.35,
+    },
+    { type: "train", step: 30, epoch: 1, loss: 0.9, grad_norm: 2, lr: 4e-5 },
+    {
+      type: "eval",
+      step: 40,
+      epoch: 1,
+      loss: 0.8,
+      micro_f1: 0.6,
+      macro_f1: 0.5,
+      precision: 0.6,
+      recall: 0.6,
+    },
+  ];
+  const charts = chartsFromMetrics(ft);
+  assert.deepEqual(charts.map((c) => c.title), [
+    "loss (token cross-entropy, or CRF NLL)",
+    "dev entity F1",
+    "dev precision and recall (micro)",
+    "learning rate",
+  ]);
+  assert.deepEqual(charts[0].series.map((s) => s.label), ["train loss", "dev loss"]);
+  const f1 = charts[1].series;
+  assert.deepEqual(f1.map((s) => [s.label, s.points]), [["dev micro F1", [[20, 0.4], [40, 0.6]]], [
+    "dev macro F1",
+    [[20, 0.3], [40, 0.5]],
+  ]]);
+  assert.notEqual(f1[0].color, f1[1].color);
+  const svg = renderSvg(charts);
+  assert.ok(!svg.includes("generator") && !svg.includes("discriminator"), "no pretraining titles");
+  assert.match(svg, />dev micro F1</);
+});
+
 Deno.test("renderSvg() draws one path per series with axis labels", () => {
   const svg = renderSvg(chartsFromMetrics(records), { title: "run <x>" });
   assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);

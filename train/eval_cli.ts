@@ -11,6 +11,7 @@
  * names subsets by the regex's first group, e.g. `^([a-z]+)_` for an id prefix), and the confusion table
  * of types. `--errors` writes every sentence with a missed or spurious entity as JSON lines, `--report`
  * the whole report as JSON. `--data` takes the same `FORMAT:PATH[:MAP]` sources as `deno task finetune`.
+ * Gold labelled a word at a time (particles inside entities) gets a warning first (train/gold_check.ts).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -22,6 +23,7 @@ import { defaultSubsets, evaluateModelFolder, formatReport, subsetByRegex } from
 import { loadSources } from "./finetune.ts";
 import { parseSource } from "./finetune_cli.ts";
 import { formatErrors } from "./metrics.ts";
+import { wordLevelGold, wordLevelWarning } from "./gold_check.ts";
 import { runMain } from "../infer/cli_util.ts";
 
 const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [options]
@@ -76,6 +78,8 @@ export async function main(args: string[]): Promise<number> {
   const format = (values.format ?? "auto") as DatasetFormat | "auto";
   const sources = values.data.map((s) => parseSource(s, format, values.map));
   const examples = await loadSources(sources, (m) => console.error(m));
+  const wordLevel = wordLevelGold(examples);
+  if (wordLevel) console.error(wordLevelWarning(wordLevel));
   const split = values["split-by"];
   const subsetOf = split === "none"
     ? undefined

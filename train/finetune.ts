@@ -360,6 +360,11 @@ export async function writeTaggerFolder(
   }
 }
 
+/** The entity types of a label list (`O`, `B-PS`, `I-PS`, … → `PS`, …), sorted. */
+function typesOf(labels: readonly string[]): string[] {
+  return [...new Set(labels.filter((l) => l !== "O").map((l) => l.slice(2)))].sort();
+}
+
 /** Runs fine-tuning (see the module doc); resumable, and stoppable through `stopAfter`/`signal`. */
 export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const progress = new Progress({ quiet: opts.quiet, every: 10 });
@@ -411,7 +416,18 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   }
   let train = await loadSources(opts.train, log);
   let dev = opts.dev?.length ? await loadSources(opts.dev, log) : [];
-  const types = c.types.length ? c.types : Object.keys(countTypes(train)).sort();
+  const dataTypes = Object.keys(countTypes(train)).sort();
+  // A tagger's own types when the data uses only those: a few hundred sentences without, say, any TI then
+  // keep the model's TI labels and its whole classifier instead of starting the classifier afresh.
+  const modelLabels =
+    model.labels && labelsFor(typesOf(model.labels), c.scheme).join() === model.labels.join()
+      ? model.labels
+      : undefined;
+  const types = c.types.length
+    ? c.types
+    : modelLabels && dataTypes.every((t) => modelLabels.includes(`B-${t}`))
+    ? typesOf(modelLabels)
+    : dataTypes;
   if (!types.length) throw new Error("The training data has no entities (and --types is not given)");
   const labels = savedLabels ?? labelsFor(types, c.scheme);
   const typeSet = new Set(types);

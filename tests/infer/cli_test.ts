@@ -87,13 +87,15 @@ Deno.test("cli: --format label-studio writes pre-annotation tasks that read back
   const tasks = JSON.parse(out);
   const want = await expected(SENTENCES.slice(0, 3));
   assert.equal(tasks.length, 3);
-  tasks.forEach((t: { data: { text: string }; predictions: { result: { value: unknown }[] }[] }, i: number) => {
-    assert.equal(t.data.text, SENTENCES[i]);
-    assert.deepEqual(
-      t.predictions[0].result.map((r) => r.value),
-      want[i].map((e) => ({ start: e.start, end: e.end, text: e.text, labels: [e.type] })),
-    );
-  });
+  tasks.forEach(
+    (t: { data: { text: string }; predictions: { result: { value: unknown }[] }[] }, i: number) => {
+      assert.equal(t.data.text, SENTENCES[i]);
+      assert.deepEqual(
+        t.predictions[0].result.map((r) => r.value),
+        want[i].map((e) => ({ start: e.start, end: e.end, text: e.text, labels: [e.type] })),
+      );
+    },
+  );
   const empty = await run([...MODEL, "--format", "label-studio", "--file", "/dev/null"]);
   assert.deepEqual([empty.code, JSON.parse(empty.out)], [0, []]);
 });

@@ -16,6 +16,7 @@ import { readWeightsFolder } from "../../train/weights_folder.ts";
 import { finetune, loadStartModel } from "../../train/finetune.ts";
 import { FINETUNE_DEFAULTS } from "../../train/finetune_config.ts";
 import { main as exportMain } from "../../train/export_cli.ts";
+import { readDataset, writeKlue } from "../../train/datasets/mod.ts";
 
 const TINY = fileURLToPath(new URL("../../fixtures/ner-tiny/", import.meta.url));
 const FT = (name: string) => fileURLToPath(new URL(`../../fixtures/finetune/${name}`, import.meta.url));
@@ -192,14 +193,24 @@ Deno.test("finetune --model on a folder with only an int8 inference graph starts
       join(shipped, "inference.onnx"),
       encodeModel(int8Weights(decodeModel(await Deno.readFile(join(dir, "trained", "inference.onnx"))))),
     );
-    // One more epoch at a tiny learning rate: the first evaluation shows where each start stands.
+    // One more epoch at a tiny learning rate: the first evaluation shows where each start stands. The user's
+    // data has PS entities only: the model's other types and its classifier are kept.
     const oneEpoch = { ...config, epochs: 1, learningRate: 1e-6 };
+    const { examples } = await readDataset(FT("train.tsv"), "klue");
+    const psOnly = join(dir, "ps-only.tsv");
+    await Deno.writeTextFile(
+      psOnly,
+      writeKlue(examples.map((e) => ({ ...e, entities: e.entities.filter((x) => x.type === "PS") }))),
+    );
     const fromShipped = await finetune({
       ...data,
+      train: [{ path: psOnly, format: "klue" }],
       config: oneEpoch,
       model: { kind: "folder", dir: shipped },
       out: join(dir, "a"),
     });
+    const labelsOf = (d: string) => JSON.parse(Deno.readTextFileSync(join(d, "config.json"))).id2label;
+    assert.deepEqual(labelsOf(join(dir, "a")), labelsOf(shipped));
     const fromRandom = await finetune({
       ...data,
       config: oneEpoch,

@@ -66,10 +66,16 @@ export async function readHfFolder(dir: string): Promise<HfFolder> {
 }
 
 async function copyTokenizer(from: string, to: string, required: boolean): Promise<void> {
-  const vocab = join(from, "vocab.txt");
+  const vocab = join(from, "vocab.txt"), tokJson = join(from, "tokenizer.json");
   if (await exists(vocab)) await writeFileAtomic(join(to, "vocab.txt"), await Deno.readFile(vocab));
-  else if (required) {
-    throw new Error(`"${from}" has no vocab.txt (the WordPiece vocabulary the model was trained with)`);
+  else if (await exists(tokJson)) {
+    // Some Hub folders carry only the fast tokenizer's file; its WordPiece vocabulary is the same list.
+    const tok = WordPieceTokenizer.fromTokenizerJson(await Deno.readTextFile(tokJson));
+    await writeFileAtomic(join(to, "vocab.txt"), tok.toVocabTxt());
+  } else if (required) {
+    throw new Error(
+      `"${from}" has no vocab.txt and no tokenizer.json (the WordPiece vocabulary the model was trained with)`,
+    );
   }
   for (const f of TOKENIZER_FILES) {
     if (await exists(join(from, f))) await writeFileAtomic(join(to, f), await Deno.readFile(join(from, f)));

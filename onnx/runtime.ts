@@ -99,12 +99,14 @@ const nativeProviders: Provider[] = ["cpu", "cuda"];
 const loaded = new Map<string, Promise<OrtModule>>();
 
 async function loadOrt(provider: Provider): Promise<OrtModule> {
-  // Versioned npm: specifiers, so that the module works imported by URL from a project without our import map.
+  // In Deno versioned npm: specifiers, so that the module works imported by URL from a project without our
+  // import map; elsewhere (Node, a browser's import map or bundler) the bare package names.
+  const [pre, ver] = isDeno() ? ["npm:", "@1.30.0"] : ["", ""];
   const spec = nativeProviders.includes(provider)
-    ? "npm:onnxruntime-node@1.30.0"
+    ? `${pre}onnxruntime-node${ver}`
     : provider === "webgpu"
-    ? "npm:onnxruntime-web@1.30.0/webgpu"
-    : "npm:onnxruntime-web@1.30.0";
+    ? `${pre}onnxruntime-web${ver}/webgpu`
+    : `${pre}onnxruntime-web${ver}`;
   if (!loaded.has(spec)) {
     loaded.set(
       spec,
@@ -112,7 +114,7 @@ async function loadOrt(provider: Provider): Promise<OrtModule> {
         loaded.delete(spec);
         throw new Error(
           `Cannot load ${spec} for provider "${provider}": ${(e as Error).message}. ` +
-            (spec.startsWith("npm:onnxruntime-node")
+            (spec.includes("onnxruntime-node")
               ? "Native providers need Deno or Node with npm packages installed (`deno install`); in browsers use wasm or webgpu."
               : "Install the npm package onnxruntime-web@1.30.0."),
         );

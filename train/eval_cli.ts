@@ -6,7 +6,8 @@
  *   [--errors errors.jsonl] [--report report.json] [--split-by REGEX|none]
  * ```
  * Prints seqeval's classification report (precision/recall/F1 per type, micro, macro and weighted
- * averages, exactly as seqeval's default mode computes them, on character spans), one report per subset
+ * averages, exactly as seqeval's default mode computes them, on character spans), the no-entity rate (the share
+ * of sentences without a gold entity that were given at least one, with its count), one report per subset
  * of the sentence ids (KLUE: `nsmc` colloquial vs `wikitree` news, found automatically; `--split-by REGEX`
  * names subsets by the regex's first group, e.g. `^([a-z]+)_` for an id prefix), and the confusion table
  * of types. `--errors` writes every sentence with a missed or spurious entity as JSON lines, `--report`

@@ -4,7 +4,7 @@
  * or, for CRF models, Viterbi with BIO/BIOES constraints, windows merged, entities decoded to character
  * spans, and seqeval's entity-level scores (default, non-strict mode, train/metrics.ts) computed on the
  * character spans — so the numbers do not depend on the tokenizer — with per-type rows, micro/macro
- * averages, optional subsets (KLUE: colloquial `nsmc` vs news `wikitree`), a type confusion table and
+ * averages, the no-entity rate (gold-empty sentences given an entity), optional subsets (KLUE: colloquial `nsmc` vs news `wikitree`), a type confusion table and
  * the list of errors.
  * @module
  */
@@ -25,6 +25,8 @@ import {
   type ErrorEntry,
   errorList,
   formatConfusion,
+  type NoEntityRate,
+  noEntityRate,
   scoreSpans,
 } from "./metrics.ts";
 
@@ -113,6 +115,8 @@ export interface ScoreSummary {
   perType: EntityScores["perType"];
   support: number;
   sentences: number;
+  /** Gold-empty sentences given at least one predicted entity (see `noEntityRate`; absent in older reports). */
+  noEntity?: NoEntityRate;
 }
 
 /** An evaluation report (what `--report` writes as JSON). */
@@ -127,7 +131,7 @@ export interface EvalReport extends ScoreSummary {
   errorSentences: number;
 }
 
-function summary(s: EntityScores, sentences: number): ScoreSummary {
+function summary(s: EntityScores, sentences: number, noEntity: NoEntityRate): ScoreSummary {
   const pick = (p: { precision: number; recall: number; f1: number }) => ({
     precision: p.precision,
     recall: p.recall,
@@ -139,6 +143,7 @@ function summary(s: EntityScores, sentences: number): ScoreSummary {
     perType: s.perType,
     support: s.micro.support,
     sentences,
+    noEntity,
   };
 }
 
@@ -178,7 +183,7 @@ export function buildReport(
   const pred = predicted.map((p) => p.map(({ type, start, end }) => ({ type, start, end })));
   const scores = scoreSpans(gold, pred);
   const report: EvalReport = {
-    ...summary(scores, examples.length),
+    ...summary(scores, examples.length, noEntityRate(gold, pred)),
     gold: gold.reduce((a, g) => a + g.length, 0),
     predicted: pred.reduce((a, p) => a + p.length, 0),
     confusion: confusionTable(gold, pred),
@@ -195,10 +200,8 @@ export function buildReport(
     if (groups.size) {
       report.subsets = {};
       for (const [name, idx] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        report.subsets[name] = summary(
-          scoreSpans(idx.map((i) => gold[i]), idx.map((i) => pred[i])),
-          idx.length,
-        );
+        const g = idx.map((i) => gold[i]), p = idx.map((i) => pred[i]);
+        report.subsets[name] = summary(scoreSpans(g, p), idx.length, noEntityRate(g, p));
       }
     }
   }
@@ -221,11 +224,22 @@ function weighted(s: ScoreSummary) {
   return { precision: w((r) => r.precision), recall: w((r) => r.recall), f1: w((r) => r.f1), support: n };
 }
 
+/** `no-entity rate R (F of N gold-empty sentences given an entity)`. */
+function noEntityLine(s: ScoreSummary, digits: number): string {
+  const n = s.noEntity;
+  if (!n) return "no-entity rate not recorded";
+  return `no-entity rate ${
+    n.rate.toFixed(digits)
+  } (${n.flagged} of ${n.sentences} gold-empty sentences given an entity)`;
+}
+
 /** The report as text: seqeval's classification report, each subset's, and the confusion table. */
 export function formatReport(r: EvalReport, digits = 4): string {
   const parts = [
     `${r.sentences} sentences, ${r.gold} gold entities, ${r.predicted} predicted; ` +
-    `micro F1 ${r.micro.f1.toFixed(digits)}, macro F1 ${r.macro.f1.toFixed(digits)}`,
+    `micro F1 ${r.micro.f1.toFixed(digits)}, macro F1 ${r.macro.f1.toFixed(digits)}; ${
+      noEntityLine(r, digits)
+    }`,
     "",
     classificationReport(scoresOf(r), digits),
   ];
@@ -233,7 +247,7 @@ export function formatReport(r: EvalReport, digits = 4): string {
     parts.push(
       `subset ${name} (${s.sentences} sentences): micro F1 ${s.micro.f1.toFixed(digits)}, macro F1 ${
         s.macro.f1.toFixed(digits)
-      }`,
+      }; ${noEntityLine(s, digits)}`,
       "",
       classificationReport(scoresOf(s), digits),
     );

@@ -108,6 +108,34 @@ export function scoreTags(
   return scoreSets(chunksByType(gold), chunksByType(pred));
 }
 
+/** Sentences without a gold entity, and how many of them were given at least one predicted entity. */
+export interface NoEntityRate {
+  sentences: number;
+  flagged: number;
+  /** flagged / sentences; 0 when no sentence is gold-empty. */
+  rate: number;
+}
+
+/**
+ * The no-entity rate: the share of gold-empty sentences (pure laughter, emoji, reactions) on which
+ * the model predicts any entity. F1 cannot see these errors' weight, since such sentences have no support.
+ */
+export function noEntityRate(
+  gold: readonly (readonly unknown[])[],
+  pred: readonly (readonly unknown[])[],
+): NoEntityRate {
+  if (gold.length !== pred.length) {
+    throw new Error(`noEntityRate: ${gold.length} gold sentences but ${pred.length} predicted`);
+  }
+  let sentences = 0, flagged = 0;
+  gold.forEach((g, i) => {
+    if (g.length) return;
+    sentences++;
+    if (pred[i].length) flagged++;
+  });
+  return { sentences, flagged, rate: div(flagged, sentences) };
+}
+
 /** The same scores from span lists (one list per sentence): an entity is correct when type, start and end match. */
 export function scoreSpans(
   gold: readonly (readonly ScoredSpan[])[],

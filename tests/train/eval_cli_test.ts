@@ -158,6 +158,40 @@ Deno.test("eval CLI reports hand-computed seqeval scores, subsets, confusion and
   }
 });
 
+Deno.test("eval CLI reports the no-entity rate with its count, overall and per subset", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nersota-eval-" });
+  try {
+    await makeModel(dir);
+    // e-2 (봤어: 어 → DT) and e-4 (서 → LC) are gold-empty and get an entity; e-3 gets none; e-1 has gold.
+    const data = join(dir, "gold.tsv");
+    await Deno.writeTextFile(
+      data,
+      klueTsv(`## e-1-a\t<민수:PS>랑 가자\n## e-2-a\t가자 봤어\n## e-3-b\t지원 가자\n## e-4-b\t서 가자\n`),
+    );
+    const reportPath = join(dir, "report.json");
+    const logged: string[] = [];
+    const log = console.log, err = console.error;
+    console.log = (m: string) => logged.push(m);
+    console.error = () => {};
+    try {
+      const args = ["--model", dir, "--data", `klue:${data}`, "--report", reportPath, "--split-by=-([a-z])$"];
+      assert.equal(await main(args), 0);
+    } finally {
+      console.log = log;
+      console.error = err;
+    }
+    const r = JSON.parse(await Deno.readTextFile(reportPath));
+    assert.deepEqual(r.noEntity, { sentences: 3, flagged: 2, rate: 2 / 3 });
+    assert.deepEqual(r.subsets.a.noEntity, { sentences: 1, flagged: 1, rate: 1 });
+    assert.deepEqual(r.subsets.b.noEntity, { sentences: 2, flagged: 1, rate: 0.5 });
+    const text = logged.join("\n");
+    assert.match(text, /no-entity rate 0\.6667 \(2 of 3 gold-empty sentences given an entity\)/);
+    assert.match(text, /subset b \(2 sentences\).*no-entity rate 0\.5000 \(1 of 2 /);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("eval CLI refuses a call without --model or --data", async () => {
   const err = console.error;
   console.error = () => {};

@@ -4,6 +4,7 @@ import {
   confusionTable,
   errorList,
   formatConfusion,
+  noEntityRate,
   scoreSpans,
   scoreTags,
 } from "../../train/metrics.ts";
@@ -131,4 +132,16 @@ Deno.test("errorList() lists sentences with missed or spurious entities", () => 
   assert.equal(errors.length, 1);
   assert.deepEqual(errors[0].missed, [{ type: "PS", start: 0, end: 2, text: "민수" }]);
   assert.deepEqual(errors[0].spurious, [{ type: "PS", start: 0, end: 3, text: "민수랑" }]);
+});
+
+Deno.test("noEntityRate() counts gold-empty sentences given any predicted entity", () => {
+  const e = { type: "PS", start: 0, end: 1 };
+  // Sentences 2, 3 and 4 are gold-empty; 2 and 4 got a prediction: 2 of 3. Sentence 1 is not counted.
+  assert.deepEqual(noEntityRate([[e], [], [], []], [[], [e], [], [e, e]]), {
+    sentences: 3,
+    flagged: 2,
+    rate: 2 / 3,
+  });
+  assert.deepEqual(noEntityRate([[e]], [[e]]), { sentences: 0, flagged: 0, rate: 0 });
+  assert.throws(() => noEntityRate([[]], []), /1 gold sentences but 0 predicted/);
 });

@@ -5,10 +5,13 @@
  * after entities turned into their spoken forms (민수와 → 민수랑, 민수에게 → 민수한테), and optionally with
  * full names cut to the given name (김민수가 → 민수가), as speech names people. News-heavy training
  * data (KMOU, KLUE wikitree) rarely has the spoken forms, and a small set of training names makes a tagger
- * learn the names rather than their contexts.
+ * learn the names rather than their contexts. Optionally, case particles after entities are dropped as
+ * speech drops them (민수가 왔어 → 민수 왔어), and colloquial noise (train/noise.ts: laughter, interjections,
+ * emoji around entities, spaces dropped and doubled) is added to each copy.
  * @module
  */
 import type { Entity, NerExample } from "./datasets/types.ts";
+import { addNoise, checkNoise, hasNoise, type NoiseCounts, type NoiseOptions } from "./noise.ts";
 import { Rng } from "./rng.ts";
 
 /** What `augment` does. */
@@ -24,6 +27,12 @@ export interface AugmentOptions {
    * name (김민수가 → 민수가): speech names people so, news rarely does. 0 (the default) draws nothing.
    */
   givenNames?: number;
+  /** With `colloquial`, the chance that each written particle is made spoken (default 1: every one). */
+  colloquialRate?: number;
+  /** Chance that a case particle right after an entity (이/가, 은/는, 을/를) is dropped, as speech does. */
+  dropParticles?: number;
+  /** Colloquial noise added to each copy (train/noise.ts); none when absent or all rates are 0. */
+  noise?: NoiseOptions;
   /** Augmented copies made of each sentence (a copy that changes nothing is left out). */
   copies: number;
   seed: number;
@@ -37,6 +46,20 @@ export interface AugmentResult {
   particlesReagreed: number;
   /** PS mentions cut to their given name. */
   givenNames: number;
+  /** Case particles dropped after entities. */
+  particlesDropped: number;
+  /** Insertions and space changes of the noise. */
+  noise: NoiseCounts;
+}
+
+/** Running counts of `augmentOne` (the fields added after the first four are optional for older callers). */
+export interface AugmentCounts {
+  swapped: number;
+  particlesSpoken: number;
+  particlesReagreed: number;
+  givenNames: number;
+  particlesDropped?: number;
+  noise?: NoiseCounts;
 }
 
 /** Common Korean one-syllable surnames (the ones covering most people; rarer ones are left whole). */
@@ -72,6 +95,9 @@ const PAIRS: [string, string][] = [
   ["을", "를"],
   ["아", "야"],
 ];
+
+/** Case particles that speech drops after a name or place (민수가 왔어 → 민수 왔어). */
+const DROPPABLE = new Set(["이", "가", "은", "는", "을", "를"]);
 
 /** Written particle → spoken particle pair ([after a consonant, after a vowel]). */
 const SPOKEN: [string, [string, string]][] = [
@@ -122,15 +148,23 @@ export function mentionPool(
 /**
  * One augmented copy of `ex` (or undefined when nothing changed): each entity of a swap type is replaced,
  * with probability `swapRate`, by a mention of its type drawn from `pool`, and the particle after a changed
- * mention is re-agreed; with `colloquial`, written particles after every entity become spoken ones.
+ * mention is re-agreed; with `colloquial`, written particles after every entity become spoken ones (each at
+ * `colloquialRate`); case particles after entities are dropped at `dropParticles`; then `noise` is added.
+ * The draws for the options added after the first (particle rate, drops, noise) come from `noiseRng`, so
+ * that leaving them out gives the very copies that earlier versions gave.
  */
 export function augmentOne(
   ex: NerExample,
   pool: Map<string, string[]>,
-  o: Pick<AugmentOptions, "swapTypes" | "swapRate" | "colloquial" | "givenNames">,
+  o: Pick<
+    AugmentOptions,
+    "swapTypes" | "swapRate" | "colloquial" | "givenNames" | "colloquialRate" | "dropParticles" | "noise"
+  >,
   rng: Rng,
-  counts = { swapped: 0, particlesSpoken: 0, particlesReagreed: 0, givenNames: 0 },
+  counts: AugmentCounts = { swapped: 0, particlesSpoken: 0, particlesReagreed: 0, givenNames: 0 },
+  noiseRng: Rng = rng,
 ): NerExample | undefined {
+  const spokenRate = o.colloquialRate ?? 1;
   let text = "", cursor = 0;
   const entities: Entity[] = [];
   for (const [i, e] of ex.entities.entries()) {
@@ -164,7 +198,8 @@ export function augmentOne(
       for (const [written, spoken] of SPOKEN) {
         if (ex.text.startsWith(written, cursor) && cursor + written.length <= limit) {
           const form = formAfter(mention, spoken);
-          if (form !== undefined && boundary(ex.text, cursor + written.length)) {
+          const drawn = spokenRate >= 1 || noiseRng.next() < spokenRate;
+          if (form !== undefined && boundary(ex.text, cursor + written.length) && drawn) {
             particle = form;
             cursor += written.length;
             counts.particlesSpoken++;
@@ -173,7 +208,20 @@ export function augmentOne(
         }
       }
     }
-    if (!particle && changed) {
+    let dropped = false;
+    if (!particle && o.dropParticles) {
+      const found = particleAt(ex.text, cursor);
+      const form = found && ex.text.slice(cursor, cursor + found[0]);
+      if (
+        found && form && DROPPABLE.has(form) && cursor + found[0] <= limit &&
+        noiseRng.next() < o.dropParticles
+      ) {
+        cursor += found[0];
+        dropped = true;
+        counts.particlesDropped = (counts.particlesDropped ?? 0) + 1;
+      }
+    }
+    if (!particle && !dropped && changed) {
       const found = particleAt(ex.text, cursor);
       if (found && cursor + found[0] <= limit) {
         const form = formAfter(mention, found[1]);
@@ -188,26 +236,45 @@ export function augmentOne(
     text += particle;
   }
   text += ex.text.slice(cursor);
-  // The text differs exactly when a mention or a particle changed.
-  if (text === ex.text) return undefined;
-  return { id: ex.id, text, entities };
+  let out: NerExample = { id: ex.id, text, entities };
+  if (o.noise && hasNoise(o.noise)) {
+    counts.noise ??= { inserted: 0, spacesDropped: 0, spacesDoubled: 0 };
+    out = addNoise(out, o.noise, noiseRng, counts.noise);
+  }
+  // The text differs exactly when a mention, a particle or the noise changed something.
+  return out.text === ex.text ? undefined : out;
 }
 
 /** Augmented copies of `examples` (ids suffixed `~aug1`, `~aug2`, …); the originals are not included. */
 export function augment(examples: readonly NerExample[], o: AugmentOptions): AugmentResult {
-  for (const [name, rate] of [["swapRate", o.swapRate], ["givenNames", o.givenNames ?? 0]] as const) {
+  const rates = [
+    ["swapRate", o.swapRate],
+    ["givenNames", o.givenNames ?? 0],
+    ["colloquialRate", o.colloquialRate ?? 1],
+    ["dropParticles", o.dropParticles ?? 0],
+  ] as const;
+  for (const [name, rate] of rates) {
     if (!(rate >= 0 && rate <= 1)) throw new RangeError(`${name} must be in [0, 1], got ${rate}`);
   }
+  if (o.noise) checkNoise(o.noise);
   if (!(Number.isInteger(o.copies) && o.copies >= 1)) {
     throw new RangeError(`copies must be a positive integer, got ${o.copies}`);
   }
   const pool = mentionPool(examples, o.swapTypes);
-  const counts = { swapped: 0, particlesSpoken: 0, particlesReagreed: 0, givenNames: 0 };
+  const counts = {
+    swapped: 0,
+    particlesSpoken: 0,
+    particlesReagreed: 0,
+    givenNames: 0,
+    particlesDropped: 0,
+    noise: { inserted: 0, spacesDropped: 0, spacesDoubled: 0 },
+  };
   const out: NerExample[] = [];
   for (let k = 1; k <= o.copies; k++) {
-    const rng = new Rng(o.seed, "augment", k);
+    // The newer options draw from a stream of their own, so the swaps' draws stay as they were.
+    const rng = new Rng(o.seed, "augment", k), noiseRng = new Rng(o.seed, "noise", k);
     for (const ex of examples) {
-      const a = augmentOne(ex, pool, o, rng, counts);
+      const a = augmentOne(ex, pool, o, rng, counts, noiseRng);
       if (a) out.push({ ...a, id: `${ex.id}~aug${k}` });
     }
   }

@@ -1,7 +1,8 @@
 /**
  * `deno task augment --data [FORMAT:]PATH[:MAP] --out FILE.tsv`: writes augmented copies of a labelled dataset
  * (train/augment.ts: mentions swapped within their type with the particle after them re-agreed, written
- * particles after entities made spoken) as KLUE TSV, to be listed as one more `--train` source next to the
+ * particles after entities made spoken or dropped, colloquial noise: laughter, interjections and emoji around
+ * entities, spaces dropped and doubled) as KLUE TSV, to be listed as one more `--train` source next to the
  * original; `--report` writes what changed as JSON.
  * @module
  */
@@ -22,6 +23,16 @@ const USAGE = `Usage: deno task augment --data [FORMAT:]PATH[:MAP] --out FILE.ts
   --colloquial       turn written particles after entities into spoken ones (와/과 → 랑/이랑, 에게 → 한테)
   --given-names F    chance that a PS full name (surname + two syllables) is cut to the given name, as
                      speech names people (default 0)
+  --colloquial-rate F  with --colloquial, the chance for each such particle (default 1; F > 0 turns
+                     --colloquial on)
+  --drop-particles F chance that a case particle after an entity (이/가 은/는 을/를) is dropped (default 0)
+Colloquial noise, each a chance per gap between words (and at the start and end for insertions), never
+inside an entity (default 0):
+  --laughter F       insert laughter or a jamo reaction (ㅋㅋㅋ ㅎㅎ ㅠㅠ ㄹㅇ ㄷㄷ)
+  --interjections F  insert an interjection (헐 아 와 진짜 대박)
+  --emoji F          insert one to three emoji
+  --drop-spaces F    drop the space (민수랑 어제 → 민수랑어제)
+  --double-spaces F  double a kept space
   --copies N         copies per sentence (default 1; a copy that changes nothing is left out)
   --seed N           (default 0)
   --report FILE      JSON: options and counts of what changed`;
@@ -37,6 +48,13 @@ export async function main(args: string[]): Promise<number> {
       "swap-rate": { type: "string", default: "0.5" },
       colloquial: { type: "boolean", default: false },
       "given-names": { type: "string", default: "0" },
+      "colloquial-rate": { type: "string" },
+      "drop-particles": { type: "string", default: "0" },
+      laughter: { type: "string", default: "0" },
+      interjections: { type: "string", default: "0" },
+      emoji: { type: "string", default: "0" },
+      "drop-spaces": { type: "string", default: "0" },
+      "double-spaces": { type: "string", default: "0" },
       copies: { type: "string", default: "1" },
       seed: { type: "string", default: "0" },
       report: { type: "string" },
@@ -47,18 +65,41 @@ export async function main(args: string[]): Promise<number> {
   const { values } = parsed;
   if (values.help) return console.log(USAGE), 0;
   if (!values.data || !values.out) return usageError(USAGE, "--data and --out are required");
-  const swapRate = Number(values["swap-rate"]);
-  if (!(swapRate >= 0 && swapRate <= 1)) return usageError(USAGE, "--swap-rate must be in [0, 1]");
-  const givenNames = Number(values["given-names"]);
-  if (!(givenNames >= 0 && givenNames <= 1)) return usageError(USAGE, "--given-names must be in [0, 1]");
+  const rate: Record<string, number> = {};
+  for (
+    const flag of [
+      "swap-rate",
+      "given-names",
+      "colloquial-rate",
+      "drop-particles",
+      "laughter",
+      "interjections",
+      "emoji",
+      "drop-spaces",
+      "double-spaces",
+    ] as const
+  ) {
+    const r = Number(values[flag] ?? "1");
+    if (!(r >= 0 && r <= 1)) return usageError(USAGE, `--${flag} must be in [0, 1]`);
+    rate[flag] = r;
+  }
   const swapTypes = values["swap-types"] === "none"
     ? []
     : values["swap-types"].split(",").map((t) => t.trim()).filter(Boolean);
   const options = {
     swapTypes,
-    swapRate,
-    colloquial: values.colloquial,
-    givenNames,
+    swapRate: rate["swap-rate"],
+    colloquial: values.colloquial || (values["colloquial-rate"] !== undefined && rate["colloquial-rate"] > 0),
+    colloquialRate: rate["colloquial-rate"],
+    givenNames: rate["given-names"],
+    dropParticles: rate["drop-particles"],
+    noise: {
+      laughter: rate.laughter,
+      interjections: rate.interjections,
+      emoji: rate.emoji,
+      dropSpaces: rate["drop-spaces"],
+      doubleSpaces: rate["double-spaces"],
+    },
     copies: intFlag("copies", values.copies, 1),
     seed: intFlag("seed", values.seed, 0),
   };
@@ -72,6 +113,8 @@ export async function main(args: string[]): Promise<number> {
     particlesReagreed: result.particlesReagreed,
     particlesSpoken: result.particlesSpoken,
     givenNames: result.givenNames,
+    particlesDropped: result.particlesDropped,
+    ...result.noise,
   };
   console.log(JSON.stringify(summary));
   if (values.report) {

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { augment, augmentOne, finalConsonant, givenName, mentionPool } from "../../train/augment.ts";
+import {
+  augment,
+  type AugmentCounts,
+  augmentOne,
+  finalConsonant,
+  givenName,
+  mentionPool,
+} from "../../train/augment.ts";
 import type { NerExample } from "../../train/datasets/types.ts";
 import { parseKlue } from "../../train/datasets/klue.ts";
 import { main } from "../../train/augment_cli.ts";
@@ -203,6 +210,87 @@ Deno.test("deno task augment writes the copies as KLUE TSV that reads back", asy
     const cut = parseKlue(await Deno.readTextFile(out), out).examples;
     assert.deepEqual(cut.map(marked), ["<철민:PS>이 왔다"]);
     assert.equal(JSON.parse(await Deno.readTextFile(report)).givenNames, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("augmentOne() drops case particles after entities, and makes each particle spoken at colloquialRate", () => {
+  const pool = new Map<string, string[]>();
+  const none = { swapTypes: [] as string[], swapRate: 0, colloquial: false };
+  // Main draws: one per entity (no swap candidates). Noise draws: one per droppable particle found.
+  const counts: AugmentCounts = { swapped: 0, particlesSpoken: 0, particlesReagreed: 0, givenNames: 0 };
+  const drop = augmentOne(
+    ex("a", "<민수:PS>가 <서울:LC>에 와서 <영희:PS>를 봤다"),
+    pool,
+    { ...none, dropParticles: 0.5 },
+    scripted([0, 0, 0]),
+    counts,
+    scripted([0.2, 0.7]),
+  )!;
+  // 가 dropped (0.2), 에 is no case particle (no draw), 를 kept (0.7).
+  assert.equal(marked(drop), "<민수:PS> <서울:LC>에 와서 <영희:PS>를 봤다");
+  assert.equal(counts.particlesDropped, 1);
+  const spoken = augmentOne(
+    ex("b", "<민수:PS>와 <영희:PS>에게 말했다"),
+    pool,
+    { ...none, colloquial: true, colloquialRate: 0.5 },
+    scripted([0, 0]),
+    undefined,
+    scripted([0.7, 0.2]),
+  )!;
+  assert.equal(marked(spoken), "<민수:PS>와 <영희:PS>한테 말했다");
+});
+
+Deno.test("augment() adds seeded noise from its own stream: without noise the copies are unchanged", () => {
+  const data = [
+    ex("1", "<민수:PS>가 <서울:LC>에 갔다"),
+    ex("2", "<영희:PS>와 놀았어"),
+    ex("3", "그냥 웃기다"),
+  ];
+  const o = { swapTypes: ["PS"], swapRate: 1, colloquial: true, copies: 1, seed: 3 };
+  const plain = augment(data, o);
+  const noise = { laughter: 0, interjections: 0, emoji: 0, dropSpaces: 1, doubleSpaces: 0 };
+  const noisy = augment(data, { ...o, noise });
+  // Every space dropped (none lies inside an entity): the same copies, spaces removed, offsets moved.
+  assert.deepEqual(
+    noisy.examples.filter((e) => e.id !== "3~aug1"),
+    plain.examples.map((e) => {
+      const text = e.text.replaceAll(" ", "");
+      let at = 0;
+      const entities = e.entities.map((x) => {
+        const start = text.indexOf(e.text.slice(x.start, x.end), at);
+        at = start + x.end - x.start;
+        return { ...x, start, end: at };
+      });
+      return { ...e, text, entities };
+    }),
+  );
+  // The sentence without entities now changes too, so it is copied.
+  assert.equal(noisy.examples.find((e) => e.id === "3~aug1")?.text, "그냥웃기다");
+  assert.equal(noisy.noise.spacesDropped, 2 + 1 + 1); // one per space of the three sentences
+  assert.deepEqual(augment(data, { ...o, noise: { ...noise, dropSpaces: 0 } }), plain);
+  assert.throws(() => augment(data, { ...o, noise: { ...noise, emoji: 2 } }), /emoji must be in \[0, 1\]/);
+  assert.throws(() => augment(data, { ...o, dropParticles: -1 }), /dropParticles must be in \[0, 1\]/);
+});
+
+Deno.test("deno task augment takes the noise and particle flags", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const src = join(dir, "train.tsv"), out = join(dir, "aug.tsv"), report = join(dir, "aug.json");
+    await Deno.writeTextFile(
+      src,
+      "## s1\t<민수:PS>가 <어제:DT> 왔어\n민\tB-PS\n수\tI-PS\n가\tO\n \tO\n어\tB-DT\n제\tI-DT\n \tO\n왔\tO\n어\tO\n\n",
+    );
+    const args = ["--data", `klue:${src}`, "--out", out, "--swap-types", "none", "--report", report];
+    assert.equal(await main([...args, "--drop-particles", "1", "--double-spaces", "1"]), 0);
+    const back = parseKlue(await Deno.readTextFile(out), out).examples;
+    assert.deepEqual(back.map(marked), ["<민수:PS>  <어제:DT>  왔어"]);
+    const r = JSON.parse(await Deno.readTextFile(report));
+    assert.equal(r.particlesDropped, 1);
+    assert.equal(r.spacesDoubled, 2);
+    assert.equal(r.options.noise.doubleSpaces, 1);
+    assert.equal(await main([...args, "--laughter", "1.5"]), 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

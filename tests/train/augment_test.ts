@@ -11,7 +11,7 @@ import {
 import type { NerExample } from "../../train/datasets/types.ts";
 import { parseKlue } from "../../train/datasets/klue.ts";
 import { main } from "../../train/augment_cli.ts";
-import { Rng } from "../../train/rng.ts";
+import { scripted } from "./scripted_rng.ts";
 
 /** An example from `<mention:TYPE>` markup. */
 function ex(id: string, marked: string): NerExample {
@@ -35,15 +35,6 @@ function marked(e: NerExample): string {
     at = x.end;
   }
   return out + e.text.slice(at);
-}
-
-/** A generator whose draws are fixed: `next()` and `int()` return the given values in turn. */
-function scripted(values: number[]): Rng {
-  const r = new Rng(0);
-  let i = 0;
-  r.next = () => values[i++];
-  r.int = () => values[i++];
-  return r;
 }
 
 Deno.test("finalConsonant() reads the final-consonant slot of a syllable", () => {

@@ -3,6 +3,7 @@ import type { NerExample } from "../../train/datasets/types.ts";
 import { parseMarkup, renderMarkup } from "../../train/datasets/types.ts";
 import { addNoise, NO_NOISE, type NoiseCounts } from "../../train/noise.ts";
 import { Rng } from "../../train/rng.ts";
+import { scripted } from "./scripted_rng.ts";
 
 /** An example from `<mention:TYPE>` markup. */
 const ex = (marked: string): NerExample => {
@@ -10,15 +11,6 @@ const ex = (marked: string): NerExample => {
   return { id: "x", text, entities };
 };
 const marked = (e: NerExample) => renderMarkup(e.text, e.entities);
-
-/** A generator whose draws are fixed: `next()` and `int()` return the given values in turn. */
-function scripted(values: number[]): Rng {
-  const r = new Rng(0);
-  let i = 0;
-  r.next = () => values[i++];
-  r.int = () => values[i++];
-  return r;
-}
 
 Deno.test("addNoise() inserts, drops and doubles at the gaps as drawn, with exact offsets", () => {
   const half = { laughter: 0.5, interjections: 0.5, emoji: 0.5, dropSpaces: 0.5, doubleSpaces: 0.5 };

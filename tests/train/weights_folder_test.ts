@@ -293,3 +293,44 @@ Deno.test("export --to-hf of an inference-only folder writes what transformers.j
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("export --from-hf of a pretrained discriminator gives a folder finetune --model takes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nersota-wf-" });
+  const log = console.log;
+  try {
+    console.log = () => {};
+    const tiny = fileURLToPath(new URL("../../fixtures/electra/tiny/", import.meta.url));
+    assert.equal(await exportMain(["--from-hf", tiny, "--out", join(dir, "ours")]), 0);
+    console.log = log;
+    const start = await loadStartModel({ kind: "folder", dir: join(dir, "ours") });
+    assert.equal(start.kind, "pretraining");
+    assert.ok(
+      Object.keys(start.weights).every((n) => n.startsWith("electra.")),
+      "encoder only, no generator",
+    );
+    const r = await finetune({
+      config: {
+        ...FINETUNE_DEFAULTS,
+        batchSize: 8,
+        maxSeqLength: 16,
+        epochs: 1,
+        maxSteps: 2,
+        patience: 0,
+        types: [],
+      },
+      model: { kind: "folder", dir: join(dir, "ours") },
+      train: [{ path: FT("train.tsv"), format: "klue" }],
+      out: join(dir, "tagger"),
+      threads: 1,
+      quiet: true,
+    });
+    assert.equal(r.step, 2);
+    const { loadRecognizer } = await import("../../infer/pipeline.ts");
+    const ner = await loadRecognizer(join(dir, "tagger"), { provider: "cpu" });
+    assert.equal(ner.labels[0], "O");
+    await ner.release();
+  } finally {
+    console.log = log;
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -9,8 +9,8 @@
  * deno task ner --model models/mine --provider wasm "…"
  * ```
  * Output (infer/formats.ts): per input text one line `{"text", "entities": [{type, text, start, end, score}]}`
- * (JSON lines); CoNLL, one token per line with its BIO tag (words split at entity boundaries); or Label Studio
- * pre-annotation tasks.
+ * (JSON lines); CoNLL, one token per line with its BIO tag (words split at entity boundaries); KLUE TSV, a tag
+ * per character; or Label Studio pre-annotation tasks.
  * Offsets are JavaScript string indices (UTF-16 code units) of the text.
  * @module
  */
@@ -55,7 +55,8 @@ Options:
   --file FILE          read texts from FILE (repeatable; "-" is stdin)
   --input text|jsonl   input lines are raw text (default) or JSON objects {"text": "..."}
   --format F           json: JSON lines (default); conll: token<TAB>BIO tag, words split at entity
-                       boundaries (민수랑 → 민수 B-PS, 랑 O); label-studio: Label Studio tasks with the
+                       boundaries (민수랑 → 민수 B-PS, 랑 O); klue: KLUE TSV, a tag per character (exact
+                       spans; deno task finetune/eval read it as klue:FILE); label-studio: Label Studio tasks with the
                        entities as pre-annotations (predictions), to correct there and train on
   --model DIR|URL      model folder (default: models/default/)
   --provider P         cpu (default), wasm, webgpu or cuda

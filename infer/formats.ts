@@ -5,6 +5,8 @@
  * - `conll`: one token per line with its BIO tag, a blank line after each text. Tokens are the
  *   whitespace-separated words, split where an entity starts or ends inside a word, so the tags give the
  *   spans as they are (`민수랑` → `민수 B-PS`, `랑 O`) instead of stretching them to whole words.
+ * - `klue`: KLUE-NER TSV, one character (code point) per line with its BIO tag under a `## N<TAB>marked text`
+ *   header: the spans exactly, and a file `deno task finetune`/`eval` read back (`klue:FILE`).
  * - `label-studio`: a JSON array of Label Studio tasks with the entities as `predictions` (pre-annotations),
  *   offsets in JavaScript string indices as Label Studio's editor counts them; correct them there, export,
  *   and train on the export (`train/datasets/label_studio.ts` reads it back).
@@ -22,7 +24,7 @@ export interface FormatEntity {
 }
 
 /** The formats `outputWriter` writes. */
-export const OUTPUT_FORMATS = ["json", "conll", "label-studio"] as const;
+export const OUTPUT_FORMATS = ["json", "conll", "klue", "label-studio"] as const;
 /** One of `OUTPUT_FORMATS`. */
 export type OutputFormat = typeof OUTPUT_FORMATS[number];
 
@@ -70,6 +72,51 @@ export function conllLines(text: string, entities: readonly FormatEntity[]): str
   return lines;
 }
 
+/** Entities by start, then end, then type (the order readers and markup use). */
+function ordered(entities: readonly FormatEntity[]): FormatEntity[] {
+  return [...entities].sort((a, b) =>
+    a.start - b.start || a.end - b.end || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0)
+  );
+}
+
+/** The text with each entity marked up as KLUE writes it: `<민수:PS>랑 만났어` (overlapping ones left out). */
+export function renderMarkup(text: string, entities: readonly FormatEntity[]): string {
+  let out = "";
+  let pos = 0;
+  for (const e of ordered(entities)) {
+    if (e.start < pos) continue;
+    out += text.slice(pos, e.start) + `<${text.slice(e.start, e.end)}:${e.type}>`;
+    pos = e.end;
+  }
+  return out + text.slice(pos);
+}
+
+/**
+ * One KLUE-NER TSV block: `## id<TAB>marked text`, then `character<TAB>tag` per code point, then a blank
+ * line. Throws when the id or text holds a tab or newline, which the format cannot hold.
+ */
+export function klueBlock(id: string, text: string, entities: readonly FormatEntity[]): string {
+  if (/[\t\n\r]/.test(text) || /[\t\n\r]/.test(id)) {
+    throw new Error(`KLUE TSV cannot hold text "${id}": it has a tab or newline`);
+  }
+  const chars = [...text];
+  const tags = chars.map(() => "O");
+  const starts: number[] = [];
+  let pos = 0;
+  for (const c of chars) (starts.push(pos), pos += c.length);
+  for (const e of ordered(entities)) {
+    let first = true;
+    for (let k = 0; k < chars.length; k++) {
+      if (starts[k] >= e.start && starts[k] < e.end && tags[k] === "O") {
+        tags[k] = (first ? "B-" : "I-") + e.type;
+        first = false;
+      }
+    }
+  }
+  return `## ${id}\t${renderMarkup(text, entities)}\n` + chars.map((c, k) => `${c}\t${tags[k]}\n`).join("") +
+    "\n";
+}
+
 /** One Label Studio task holding `entities` as a prediction (pre-annotation); `id` goes to `data.id`. */
 export function labelStudioTask(
   text: string,
@@ -111,6 +158,12 @@ export function outputWriter(format: OutputFormat, names: LabelStudioNames = {})
       return {
         begin: () => "",
         text: (text, entities) => conllLines(text, entities).map((l) => l + "\n").join("") + "\n",
+        end: () => "",
+      };
+    case "klue":
+      return {
+        begin: () => "",
+        text: (text, entities) => klueBlock(String(++n), text, entities),
         end: () => "",
       };
     case "label-studio":

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { conllLines, linesOf, main } from "../../infer/cli.ts";
 import { loadRecognizer } from "../../infer/pipeline.ts";
+import { parseKlue } from "../../train/datasets/klue.ts";
 import { FIXTURE, SENTENCES } from "./ner_fixture.ts";
 
 const MODEL = ["--model", FIXTURE.pathname];
@@ -79,6 +80,24 @@ Deno.test("conllLines(): B- where a span starts, I- after, O outside; words spli
     ]),
     ["😀\tO", "민수\tB-PS", "철수\tB-PS", "랑\tO"],
   );
+});
+
+Deno.test("cli: --format klue writes a tag per character that the KLUE reader reads back as the same spans", async () => {
+  const texts = [...SENTENCES, "😀 민수랑 a b  c"];
+  const { code, out } = await run([...MODEL, "--format", "klue", ...texts]);
+  assert.equal(code, 0);
+  const back = parseKlue(out, "out.tsv");
+  assert.deepEqual(back.warnings, []);
+  assert.deepEqual(back.examples.map((e) => e.text), texts);
+  const want = await expected(texts);
+  assert.ok(want.flat().length > 0);
+  assert.deepEqual(
+    back.examples.map((e) => e.entities),
+    want.map((es) => es.map(({ type, start, end }) => ({ type, start, end }))),
+  );
+  const tab = await run([...MODEL, "--format", "klue", "a\tb"]);
+  assert.equal(tab.code, 1);
+  assert.match(tab.err, /KLUE TSV cannot hold text "1": it has a tab or newline/);
 });
 
 Deno.test("cli: --format label-studio writes pre-annotation tasks that read back as the same spans", async () => {

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { klueBlock } from "../../infer/formats.ts";
 import {
   DatasetError,
   type Entity,
@@ -11,7 +12,6 @@ import {
   parseMarkup,
   type ReadResult,
   readText,
-  renderMarkup,
   sortEntities,
   spansFromTags,
   splitLines,
@@ -124,41 +124,13 @@ export async function readKlue(path: string): Promise<ReadResult> {
   return parseKlue(await readText(path), path);
 }
 
-/** Tags each character (per code point) of a text with BIO tags from its entities. */
-function charTags(ex: NerExample): { chars: string[]; tags: string[] } {
-  const chars: string[] = [];
-  const tags: string[] = [];
-  const starts: number[] = [];
-  let pos = 0;
-  for (const c of ex.text) {
-    chars.push(c);
-    starts.push(pos);
-    tags.push("O");
-    pos += c.length;
-  }
-  for (const e of sortEntities([...ex.entities])) {
-    let first = true;
-    for (let k = 0; k < chars.length; k++) {
-      if (starts[k] >= e.start && starts[k] < e.end && tags[k] === "O") {
-        tags[k] = (first ? "B-" : "I-") + e.type;
-        first = false;
-      }
-    }
-  }
-  return { chars, tags };
-}
-
 /** Writes examples as KLUE-NER TSV (one line per code point); ids and texts must not hold tabs or newlines. */
 export function writeKlue(examples: NerExample[]): string {
-  const out: string[] = [];
-  for (const ex of examples) {
-    if (/[\t\n\r]/.test(ex.text) || /[\t\n\r]/.test(ex.id)) {
+  return examples.map((ex) => {
+    try {
+      return klueBlock(ex.id, ex.text, ex.entities);
+    } catch {
       throw new Error(`writeKlue: example "${ex.id}" has a tab or newline, which KLUE TSV cannot hold`);
     }
-    out.push(`## ${ex.id}\t${renderMarkup(ex.text, ex.entities)}`);
-    const { chars, tags } = charTags(ex);
-    for (let k = 0; k < chars.length; k++) out.push(`${chars[k]}\t${tags[k]}`);
-    out.push("");
-  }
-  return out.join("\n") + (out.length ? "\n" : "");
+  }).join("");
 }

@@ -142,17 +142,8 @@ export function parseMarkup(marked: string, types?: ReadonlySet<string>): Markup
   return { text, entities, problems };
 }
 
-/** Renders entities as inline `<surface:TYPE>` markup (overlapping entities keep only the first). */
-export function renderMarkup(text: string, entities: Entity[]): string {
-  let out = "";
-  let pos = 0;
-  for (const e of sortEntities([...entities])) {
-    if (e.start < pos) continue;
-    out += text.slice(pos, e.start) + `<${text.slice(e.start, e.end)}:${e.type}>`;
-    pos = e.end;
-  }
-  return out + text.slice(pos);
-}
+/** The text with its entities marked up as KLUE writes it (`<민수:PS>랑`); shared with `deno task ner`. */
+export { renderMarkup } from "../../infer/formats.ts";
 
 /**
  * Checks an entity against its text (in range, non-empty, no surrounding whitespace) and returns

@@ -44,6 +44,7 @@ export {
 } from "./infer/model_folder.ts";
 export { inferenceFolderFiles, type InferenceFolderInput } from "./infer/model_folder_files.ts";
 export { WordPieceTokenizer } from "./infer/tokenizer.ts";
+export { convertOffsets, OFFSET_UNITS, type OffsetUnit } from "./infer/offsets.ts";
 export type { Encoding } from "./infer/encoding.ts";
 export {
   decodeEntities,

@@ -88,6 +88,17 @@ export interface LoadOptions extends PipelineOptions {
   fetch?: typeof fetch;
 }
 
+/** Options of one `recognize` call. */
+export interface RecognizeOptions {
+  /** Stops the work between ONNX Runtime batches; `recognize` then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * One signal per text (or undefined): windows of a text whose signal has aborted are skipped in the
+   * batches still to run, and its entities come back empty (a server drops the texts of clients that left).
+   */
+  textSignals?: readonly (AbortSignal | undefined)[];
+}
+
 /** Counts and timings of the latest `recognize` call. */
 export interface RunStats {
   texts: number;
@@ -241,11 +252,18 @@ export class NerPipeline {
     return new NerPipeline(session, tokenizer, folder, options);
   }
 
-  /** Recognises entities in one text (→ entities) or many (→ one entity list per text, batched together). */
-  recognize(text: string): Promise<Entity[]>;
-  recognize(texts: readonly string[]): Promise<Entity[][]>;
-  async recognize(input: string | readonly string[]): Promise<Entity[] | Entity[][]> {
-    if (typeof input === "string") return (await this.#recognizeMany([input]))[0];
+  /**
+   * Recognises entities in one text (→ entities) or many (→ one entity list per text, batched together).
+   * Between ONNX Runtime batches it yields to the event loop, so that other work on this thread (an HTTP
+   * server's other requests, a page's UI) runs, and it stops there when `options.signal` aborts.
+   */
+  recognize(text: string, options?: RecognizeOptions): Promise<Entity[]>;
+  recognize(texts: readonly string[], options?: RecognizeOptions): Promise<Entity[][]>;
+  async recognize(
+    input: string | readonly string[],
+    options: RecognizeOptions = {},
+  ): Promise<Entity[] | Entity[][]> {
+    if (typeof input === "string") return (await this.#recognizeMany([input], options))[0];
     if (!Array.isArray(input)) {
       throw new TypeError(
         `recognize() expects a string or an array of strings, got ${input === null ? "null" : typeof input}`,
@@ -258,12 +276,18 @@ export class NerPipeline {
         );
       }
     });
-    return await this.#recognizeMany(input);
+    return await this.#recognizeMany(input, options);
+  }
+
+  /** Tokens the model sees for `text` (special tokens included, before windowing): what a request costs. */
+  countTokens(text: string): number {
+    return this.tokenizer.encode(wellFormed(text)).ids.length;
   }
 
   /** Per-token label ids and probabilities of each text's full encoding (windows merged); for tests and tools. */
   async predictTokens(
     texts: readonly string[],
+    options: RecognizeOptions = {},
   ): Promise<{ encoding: Encoding; ids: number[]; probs: number[] }[]> {
     const t0 = now();
     const encodings = texts.map((t) => this.tokenizer.encode(wellFormed(t)));
@@ -280,9 +304,9 @@ export class NerPipeline {
       decodeMs: 0,
       totalMs: 0,
     };
-    const preds = await this.#run(windows, stats);
+    const preds = await this.#run(windows, stats, options);
     const out = encodings.map((encoding, i) => {
-      if (windows[i].length === 0) {
+      if (windows[i].length === 0 || options.textSignals?.[i]?.aborted) {
         return {
           encoding,
           ids: encoding.ids.map(() => 0),
@@ -307,9 +331,12 @@ export class NerPipeline {
    * label and probability of every unit the entities were decoded from: what a confidence filter needs to
    * judge the `O` tokens as well as the entities (`deno task pseudo-label`).
    */
-  async recognizeDetailed(texts: readonly string[]): Promise<DetailedRecognition[]> {
+  async recognizeDetailed(
+    texts: readonly string[],
+    recognizeOptions: RecognizeOptions = {},
+  ): Promise<DetailedRecognition[]> {
     const t0 = now();
-    const predicted = await this.predictTokens(texts);
+    const predicted = await this.predictTokens(texts, recognizeOptions);
     const t1 = now();
     const options = { labels: this.labels, mode: this.meta.labelMode };
     const out = predicted.map(({ encoding, ids, probs }, i) => ({
@@ -328,8 +355,8 @@ export class NerPipeline {
     return out;
   }
 
-  async #recognizeMany(texts: readonly string[]): Promise<Entity[][]> {
-    return (await this.recognizeDetailed(texts)).map((r) => r.entities);
+  async #recognizeMany(texts: readonly string[], options: RecognizeOptions): Promise<Entity[][]> {
+    return (await this.recognizeDetailed(texts, options)).map((r) => r.entities);
   }
 
   #windows(encoding: Encoding): Window[] {
@@ -346,7 +373,11 @@ export class NerPipeline {
   }
 
   // Runs every window of every text in length-sorted batches; returns predictions per text per window.
-  async #run(windows: Window[][], stats: RunStats): Promise<{ id: number; p: number }[][][]> {
+  async #run(
+    windows: Window[][],
+    stats: RunStats,
+    { signal, textSignals }: RecognizeOptions,
+  ): Promise<{ id: number; p: number }[][][]> {
     const items: Item[] = [];
     windows.forEach((ws, text) =>
       ws.forEach((w, window) => items.push({ text, window, encoding: w.encoding }))
@@ -356,8 +387,13 @@ export class NerPipeline {
     const preds: { id: number; p: number }[][][] = windows.map((ws) => ws.map(() => []));
     const L = this.labels.length;
     const pad = Math.max(0, this.tokenizer.padId);
-    for (let s = 0; s < items.length; s += this.batchSize) {
-      const batch = items.slice(s, s + this.batchSize);
+    let rest = items;
+    while (rest.length) {
+      signal?.throwIfAborted();
+      if (textSignals) rest = rest.filter((it) => !textSignals[it.text]?.aborted);
+      if (!rest.length) break;
+      const batch = rest.slice(0, this.batchSize);
+      rest = rest.slice(this.batchSize);
       const B = batch.length, T = batch[0].encoding.ids.length;
       const ids = new BigInt64Array(B * T).fill(BigInt(pad));
       const mask = new BigInt64Array(B * T);
@@ -393,7 +429,10 @@ export class NerPipeline {
       stats.batches++;
       stats.windows += B;
       stats.paddedTokens += B * T;
+      // A run holds this thread for its whole length (onnxruntime-node's run is synchronous under Deno).
+      if (rest.length) await new Promise((r) => setTimeout(r, 0));
     }
+    signal?.throwIfAborted();
     return preds;
   }
 }

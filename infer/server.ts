@@ -1,18 +1,24 @@
 /**
- * `deno task serve`: an HTTP JSON API over one recognizer.
+ * `deno task serve`: an HTTP JSON API over one recognizer, which runs in a worker (`infer/served_model.ts`)
+ * so that this thread stays free to answer while the model runs.
  *
  * | route                      | body / answer                                                        |
  * |----------------------------|----------------------------------------------------------------------|
  * | `POST /v1/recognize`       | `{"text": "…"}` → `{"entities": [{type, text, start, end, score}]}`   |
+ * |                            | `{"inputs": "…" \| ["…"]}` → Hugging Face's `[{entity_group, score, word, start, end}]` |
  * | `POST /v1/recognize/batch` | `{"texts": ["…", …]}` → `{"results": [{"entities": […]}, …]}`          |
- * | `GET /health`              | `{"status": "ok", requests, batches, …}`                             |
+ * | `GET /health`              | `{"status": "ok", requests, queued, batches, …}`                     |
  * | `GET /v1/model`            | the model's labels, window length, provider, sizes                   |
  *
- * Errors are JSON `{"error": {"status", "message"}}`: 400 malformed JSON, 404/405 unknown route or method,
- * 413 body over `maxBodyBytes` or a text over `maxTextLength`, 415 not `application/json`, 422 JSON of the
- * wrong shape or a batch over `maxBatch` texts. Requests that arrive within `batchDelayMs` of each other
+ * Errors are JSON `{"error": {"status", "message"}}`: 400 malformed JSON or an unreadable body, 404/405
+ * unknown route or method (405 with `Allow`), 408 a body slower than `bodyTimeoutMs`, 413 body, text or
+ * tokens over their limits, 415 not `application/json`, 422 JSON of the wrong shape or a batch over
+ * `maxBatch` texts, 503 a full queue (with `Retry-After`) or shutting down, 504 past the deadline.
+ * `?offsets=codepoint|utf8` gives offsets for clients in other languages (`infer/offsets.ts`); `cors`
+ * origins get CORS headers and preflight answers. Requests that arrive within `batchDelayMs` of each other
  * run as one ONNX Runtime batch (`MicroBatcher`). SIGINT/SIGTERM (or the `signal` option) stop accepting
- * connections, finish the requests in flight, then release the session.
+ * connections, finish the requests in flight within `shutdownTimeoutMs`, then release the session.
+ * docs/server.md has the details and measurements.
  *
  * ```sh
  * deno task serve --model models/default --port 8080
@@ -21,9 +27,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { basename } from "node:path";
 import type { Provider } from "../onnx/runtime.ts";
 import { DEFAULT_MODEL, FALLBACK_MODEL } from "./cli.ts";
-import { type Entity, loadRecognizer, type NerPipeline } from "./pipeline.ts";
+import { type Entity, NerPipeline } from "./pipeline.ts";
+import { convertOffsets, OFFSET_UNITS, type OffsetUnit } from "./offsets.ts";
+import { DEFAULT_MAX_TOKENS, type ServedModel, unchecked, workerModel } from "./served_model.ts";
 import { intFlag, runMain } from "./cli_util.ts";
 
 /** Server limits and behaviour. */
@@ -37,6 +46,18 @@ export interface ServerOptions {
   maxBatch?: number;
   /** Longest text in UTF-16 code units (default 100,000). */
   maxTextLength?: number;
+  /** Most tokens in one request when the server wraps a pipeline itself (default 65,536; see `ServeLimits`). */
+  maxTokens?: number;
+  /** Most requests waiting or running; one more is answered 503 with `Retry-After` (default 64). */
+  maxQueue?: number;
+  /** Per-request deadline from arrival to answer; past it the request is answered 504 and its work dropped (default 60 s). */
+  timeoutMs?: number;
+  /** Time allowed to receive a request body; past it the request is answered 408 (default 10 s). */
+  bodyTimeoutMs?: number;
+  /** After SIGINT/SIGTERM or `signal`, how long requests in flight may take before they are cut off (default 10 s). */
+  shutdownTimeoutMs?: number;
+  /** Origins allowed to call from browsers (`*` for any); adds CORS headers and answers preflights. */
+  cors?: string[];
   /** How long the micro-batcher waits for more requests before running (default 5 ms). */
   batchDelayMs?: number;
   /** Most texts the micro-batcher joins into one run (default 256). */
@@ -48,29 +69,34 @@ export interface ServerOptions {
   onListen?: (addr: Deno.NetAddr) => void;
 }
 
-/** An HTTP error with a status and a JSON body. */
+/** An HTTP error with a status, a JSON body and extra headers. */
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
   }
 }
 
 interface Pending {
   texts: string[];
+  signal?: AbortSignal;
   resolve(r: Entity[][]): void;
   reject(e: unknown): void;
 }
 
 /**
- * Joins texts from concurrent requests into one `recognize` call: the first request starts a short
- * timer, later ones join until it fires or `maxTexts` is reached; runs never overlap (web sessions
- * cannot, and on native ones overlapping runs only compete for the same cores).
+ * Joins texts from concurrent requests into one model run: the first request starts a short timer, later
+ * ones join until it fires or `maxTexts` is reached; runs never overlap (web sessions cannot, and on native
+ * ones overlapping runs only compete for the same cores). At most `maxQueue` requests wait or run; a
+ * request whose signal aborts is answered at once and its texts are dropped from the work still to do.
  */
 export class MicroBatcher {
   #pending: Pending[] = [];
   #count = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> = Promise.resolve();
+  #lastRunMs = 0;
+  /** Requests waiting or running. */
+  queued = 0;
   /** Runs done and texts in them, for /health and tests. */
   batches = 0;
   texts = 0;
@@ -80,16 +106,43 @@ export class MicroBatcher {
     return this.#count;
   }
 
-  constructor(readonly ner: Pick<NerPipeline, "recognize">, readonly delayMs = 5, readonly maxTexts = 256) {}
+  constructor(
+    readonly model: Pick<ServedModel, "run">,
+    readonly delayMs = 5,
+    readonly maxTexts = 256,
+    readonly maxQueue = Infinity,
+  ) {}
 
-  /** Queues texts; resolves with their entities once their batch has run. */
-  add(texts: string[]): Promise<Entity[][]> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ texts, resolve, reject });
+  /** Queues texts; resolves with their entities once their batch has run; rejects with `signal`'s reason. */
+  add(texts: string[], signal?: AbortSignal): Promise<Entity[][]> {
+    signal?.throwIfAborted();
+    if (this.queued >= this.maxQueue) {
+      const retry = Math.max(1, Math.ceil(this.#lastRunMs / 1000));
+      throw new HttpError(
+        503,
+        `The server is busy: ${this.queued} requests are queued (limit ${this.maxQueue}); retry after ${retry} s`,
+        { "retry-after": String(retry) },
+      );
+    }
+    this.queued++;
+    return new Promise<Entity[][]>((resolve, reject) => {
+      const p: Pending = { texts, signal, resolve, reject };
+      const onAbort = () => {
+        const i = this.#pending.indexOf(p);
+        if (i >= 0) {
+          this.#pending.splice(i, 1);
+          this.#count -= texts.length;
+        }
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      p.resolve = (r) => (signal?.removeEventListener("abort", onAbort), resolve(r));
+      p.reject = (e) => (signal?.removeEventListener("abort", onAbort), reject(e));
+      this.#pending.push(p);
       this.#count += texts.length;
       if (this.#count >= this.maxTexts) this.#flush();
       else this.#timer ??= setTimeout(() => this.#flush(), this.delayMs);
-    });
+    }).finally(() => this.queued--);
   }
 
   #flush(): void {
@@ -100,18 +153,22 @@ export class MicroBatcher {
     this.#count = 0;
     if (!group.length) return;
     this.#running = this.#running.then(async () => {
+      const live = group.filter((p) => !p.signal?.aborted);
+      if (!live.length) return;
+      const t0 = performance.now();
       try {
-        const all = await this.ner.recognize(group.flatMap((p) => p.texts));
+        const results = await this.model.run(live.map((p) => ({ texts: p.texts, signal: p.signal })));
         this.batches++;
-        this.texts += all.length;
-        let o = 0;
-        for (const p of group) {
-          p.resolve(all.slice(o, o + p.texts.length));
-          o += p.texts.length;
-        }
+        live.forEach((p, i) => {
+          const r = results[i];
+          if ("error" in r) return p.reject(new HttpError(r.error.status, r.error.message));
+          this.texts += p.texts.length;
+          p.resolve(r.entities);
+        });
       } catch (e) {
-        for (const p of group) p.reject(e);
+        for (const p of live) p.reject(e);
       }
+      this.#lastRunMs = performance.now() - t0;
     });
   }
 
@@ -122,14 +179,22 @@ export class MicroBatcher {
   }
 }
 
-function json(body: unknown, status = 200): Response {
+function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8" },
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
 }
 
-async function readBody(req: Request, limit: number): Promise<unknown> {
+/** Resolves after `ms`, or never if `signal` aborts first; for racing reads against deadlines. */
+function after(ms: number, signal: AbortSignal): Promise<"timeout"> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve("timeout"), ms);
+    signal.addEventListener("abort", () => clearTimeout(t), { once: true });
+  });
+}
+
+async function readBody(req: Request, limit: number, timeoutMs: number, cut: AbortSignal): Promise<unknown> {
   const type = req.headers.get("content-type") ?? "";
   if (!/^application\/json\b/i.test(type)) {
     throw new HttpError(415, `Content-Type must be application/json, got "${type}"`);
@@ -142,10 +207,37 @@ async function readBody(req: Request, limit: number): Promise<unknown> {
   const chunks: Uint8Array[] = [];
   let n = 0;
   if (req.body) {
-    for await (const c of req.body) {
-      n += c.length;
-      if (n > limit) throw new HttpError(413, `Request body is over the limit of ${limit} bytes`);
-      chunks.push(c);
+    const reader = req.body.getReader();
+    const done = new AbortController();
+    const deadline = after(timeoutMs, done.signal);
+    const cutOff = new Promise<"cut">((r) =>
+      cut.aborted
+        ? r("cut")
+        : cut.addEventListener("abort", () => r("cut"), { once: true, signal: done.signal })
+    );
+    try {
+      while (true) {
+        let next: ReadableStreamReadResult<Uint8Array> | "timeout" | "cut";
+        try {
+          next = await Promise.race([reader.read(), deadline, cutOff]);
+        } catch (e) {
+          // The client closed the connection mid-body: nobody reads the answer, and it is not our fault.
+          throw new HttpError(400, `Cannot read the request body: ${(e as Error).message}`);
+        }
+        if (next === "timeout") {
+          throw new HttpError(408, `The request body did not arrive within ${timeoutMs} ms`);
+        }
+        if (next === "cut") throw new HttpError(503, "The server is shutting down");
+        if (next.done) break;
+        n += next.value.length;
+        if (n > limit) throw new HttpError(413, `Request body is over the limit of ${limit} bytes`);
+        chunks.push(next.value);
+      }
+    } catch (e) {
+      reader.cancel().catch(() => {});
+      throw e;
+    } finally {
+      done.abort();
     }
   }
   const bytes = new Uint8Array(n);
@@ -164,16 +256,38 @@ async function readBody(req: Request, limit: number): Promise<unknown> {
   }
 }
 
-/** The request handler over a recognizer (exported for tests and for embedding in other servers). */
+const ROUTES: Record<string, string> = {
+  "/health": "GET",
+  "/v1/model": "GET",
+  "/v1/recognize": "POST",
+  "/v1/recognize/batch": "POST",
+};
+
+/** The request handler over a served model (exported for tests and for embedding in other servers). */
 export function createHandler(
-  ner: NerPipeline,
+  model: ServedModel | NerPipeline,
   options: ServerOptions = {},
-): { handler: (req: Request) => Promise<Response>; batcher: MicroBatcher } {
+): { handler: (req: Request) => Promise<Response>; batcher: MicroBatcher; cutOff(): void } {
+  const served = model instanceof NerPipeline
+    ? unchecked(model, { maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS })
+    : model;
   const maxBody = options.maxBodyBytes ?? 1 << 20;
   const maxBatch = options.maxBatch ?? 64;
   const maxText = options.maxTextLength ?? 100_000;
-  const batcher = new MicroBatcher(ner, options.batchDelayMs ?? 5, options.maxMicroBatch ?? 256);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
+  const cors = options.cors ?? [];
+  const batcher = new MicroBatcher(
+    served,
+    options.batchDelayMs ?? 5,
+    options.maxMicroBatch ?? 256,
+    options.maxQueue ?? 64,
+  );
+  // Aborted when shutdown's deadline passes: every request still running is answered 503 and dropped.
+  const cut = new AbortController();
   const started = Date.now();
+  // The folder's name only: an absolute path tells clients about the server's file system.
+  const info = { ...served.info, location: basename(served.info.location.replace(/\/+$/, "")) };
   let requests = 0;
   const checkText = (t: unknown, where: string): string => {
     if (typeof t !== "string") {
@@ -187,55 +301,134 @@ export function createHandler(
     }
     return t;
   };
+  const corsHeaders = (req: Request): Record<string, string> => {
+    const origin = req.headers.get("origin");
+    if (!origin || !(cors.includes("*") || cors.includes(origin))) return {};
+    return {
+      "access-control-allow-origin": cors.includes("*") ? "*" : origin,
+      "access-control-expose-headers": "retry-after",
+      vary: "origin",
+    };
+  };
+  const recognize = async (
+    b: Record<string, unknown>,
+    path: string,
+    unit: OffsetUnit,
+    signal: AbortSignal,
+  ): Promise<unknown> => {
+    const convert = (texts: string[], lists: Entity[][]) =>
+      unit === "utf16" ? lists : lists.map((l, i) => convertOffsets(texts[i], l, unit));
+    if (path === "/v1/recognize" && "inputs" in b) {
+      // Hugging Face's inference-API shape: a string or a list of strings in, entity groups out.
+      if ("text" in b) throw new HttpError(422, `Give "text" or "inputs", not both`);
+      const many = Array.isArray(b.inputs);
+      const texts = many
+        ? (b.inputs as unknown[]).map((t, i) => checkText(t, `"inputs"[${i}]`))
+        : [checkText(b.inputs, `"inputs"`)];
+      if (texts.length > maxBatch) {
+        throw new HttpError(422, `"inputs" has ${texts.length} items, over the limit of ${maxBatch}`);
+      }
+      const lists = convert(texts, await batcher.add(texts, signal)).map((l) =>
+        l.map((e) => ({ entity_group: e.type, score: e.score, word: e.text, start: e.start, end: e.end }))
+      );
+      return many ? lists : lists[0];
+    }
+    if (path === "/v1/recognize") {
+      if (!("text" in b)) throw new HttpError(422, `Request body needs "text" (a string) or "inputs"`);
+      const texts = [checkText(b.text, `"text"`)];
+      const [entities] = convert(texts, await batcher.add(texts, signal));
+      return { entities };
+    }
+    if (!Array.isArray(b.texts)) {
+      throw new HttpError(422, `Request body needs "texts" (an array of strings)`);
+    }
+    if (b.texts.length > maxBatch) {
+      throw new HttpError(422, `"texts" has ${b.texts.length} items, over the limit of ${maxBatch}`);
+    }
+    const texts = b.texts.map((t, i) => checkText(t, `"texts"[${i}]`));
+    const results = convert(texts, await batcher.add(texts, signal));
+    return { results: results.map((entities) => ({ entities })) };
+  };
   const handler = async (req: Request): Promise<Response> => {
     requests++;
-    const path = new URL(req.url).pathname;
+    const url = new URL(req.url);
+    const path = url.pathname;
+    const extra = corsHeaders(req);
+    // The deadline covers reading the body, waiting in the queue and the run.
+    const deadline = new AbortController();
+    // Mirrors req.signal (a client that left) only while we work: Deno also aborts req.signal after every
+    // successful response, and warns about listeners still attached then.
+    const left = new AbortController();
+    const onLeft = () => left.abort(new HttpError(499, "The client closed the connection"));
+    req.signal.addEventListener("abort", onLeft, { once: true });
+    const timer = setTimeout(
+      () =>
+        deadline.abort(new HttpError(504, `The request took longer than the deadline of ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     try {
-      const routes: Record<string, string> = {
-        "/health": "GET",
-        "/v1/model": "GET",
-        "/v1/recognize": "POST",
-        "/v1/recognize/batch": "POST",
-      };
-      const method = routes[path];
-      if (!method) throw new HttpError(404, `No route ${path}; routes: ${Object.keys(routes).join(", ")}`);
-      if (req.method !== method) throw new HttpError(405, `${path} takes ${method}, not ${req.method}`);
-      if (path === "/health") {
-        return json({
-          status: "ok",
-          uptimeS: (Date.now() - started) / 1000,
-          requests,
-          batches: batcher.batches,
-          texts: batcher.texts,
-        });
+      const method = ROUTES[path];
+      if (!method) throw new HttpError(404, `No route ${path}; routes: ${Object.keys(ROUTES).join(", ")}`);
+      const allow = `${method}, OPTIONS`;
+      if (req.method === "OPTIONS") {
+        const preflight: Record<string, string> = extra["access-control-allow-origin"]
+          ? {
+            "access-control-allow-methods": allow,
+            "access-control-allow-headers": req.headers.get("access-control-request-headers") ??
+              "content-type",
+            "access-control-max-age": "600",
+          }
+          : {};
+        return new Response(null, { status: 204, headers: { allow, ...extra, ...preflight } });
       }
-      if (path === "/v1/model") return json(ner.info);
-      const body = await readBody(req, maxBody);
+      if (req.method !== method) {
+        throw new HttpError(405, `${path} takes ${method}, not ${req.method}`, { allow });
+      }
+      if (path === "/health") {
+        return json(
+          {
+            status: "ok",
+            uptimeS: (Date.now() - started) / 1000,
+            requests,
+            queued: batcher.queued,
+            batches: batcher.batches,
+            texts: batcher.texts,
+          },
+          200,
+          extra,
+        );
+      }
+      if (path === "/v1/model") return json(info, 200, extra);
+      const unitName = url.searchParams.get("offsets") ?? "utf16";
+      if (!OFFSET_UNITS.includes(unitName as OffsetUnit)) {
+        throw new HttpError(422, `offsets must be one of ${OFFSET_UNITS.join(", ")}, got "${unitName}"`);
+      }
+      const body = await readBody(req, maxBody, bodyTimeoutMs, cut.signal);
       if (!body || typeof body !== "object" || Array.isArray(body)) {
         throw new HttpError(422, "Request body must be a JSON object");
       }
-      const b = body as Record<string, unknown>;
-      if (path === "/v1/recognize") {
-        if (!("text" in b)) throw new HttpError(422, `Request body needs "text" (a string)`);
-        const [entities] = await batcher.add([checkText(b.text, `"text"`)]);
-        return json({ entities });
-      }
-      if (!Array.isArray(b.texts)) {
-        throw new HttpError(422, `Request body needs "texts" (an array of strings)`);
-      }
-      if (b.texts.length > maxBatch) {
-        throw new HttpError(422, `"texts" has ${b.texts.length} items, over the limit of ${maxBatch}`);
-      }
-      const texts = b.texts.map((t, i) => checkText(t, `"texts"[${i}]`));
-      const results = await batcher.add(texts);
-      return json({ results: results.map((entities) => ({ entities })) });
+      const signal = AbortSignal.any([left.signal, deadline.signal, cut.signal]);
+      return json(
+        await recognize(body as Record<string, unknown>, path, unitName as OffsetUnit, signal),
+        200,
+        extra,
+      );
     } catch (e) {
-      if (e instanceof HttpError) return json({ error: { status: e.status, message: e.message } }, e.status);
+      // Deadline, shutdown and a client that left abort with an HttpError as the reason.
+      if (e instanceof HttpError) {
+        return json({ error: { status: e.status, message: e.message } }, e.status, {
+          ...extra,
+          ...e.headers,
+        });
+      }
       console.error(`serve: ${req.method} ${path}: ${(e as Error).stack ?? e}`);
-      return json({ error: { status: 500, message: "Internal error" } }, 500);
+      return json({ error: { status: 500, message: "Internal error" } }, 500, extra);
+    } finally {
+      clearTimeout(timer);
+      req.signal.removeEventListener("abort", onLeft);
     }
   };
-  return { handler, batcher };
+  return { handler, batcher, cutOff: () => cut.abort(new HttpError(503, "The server is shutting down")) };
 }
 
 /** A running server. */
@@ -244,14 +437,16 @@ export interface RunningServer {
   batcher: MicroBatcher;
   /** Resolves once the server has stopped and the session is released. */
   finished: Promise<void>;
-  /** Stops accepting, finishes requests in flight, releases the session. */
+  /** Stops accepting, finishes requests in flight (up to `shutdownTimeoutMs`), releases the session. */
   shutdown(): Promise<void>;
 }
 
-/** Serves `ner` over HTTP until `signal` aborts or SIGINT/SIGTERM arrive. */
-export function startServer(ner: NerPipeline, options: ServerOptions = {}): RunningServer {
-  const { handler, batcher } = createHandler(ner, options);
+/** Serves `model` over HTTP until `signal` aborts or SIGINT/SIGTERM arrive. */
+export function startServer(model: ServedModel | NerPipeline, options: ServerOptions = {}): RunningServer {
+  const { handler, batcher, cutOff } = createHandler(model, options);
+  const release = () => model.release();
   const signals: Deno.Signal[] = options.handleSignals === false ? [] : ["SIGINT", "SIGTERM"];
+  const shutdownMs = options.shutdownTimeoutMs ?? 10_000;
   // Deno.serve's own `signal` closes open connections at once; shutdown() lets requests in flight finish.
   const server = Deno.serve({
     hostname: options.hostname ?? "127.0.0.1",
@@ -259,16 +454,30 @@ export function startServer(ner: NerPipeline, options: ServerOptions = {}): Runn
     onListen: (addr) => options.onListen?.(addr as Deno.NetAddr),
   }, handler);
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= server.shutdown());
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  let stopped!: () => void;
+  const stoppedOrCut = new Promise<void>((r) => (stopped = r));
+  const stop = () => {
+    // Past the deadline, requests still in flight (a stalled upload, a long run) are answered 503 and
+    // the server stops waiting for their connections.
+    stopping ??= Promise.race([
+      server.shutdown(),
+      new Promise<void>((r) => (deadline = setTimeout(() => (cutOff(), r()), shutdownMs))),
+    ]).then(stopped);
+    return stopping;
+  };
   const onSignal = () => void stop();
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   if (options.signal?.aborted) stop();
   else options.signal?.addEventListener("abort", onSignal, { once: true });
-  const finished = server.finished.then(async () => {
+  const finished = (async () => {
+    // The server's own `finished` waits for every connection; past the deadline we stop waiting.
+    await Promise.race([server.finished, stoppedOrCut]);
+    clearTimeout(deadline);
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
     await batcher.drain();
-    await ner.release();
-  });
+    await release();
+  })();
   return {
     addr: server.addr as Deno.NetAddr,
     batcher,
@@ -282,10 +491,17 @@ export function startServer(ner: NerPipeline, options: ServerOptions = {}): Runn
 
 const USAGE =
   `Usage: deno task serve [--model DIR|URL] [--port 8080] [--host 127.0.0.1] [--provider cpu|wasm|webgpu|cuda]
-                       [--batch-size 32] [--max-batch 64] [--max-body-bytes 1048576] [--max-text-length 100000]`;
+                       [--batch-size 32] [--max-batch 64] [--max-body-bytes 1048576] [--max-text-length 100000]
+                       [--max-tokens 65536] [--max-queue 64] [--timeout-ms 60000] [--body-timeout-ms 10000]
+                       [--shutdown-timeout-ms 10000] [--cors ORIGIN]...`;
 
-/** CLI entry point. */
-export async function main(args: string[]): Promise<number> {
+const PROVIDERS: Provider[] = ["cpu", "cuda", "webgpu", "wasm"];
+
+/** CLI entry point; `hooks` let tests stop the server and learn its address. */
+export async function main(
+  args: string[],
+  hooks: Pick<ServerOptions, "signal" | "onListen" | "handleSignals"> = {},
+): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -297,6 +513,12 @@ export async function main(args: string[]): Promise<number> {
       "max-batch": { type: "string" },
       "max-body-bytes": { type: "string" },
       "max-text-length": { type: "string" },
+      "max-tokens": { type: "string" },
+      "max-queue": { type: "string" },
+      "timeout-ms": { type: "string" },
+      "body-timeout-ms": { type: "string" },
+      "shutdown-timeout-ms": { type: "string" },
+      cors: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -304,11 +526,37 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const int = (
-    name: string,
-    v: string | undefined,
-    min: number,
-  ) => (v === undefined ? undefined : intFlag(name, v, min));
+  // Every flag is checked before the model loads (which takes seconds and may fail for its own reasons).
+  const int = (name: keyof typeof values, min: number) => {
+    const v = values[name];
+    return v === undefined ? undefined : intFlag(name, v as string, min);
+  };
+  const provider = values.provider as Provider | undefined;
+  if (provider !== undefined && !PROVIDERS.includes(provider)) {
+    throw new Error(`--provider must be one of ${PROVIDERS.join(", ")}, got "${provider}"`);
+  }
+  for (const origin of values.cors ?? []) {
+    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new Error(
+        `--cors takes an origin like https://example.com (scheme and host, no path) or *, got "${origin}"`,
+      );
+    }
+  }
+  const options: ServerOptions = {
+    hostname: values.host,
+    port: int("port", 0),
+    maxBatch: int("max-batch", 1),
+    maxBodyBytes: int("max-body-bytes", 1),
+    maxTextLength: int("max-text-length", 1),
+    maxQueue: int("max-queue", 1),
+    timeoutMs: int("timeout-ms", 1),
+    bodyTimeoutMs: int("body-timeout-ms", 1),
+    shutdownTimeoutMs: int("shutdown-timeout-ms", 0),
+    cors: values.cors,
+    ...hooks,
+  };
+  const batchSize = int("batch-size", 1);
+  const maxTokens = int("max-tokens", 1);
   let model: string | URL | undefined = values.model;
   if (!model) {
     try {
@@ -321,20 +569,16 @@ export async function main(args: string[]): Promise<number> {
       );
     }
   }
-  const ner = await loadRecognizer(model, {
-    provider: values.provider as Provider | undefined,
-    batchSize: int("batch-size", values["batch-size"], 1),
-  });
-  const server = startServer(ner, {
-    hostname: values.host,
-    port: int("port", values.port, 0),
-    maxBatch: int("max-batch", values["max-batch"], 1),
-    maxBodyBytes: int("max-body-bytes", values["max-body-bytes"], 1),
-    maxTextLength: int("max-text-length", values["max-text-length"], 1),
-    onListen: (a) =>
+  // The model runs in a worker (and once there before we listen), so a run never holds this thread.
+  const served = await workerModel(model, { provider, batchSize }, { maxTokens });
+  const server = startServer(served, {
+    ...options,
+    onListen: (a) => {
       console.error(
-        `serve: ${ner.info.location} on ${ner.info.provider}, listening on http://${a.hostname}:${a.port}/`,
-      ),
+        `serve: ${served.info.location} on ${served.info.provider}, listening on http://${a.hostname}:${a.port}/`,
+      );
+      hooks.onListen?.(a);
+    },
   });
   await server.finished;
   console.error("serve: stopped");

@@ -128,11 +128,14 @@ Deno.test("MicroBatcher: groups by time and size, splits results back, propagate
   const calls: string[][] = [];
   const fake = {
     // deno-lint-ignore require-await
-    recognize: (async (texts: string[]) => {
-      calls.push([...texts]);
+    run: async (requests: readonly { texts: string[] }[]) => {
+      const texts = requests.flatMap((r) => r.texts);
+      calls.push(texts);
       if (texts.includes("boom")) throw new Error("boom");
-      return texts.map((t) => [{ type: "X", text: t, start: 0, end: t.length, score: 1 }]);
-    }) as never,
+      return requests.map((r) => ({
+        entities: r.texts.map((t) => [{ type: "X", text: t, start: 0, end: t.length, score: 1 }]),
+      }));
+    },
   };
   const b = new MicroBatcher(fake, 10, 4);
   const [r1, r2] = await Promise.all([b.add(["a"]), b.add(["b", "c"])]);

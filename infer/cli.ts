@@ -77,20 +77,33 @@ interface Input {
   where?: string;
 }
 
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of stream) {
-    chunks.push(c);
-    n += c.length;
+function parseLine(
+  raw: Uint8Array,
+  line: number,
+  name: string,
+  mode: "text" | "jsonl",
+  dec: TextDecoder,
+): Input | undefined {
+  let s: string;
+  try {
+    s = dec.decode(raw.length && raw[raw.length - 1] === 0x0d ? raw.subarray(0, raw.length - 1) : raw);
+  } catch {
+    throw new CliError(`Cannot read line ${line} of "${name}": not valid UTF-8`);
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
+  const where = `line ${line} of "${name}"`;
+  if (mode === "text") return { text: s, where };
+  if (s.trim() === "") return undefined;
+  let j: unknown;
+  try {
+    j = JSON.parse(s);
+  } catch (e) {
+    throw new CliError(`Cannot parse ${where}: ${(e as Error).message}`);
   }
-  return out;
+  const text = (j as { text?: unknown } | null)?.text;
+  if (typeof text !== "string") {
+    throw new CliError(`Cannot parse ${where}: expected an object {"text": "..."}`);
+  }
+  return { text, where };
 }
 
 /** Splits file bytes into lines, decoding strictly so that invalid UTF-8 is reported with its line. */
@@ -103,32 +116,63 @@ export function linesOf(bytes: Uint8Array, name: string, mode: "text" | "jsonl")
   while (start < bytes.length) {
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
-    line++;
-    const raw = bytes.subarray(start, end > start && bytes[end - 1] === 0x0d ? end - 1 : end);
+    const input = parseLine(bytes.subarray(start, end), ++line, name, mode, dec);
+    if (input) out.push(input);
     start = end + 1;
-    let s: string;
-    try {
-      s = dec.decode(raw);
-    } catch {
-      throw new CliError(`Cannot read line ${line} of "${name}": not valid UTF-8`);
-    }
-    const where = `line ${line} of "${name}"`;
-    if (mode === "jsonl") {
-      if (s.trim() === "") continue;
-      let j: unknown;
-      try {
-        j = JSON.parse(s);
-      } catch (e) {
-        throw new CliError(`Cannot parse ${where}: ${(e as Error).message}`);
-      }
-      const text = (j as { text?: unknown } | null)?.text;
-      if (typeof text !== "string") {
-        throw new CliError(`Cannot parse ${where}: expected an object {"text": "..."}`);
-      }
-      out.push({ text, where });
-    } else out.push({ text: s, where });
   }
   return out;
+}
+
+/** `linesOf` over a stream, one line at a time: memory stays flat however long the input is. */
+export async function* streamLines(
+  stream: ReadableStream<Uint8Array>,
+  name: string,
+  mode: "text" | "jsonl",
+): AsyncGenerator<Input> {
+  const dec = new TextDecoder("utf-8", { fatal: true });
+  let parts: Uint8Array[] = [];
+  let line = 0, head = true;
+  const join = () => {
+    if (parts.length === 1) return parts[0];
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) all.set(p, (o += p.length) - p.length);
+    return all;
+  };
+  for await (let chunk of stream) {
+    if (head) {
+      // A UTF-8 BOM is not text (a first chunk shorter than the BOM is not worth handling).
+      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+      head = false;
+    }
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      parts.push(chunk.subarray(start, nl));
+      const input = parseLine(join(), ++line, name, mode, dec);
+      parts = [];
+      if (input) yield input;
+      start = nl + 1;
+    }
+    // Copied: a stream may reuse its chunk's buffer.
+    if (start < chunk.length) parts.push(chunk.slice(start));
+  }
+  if (parts.length) {
+    const input = parseLine(join(), ++line, name, mode, dec);
+    if (input) yield input;
+  }
+}
+
+/** Groups an async sequence into arrays of up to `size` items. */
+async function* chunked<T>(items: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  let chunk: T[] = [];
+  for await (const x of items) {
+    chunk.push(x);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk;
 }
 
 /** Runs the CLI with `args`; returns the exit status (0 ok, 1 failure, 2 usage or input error). */
@@ -187,10 +231,11 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
       throw new CliError(`--provider must be cpu, wasm, webgpu or cuda, got "${provider}"`);
     }
 
-    // Inputs: arguments, else files, else stdin.
-    const inputs: Input[] = positionals.map((text, i) => ({ text, where: `argument ${i + 1}` }));
+    // Inputs: arguments, else files, else stdin; files are opened now (a missing one fails before the
+    // model loads) and read line by line as the model goes.
     const mode = values.input as "text" | "jsonl";
-    if (!inputs.length) {
+    const sources: { name: string; stream: ReadableStream<Uint8Array> }[] = [];
+    if (!positionals.length) {
       const files = values.file ?? [];
       if (!files.length) {
         if (out.stdinIsTerminal ?? (io?.stdin ? false : Deno.stdin.isTerminal())) {
@@ -200,18 +245,21 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
         files.push("-");
       }
       for (const f of files) {
-        let bytes: Uint8Array;
-        if (f === "-") bytes = await readAll(out.stdin ?? Deno.stdin.readable);
+        if (f === "-") sources.push({ name: "stdin", stream: out.stdin ?? Deno.stdin.readable });
         else {
           try {
-            bytes = await Deno.readFile(f);
+            sources.push({ name: f, stream: (await Deno.open(f)).readable });
           } catch (e) {
+            for (const s of sources) await s.stream.cancel().catch(() => {});
             throw new CliError(`Cannot read "${f}": ${(e as Error).message}`);
           }
         }
-        inputs.push(...linesOf(bytes, f === "-" ? "stdin" : f, mode));
       }
     }
+    const inputs = async function* (): AsyncGenerator<Input> {
+      for (const [i, text] of positionals.entries()) yield { text, where: `argument ${i + 1}` };
+      for (const s of sources) yield* streamLines(s.stream, s.name, mode);
+    };
 
     const ner = await openModel(values.model, defaults, provider, batchSize, decoding, values.variant, out);
     try {
@@ -219,8 +267,7 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
       const CHUNK = 512;
       let totals = { texts: 0, tokens: 0, ms: 0 };
       await out.stdout(writer.begin());
-      for (let s = 0; s < inputs.length; s += CHUNK) {
-        const chunk = inputs.slice(s, s + CHUNK);
+      for await (const chunk of chunked(inputs(), CHUNK)) {
         const results = await ner.recognize(chunk.map((x) => x.text));
         const st = ner.lastStats!;
         totals = {
@@ -242,6 +289,8 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
       }
     } finally {
       await ner.release();
+      // Files not reached (an error stopped the run) are closed here.
+      for (const s of sources) await s.stream.cancel().catch(() => {});
     }
     return 0;
   } catch (e) {

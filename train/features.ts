@@ -151,7 +151,7 @@ export function makeBatches(features: readonly Feature[], options: BatchOptions)
     if (chunk > 0) {
       const sorted: number[] = [];
       for (let s = 0; s < order.length; s += chunk) {
-        sorted.push(...order.slice(s, s + chunk).sort((a, b) => len(b) - len(a) || a - b));
+        for (const i of order.slice(s, s + chunk).sort((a, b) => len(b) - len(a) || a - b)) sorted.push(i);
       }
       order = sorted;
     }

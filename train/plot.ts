@@ -110,8 +110,11 @@ export function renderSvg(charts: Chart[], options: { title?: string; width?: nu
     const x0 = (i % cols) * cw, y0 = top + Math.floor(i / cols) * ch;
     const pw = cw - pad.l - pad.r, ph = ch - pad.t - pad.b;
     const all = chart.series.flatMap((s) => s.points);
-    let [xlo, xhi] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
-    let [ylo, yhi] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
+    // Loops, not Math.min(...xs): a long run's metrics log can have more points than a call takes arguments.
+    let [xlo, xhi, ylo, yhi] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (const [x, y] of all) {
+      [xlo, xhi, ylo, yhi] = [Math.min(xlo, x), Math.max(xhi, x), Math.min(ylo, y), Math.max(yhi, y)];
+    }
     if (xhi === xlo) [xlo, xhi] = [xlo - 1, xhi + 1];
     if (yhi === ylo) [ylo, yhi] = [ylo - Math.abs(ylo || 1) * 0.1, yhi + Math.abs(yhi || 1) * 0.1];
     const sx = (x: number) => x0 + pad.l + ((x - xlo) / (xhi - xlo)) * pw;

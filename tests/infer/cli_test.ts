@@ -190,3 +190,49 @@ Deno.test("cli: `deno task ner` end to end (subprocess, stdin, default model not
   if (!hasDefault) assert.match(err, /using the random-weight fixture/);
   assert.match(err, /tokens\/s\) on wasm/);
 });
+
+Deno.test("cli: streams stdin: output starts before the input ends; 130,000 lines do not overflow the stack", async () => {
+  const LINES = 130_000, enc = new TextEncoder();
+  let out = 0, outBeforeEnd = false, sent = 0;
+  const stdin = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (sent === LINES) {
+        outBeforeEnd = out > 0;
+        return c.close();
+      }
+      // Half-way, wait (boundedly) for output: a CLI that reads everything first never writes here.
+      if (sent === LINES / 2) {
+        for (let i = 0; i < 200 && out === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      }
+      // Empty lines have no tokens: the model does not run, so this is quick. The first line is a sentence.
+      const n = Math.min(10_000, LINES - sent);
+      c.enqueue(enc.encode((sent === 0 ? SENTENCES[0] : "") + "\n".repeat(n)));
+      sent += n;
+    },
+  });
+  let lines = 0, first = "";
+  const code = await main([...MODEL], {
+    stdout: (s) => {
+      out++;
+      if (!first) first = s.slice(0, s.indexOf("\n"));
+      for (let i = s.indexOf("\n"); i >= 0; i = s.indexOf("\n", i + 1)) lines++;
+    },
+    stderr: () => {},
+    stdin,
+    stdinIsTerminal: false,
+  });
+  assert.equal(code, 0);
+  assert.equal(lines, LINES);
+  assert.equal(JSON.parse(first).text, SENTENCES[0]);
+  assert.ok(outBeforeEnd, "output began before stdin ended");
+});
+
+Deno.test("streamLines(): lines split across chunks, CRLF, BOM, a last line without newline", async () => {
+  const { streamLines } = await import("../../infer/cli.ts");
+  const bytes = new TextEncoder().encode("\uFEFF가나\r\n다라마\n\n끝");
+  const chunks = [bytes.subarray(0, 5), bytes.subarray(5, 9), bytes.subarray(9)];
+  const got = [];
+  for await (const x of streamLines(ReadableStream.from(chunks), "s", "text")) got.push(x.text);
+  assert.deepEqual(got, ["가나", "다라마", "", "끝"]);
+  assert.deepEqual(got, linesOf(bytes, "s", "text").map((x) => x.text));
+});

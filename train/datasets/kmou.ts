@@ -267,8 +267,8 @@ export async function readKmou(path: string): Promise<ReadResult> {
   const out: ReadResult = { examples: [], warnings: [] };
   for (const name of names) {
     const r = parseKmou(await Deno.readTextFile(`${path}/${name}`), `${path}/${name}`);
-    out.examples.push(...r.examples);
-    out.warnings.push(...r.warnings);
+    for (const e of r.examples) out.examples.push(e);
+    for (const w of r.warnings) out.warnings.push(w);
   }
   return out;
 }

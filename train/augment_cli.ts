@@ -11,7 +11,7 @@ import { augment } from "./augment.ts";
 import { writeKlue } from "./datasets/klue.ts";
 import { parseSource } from "./finetune_cli.ts";
 import { loadSources } from "./finetune.ts";
-import { writeFileAtomic } from "./fs.ts";
+import { refuseOverwrite, writeFileAtomic } from "./fs.ts";
 
 const USAGE = `Usage: deno task augment --data [FORMAT:]PATH[:MAP] --out FILE.tsv [options]
 
@@ -103,7 +103,9 @@ export async function main(args: string[]): Promise<number> {
     copies: intFlag("copies", values.copies, 1),
     seed: intFlag("seed", values.seed, 0),
   };
-  const data = await loadSources([parseSource(values.data, "auto")], (m) => console.error(m));
+  const source = parseSource(values.data, "auto");
+  await refuseOverwrite({ "--out": values.out, "--report": values.report }, { "--data": source.path });
+  const data = await loadSources([source], (m) => console.error(m));
   const result = augment(data, options);
   await writeFileAtomic(values.out, writeKlue(result.examples));
   const summary = {

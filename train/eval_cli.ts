@@ -18,7 +18,7 @@
 import { parseArgs } from "node:util";
 import type { Decoding } from "../infer/crf.ts";
 import type { Provider } from "../onnx/runtime.ts";
-import { writeFileAtomic } from "./artifacts_io.ts";
+import { refuseOverwrite, writeFileAtomic } from "./fs.ts";
 import type { DatasetFormat } from "./datasets/types.ts";
 import { defaultSubsets, evaluateModelFolder, formatReport, subsetByRegex } from "./evaluate.ts";
 import { loadSources } from "./finetune.ts";
@@ -78,6 +78,11 @@ export async function main(args: string[]): Promise<number> {
   }
   const format = (values.format ?? "auto") as DatasetFormat | "auto";
   const sources = values.data.map((s) => parseSource(s, format, values.map));
+  await refuseOverwrite({ "--errors": values.errors, "--report": values.report }, {
+    "--data": sources.map((s) => s.path),
+    "--map": values.map,
+    "--model": values.model,
+  });
   const examples = await loadSources(sources, (m) => console.error(m));
   const wordLevel = wordLevelGold(examples);
   if (wordLevel) console.error(wordLevelWarning(wordLevel));

@@ -21,7 +21,8 @@ import { DATASET_FORMATS } from "./datasets/mod.ts";
 import type { DatasetFormat } from "./datasets/types.ts";
 import { type DataSource, finetune, type ModelInit } from "./finetune.ts";
 import { FINETUNE_DEFAULTS, type FinetuneConfig, finetuneConfigFromJson } from "./finetune_config.ts";
-import { runMain } from "../infer/cli_util.ts";
+import { readJsonFile, runMain } from "../infer/cli_util.ts";
+import { refuseOverwrite } from "./fs.ts";
 
 const USAGE =
   `Usage: deno task finetune --model DIR --train SRC [--train SRC …] [--dev SRC …] --out DIR [options]
@@ -172,11 +173,19 @@ export async function main(args: string[]): Promise<number> {
   } else if (values.init !== undefined) return fail(`--init must be "random", got "${values.init}"`);
   else if (values.model) model = { kind: "folder", dir: values.model };
   else return fail("--model DIR or --init random is required");
+  await refuseOverwrite({ "--out": values.out }, {
+    "--model": values.model,
+    "--config": values.config,
+    "--vocab": values.vocab,
+    "--train": train.map((s) => s.path),
+    "--dev": dev.map((s) => s.path),
+    "--train-config": values["train-config"],
+  });
 
   // Flags override the JSON config, which overrides the defaults; all go through the key check.
   const base: FinetuneConfig = values["train-config"]
     ? finetuneConfigFromJson(
-      JSON.parse(await Deno.readTextFile(values["train-config"])),
+      await readJsonFile(values["train-config"], "--train-config"),
       values["train-config"],
     )
     : { ...FINETUNE_DEFAULTS, types: [] };

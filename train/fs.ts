@@ -4,14 +4,18 @@
  * half-written file where a good one was.
  * @module
  */
-import { dirname } from "node:path";
+import { basename, dirname, join, resolve, sep as SEP } from "node:path";
 
-/** Writes `data` to `path` atomically, creating the parent folder; strings are written as UTF-8. */
+/**
+ * Writes `data` to `path` atomically, creating the parent folder; strings are written as UTF-8. Temporary
+ * files of `path` left by a process that was killed mid-write are removed first.
+ */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
     await Deno.mkdir(dirname(path), { recursive: true });
+    await removeOrphanTemps(path);
     const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
     try {
       let off = 0;
@@ -24,5 +28,78 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
     throw new Error(`Cannot write "${path}": ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Whether process `pid` is alive (Linux `/proc`; elsewhere every process counts as alive, so nothing is removed). */
+async function alive(pid: number): Promise<boolean> {
+  if (pid === Deno.pid) return true;
+  if (!(await Deno.stat("/proc/self").then(() => true, () => false))) return true;
+  return await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+}
+
+/** Removes `PATH.tmp-PID-XXXXXXXX` files whose writer process is gone (it was killed mid-write). */
+export async function removeOrphanTemps(path: string): Promise<void> {
+  const dir = dirname(path), name = basename(path);
+  const re = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.tmp-(\\d+)-[0-9a-f]{8}$`);
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const m = re.exec(e.name);
+    if (m && e.isFile && !(await alive(Number(m[1])))) await Deno.remove(join(dir, e.name)).catch(() => {});
+  }
+}
+
+/** The absolute path `path` names once symbolic links are followed (for a path not yet written: its folder's). */
+async function canonical(path: string): Promise<string> {
+  try {
+    return await Deno.realPath(path);
+  } catch {
+    try {
+      return join(await Deno.realPath(dirname(resolve(path))), basename(path));
+    } catch {
+      return resolve(path);
+    }
+  }
+}
+
+/**
+ * Throws before any work when an output is one of the inputs, or a folder that holds one: `{"--out": D}`
+ * against `{"--model": D}` says `--out "D" is the input --model "D"; write the output elsewhere`.
+ */
+export async function refuseOverwrite(
+  outputs: Record<string, string | undefined>,
+  inputs: Record<string, string | readonly string[] | undefined>,
+): Promise<void> {
+  const ins: [string, string, string][] = [];
+  for (const [flag, v] of Object.entries(inputs)) {
+    for (const p of v === undefined ? [] : typeof v === "string" ? [v] : v) {
+      ins.push([flag, p, await canonical(p)]);
+    }
+  }
+  const outs = Object.entries(outputs).filter((e): e is [string, string] => e[1] !== undefined);
+  for (const [flag, out] of outs) {
+    const o = await canonical(out);
+    for (const [inFlag, inPath, i] of ins) {
+      if (i === o || i.startsWith(o + SEP)) {
+        throw new Error(
+          `${flag} "${out}" ${
+            i === o ? "is" : "holds"
+          } the input ${inFlag} "${inPath}"; write the output elsewhere`,
+        );
+      }
+    }
+  }
+  // Two outputs on one path would leave only the second.
+  for (let a = 0; a < outs.length; a++) {
+    for (let b = a + 1; b < outs.length; b++) {
+      if (await canonical(outs[a][1]) === await canonical(outs[b][1])) {
+        throw new Error(`${outs[a][0]} and ${outs[b][0]} are the same file "${outs[a][1]}"`);
+      }
+    }
   }
 }

@@ -10,7 +10,7 @@ import { writeKlue } from "./datasets/klue.ts";
 import { countTypes } from "./datasets/types.ts";
 import { parseSource } from "./finetune_cli.ts";
 import { loadSources } from "./finetune.ts";
-import { writeFileAtomic } from "./fs.ts";
+import { refuseOverwrite, writeFileAtomic } from "./fs.ts";
 import { addWords, buildLexicon, harmonize } from "./harmonize.ts";
 
 const USAGE =
@@ -64,8 +64,13 @@ export async function main(args: string[]): Promise<number> {
   }
   const heads = values.heads, merge = values.merge;
   const log = (m: string) => console.error(m);
-  const reference = await loadSources([parseSource(values.reference, "auto")], log);
-  const data = await loadSources([parseSource(values.data, "auto")], log);
+  const refSource = parseSource(values.reference, "auto"), dataSource = parseSource(values.data, "auto");
+  await refuseOverwrite({ "--out": values.out, "--report": values.report }, {
+    "--reference": refSource.path,
+    "--data": dataSource.path,
+  });
+  const reference = await loadSources([refSource], log);
+  const data = await loadSources([dataSource], log);
   const lexicon = addWords(
     buildLexicon(reference, { types, minCount, minRate, heads }),
     reference,

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { readMetrics } from "./metrics_log.ts";
 import { chartsFromMetrics, renderSvg } from "./plot.ts";
 import { runMain } from "../infer/cli_util.ts";
+import { refuseOverwrite, writeFileAtomic } from "./fs.ts";
 
 const USAGE = "Usage: deno task plot --metrics FILE.jsonl --out FILE.svg [--title TEXT]";
 
@@ -30,9 +31,10 @@ export async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  await refuseOverwrite({ "--out": values.out }, { "--metrics": values.metrics });
   const records = await readMetrics(values.metrics);
   const charts = chartsFromMetrics(records);
-  await Deno.writeTextFile(values.out, renderSvg(charts, { title: values.title ?? values.metrics }));
+  await writeFileAtomic(values.out, renderSvg(charts, { title: values.title ?? values.metrics }));
   console.log(`Wrote ${charts.length} charts from ${records.length} records to "${values.out}"`);
   return 0;
 }

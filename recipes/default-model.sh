@@ -66,7 +66,7 @@ if has data; then
     --num-processes 2 --seed 42
 fi
 if has pretrain; then
-  resume=(); [ -d "$RUNS/pretrain/checkpoints" ] && resume=(--resume)
+  resume=(); [ -e "$RUNS/pretrain/checkpoints" ] || [ -e "$RUNS/pretrain/run.json" ] && resume=(--resume)
   limit=(); [ -n "${PRETRAIN_STEPS:-}" ] && limit=(--stop-after "$PRETRAIN_STEPS")
   # The fourth model's encoder: update 4,801 of a 10,000-update schedule (the run was taken there, at its
   # learning rate of the time, to measure whether 2.4x the second and third models' 2,000 updates helps fine-tuning).
@@ -105,7 +105,7 @@ fi
 if has finetune; then
   extra=()
   [ "$AUGMENT" = 1 ] && extra=(--train "klue:$RUNS/augmented/klue-train.tsv" --train "klue:$RUNS/augmented/kmou-train.tsv")
-  resume=(); [ -d "$RUNS/finetune/checkpoints" ] && resume=(--resume)
+  resume=(); [ -e "$RUNS/finetune/checkpoints" ] || [ -e "$RUNS/finetune/run.json" ] && resume=(--resume)
   # The KLUE half is listed three times: its guideline (QT counts, TI durations, relative dates as DT) is what
   # the model must speak, and it has 1,807 training sentences against KMOU's 23,033.
   if [ "$INIT" = random ]; then
@@ -121,7 +121,7 @@ fi
 if has adapt; then
   # KLUE's guideline differs from KMOU's (relative dates such as 오늘 are DT, counts QT, parts of day TI), and
   # KMOU is most of the fine-tuning data: a short continuation on the KLUE train side alone adapts to it.
-  resume=(); [ -d "$RUNS/adapt/checkpoints" ] && resume=(--resume)
+  resume=(); [ -e "$RUNS/adapt/checkpoints" ] || [ -e "$RUNS/adapt/run.json" ] && resume=(--resume)
   deno task finetune --model "$RUNS/finetune" --train-config configs/default/adapt.json \
     --train "klue:$RUNS/klue/train.tsv" "${dev[@]}" --threads "$THREADS" --out "$RUNS/adapt" \
     "${resume[@]}"

@@ -53,6 +53,7 @@ import { inferenceFolderFiles } from "../infer/model_folder_files.ts";
 import { WordPieceTokenizer } from "../infer/tokenizer.ts";
 import { formatAlignStats, labelsFor } from "./align.ts";
 import { writeFileAtomic } from "./artifacts_io.ts";
+import { checkResumeMatches, digestOf, prepareRunFolder, readRunRecord } from "./run_folder.ts";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoints.ts";
 import { countTypes, type DatasetFormat, type NerExample } from "./datasets/types.ts";
 import { readDataset } from "./datasets/mod.ts";
@@ -103,6 +104,13 @@ export interface FinetuneOptions {
   threads?: number;
   /** Continue from the newest valid checkpoint in OUT/checkpoints. */
   resume?: boolean;
+  /** A new run empties an OUT that holds another run (without it, a non-empty OUT is refused). */
+  clear?: boolean;
+  /**
+   * The settings the user gave explicitly (snake_case keys, from flags and `--train-config`): a resume
+   * refuses any that differ from the run's recorded config instead of silently ignoring them.
+   */
+  given?: Record<string, unknown>;
   /** Stop after this many updates in this call without a final save (simulates a killed run in tests). */
   stopAfter?: number;
   signal?: AbortSignal;
@@ -390,6 +398,11 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       }
       // The run continues under the config it started with (a changed schedule would not be the same run).
       c = finetuneConfigFromJson(run.config, `${found.path} (saved config)`);
+      if (opts.given) {
+        const saved = finetuneConfigToJson(c);
+        const asked = finetuneConfigToJson(finetuneConfigFromJson(opts.given, "command-line options", c));
+        checkResumeMatches(opts.out, Object.keys(opts.given).map((k) => [k, saved[k], asked[k]]));
+      }
       start = found.state;
       cursor = run.cursor;
       best = run.best;
@@ -398,6 +411,17 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       resumedFrom = found.path;
       log(`Resuming from "${found.path}" at step ${found.state.step}`);
     } else log(`No checkpoint in "${ckptDir}": starting from scratch`);
+  }
+  if (!opts.resume) await prepareRunFolder(opts.out, opts.clear);
+  const record = start ? await readRunRecord(opts.out) : undefined;
+  const describe = (s: DataSource[] | undefined) =>
+    (s ?? []).map((x) => ({ path: x.path, format: x.format, map: x.map ?? null }));
+  if (record) {
+    checkResumeMatches(opts.out, [
+      ["the model", record.model, opts.model],
+      ["the training data", record.train, describe(opts.train)],
+      ["the dev data", record.dev, describe(opts.dev)],
+    ]);
   }
 
   // --- model and data ---
@@ -466,6 +490,15 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     }`,
   );
   if (!trainF.features.length) throw new Error("No training windows (empty training data?)");
+  const trainDigest = await digestOf(train);
+  if (record) {
+    // Same sources, different contents (a file edited or regenerated): the saved data order would not fit.
+    checkResumeMatches(opts.out, [
+      ["the training sentences", record.trainSentences, train.length],
+      ["the training windows", record.trainWindows, trainF.features.length],
+      ["the training data's SHA-256", record.trainDigest, trainDigest],
+    ]);
+  }
   const perEpoch = Math.ceil(trainF.features.length / c.batchSize);
   const total = c.maxSteps > 0 ? Math.min(c.maxSteps, perEpoch * c.epochs) : perEpoch * c.epochs;
 
@@ -498,8 +531,6 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
 
   // --- logs ---
   await Deno.mkdir(opts.out, { recursive: true });
-  const describe = (s: DataSource[] | undefined) =>
-    (s ?? []).map((x) => ({ path: x.path, format: x.format, map: x.map ?? null }));
   await writeFileAtomic(
     join(opts.out, "run.json"),
     utf8.encode(
@@ -513,6 +544,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
           labels,
           trainSentences: train.length,
           trainWindows: trainF.features.length,
+          trainDigest,
           devSentences: dev.length,
           stepsPerEpoch: perEpoch,
           totalSteps: total,

@@ -15,6 +15,7 @@
  * `MAP` is a built-in map (kmou-klue, nikl-klue, naver-klue) or a `FROM<TAB>TO` file.
  * @module
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Provider } from "../onnx/runtime.ts";
 import { DATASET_FORMATS } from "./datasets/mod.ts";
@@ -23,6 +24,7 @@ import { type DataSource, finetune, type ModelInit } from "./finetune.ts";
 import { FINETUNE_DEFAULTS, type FinetuneConfig, finetuneConfigFromJson } from "./finetune_config.ts";
 import { readJsonFile, runMain } from "../infer/cli_util.ts";
 import { refuseOverwrite } from "./fs.ts";
+import { readRunRecord } from "./run_folder.ts";
 
 const USAGE =
   `Usage: deno task finetune --model DIR --train SRC [--train SRC …] [--dev SRC …] --out DIR [options]
@@ -52,7 +54,10 @@ Training (defaults: the original project's koelectra-small NER config):
   --scheme BIO|BIOES     --label-mode all-subwords|first-subword (all-subwords)   --crf   CRF layer (all-subwords only)
   --decoding bio-viterbi|argmax   softmax decoding: best valid BIO path (default) or per-token argmax
   --no-bucketing         pad every batch to --max-seq-len (to measure what length bucketing saves)
-  --seed N (${FINETUNE_DEFAULTS.seed})  --provider cpu|cuda|webgpu|wasm  --threads N  --resume  --quiet
+  --seed N (${FINETUNE_DEFAULTS.seed})  --provider cpu|cuda|webgpu|wasm  --threads N  --quiet
+  --resume               continue the run in --out (data, model and settings from its run.json; options that
+                         differ from them are refused)
+  --clear                start a new run in an --out that holds an older one, deleting it (else refused)
   --train-config FILE    hyperparameters as JSON (snake_case keys; flags override it)`;
 
 /** Parses `FORMAT:PATH[:MAP]` or `PATH` (with the given defaults). */
@@ -76,7 +81,8 @@ export function parseSource(spec: string, format: DatasetFormat | "auto", map?: 
 
 /** Reads a JSON data spec file into train and dev sources. */
 export async function readDataSpec(path: string): Promise<{ train: DataSource[]; dev: DataSource[] }> {
-  const json = JSON.parse(await Deno.readTextFile(path));
+  // deno-lint-ignore no-explicit-any
+  const json = await readJsonFile(path, "--data") as Record<string, any>;
   const list = (key: string): DataSource[] => {
     const v = json[key] ?? [];
     if (!Array.isArray(v)) throw new Error(`"${path}": "${key}" must be a list of {path, format, map}`);
@@ -141,6 +147,7 @@ export async function main(args: string[]): Promise<number> {
       provider: { type: "string" },
       threads: { type: "string" },
       resume: { type: "boolean" },
+      clear: { type: "boolean" },
       quiet: { type: "boolean" },
       "train-config": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -163,9 +170,28 @@ export async function main(args: string[]): Promise<number> {
     if (train.length || dev.length) return fail("give --data or --train/--dev, not both");
     ({ train, dev } = await readDataSpec(values.data));
   }
-  if (!train.length && !values.resume) return fail("no training data (--train or --data)");
+  if (values.resume && values.clear) {
+    return fail("--resume continues the run in --out, --clear deletes it: give one");
+  }
+  // A resume without data or model takes them from what the run recorded when it started.
+  const record = values.resume && (!train.length || (!values.model && !values.init))
+    ? await readRunRecord(values.out)
+    : undefined;
+  if (values.resume && !record && (!train.length || (!values.model && !values.init))) {
+    return fail(
+      `--resume without --train/--model needs "${
+        join(values.out, "run.json")
+      }" (written when the run started)`,
+    );
+  }
+  if (record && !train.length) {
+    train = record.train as DataSource[];
+    dev = record.dev as DataSource[];
+  }
+  if (!train.length) return fail("no training data (--train or --data)");
   let model: ModelInit;
-  if (values.init === "random") {
+  if (record && !values.model && !values.init) model = record.model as ModelInit;
+  else if (values.init === "random") {
     if (!values.config || !values.vocab) {
       return fail("--init random needs --config (HF config.json) and --vocab");
     }
@@ -183,11 +209,11 @@ export async function main(args: string[]): Promise<number> {
   });
 
   // Flags override the JSON config, which overrides the defaults; all go through the key check.
-  const base: FinetuneConfig = values["train-config"]
-    ? finetuneConfigFromJson(
-      await readJsonFile(values["train-config"], "--train-config"),
-      values["train-config"],
-    )
+  const trainConfig = values["train-config"]
+    ? await readJsonFile(values["train-config"], "--train-config") as Record<string, unknown>
+    : undefined;
+  const base: FinetuneConfig = trainConfig
+    ? finetuneConfigFromJson(trainConfig, values["train-config"])
     : { ...FINETUNE_DEFAULTS, types: [] };
   const flags: Record<string, unknown> = {};
   const num = (flag: string, key: string) => {
@@ -228,6 +254,8 @@ export async function main(args: string[]): Promise<number> {
     provider: values.provider as Provider | undefined,
     threads: values.threads ? Number(values.threads) : undefined,
     resume: values.resume,
+    clear: values.clear,
+    given: { ...trainConfig, ...flags },
     quiet: values.quiet,
   });
   console.log(JSON.stringify({

@@ -39,6 +39,7 @@ import type { Tensor } from "../onnx/tensor.ts";
 import { TrainRunner } from "../onnx/trainer.ts";
 import { toHf, writeModelFolder } from "./export_cli.ts";
 import { writeFileAtomic } from "./artifacts_io.ts";
+import { checkResumeMatches, prepareRunFolder, readRunRecord } from "./run_folder.ts";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoints.ts";
 import {
   DEFAULT_SPECIAL_IDS,
@@ -57,6 +58,7 @@ import {
   type PretrainConfig,
   pretrainConfigFromJson,
   pretrainConfigToJson,
+  type TrainConfig,
 } from "./pretrain_config.ts";
 import { pretrainingForward, SCALAR_OUTPUTS } from "./pretrain_model.ts";
 import { Progress } from "./progress.ts";
@@ -81,6 +83,10 @@ export interface PretrainOptions {
   cuda?: Record<string, unknown>;
   /** Continue from the newest valid checkpoint in OUT/checkpoints (fresh start when there is none). */
   resume?: boolean;
+  /** A new run empties an OUT that holds another run (without it, a non-empty OUT is refused). */
+  clear?: boolean;
+  /** Training settings the user gave explicitly: a resume refuses any that differ from the run's saved config. */
+  given?: Partial<TrainConfig>;
   /** Stop after this many updates in this call without a final save: simulates a killed run in tests. */
   stopAfter?: number;
   /** End the run at this update of the schedule as if it were the last (checkpoint, evaluation, model folders):
@@ -190,6 +196,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
 
   // --- resume state ---
   const ckptDir = join(opts.out, "checkpoints");
+  if (!opts.resume) await prepareRunFolder(opts.out, opts.clear);
   await Deno.mkdir(ckptDir, { recursive: true });
   let cfg = opts.config;
   let start: CheckpointState | undefined;
@@ -205,6 +212,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       }
       // The run continues under the config it started with (a changed schedule would not be the same run).
       cfg = pretrainConfigFromJson(run.config, `${found.path} (saved config)`);
+      const given = Object.entries(opts.given ?? {}) as [keyof TrainConfig, unknown][];
+      checkResumeMatches(opts.out, given.map(([k, v]) => [k, cfg.train[k], v]));
       start = found.state;
       cursor = run.cursor;
       tokensSeen = run.tokensSeen;
@@ -246,6 +255,14 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     throw new Error(
       `"${opts.data}" has ${trainIdx.length} training examples, fewer than one batch of ${t.batchSize}`,
     );
+  }
+  const record = start ? await readRunRecord(opts.out) : undefined;
+  if (record) {
+    checkResumeMatches(opts.out, [
+      ["the data", record.data, opts.data],
+      ["the eval data", record.evalData, opts.evalData ?? null],
+      ["the training examples", record.trainExamples, trainIdx.length],
+    ]);
   }
   const T = t.maxSeqLength, B = t.batchSize, P = maxPredictions(t.maskProb, T);
 

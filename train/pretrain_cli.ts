@@ -29,7 +29,8 @@ const USAGE = `Usage: deno task pretrain --data DIR --config FILE --out DIR [opt
   --out DIR           run folder: metrics.jsonl, checkpoints/, model/, discriminator/ (HF), generator/ (HF)
   --provider NAME     cpu (default) | cuda | webgpu
   --device-id N       CUDA device (ONNX Runtime CUDA EP option deviceId)
-  --resume            continue from the newest valid checkpoint in OUT/checkpoints
+  --resume            continue from the newest valid checkpoint in OUT/checkpoints (same data and settings)
+  --clear             start a new run in an OUT that holds an older one, deleting it (else refused)
   --steps N           num_train_steps            --batch-size N   train_batch_size
   --accumulate N      micro-batches per update   --eval-every N   evaluation interval (updates)
   --save-every N      checkpoint interval        --keep N         checkpoints kept
@@ -53,6 +54,7 @@ export async function main(args: string[]): Promise<number> {
       provider: { type: "string", default: "cpu" },
       "device-id": { type: "string" },
       resume: { type: "boolean", default: false },
+      clear: { type: "boolean", default: false },
       steps: { type: "string" },
       "batch-size": { type: "string" },
       accumulate: { type: "string" },
@@ -116,6 +118,8 @@ export async function main(args: string[]): Promise<number> {
     threads: int("threads", values.threads),
     cuda: deviceId !== undefined ? { deviceId } : undefined,
     resume: values.resume,
+    clear: values.clear,
+    given: overrides,
     quiet: values.quiet,
     stopAfter: int("stop-after", values["stop-after"]),
     stopAt: int("stop-at", values["stop-at"]),

@@ -232,7 +232,7 @@ Deno.test("pretrain() with stopAt ends partway through the schedule with model f
   await Deno.remove(part, { recursive: true });
 });
 
-Deno.test("pretrain CLI runs a preset end to end and --resume on a finished run does nothing more", async () => {
+Deno.test("pretrain CLI runs a preset end to end, --resume on a finished run does nothing more, a new run needs --clear", async () => {
   const data = await fixtureShards();
   const out = await Deno.makeTempDir({ prefix: "pretrain-cli-" });
   const args = [
@@ -256,6 +256,11 @@ Deno.test("pretrain CLI runs a preset end to end and --resume on a finished run 
   assert.deepEqual((await listCheckpoints(join(out, "checkpoints"))).map((c) => c.step), [2, 4]);
   assert.equal(await main([...args, "--resume"]), 0);
   assert.deepEqual((await listCheckpoints(join(out, "checkpoints"))).map((c) => c.step), [2, 4]);
+  // The folder belongs to that run: a new run is refused (or clears it), a resume keeps the run's settings.
+  await assert.rejects(main(args), /is not empty .*--resume .*--clear/);
+  await assert.rejects(main([...args, "--resume", "--steps", "8"]), /trainSteps was 4 \(run\.json\), now 8/);
+  assert.equal(await main([...args, "--clear", "--steps", "2"]), 0);
+  assert.deepEqual((await listCheckpoints(join(out, "checkpoints"))).map((c) => c.step), [2]);
   await assert.rejects(
     main(["--data", data, "--config", TINY, "--out", out, "--steps", "x"]),
     /--steps must be a non-negative integer/,

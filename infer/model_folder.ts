@@ -60,6 +60,12 @@ export interface InferenceMeta {
   decoding?: Decoding;
   /** Free-form provenance (training run, data, scores). */
   info?: Record<string, unknown>;
+  /**
+   * SHA-256 (hex) of the folder's files, by name (`sealFolderFiles` writes it); each file the loader reads
+   * is checked against it, so a damaged graph or a changed vocabulary fails at load instead of giving
+   * different entities.
+   */
+  sha256?: Record<string, string>;
 }
 
 /** Reads the files of a model folder by name. */
@@ -208,6 +214,14 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
   if (j.crf !== undefined && (typeof j.crf !== "string" || !j.crf)) {
     throw bad("crf", "the CRF parameters' file name");
   }
+  const sums = j.sha256;
+  if (
+    sums !== undefined &&
+    (!sums || typeof sums !== "object" || Array.isArray(sums) ||
+      !Object.values(sums).every((v) => typeof v === "string" && /^[0-9a-f]{64}$/.test(v)))
+  ) {
+    throw bad("sha256", "an object of file name → SHA-256 in 64 hex digits");
+  }
   const decoding = j.decoding ?? "argmax";
   if (decoding !== "argmax" && decoding !== "bio-viterbi") throw bad("decoding", `"argmax" or "bio-viterbi"`);
   if (decoding === "bio-viterbi" && labelMode !== "all-subwords") {
@@ -229,7 +243,49 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
     ...(j.crf !== undefined ? { crf: j.crf as string } : {}),
     decoding,
     info: (j.info as Record<string, unknown> | undefined) ?? undefined,
+    ...(sums !== undefined ? { sha256: sums as Record<string, string> } : {}),
   };
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Files that `sealFolderFiles` leaves out: nersota.json holds the sums; a README is documentation. */
+const UNSEALED = new Set(["nersota.json", "README.md"]);
+
+/**
+ * Records the SHA-256 of every file of a model folder (name → contents) in its `nersota.json`, in place;
+ * call it last, after every file has its final contents.
+ */
+export async function sealFolderFiles(files: Record<string, Uint8Array | string>): Promise<void> {
+  const meta = JSON.parse(
+    typeof files["nersota.json"] === "string"
+      ? files["nersota.json"]
+      : new TextDecoder().decode(files["nersota.json"]),
+  );
+  const sums: Record<string, string> = {};
+  const enc = new TextEncoder();
+  for (const name of Object.keys(files).sort()) {
+    if (UNSEALED.has(name)) continue;
+    const data = files[name];
+    sums[name] = await sha256Hex(typeof data === "string" ? enc.encode(data) : data);
+  }
+  meta.sha256 = sums;
+  files["nersota.json"] = JSON.stringify(meta, null, 2) + "\n";
+}
+
+/** Throws when `bytes` of `name` do not match the SHA-256 that `meta` records for it (files it lists only). */
+async function checkSum(meta: InferenceMeta, name: string, bytes: Uint8Array | undefined, at: string) {
+  const want = meta.sha256?.[name];
+  if (!want || !bytes) return;
+  const got = await sha256Hex(bytes);
+  if (got !== want) {
+    throw new Error(
+      `"${at}" does not match its SHA-256 in nersota.json (${got}, recorded ${want}): the file was damaged or changed after the folder was written`,
+    );
+  }
 }
 
 /**
@@ -320,6 +376,15 @@ export async function readModelFolder(
     meta.crf ? source.read(meta.crf) : undefined,
   ]);
   const onnx = need(onnxRead, onnxFile, "the inference graph");
+  for (
+    const [name, bytes] of [
+      ["config.json", configBytes],
+      ["vocab.txt", vocabBytes],
+      ["tokenizer.json", tokJsonBytes],
+      [onnxFile, onnx],
+      ...(meta.crf ? [[meta.crf, crfRead] as const] : []),
+    ] as const
+  ) await checkSum(meta, name, bytes, at(name));
   const crfBytes = meta.crf
     ? need(crfRead, meta.crf, `the CRF parameters named by nersota.json's "crf"`)
     : undefined;

@@ -1,5 +1,6 @@
 /**
- * The NER pipeline every front end shares: text → WordPiece encoding → overlapping windows → batches
+ * The NER pipeline every front end shares: text → NFC and full-width folding (`normalize.ts`, offsets kept
+ * into the input) → WordPiece encoding → overlapping windows → batches
  * (sorted by length, padded to the longest in each batch) → ONNX Runtime → softmax/argmax per token
  * (or, when the folder has a CRF, Viterbi over each window's tokens, as `train/evaluate.ts` decodes) →
  * windows merged → BIO/BIOES decoding → `{type, text, start, end, score}` with offsets in JavaScript
@@ -22,6 +23,7 @@ import {
   readModelFolder,
   urlSource,
 } from "./model_folder.ts";
+import { normalizeForModel, originalSpan } from "./normalize.ts";
 import { WordPieceTokenizer } from "./tokenizer.ts";
 import { mergeWindows, splitWindows, type Window } from "./windows.ts";
 
@@ -281,7 +283,7 @@ export class NerPipeline {
 
   /** Tokens the model sees for `text` (special tokens included, before windowing): what a request costs. */
   countTokens(text: string): number {
-    return this.tokenizer.encode(wellFormed(text)).ids.length;
+    return this.#encode(text).ids.length;
   }
 
   /** Per-token label ids and probabilities of each text's full encoding (windows merged); for tests and tools. */
@@ -290,7 +292,7 @@ export class NerPipeline {
     options: RecognizeOptions = {},
   ): Promise<{ encoding: Encoding; ids: number[]; probs: number[] }[]> {
     const t0 = now();
-    const encodings = texts.map((t) => this.tokenizer.encode(wellFormed(t)));
+    const encodings = texts.map((t) => this.#encode(t));
     const windows = encodings.map((e) => this.#windows(e));
     const t1 = now();
     const stats: RunStats = {
@@ -357,6 +359,17 @@ export class NerPipeline {
 
   async #recognizeMany(texts: readonly string[], options: RecognizeOptions): Promise<Entity[][]> {
     return (await this.recognizeDetailed(texts, options)).map((r) => r.entities);
+  }
+
+  // Tokenizes the text as the vocabulary was built (NFC, full-width ASCII folded: normalize.ts) with
+  // offsets into the caller's string.
+  #encode(text: string): Encoding {
+    const wf = wellFormed(text);
+    const n = normalizeForModel(wf);
+    if (!n) return this.tokenizer.encode(wf);
+    const enc = this.tokenizer.encode(n.text);
+    enc.offsets = enc.offsets.map((o, k) => enc.specialTokensMask[k] ? o : originalSpan(n, o[0], o[1]));
+    return enc;
   }
 
   #windows(encoding: Encoding): Window[] {

@@ -50,6 +50,7 @@ import type { Tensor } from "../onnx/tensor.ts";
 import { TrainRunner } from "../onnx/trainer.ts";
 import type { CrfParams } from "../infer/crf.ts";
 import { inferenceFolderFiles } from "../infer/model_folder_files.ts";
+import { sealFolderFiles } from "../infer/model_folder.ts";
 import { WordPieceTokenizer } from "../infer/tokenizer.ts";
 import { formatAlignStats, labelsFor } from "./align.ts";
 import { writeFileAtomic } from "./artifacts_io.ts";
@@ -79,7 +80,7 @@ import { formatErrors } from "./metrics.ts";
 import { MetricsLog, truncateAfter } from "./metrics_log.ts";
 import { Progress } from "./progress.ts";
 import { Rng } from "./rng.ts";
-import { exists } from "../infer/cli_util.ts";
+import { exists, readJsonFile } from "../infer/cli_util.ts";
 
 /** One data source: a file (or KMOU folder), its format, and an optional type map (built-in name or file). */
 export interface DataSource {
@@ -228,7 +229,7 @@ export interface StartModel {
  */
 export async function loadStartModel(init: ModelInit): Promise<StartModel> {
   if (init.kind === "random") {
-    const config = configFromHf(JSON.parse(await Deno.readTextFile(init.config)), init.config);
+    const config = configFromHf(await readJsonFile(init.config, "--config"), init.config);
     return { config, weights: {}, vocab: await Deno.readTextFile(init.vocab), kind: "random" };
   }
   const dir = init.dir;
@@ -362,6 +363,7 @@ export async function writeTaggerFolder(
   }
   files["model.safetensors"] = encodeModelWeights({ kind: "token-classification", config, weights });
   files["config.json"] = pythonJson(configToHf(config, ["ElectraForTokenClassification"]));
+  await sealFolderFiles(files);
   await Deno.mkdir(out, { recursive: true });
   for (const [name, data] of Object.entries(files)) {
     await writeFileAtomic(join(out, name), typeof data === "string" ? utf8.encode(data) : data as Uint8Array);
@@ -390,7 +392,8 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   let resumedFrom: string | undefined;
   let savedLabels: string[] | undefined;
   if (opts.resume) {
-    const found = await loadLatestCheckpoint(ckptDir, log);
+    // Not `log`: --quiet silences progress, never a damaged checkpoint.
+    const found = await loadLatestCheckpoint(ckptDir, (m) => console.error(m));
     if (found) {
       const run = found.state.config as RunState;
       if (run?.format !== "nersota-finetune/1") {

@@ -204,7 +204,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   let tokensSeen = 0;
   let resumedFrom: string | undefined;
   if (opts.resume) {
-    const found = await loadLatestCheckpoint(ckptDir, (m) => progress.log(m));
+    // Not progress.log: --quiet silences progress, never a damaged checkpoint.
+    const found = await loadLatestCheckpoint(ckptDir, (m) => console.error(m));
     if (found) {
       const run = found.state.config as RunState;
       if (run?.format !== "nersota-pretrain/1") {

@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { exists, readJsonFile, runMain, usageError } from "../infer/cli_util.ts";
-import { parseMeta } from "../infer/model_folder.ts";
+import { parseMeta, sealFolderFiles } from "../infer/model_folder.ts";
 import { decodeModel, encodeModel } from "../onnx/proto.ts";
 import { float16Weights, int8Compute, int8Weights } from "../onnx/quantize.ts";
 import { writeFileAtomic } from "./fs.ts";
@@ -87,7 +87,15 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   const copyMeta = { ...raw, quantized: values.weights, variants };
-  await writeFileAtomic(join(values.out, "nersota.json"), JSON.stringify(copyMeta, null, 2) + "\n");
+  // The copy's checksums are its own files' (the graph changed).
+  const files: Record<string, Uint8Array | string> = {
+    "nersota.json": JSON.stringify(copyMeta, null, 2) + "\n",
+  };
+  for await (const e of Deno.readDir(values.out)) {
+    if (e.isFile && e.name !== "nersota.json") files[e.name] = await Deno.readFile(join(values.out, e.name));
+  }
+  await sealFolderFiles(files);
+  await writeFileAtomic(join(values.out, "nersota.json"), files["nersota.json"]);
   console.error(
     `quantize: ${(bytes.length / 2 ** 20).toFixed(2)} MiB → ${
       (quantised.length / 2 ** 20).toFixed(2)

@@ -45,6 +45,9 @@ Deno.test("finetune(): a new run refuses a folder holding another run; --clear e
     );
     const fresh = await finetune(options(out, fixture("train.tsv"), { clear: true }));
     assert.equal(fresh.step, 6);
+    // The model folder it writes carries its files' checksums (checked at load).
+    const meta = JSON.parse(await Deno.readTextFile(join(out, "nersota.json")));
+    assert.match(meta.sha256["inference.onnx"], /^[0-9a-f]{64}$/);
     const steps = (await listCheckpoints(join(out, "checkpoints"))).map((c) => c.step);
     assert.ok(steps.every((s) => s <= 6), `only the new run's checkpoints: ${steps}`);
   });

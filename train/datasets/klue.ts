@@ -70,16 +70,24 @@ export function parseKlue(text: string, file: string): ReadResult {
     cur = undefined;
   };
 
+  // A "## id<TAB>sentence" header no character lines followed: the sentence is empty and skipped, said so.
+  const unfinished = () => {
+    if (header?.body.includes("\t")) {
+      sink.add(header.line, "empty-sentence", `the sentence has no character lines; skipped`);
+    }
+  };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const n = i + 1;
     if (line.startsWith("##")) {
       finish();
+      unfinished();
       header = { line: n, body: line.replace(/^## ?/, "") };
       continue;
     }
     if (line === "") {
       finish();
+      unfinished();
       header = undefined;
       continue;
     }
@@ -116,6 +124,7 @@ export function parseKlue(text: string, file: string): ReadResult {
     cur.lines.push(n);
   }
   finish();
+  unfinished();
   return { examples, warnings: sink.warnings };
 }
 

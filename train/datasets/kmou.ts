@@ -266,7 +266,7 @@ export async function readKmou(path: string): Promise<ReadResult> {
   names.sort();
   const out: ReadResult = { examples: [], warnings: [] };
   for (const name of names) {
-    const r = parseKmou(await Deno.readTextFile(`${path}/${name}`), `${path}/${name}`);
+    const r = parseKmou(await readText(`${path}/${name}`), `${path}/${name}`);
     for (const e of r.examples) out.examples.push(e);
     for (const w of r.warnings) out.warnings.push(w);
   }

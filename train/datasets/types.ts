@@ -197,13 +197,41 @@ export function locateSurface(
   return best >= 0 ? { start: best, end: best + surface.length, how: "searched" } : undefined;
 }
 
-/** Reads a text file for a reader, turning "not found" into an error naming the path. */
+/**
+ * Reads a text file for a reader, turning "not found" into an error naming the path, and invalid UTF-8 into
+ * an error naming the line (read leniently it would become U+FFFD characters the model learns from).
+ */
 export async function readText(path: string): Promise<string> {
+  let bytes: Uint8Array;
   try {
-    return await Deno.readTextFile(path);
+    bytes = await Deno.readFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new Error(`Cannot read "${path}": no such file`);
     throw e;
+  }
+  return decodeUtf8(bytes, path);
+}
+
+/** Decodes UTF-8 strictly; an invalid sequence is a `DatasetError` naming its line. */
+export function decodeUtf8(bytes: Uint8Array, path: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    // Find the first bad line: decode line by line (rare path, so the simple way).
+    let line = 1, start = 0;
+    const dec = new TextDecoder("utf-8", { fatal: true });
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i === bytes.length || bytes[i] === 0x0a) {
+        try {
+          dec.decode(bytes.subarray(start, i));
+        } catch {
+          throw new DatasetError(path, line, "not valid UTF-8");
+        }
+        line++;
+        start = i + 1;
+      }
+    }
+    throw new DatasetError(path, line, "not valid UTF-8");
   }
 }
 

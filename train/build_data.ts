@@ -22,6 +22,7 @@ import {
   readCorpusFile,
 } from "./corpus.ts";
 import { encodeShard, type RawExample, shardFileName, type ShardIndex, writeShardIndex } from "./shards.ts";
+import { writeFileAtomic } from "./fs.ts";
 import { WordPieceTokenizer } from "../infer/tokenizer.ts";
 
 /** A small, fast, seedable PRNG (mulberry32): `next()` in [0, 1). */
@@ -307,7 +308,7 @@ export async function buildPretrainingData(options: BuildOptions): Promise<Build
     seconds: Number(seconds.toFixed(2)),
     examplesPerSecond: Math.round(examples / seconds),
   };
-  await Deno.writeTextFile(join(options.outDir, "vocab.txt"), options.vocabText);
+  await writeFileAtomic(join(options.outDir, "vocab.txt"), options.vocabText);
   const index_: ShardIndex = {
     format: "nersota-pretraining-shards",
     version: 1,

@@ -72,7 +72,7 @@ export async function main(args: string[]): Promise<number> {
     const name of ["config.json", "vocab.txt", "tokenizer.json", "README.md", ...(meta.crf ? [meta.crf] : [])]
   ) {
     if (await exists(join(values.model, name))) {
-      await Deno.copyFile(join(values.model, name), join(values.out, name));
+      await writeFileAtomic(join(values.out, name), await Deno.readFile(join(values.model, name)));
     }
   }
   await writeFileAtomic(join(values.out, "inference.onnx"), quantised);

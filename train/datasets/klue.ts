@@ -72,7 +72,8 @@ export function parseKlue(text: string, file: string): ReadResult {
 
   // A "## id<TAB>sentence" header no character lines followed: the sentence is empty and skipped, said so.
   const unfinished = () => {
-    if (header?.body.includes("\t")) {
+    // An id (no spaces) then a tab: not a comment header such as "## 컬럼명 : CHAR<TAB>NE_TAG".
+    if (header && /^[^\s:]+\t/.test(header.body)) {
       sink.add(header.line, "empty-sentence", `the sentence has no character lines; skipped`);
     }
   };

@@ -7,6 +7,7 @@ import { main as finetuneCli } from "../../train/finetune_cli.ts";
 import { FINETUNE_DEFAULTS } from "../../train/finetune_config.ts";
 import { listCheckpoints } from "../../train/checkpoints.ts";
 import { prepareRunFolder } from "../../train/run_folder.ts";
+import { withTempDir } from "./temp_dir.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/finetune/${name}`, import.meta.url));
 
@@ -22,14 +23,7 @@ function options(out: string, train: string, extra: Partial<FinetuneOptions> = {
   };
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "nersota-run-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("nersota-run-", fn);
 
 Deno.test("finetune(): a new run refuses a folder holding another run; --clear empties it first", async () => {
   await withDir(async (dir) => {

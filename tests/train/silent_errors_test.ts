@@ -7,17 +7,11 @@ import { finetune, type FinetuneOptions } from "../../train/finetune.ts";
 import { main as finetuneCli } from "../../train/finetune_cli.ts";
 import { FINETUNE_DEFAULTS } from "../../train/finetune_config.ts";
 import { listCheckpoints } from "../../train/checkpoints.ts";
+import { withTempDir } from "./temp_dir.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/finetune/${name}`, import.meta.url));
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "nersota-silent-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("nersota-silent-", fn);
 
 Deno.test("training readers: invalid UTF-8 is an error naming the line; an empty sentence is a warning", async () => {
   await withDir(async (dir) => {

@@ -186,9 +186,13 @@ Deno.test("finetune --model on a folder with only an int8 inference graph starts
     });
     const shipped = join(dir, "shipped");
     await Deno.mkdir(shipped);
-    for (const f of ["config.json", "vocab.txt", "nersota.json"]) {
+    for (const f of ["config.json", "vocab.txt"]) {
       await Deno.copyFile(join(dir, "trained", f), join(shipped, f));
     }
+    // The graph is replaced by hand below, so the trained folder's checksums no longer hold (quantize
+    // writes new ones): this copy has none.
+    const { sha256: _, ...meta } = JSON.parse(await Deno.readTextFile(join(dir, "trained", "nersota.json")));
+    await Deno.writeTextFile(join(shipped, "nersota.json"), JSON.stringify(meta, null, 2) + "\n");
     await Deno.writeFile(
       join(shipped, "inference.onnx"),
       encodeModel(int8Weights(decodeModel(await Deno.readFile(join(dir, "trained", "inference.onnx"))))),

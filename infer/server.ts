@@ -34,6 +34,7 @@ import { type Entity, NerPipeline } from "./pipeline.ts";
 import { convertOffsets, OFFSET_UNITS, type OffsetUnit } from "./offsets.ts";
 import { DEFAULT_MAX_TOKENS, type ServedModel, unchecked, workerModel } from "./served_model.ts";
 import { intFlag, runMain } from "./cli_util.ts";
+import { guardedServe, type GuardedServer } from "./header_guard.ts";
 
 /** Server limits and behaviour. */
 export interface ServerOptions {
@@ -54,6 +55,10 @@ export interface ServerOptions {
   timeoutMs?: number;
   /** Time allowed to receive a request body; past it the request is answered 408 (default 10 s). */
   bodyTimeoutMs?: number;
+  /** Time from a request's first byte to its complete headers; past it 408 and the connection closes (default 10 s; 0: no front, plain `Deno.serve`). */
+  headerTimeoutMs?: number;
+  /** A connection idle this long between requests is closed (default 60 s). */
+  idleTimeoutMs?: number;
   /** After SIGINT/SIGTERM or `signal`, how long requests in flight may take before they are cut off (default 10 s). */
   shutdownTimeoutMs?: number;
   /** Origins allowed to call from browsers (`*` for any); adds CORS headers and answers preflights. */
@@ -267,7 +272,11 @@ const ROUTES: Record<string, string> = {
 export function createHandler(
   model: ServedModel | NerPipeline,
   options: ServerOptions = {},
-): { handler: (req: Request) => Promise<Response>; batcher: MicroBatcher; cutOff(): void } {
+): {
+  handler: (req: Request, gone?: AbortSignal) => Promise<Response>;
+  batcher: MicroBatcher;
+  cutOff(): void;
+} {
   const served = model instanceof NerPipeline
     ? unchecked(model, { maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS })
     : model;
@@ -349,7 +358,8 @@ export function createHandler(
     const results = convert(texts, await batcher.add(texts, signal));
     return { results: results.map((entities) => ({ entities })) };
   };
-  const handler = async (req: Request): Promise<Response> => {
+  // `gone`: the connection closed (header_guard.ts sees it; Deno's req.signal misses it during a long run).
+  const handler = async (req: Request, gone?: AbortSignal): Promise<Response> => {
     requests++;
     const url = new URL(req.url);
     const path = url.pathname;
@@ -361,6 +371,7 @@ export function createHandler(
     const left = new AbortController();
     const onLeft = () => left.abort(new HttpError(499, "The client closed the connection"));
     req.signal.addEventListener("abort", onLeft, { once: true });
+    gone?.addEventListener("abort", onLeft, { once: true });
     const timer = setTimeout(
       () =>
         deadline.abort(new HttpError(504, `The request took longer than the deadline of ${timeoutMs} ms`)),
@@ -426,6 +437,7 @@ export function createHandler(
     } finally {
       clearTimeout(timer);
       req.signal.removeEventListener("abort", onLeft);
+      gone?.removeEventListener("abort", onLeft);
     }
   };
   return { handler, batcher, cutOff: () => cut.abort(new HttpError(503, "The server is shutting down")) };
@@ -441,6 +453,15 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
+/** `Deno.serve` in `guardedServe`'s shape, for `headerTimeoutMs: 0`. */
+function plainServe(
+  listen: Deno.ServeTcpOptions,
+  handler: (req: Request) => Promise<Response>,
+): GuardedServer {
+  const s = Deno.serve(listen, (req) => handler(req));
+  return { addr: s.addr, finished: s.finished, shutdown: () => s.shutdown(), closeAll() {} };
+}
+
 /** Serves `model` over HTTP until `signal` aborts or SIGINT/SIGTERM arrive. */
 export function startServer(model: ServedModel | NerPipeline, options: ServerOptions = {}): RunningServer {
   const { handler, batcher, cutOff } = createHandler(model, options);
@@ -448,10 +469,16 @@ export function startServer(model: ServedModel | NerPipeline, options: ServerOpt
   const signals: Deno.Signal[] = options.handleSignals === false ? [] : ["SIGINT", "SIGTERM"];
   const shutdownMs = options.shutdownTimeoutMs ?? 10_000;
   // Deno.serve's own `signal` closes open connections at once; shutdown() lets requests in flight finish.
-  const server = Deno.serve({
+  const listen = {
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 8080,
-    onListen: (addr) => options.onListen?.(addr as Deno.NetAddr),
+    onListen: (addr: Deno.NetAddr) => options.onListen?.(addr),
+  };
+  // Header and idle timeouts need the front (header_guard.ts); 0 turns it off (plain Deno.serve).
+  const server = options.headerTimeoutMs === 0 ? plainServe(listen, handler) : guardedServe({
+    ...listen,
+    headerTimeoutMs: options.headerTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
   }, handler);
   let stopping: Promise<void> | undefined;
   let deadline: ReturnType<typeof setTimeout> | undefined;
@@ -462,7 +489,7 @@ export function startServer(model: ServedModel | NerPipeline, options: ServerOpt
     // the server stops waiting for their connections.
     stopping ??= Promise.race([
       server.shutdown(),
-      new Promise<void>((r) => (deadline = setTimeout(() => (cutOff(), r()), shutdownMs))),
+      new Promise<void>((r) => (deadline = setTimeout(() => (cutOff(), server.closeAll(), r()), shutdownMs))),
     ]).then(stopped);
     return stopping;
   };
@@ -493,7 +520,8 @@ const USAGE =
   `Usage: deno task serve [--model DIR|URL] [--port 8080] [--host 127.0.0.1] [--provider cpu|wasm|webgpu|cuda]
                        [--batch-size 32] [--max-batch 64] [--max-body-bytes 1048576] [--max-text-length 100000]
                        [--max-tokens 65536] [--max-queue 64] [--timeout-ms 60000] [--body-timeout-ms 10000]
-                       [--shutdown-timeout-ms 10000] [--cors ORIGIN]...`;
+                       [--header-timeout-ms 10000] [--idle-timeout-ms 60000] [--shutdown-timeout-ms 10000]
+                       [--cors ORIGIN]...`;
 
 const PROVIDERS: Provider[] = ["cpu", "cuda", "webgpu", "wasm"];
 
@@ -517,6 +545,8 @@ export async function main(
       "max-queue": { type: "string" },
       "timeout-ms": { type: "string" },
       "body-timeout-ms": { type: "string" },
+      "header-timeout-ms": { type: "string" },
+      "idle-timeout-ms": { type: "string" },
       "shutdown-timeout-ms": { type: "string" },
       cors: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
@@ -551,6 +581,8 @@ export async function main(
     maxQueue: int("max-queue", 1),
     timeoutMs: int("timeout-ms", 1),
     bodyTimeoutMs: int("body-timeout-ms", 1),
+    headerTimeoutMs: int("header-timeout-ms", 0),
+    idleTimeoutMs: int("idle-timeout-ms", 1),
     shutdownTimeoutMs: int("shutdown-timeout-ms", 0),
     cors: values.cors,
     ...hooks,

@@ -179,6 +179,36 @@ Deno.test("server: a body that stalls gets 408; a client that drops mid-body is 
   assert.deepEqual(errors.filter((e) => /Internal|stack|at /.test(e)), []);
 });
 
+Deno.test("server: slow headers get 408 and the connection closes; an idle connection is closed", async () => {
+  await withServer("pipeline", { headerTimeoutMs: 50, idleTimeoutMs: 100 }, async (base, s) => {
+    const answer = await raw(s.addr.port, `POST /v1/recognize HTTP/1.1\r\nhost: x\r\ncontent-`);
+    assert.match(answer, /^HTTP\/1\.1 408/);
+    assert.match(answer, /headers did not arrive in time/);
+    const idle = await Deno.connect({ hostname: "127.0.0.1", port: s.addr.port });
+    assert.equal(await idle.read(new Uint8Array(16)), null, "closed by the server");
+    idle.close();
+    const ok = await fetch(`${base}/health`);
+    assert.equal(ok.status, 200, "other clients are served");
+    await ok.body?.cancel();
+  });
+});
+
+Deno.test("server: a client that leaves with a large body mid-run stops its work", async () => {
+  const model = await workerModel(FIXTURE, { provider: "cpu", batchSize: 1 }, { maxTokens: 1e6 });
+  await withServer(model, { maxBatch: 32, maxTextLength: 20_000, maxBodyBytes: 1 << 20 }, async (base, s) => {
+    const ac = new AbortController();
+    const p = post(`${base}/v1/recognize/batch`, { texts: Array(32).fill("민수 ".repeat(4000)) }, {
+      signal: ac.signal,
+    }).catch((e) => e);
+    while (s.batcher.queued === 0) await tick();
+    ac.abort();
+    await p;
+    while (s.batcher.queued > 0) await tick();
+    await s.batcher.drain();
+    assert.equal(s.batcher.texts, 0, "the request's texts were not all computed");
+  });
+});
+
 Deno.test("server: a body stream that errors is answered 400, not 500", async () => {
   const ner = await loadRecognizer(FIXTURE, { provider: "cpu" });
   const { createHandler } = await import("../../infer/server.ts");
@@ -301,8 +331,8 @@ Deno.test("server: Hugging Face inference-API shape and offsets in code points o
   });
 });
 
-Deno.test("server: /v1/model does not expose the absolute model path", async () => {
-  await withServer("pipeline", {}, async (base) => {
+Deno.test("server: /v1/model does not expose the absolute model path (plain Deno.serve, no front)", async () => {
+  await withServer("pipeline", { headerTimeoutMs: 0 }, async (base) => {
     const info = await (await fetch(`${base}/v1/model`)).json();
     assert.equal(info.location, "ner-tiny");
   });

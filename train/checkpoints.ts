@@ -37,13 +37,22 @@ export async function listCheckpoints(dir: string): Promise<CheckpointFile[]> {
   return found.sort((a, b) => a.step - b.step);
 }
 
-/** Writes `state` as `dir/step-N.safetensors` atomically, then deletes all but the newest `keep`; returns the path. */
-export async function saveCheckpoint(dir: string, state: CheckpointState, keep: number): Promise<string> {
+/**
+ * Writes `state` as `dir/step-N.safetensors` atomically, then deletes all but the newest `keep`, sparing steps
+ * that are multiples of `keepEvery` (> 0: the snapshots a pretraining curve is probed on); returns the path.
+ */
+export async function saveCheckpoint(
+  dir: string,
+  state: CheckpointState,
+  keep: number,
+  keepEvery = 0,
+): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   const path = join(dir, checkpointName(state.step));
   await writeFileAtomic(path, await encodeCheckpoint(state));
   const all = await listCheckpoints(dir);
   for (const old of all.slice(0, Math.max(0, all.length - Math.max(1, keep)))) {
+    if (keepEvery > 0 && old.step % keepEvery === 0) continue;
     await Deno.remove(old.path).catch(() => {});
   }
   return path;

@@ -28,7 +28,7 @@
 import { join } from "node:path";
 import { readWeightsFolder } from "./weights_folder.ts";
 import { type BuildForward, buildTrainingArtifacts, type ForwardResult } from "../onnx/artifacts.ts";
-import { type CheckpointState, initialState } from "../onnx/checkpoint.ts";
+import { type CheckpointState, decodeCheckpoint, initialState } from "../onnx/checkpoint.ts";
 import { CRF_NAMES, crfLoss, crfParams, initCrfTensors } from "../onnx/crf.ts";
 import { buildTokenClassificationGraph } from "../onnx/electra/token_classification.ts";
 import {
@@ -78,6 +78,7 @@ import {
 import { applyLabelMap, BUILTIN_MAPS, type LabelMap, parseLabelMap } from "./label_map.ts";
 import { formatErrors } from "./metrics.ts";
 import { MetricsLog, truncateAfter } from "./metrics_log.ts";
+import { pretrainConfigFromJson } from "./pretrain_config.ts";
 import { Progress } from "./progress.ts";
 import { Rng } from "./rng.ts";
 import { exists, readJsonFile } from "../infer/cli_util.ts";
@@ -87,12 +88,40 @@ export interface DataSource {
   path: string;
   format: DatasetFormat | "auto";
   map?: string;
+  /** Use only this many sentences: a fixed choice (`fixedSubset`), the same in every run. */
+  take?: number;
+}
+
+/**
+ * `n` examples chosen by a permutation seeded with a constant (not the run's seed), in their original order:
+ * a subset that stays the same across runs and seeds, so runs that use it see the same sentences.
+ */
+export function fixedSubset<T>(examples: readonly T[], n: number): T[] {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`take must be an integer ≥ 0, got ${n}`);
+  if (n >= examples.length) return [...examples];
+  const chosen = new Rng(0, "fixed-subset").permutation(examples.length).slice(0, n).sort();
+  return Array.from(chosen, (i) => examples[i]);
 }
 
 /** Where the starting weights come from. */
 export type ModelInit =
   | { kind: "folder"; dir: string }
-  | { kind: "random"; config: string; vocab: string };
+  | { kind: "random"; config: string; vocab: string }
+  /** A pretraining checkpoint (`OUT/checkpoints/step-N.safetensors` of `deno task pretrain`): its encoder. */
+  | { kind: "checkpoint"; path: string; vocab: string };
+
+/** Parameter scopes of pretraining heads (RTD, generator, masked-LM), which a tagger does not use. */
+const PRETRAINING_HEADS = [
+  `${GENERATOR_PREFIX}.`,
+  "discriminator_predictions.",
+  "generator_predictions.",
+  "generator_lm_head.",
+];
+
+/** Whether a parameter belongs to a pretraining head rather than to the encoder or a tagger's head. */
+export function isPretrainingHead(name: string): boolean {
+  return PRETRAINING_HEADS.some((p) => name.startsWith(p));
+}
 
 /** Options of `finetune`. */
 export interface FinetuneOptions {
@@ -179,9 +208,12 @@ export async function loadSources(
     if (warnings.length) {
       log(`"${s.path}": ${warnings.length} warning(s) while reading, e.g. ${warnings[0].message}`);
     }
-    let ex = examples;
+    let ex = s.take === undefined ? examples : fixedSubset(examples, s.take);
+    if (s.take !== undefined) {
+      log(`"${s.path}": a fixed subset of ${ex.length} of ${examples.length} sentences`);
+    }
     if (s.map) {
-      const { examples: mapped, stats } = applyLabelMap(examples, await loadLabelMap(s.map));
+      const { examples: mapped, stats } = applyLabelMap(ex, await loadLabelMap(s.map));
       ex = mapped;
       const dropped = Object.entries(stats.dropped).map(([k, v]) => `${k} ${v}`).join(", ");
       log(`"${s.path}": map ${s.map}${dropped ? `; dropped ${dropped}` : ""}`);
@@ -232,6 +264,7 @@ export async function loadStartModel(init: ModelInit): Promise<StartModel> {
     const config = configFromHf(await readJsonFile(init.config, "--config"), init.config);
     return { config, weights: {}, vocab: await Deno.readTextFile(init.vocab), kind: "random" };
   }
+  if (init.kind === "checkpoint") return await loadCheckpointEncoder(init.path, init.vocab);
   const dir = init.dir;
   const { model, vocab, notice } = await readWeightsFolder(dir);
   if (vocab === undefined) {
@@ -239,8 +272,8 @@ export async function loadStartModel(init: ModelInit): Promise<StartModel> {
   }
   const weights: Record<string, Tensor> = {};
   for (const [n, t] of Object.entries(model.weights)) {
-    // A pretraining model's generator and RTD head are not part of a tagger.
-    if (n.startsWith(`${GENERATOR_PREFIX}.`) || n.startsWith("discriminator_predictions.")) continue;
+    // A pretraining model's generator and RTD or masked-LM head are not part of a tagger.
+    if (isPretrainingHead(n)) continue;
     weights[n] = t;
   }
   if (await exists(join(dir, "crf.safetensors"))) {
@@ -258,6 +291,22 @@ export async function loadStartModel(init: ModelInit): Promise<StartModel> {
     labels: model.kind === "token-classification" ? labelNames(model.config) : undefined,
     notice,
   };
+}
+
+/**
+ * The encoder of a pretraining checkpoint (`deno task pretrain`'s `checkpoints/step-N.safetensors`): the
+ * discriminator config its run state records, its parameters without the pretraining heads and Adam moments.
+ */
+export async function loadCheckpointEncoder(path: string, vocabPath: string): Promise<StartModel> {
+  const state = await decodeCheckpoint(await Deno.readFile(path), path);
+  const run = state.config as { format?: string; config?: unknown } | null;
+  if (run?.format !== "nersota-pretrain/1") {
+    throw new Error(`"${path}" is not a pretraining checkpoint (its run state format is "${run?.format}")`);
+  }
+  const { model: config } = pretrainConfigFromJson(run.config, `${path} (saved config)`);
+  const weights: Record<string, Tensor> = {};
+  for (const [n, t] of Object.entries(state.params)) if (!isPretrainingHead(n)) weights[n] = t;
+  return { config, weights, vocab: await Deno.readTextFile(vocabPath), kind: "base" };
 }
 
 /** What the tagger's forward builder needs. */

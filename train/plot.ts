@@ -18,6 +18,8 @@ export interface Series {
 export interface Chart {
   title: string;
   series: Series[];
+  /** The x axis' name (default "step"). */
+  xLabel?: string;
 }
 
 const COLORS = { train: "#1f77b4", eval: "#d62728" };
@@ -89,6 +91,42 @@ export function chartsFromMetrics(records: MetricsRecord[]): Chart[] {
   return charts;
 }
 
+/** A probe curve to draw (`deno task probe --curve`'s curve.jsonl lines) under a one-word label. */
+export interface ProbeCurve {
+  label: string;
+  points: {
+    tokens: number;
+    cpu_hours: number | null;
+    mean: Record<string, { macro_f1: number }>;
+  }[];
+}
+
+const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"];
+
+/** Charts of probe curves: mean macro F1 per dev set against pretraining tokens (millions) and CPU hours. */
+export function chartsFromCurves(curves: ProbeCurve[]): Chart[] {
+  const devs = [...new Set(curves.flatMap((c) => c.points.flatMap((p) => Object.keys(p.mean))))];
+  const charts: Chart[] = [];
+  for (const dev of devs) {
+    for (
+      const [xLabel, x] of [
+        ["pretraining tokens (M)", (p: ProbeCurve["points"][number]) => p.tokens / 1e6],
+        ["pretraining CPU hours", (p: ProbeCurve["points"][number]) => p.cpu_hours],
+      ] as const
+    ) {
+      const series = curves.map((c, i) => ({
+        label: c.label,
+        color: PALETTE[i % PALETTE.length],
+        points: c.points
+          .filter((p) => p.mean[dev] && x(p) !== null)
+          .map((p) => [x(p)!, p.mean[dev].macro_f1] as [number, number]),
+      })).filter((s) => s.points.length);
+      if (series.length) charts.push({ title: `probe macro F1, ${dev} dev`, series, xLabel });
+    }
+  }
+  return charts;
+}
+
 /** Renders charts in a grid (two columns) as SVG text. */
 export function renderSvg(charts: Chart[], options: { title?: string; width?: number } = {}): string {
   const cols = 2, cw = (options.width ?? 960) / cols, ch = 260;
@@ -143,7 +181,9 @@ export function renderSvg(charts: Chart[], options: { title?: string; width?: nu
       out.push(`<text x="${x}" y="${y0 + pad.t + ph + 16}" text-anchor="middle">${fmt(v)}</text>`);
     }
     out.push(
-      `<text x="${x0 + pad.l + pw / 2}" y="${y0 + ch - 4}" text-anchor="middle" fill="#555">step</text>`,
+      `<text x="${x0 + pad.l + pw / 2}" y="${y0 + ch - 4}" text-anchor="middle" fill="#555">${
+        esc(chart.xLabel ?? "step")
+      }</text>`,
     );
     chart.series.forEach((s, k) => {
       const d = s.points.map((p, j) => `${j ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(

@@ -148,6 +148,8 @@ interface RunState {
   config: Record<string, unknown>;
   cursor: Cursor;
   tokensSeen: number;
+  /** Wall-clock seconds of training updates so far (evaluation and saving excluded), across resumes. */
+  trainSeconds?: number;
 }
 
 /** ROC-AUC by the rank-sum (Mann–Whitney) formula, ties counted half; NaN without both classes. */
@@ -201,7 +203,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   let cfg = opts.config;
   let start: CheckpointState | undefined;
   let cursor: Cursor = { epoch: 0, offset: 0 };
-  let tokensSeen = 0;
+  let tokensSeen = 0, trainSeconds = 0;
   let resumedFrom: string | undefined;
   if (opts.resume) {
     // Not progress.log: --quiet silences progress, never a damaged checkpoint.
@@ -218,6 +220,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       start = found.state;
       cursor = run.cursor;
       tokensSeen = run.tokensSeen;
+      trainSeconds = run.trainSeconds ?? 0;
       resumedFrom = found.path;
       progress.log(`Resuming from "${found.path}" at step ${found.state.step}`);
     } else progress.log(`No checkpoint in "${ckptDir}": starting from scratch`);
@@ -289,6 +292,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     config: pretrainConfigToJson(cfg),
     cursor,
     tokensSeen,
+    trainSeconds,
   });
   const runner = await TrainRunner.open(
     t.accumulate > 1 ? artifacts.trainStepAccum! : artifacts.trainStep,
@@ -314,6 +318,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
           trainExamples: trainIdx.length,
           evalExamples: evalIdx.length,
           provider,
+          threads: opts.threads ?? null,
         },
         null,
         2,
@@ -429,6 +434,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       break;
     }
     const lr = getLr(step, t);
+    const stepStart = performance.now();
     let loss = 0;
     const batch: Record<string, Tensor | OrtTensor> = {};
     if (accumulate) {
@@ -468,6 +474,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     loss = (loss + r.loss) / t.accumulate;
     step = runner.updates;
     tokensSeen += tokensPerUpdate;
+    trainSeconds += (performance.now() - stepStart) / 1000;
     windowLoss += loss;
     windowNorm += r.gradNorm;
     windowSteps++;
@@ -497,7 +504,12 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       await logEval(step, lastEval = await evaluate());
     }
     if (t.saveEvery > 0 && step % t.saveEvery === 0 && step !== lastStep) {
-      await saveCheckpoint(ckptDir, { ...runner.snapshot(), config: runState() }, t.keepCheckpoints);
+      await saveCheckpoint(
+        ckptDir,
+        { ...runner.snapshot(), config: runState() },
+        t.keepCheckpoints,
+        t.keepEvery,
+      );
     }
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -505,13 +517,23 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   progress.done();
 
   if (stopped && opts.saveOnStop && step > firstStep) {
-    await saveCheckpoint(ckptDir, { ...runner.snapshot(), config: runState() }, t.keepCheckpoints);
+    await saveCheckpoint(
+      ckptDir,
+      { ...runner.snapshot(), config: runState() },
+      t.keepCheckpoints,
+      t.keepEvery,
+    );
     if (opts.export ?? true) {
       await exportModels(opts.out, cfg, runner.parameters(), vocabPath, (m) => progress.log(m));
     }
   }
   if (!stopped) {
-    await saveCheckpoint(ckptDir, { ...runner.snapshot(), config: runState() }, t.keepCheckpoints);
+    await saveCheckpoint(
+      ckptDir,
+      { ...runner.snapshot(), config: runState() },
+      t.keepCheckpoints,
+      t.keepEvery,
+    );
     await logEval(step, lastEval = await evaluate());
     if (opts.export ?? true) {
       await exportModels(opts.out, cfg, runner.parameters(), vocabPath, (m) => progress.log(m));

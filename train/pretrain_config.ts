@@ -53,6 +53,8 @@ export interface TrainConfig {
   saveEvery: number;
   /** Checkpoints kept (ELECTRA's keep_checkpoint_max). */
   keepCheckpoints: number;
+  /** Checkpoints at multiples of this step are never deleted (0: none): the points of a probe curve. */
+  keepEvery: number;
   /** Write a training metrics line every N updates. */
   logEvery: number;
 }
@@ -79,6 +81,7 @@ export const TRAIN_KEYS: Record<string, keyof TrainConfig> = {
   eval_batch_size: "evalBatchSize",
   save_checkpoints_steps: "saveEvery",
   keep_checkpoint_max: "keepCheckpoints",
+  keep_checkpoint_every: "keepEvery",
   log_every: "logEvery",
 };
 
@@ -104,6 +107,7 @@ export const DEFAULT_TRAIN: Readonly<TrainConfig> = Object.freeze({
   evalBatchSize: 64,
   saveEvery: 10000,
   keepCheckpoints: 5,
+  keepEvery: 0,
   logEvery: 100,
 });
 
@@ -190,7 +194,7 @@ export function validateTrainConfig(c: TrainConfig, where = "config"): void {
   const nonNegInt = (v: number) => Number.isInteger(v) && v >= 0;
   need("learningRate", (v) => v > 0, "a positive number");
   need("lrDecayPower", (v) => v >= 0, "≥ 0");
-  for (const f of ["warmupSteps", "evalEvery", "saveEvery", "evalExamples"] as const) {
+  for (const f of ["warmupSteps", "evalEvery", "saveEvery", "evalExamples", "keepEvery"] as const) {
     need(f, nonNegInt, "an integer ≥ 0");
   }
   for (

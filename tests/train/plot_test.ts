@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chartsFromMetrics, niceTicks, renderSvg } from "../../train/plot.ts";
+import { chartsFromCurves, chartsFromMetrics, niceTicks, renderSvg } from "../../train/plot.ts";
 import { main } from "../../train/plot_cli.ts";
 import type { MetricsRecord } from "../../train/metrics_log.ts";
 
@@ -90,5 +90,45 @@ Deno.test("plot CLI writes an SVG from a metrics file", async () => {
   await Deno.writeTextFile(metrics, records.map((r) => JSON.stringify(r)).join("\n") + '\n{"type":"tr'); // torn last line
   assert.equal(await main(["--metrics", metrics, "--out", out]), 0);
   assert.match(await Deno.readTextFile(out), /<svg/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("chartsFromCurves() plots mean macro F1 per dev set against tokens (M) and CPU hours, one series per run", async () => {
+  const point = (tokens: number, hours: number | null, klue: number, colloquial?: number) => ({
+    tokens,
+    cpu_hours: hours,
+    mean: {
+      klue: { macro_f1: klue },
+      ...(colloquial === undefined ? {} : { colloquial: { macro_f1: colloquial } }),
+    },
+  });
+  const charts = chartsFromCurves([
+    { label: "mlm15", points: [point(0, 0, 0.4, 0.3), point(5e6, 1, 0.45, 0.35)] },
+    { label: "electra", points: [point(0, null, 0.4), point(2e6, 0.5, 0.42)] },
+  ]);
+  assert.deepEqual(charts.map((c) => `${c.title} / ${c.xLabel}`), [
+    "probe macro F1, klue dev / pretraining tokens (M)",
+    "probe macro F1, klue dev / pretraining CPU hours",
+    "probe macro F1, colloquial dev / pretraining tokens (M)",
+    "probe macro F1, colloquial dev / pretraining CPU hours",
+  ]);
+  assert.deepEqual(charts[0].series.map((s) => [s.label, s.points]), [
+    ["mlm15", [[0, 0.4], [5, 0.45]]],
+    ["electra", [[0, 0.4], [2, 0.42]]],
+  ]);
+  assert.deepEqual(charts[1].series[1].points, [[0.5, 0.42]]); // a point without CPU hours is left out
+  assert.deepEqual(charts[2].series.map((s) => s.label), ["mlm15"]);
+
+  const dir = await Deno.makeTempDir();
+  const file = join(dir, "curve.jsonl"), out = join(dir, "probe.svg");
+  await Deno.writeTextFile(
+    file,
+    [point(0, 0, 0.4), point(1e6, 0.2, 0.5)].map((p) => JSON.stringify(p)).join("\n") + "\n",
+  );
+  assert.equal(await main(["--curve", `run=${file}`, "--out", out]), 0);
+  const svg = await Deno.readTextFile(out);
+  assert.match(svg, />pretraining tokens \(M\)</);
+  assert.equal((svg.match(/<path /g) ?? []).length, 2);
+  assert.equal(await main(["--curve", file, "--out", out]), 2); // no label
   await Deno.remove(dir, { recursive: true });
 });

@@ -71,6 +71,17 @@ export interface MaskOptions {
   special?: SpecialIds;
   /** Probability that a chosen position becomes [MASK] (ELECTRA: 0.85); otherwise it is left unchanged. */
   replaceWithMask?: number;
+  /**
+   * Whole-word masking: by token id, 1 for a word-internal piece (`##…`), 0 for a word start. Then whole words
+   * (a start and the pieces after it) are chosen in random order, as BERT's whole-word masking: a word that would
+   * take the count past k is skipped, so k is an upper bound.
+   */
+  continuation?: Uint8Array;
+}
+
+/** Word-internal flags by token id (1 for `##` pieces) from vocab.txt lines: the table of `continuation`. */
+export function continuationTable(tokens: readonly string[]): Uint8Array {
+  return Uint8Array.from(tokens, (t) => (t.startsWith("##") ? 1 : 0));
 }
 
 /** Masks a batch as ELECTRA does (see the module doc); `rng` supplies every random choice. */
@@ -92,14 +103,26 @@ export function maskBatch(batch: TokenBatch, options: MaskOptions, rng: Rng): Ma
       if (id !== sp.cls && id !== sp.sep && id !== sp.mask && id !== sp.pad) candidates[c++] = t;
     }
     const k = Math.min(c, Math.max(1, Math.min(P, Math.round(n * options.maskProb))));
-    // Partial Fisher–Yates: the first k slots become a uniform sample without replacement.
-    for (let i = 0; i < k; i++) {
-      const j = i + rng.int(c - i);
-      const t = candidates[i];
-      candidates[i] = candidates[j];
-      candidates[j] = t;
+    let chosen: number[];
+    if (options.continuation) {
+      chosen = chooseWords(
+        candidates.subarray(0, c),
+        batch.inputIds.subarray(row, row + T),
+        options.continuation,
+        k,
+        rng,
+      );
+    } else {
+      // Partial Fisher–Yates: the first k slots become a uniform sample without replacement.
+      for (let i = 0; i < k; i++) {
+        const j = i + rng.int(c - i);
+        const t = candidates[i];
+        candidates[i] = candidates[j];
+        candidates[j] = t;
+      }
+      chosen = Array.from(candidates.subarray(0, k));
     }
-    const chosen = Array.from(candidates.subarray(0, k)).sort((x, y) => x - y);
+    chosen.sort((x, y) => x - y);
     chosen.forEach((t, i) => {
       positions[b * P + i] = t;
       labels[b * P + i] = batch.inputIds[row + t];
@@ -108,6 +131,32 @@ export function maskBatch(batch: TokenBatch, options: MaskOptions, rng: Rng): Ma
     });
   }
   return { ...batch, inputIds, positions, labels, weights, numPredictions: P };
+}
+
+/** Positions of whole words (candidates grouped at word starts) chosen in random order up to `k` positions. */
+function chooseWords(
+  candidates: Int32Array,
+  ids: Int32Array,
+  continuation: Uint8Array,
+  k: number,
+  rng: Rng,
+): number[] {
+  const words: number[][] = [];
+  let prev = -2;
+  for (const t of candidates) {
+    // A `##` piece right after the previous candidate continues its word; anything else starts one.
+    if (continuation[ids[t]] && t === prev + 1 && words.length) words[words.length - 1].push(t);
+    else words.push([t]);
+    prev = t;
+  }
+  const order = rng.permutation(words.length);
+  const chosen: number[] = [];
+  for (const w of order) {
+    if (chosen.length + words[w].length > k) continue;
+    chosen.push(...words[w]);
+    if (chosen.length === k) break;
+  }
+  return chosen;
 }
 
 /** One uniform draw per prediction, for the graph's inverse-CDF sampler (`sample_uniform`, (B, P)). */
@@ -136,20 +185,26 @@ const int64 = (dims: number[], src: Int32Array): Tensor => ({
   data: BigInt64Array.from(src, (x) => BigInt(x)),
 });
 
-/** The pretraining graph's feeds for a masked batch (`noise` is `sample_uniform` or `gumbel_noise`). */
+/**
+ * The pretraining graph's feeds for a masked batch (`noise` is `sample_uniform` or `gumbel_noise`; the masked-LM
+ * graph takes none).
+ */
 export function pretrainFeeds(
   m: MaskedBatch,
-  noise: { name: "sample_uniform" | "gumbel_noise"; data: Float32Array },
+  noise?: { name: "sample_uniform" | "gumbel_noise"; data: Float32Array },
 ): Record<string, Tensor> {
   const B = m.batchSize, T = m.seqLength, P = m.numPredictions;
-  const noiseDims = noise.name === "sample_uniform" ? [B, P] : [B, P, noise.data.length / (B * P)];
-  return {
+  const feeds: Record<string, Tensor> = {
     input_ids: int64([B, T], m.inputIds),
     attention_mask: int64([B, T], m.attentionMask),
     token_type_ids: int64([B, T], m.segmentIds),
     masked_lm_positions: int64([B, P], m.positions),
     masked_lm_ids: int64([B, P], m.labels),
     masked_lm_weights: { dtype: "float32", dims: [B, P], data: m.weights },
-    [noise.name]: { dtype: "float32", dims: noiseDims, data: noise.data },
   };
+  if (noise) {
+    const dims = noise.name === "sample_uniform" ? [B, P] : [B, P, noise.data.length / (B * P)];
+    feeds[noise.name] = { dtype: "float32", dims, data: noise.data };
+  }
+  return feeds;
 }

@@ -20,6 +20,9 @@
  * OUT/discriminator/            Hugging Face ElectraForPreTraining folder (what fine-tuning starts from)
  * OUT/generator/                Hugging Face ElectraForMaskedLM folder
  * ```
+ * With `objective: "mlm"` (masked LM on the full-width model, no generator or discriminator) OUT/model holds the
+ * masked LM (kind "masked-lm") and OUT/hf its Hugging Face ElectraForMaskedLM folder; both are `--model`s for
+ * fine-tuning and the probe, which keep the encoder. `whole_word_mask` masks every piece of a chosen word.
  * @module
  */
 import { join } from "node:path";
@@ -42,6 +45,7 @@ import { writeFileAtomic } from "./artifacts_io.ts";
 import { checkResumeMatches, prepareRunFolder, readRunRecord } from "./run_folder.ts";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoints.ts";
 import {
+  continuationTable,
   DEFAULT_SPECIAL_IDS,
   gumbelNoise,
   maskBatch,
@@ -60,7 +64,7 @@ import {
   pretrainConfigToJson,
   type TrainConfig,
 } from "./pretrain_config.ts";
-import { pretrainingForward, SCALAR_OUTPUTS } from "./pretrain_model.ts";
+import { maskedLmForward, MLM_SCALAR_OUTPUTS, pretrainingForward, SCALAR_OUTPUTS } from "./pretrain_model.ts";
 import { Progress } from "./progress.ts";
 import { Rng } from "./rng.ts";
 import { openShards, type ShardSet } from "./shards.ts";
@@ -182,11 +186,11 @@ export async function probeProvider(provider: Provider, options: SessionOptions 
   await s.release();
 }
 
-/** Reads `vocab.txt` into token → id (line number). */
-async function readVocab(path: string): Promise<Map<string, number>> {
+/** Reads `vocab.txt`: its tokens in id order. */
+async function readVocabTokens(path: string): Promise<string[]> {
   const lines = (await Deno.readTextFile(path)).split(/\r?\n/);
   if (lines.at(-1) === "") lines.pop();
-  return new Map(lines.map((t, i) => [t, i]));
+  return lines;
 }
 
 /** Runs pretraining (see the module doc); resumable, and stoppable through `stopAfter`/`signal`. */
@@ -231,9 +235,17 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const data = await openShards(opts.data);
   const vocabPath = opts.vocab ??
     ((await exists(join(opts.data, "vocab.txt"))) ? join(opts.data, "vocab.txt") : undefined);
-  const special: SpecialIds = vocabPath
-    ? specialIdsFromVocab(await readVocab(vocabPath), vocabPath)
+  const tokens = vocabPath ? await readVocabTokens(vocabPath) : undefined;
+  const special: SpecialIds = tokens
+    ? specialIdsFromVocab(new Map(tokens.map((tok, i) => [tok, i])), vocabPath)
     : DEFAULT_SPECIAL_IDS;
+  if (t.wholeWordMask && !tokens) {
+    throw new Error(
+      `whole_word_mask needs the vocabulary (--vocab, or vocab.txt in "${opts.data}") to find word pieces`,
+    );
+  }
+  const continuation = t.wholeWordMask ? continuationTable(tokens!) : undefined;
+  const mlm = t.objective === "mlm";
   if (data.index.vocabSize > cfg.model.vocabSize) {
     throw new Error(
       `"${opts.data}" was built with a ${data.index.vocabSize}-token vocabulary, the model has vocab_size ${cfg.model.vocabSize}`,
@@ -271,7 +283,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const T = t.maxSeqLength, B = t.batchSize, P = maxPredictions(t.maskProb, T);
 
   // --- artifacts and sessions ---
-  const forward = pretrainingForward({
+  const forward = mlm ? maskedLmForward({ config: cfg.model, seed: t.seed }) : pretrainingForward({
     discriminator: cfg.model,
     generator: cfg.generator,
     seed: t.seed,
@@ -337,7 +349,9 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       maskProb: t.maskProb,
       numPredictions: P,
       special,
+      continuation,
     }, rng);
+    if (mlm) return pretrainFeeds(masked);
     const n = masked.batchSize;
     const noise = t.sampler === "gumbel"
       ? { name: "gumbel_noise" as const, data: gumbelNoise(n, P, cfg.generator.vocabSize, rng) }
@@ -372,10 +386,11 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       const ortFeeds: Record<string, OrtTensor> = { ...params };
       for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = evaluator.toOrt(v);
       const out = await evaluator.runOrt(ortFeeds);
-      for (const k of ["loss", ...SCALAR_OUTPUTS]) {
+      for (const k of ["loss", ...(mlm ? MLM_SCALAR_OUTPUTS : SCALAR_OUTPUTS)]) {
         sums[k] = (sums[k] ?? 0) + Number(out[k].data[0]) * idx.length;
       }
       examples += idx.length;
+      if (mlm) continue;
       const logits = out.discriminator_logits.data as Float32Array,
         isRep = out.is_replaced.data as Float32Array;
       const mask = feeds.attention_mask.data as BigInt64Array;
@@ -393,6 +408,21 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       }
     }
     const mean = (k: string) => sums[k] / examples;
+    if (mlm) {
+      // The masked-LM loss is the generator loss of ELECTRA's; there is no discriminator to score.
+      const none = NaN;
+      return {
+        loss: mean("loss"),
+        generator_loss: mean("loss"),
+        discriminator_loss: none,
+        mlm_accuracy: mean("mlm_accuracy"),
+        discriminator_accuracy: none,
+        discriminator_auc: none,
+        replaced_recall: none,
+        original_accuracy: none,
+        replaced_fraction: none,
+      };
+    }
     return {
       loss: mean("loss"),
       generator_loss: mean("generator_loss"),
@@ -408,6 +438,11 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
 
   const logEval = async (step: number, e: EvalMetrics | undefined) => {
     if (!e) return;
+    if (mlm) {
+      await metrics.write({ type: "eval", step, loss: e.loss, mlm_accuracy: e.mlm_accuracy });
+      progress.log(`eval step ${step}: loss ${e.loss.toFixed(4)}  mlm acc ${e.mlm_accuracy.toFixed(3)}`);
+      return;
+    }
     await metrics.write({ type: "eval", step, ...e } as MetricsRecord);
     progress.log(
       `eval step ${step}: loss ${e.loss.toFixed(4)}  gen ${e.generator_loss.toFixed(4)}  disc ${
@@ -567,8 +602,11 @@ export async function exportModels(
   for (const [n, v] of Object.entries(params)) {
     weights[n] = { dtype: v.dtype, dims: [...v.dims], data: v.data.slice() };
   }
+  const mlm = cfg.train.objective === "mlm";
   await writeModelFolder(
-    { kind: "pretraining", config: cfg.model, generator: cfg.generator, weights },
+    mlm
+      ? { kind: "masked-lm", config: cfg.model, weights }
+      : { kind: "pretraining", config: cfg.model, generator: cfg.generator, weights },
     modelDir,
   );
   if (!vocabPath) {
@@ -578,6 +616,11 @@ export async function exportModels(
     return;
   }
   await writeFileAtomic(join(modelDir, "vocab.txt"), await Deno.readFile(vocabPath));
+  if (mlm) {
+    await toHf(modelDir, join(out, "hf"));
+    log(`Wrote "${modelDir}" and the Hugging Face ElectraForMaskedLM folder "${join(out, "hf")}"`);
+    return;
+  }
   await toHf(modelDir, join(out, "discriminator"), join(out, "generator"));
   log(
     `Wrote "${modelDir}" and Hugging Face folders "${join(out, "discriminator")}", "${

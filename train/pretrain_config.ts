@@ -11,8 +11,15 @@
  */
 import { configFromHf, configToHf, type ElectraConfig, generatorConfig } from "../onnx/electra/config.ts";
 
+/** Pretraining objectives: ELECTRA's replaced-token detection, or masked LM on the full-width encoder. */
+export type Objective = "electra" | "mlm";
+
 /** Training hyperparameters (camelCase here; snake_case in the JSON file, see `TRAIN_KEYS`). */
 export interface TrainConfig {
+  /** "electra" (generator + discriminator, the default) or "mlm" (the encoder predicts the masked tokens). */
+  objective: Objective;
+  /** Mask whole words (every WordPiece of a space-delimited word, an eojeol in Korean) instead of single pieces. */
+  wholeWordMask: boolean;
   /** Peak learning rate (ELECTRA-small: 5e-4). */
   learningRate: number;
   /** Polynomial decay power to 0 at `trainSteps` (1 = linear, as ELECTRA). */
@@ -61,6 +68,8 @@ export interface TrainConfig {
 
 /** JSON name → field, in ELECTRA's vocabulary where it has a name for it. */
 export const TRAIN_KEYS: Record<string, keyof TrainConfig> = {
+  objective: "objective",
+  whole_word_mask: "wholeWordMask",
   learning_rate: "learningRate",
   lr_decay_power: "lrDecayPower",
   num_warmup_steps: "warmupSteps",
@@ -87,6 +96,8 @@ export const TRAIN_KEYS: Record<string, keyof TrainConfig> = {
 
 /** ELECTRA-small pretraining defaults (batch 64 as the NERSOTA original). */
 export const DEFAULT_TRAIN: Readonly<TrainConfig> = Object.freeze({
+  objective: "electra",
+  wholeWordMask: false,
   learningRate: 5e-4,
   lrDecayPower: 1,
   warmupSteps: 10000,
@@ -217,6 +228,16 @@ export function validateTrainConfig(c: TrainConfig, where = "config"): void {
   need("maskProb", (v) => v > 0 && v < 1, "in (0, 1)");
   need("generatorSize", (v) => v > 0 && v <= 1, "in (0, 1]");
   need("discWeight", (v) => v >= 0, "≥ 0");
+  if (c.objective !== "electra" && c.objective !== "mlm") {
+    throw new Error(
+      `"${where}": train.objective must be "electra" or "mlm", got ${JSON.stringify(c.objective)}`,
+    );
+  }
+  if (typeof c.wholeWordMask !== "boolean") {
+    throw new Error(
+      `"${where}": train.whole_word_mask must be true or false, got ${JSON.stringify(c.wholeWordMask)}`,
+    );
+  }
   if (c.sampler !== "inverse-cdf" && c.sampler !== "gumbel") {
     throw new Error(
       `"${where}": train.sampler must be "inverse-cdf" or "gumbel", got ${JSON.stringify(c.sampler)}`,

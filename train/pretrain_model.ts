@@ -6,6 +6,7 @@
 import type { BuildForward, ForwardResult } from "../onnx/artifacts.ts";
 import type { Value } from "../onnx/graph.ts";
 import {
+  buildMaskedLmGraph,
   buildPretrainingGraph,
   type ElectraConfig,
   type ParamSource,
@@ -61,5 +62,29 @@ export function pretrainingForward(o: PretrainModelOptions): BuildForward {
       outputs.is_replaced = out.get("is_replaced")!;
     }
     return { loss: out.get("loss")!, outputs };
+  };
+}
+
+/** Scalar outputs of the masked-LM graph besides `loss`. */
+export const MLM_SCALAR_OUTPUTS = ["mlm_accuracy"] as const;
+
+/**
+ * A `BuildForward` for masked-LM pretraining on the full-width model (`buildMaskedLmGraph`): train mode with
+ * dropout from the artifact's `dropout_seed`, eval mode without; inference mode outputs the (B, P, V) logits.
+ */
+export function maskedLmForward(
+  o: { config: ElectraConfig; params?: ParamSource; seed: number },
+): BuildForward {
+  return (_g, ctx): ForwardResult => {
+    const src = buildMaskedLmGraph({
+      config: o.config,
+      params: o.params,
+      seed: o.seed,
+      dropout: ctx.dropout,
+      debugOutputs: ctx.mode === "inference",
+    });
+    const out = new Map(src.outputs.map((v) => [v.name, v]));
+    if (ctx.mode === "inference") return { outputs: { mlm_logits: out.get("mlm_logits")! } };
+    return { loss: out.get("loss")!, outputs: { mlm_accuracy: out.get("mlm_accuracy")! } };
   };
 }

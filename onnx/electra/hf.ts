@@ -31,8 +31,11 @@ export type HfArchitecture =
   | "ElectraForTokenClassification"
   | "ElectraModel";
 
-/** What a model folder holds: a joint pretraining model, a discriminator, a tagger or a bare encoder. */
-export type ModelKind = "pretraining" | "discriminator" | "token-classification" | "base";
+/**
+ * What a model folder holds: a joint pretraining model, a discriminator, a masked LM (the `mlm` objective's
+ * full-width model, or a generator on its own), a tagger or a bare encoder.
+ */
+export type ModelKind = "pretraining" | "discriminator" | "masked-lm" | "token-classification" | "base";
 
 /** Metadata `format` of our model.safetensors (HF's is "pt"). */
 export const NERSOTA_FORMAT = "nersota";
@@ -271,6 +274,7 @@ export interface HfFolder {
 const ARCH_OF_KIND: Record<ModelKind, HfArchitecture> = {
   pretraining: "ElectraForPreTraining",
   discriminator: "ElectraForPreTraining",
+  "masked-lm": "ElectraForMaskedLM",
   "token-classification": "ElectraForTokenClassification",
   base: "ElectraModel",
 };
@@ -295,7 +299,7 @@ export function importHf(
   generator?: HfFolder,
 ): { model: ElectraModelFiles; warnings: string[] } {
   const d = readHf(main);
-  if (d.arch === "ElectraForMaskedLM") {
+  if (d.arch === "ElectraForMaskedLM" && generator) {
     throw new Error(
       `"${
         main.source ?? "HF folder"
@@ -305,6 +309,8 @@ export function importHf(
   if (!generator) {
     const kind: ModelKind = d.arch === "ElectraForPreTraining"
       ? "discriminator"
+      : d.arch === "ElectraForMaskedLM"
+      ? "masked-lm"
       : d.arch === "ElectraForTokenClassification"
       ? "token-classification"
       : "base";

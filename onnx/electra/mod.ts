@@ -20,5 +20,6 @@ export * from "./encoder.ts";
 export * from "./fused_attention.ts";
 export * from "./heads.ts";
 export * from "./pretraining.ts";
+export * from "./masked_lm.ts";
 export * from "./token_classification.ts";
 export * from "./hf.ts";

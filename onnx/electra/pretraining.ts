@@ -128,6 +128,55 @@ function generatorHead2d(g: Graph, ctx: BuildContext, hidden: Value, wordEmbeddi
   return g.op("Gemm", [x, wordEmbeddings, bias], { transB: 1 })[0]; // (N, V)
 }
 
+/** What `maskedLmHead` returns: logits, the loss, the accuracy, and the softmax pieces the sampler reuses. */
+export interface MaskedLmHead {
+  /** (B·P, V) vocabulary logits at the masked positions. */
+  logits: Value;
+  /** Weighted mean cross-entropy at the real predictions (weight 1). */
+  loss: Value;
+  /** Weighted share of predictions whose argmax is the original token. */
+  accuracy: Value;
+  /** exp(logits − max) (B·P, V) and its row sums (B·P, 1). */
+  expShifted: Value;
+  sumExp: Value;
+}
+
+/**
+ * The masked-LM head and loss of ELECTRA's generator, also the `mlm` objective's (at full width): hidden
+ * (B, T, Hc) at the masked positions (selected by the (B, P, T) one-hot, a MatMul, so padded predictions are
+ * harmless) through `generatorHead2d` on 2-D (B·P, ·) rows, then cross-entropy weighted by `weights` (B, P).
+ */
+export function maskedLmHead(
+  g: Graph,
+  ctx: BuildContext,
+  hidden: Value,
+  onehot: Value,
+  wordEmbeddings: Value,
+  labels: Value,
+  weights: Value,
+): MaskedLmHead {
+  const dtype = hidden.dtype;
+  const flatLogits = generatorHead2d(
+    g,
+    ctx,
+    reshape(matMul(onehot, hidden), [-1, ctx.config.hiddenSize]),
+    wordEmbeddings,
+  ); // (B·P, V)
+  const flatLabels = reshape(labels, [-1]); // (B·P)
+  const flatWeights = reshape(weights, [-1]);
+  // Cross-entropy as log-sum-exp − picked logit (as `crossEntropyPerItem`), written out here to share
+  // exp(shifted) with the sampler. The max shift cancels exactly, so it is a stop-gradient: otherwise
+  // autodiff differentiates ReduceMax (Equal, Cast, Div, Mul, Neg over (B·P, V)) for a zero contribution.
+  const shifted = sub(flatLogits, stopGradient(reduceMax(flatLogits, [-1], true))); // (B·P, V)
+  const expShifted = exp(shifted);
+  const sumExp = reduceSum(expShifted, [-1], true); // (B·P, 1)
+  const picked = gatherElements(shifted, unsqueeze(flatLabels, [-1]), -1); // (B·P, 1)
+  const loss = weightedMean(squeeze(sub(log(sumExp), picked), [-1]), flatWeights);
+  const argmax = g.op("ArgMax", [flatLogits], { axis: -1, keepdims: 0 })[0];
+  const accuracy = weightedMean(cast(equal(argmax, flatLabels), dtype), flatWeights);
+  return { logits: flatLogits, loss, accuracy, expShifted, sumExp };
+}
+
 /** Largest divisor of n not above √n (1 for primes): the block width of the two-level sampler. */
 function blockWidth(n: number): number {
   for (let k = Math.floor(Math.sqrt(n)); k > 1; k--) if (n % k === 0) return k;
@@ -203,24 +252,13 @@ export function buildPretrainingGraph(options: PretrainingOptions): Graph {
   // plain differentiable ops and makes padded predictions (weight 0) harmless wherever they point.
   const onehot = cast(equal(unsqueeze(positions, [2]), positionIds(inputIds)), dtype); // (B, P, T)
 
-  // Generator: masked LM at the masked positions only (P ≪ T keeps the (·, V) logits small), on 2-D
-  // (B·P, ·) rows so that the tied output layer is one Gemm (see `generatorHead2d`).
-  const flatLogits = g.scope(GENERATOR_PREFIX, () => {
+  // Generator: masked LM at the masked positions only (P ≪ T keeps the (·, V) logits small).
+  const head = g.scope(GENERATOR_PREFIX, () => {
     const { hidden } = electraModel(g, gctx, { inputIds, attentionMask, tokenTypeIds, bias }, shared); // (B, T, Hg)
-    return generatorHead2d(g, gctx, reshape(matMul(onehot, hidden), [-1, gen.hiddenSize]), shared.word); // (B·P, V)
+    return maskedLmHead(g, gctx, hidden, onehot, shared.word, labels, weights);
   });
-  const flatLabels = reshape(labels, [-1]); // (B·P)
-  const flatWeights = reshape(weights, [-1]);
-  // Cross-entropy as log-sum-exp − picked logit (as `crossEntropyPerItem`), written out here to share
-  // exp(shifted) with the sampler. The max shift cancels exactly, so it is a stop-gradient: otherwise
-  // autodiff differentiates ReduceMax (Equal, Cast, Div, Mul, Neg over (B·P, V)) for a zero contribution.
-  const shifted = sub(flatLogits, stopGradient(reduceMax(flatLogits, [-1], true))); // (B·P, V)
-  const expShifted = exp(shifted);
-  const sumExp = reduceSum(expShifted, [-1], true); // (B·P, 1)
-  const picked = gatherElements(shifted, unsqueeze(flatLabels, [-1]), -1); // (B·P, 1)
-  const generatorLoss = weightedMean(squeeze(sub(log(sumExp), picked), [-1]), flatWeights);
+  const { logits: flatLogits, expShifted, sumExp, loss: generatorLoss, accuracy: mlmAccuracy } = head;
   const argmaxAxis = (x: Value) => g.op("ArgMax", [x], { axis: -1, keepdims: 0 })[0];
-  const mlmAccuracy = weightedMean(cast(equal(argmaxAxis(flatLogits), flatLabels), dtype), flatWeights);
 
   // Sampling, with no gradient into the generator (ELECTRA's tf.stop_gradient).
   const predShape = g.op("Shape", [positions])[0]; // [B, P] at run time

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  continuationTable,
   gumbelNoise,
   maskBatch,
   maxPredictions,
@@ -124,4 +125,61 @@ Deno.test("specialIdsFromVocab() finds the ids and names a missing token", () =>
   assert.deepEqual(specialIdsFromVocab(vocab), { pad: 0, cls: 2, sep: 3, mask: 4 });
   vocab.delete("[MASK]");
   assert.throws(() => specialIdsFromVocab(vocab, "v.txt"), /"v\.txt" has no \[MASK\] token/);
+});
+
+Deno.test("maskBatch() with whole-word masking chooses every piece of a word or none, at most k positions", () => {
+  // Ids 10–29 start words, 30–59 are `##` pieces: rows mix one-, two- and three-piece words.
+  const tokens = Array.from({ length: 60 }, (_, i) => (i >= 30 ? `##p${i}` : `w${i}`));
+  const continuation = continuationTable(tokens);
+  assert.equal(continuation[31], 1);
+  assert.equal(continuation[12], 0);
+  const T = 40, B = 3;
+  const inputIds = new Int32Array(B * T), attentionMask = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      attentionMask[b * T + t] = 1;
+      inputIds[b * T + t] = t === 0
+        ? CLS
+        : t === T - 1
+        ? SEP
+        : t % 3 === 1
+        ? 10 + t % 20
+        : 30 + ((t + b) % 30);
+    }
+  }
+  const batch = { inputIds, segmentIds: new Int32Array(B * T), attentionMask, batchSize: B, seqLength: T };
+  const wordOf = (ids: Int32Array, t: number) => {
+    let s = t;
+    while (continuation[ids[s]]) s--;
+    let e = t + 1;
+    while (e < T - 1 && continuation[ids[e]]) e++;
+    return Array.from({ length: e - s }, (_, i) => s + i);
+  };
+  for (let seed = 0; seed < 20; seed++) {
+    const m = maskBatch(batch, { maskProb: 0.3, continuation }, new Rng(seed));
+    const P = m.numPredictions, k = Math.round(T * 0.3);
+    for (let b = 0; b < B; b++) {
+      const chosen = new Set<number>();
+      for (let i = 0; i < P; i++) if (m.weights[b * P + i]) chosen.add(m.positions[b * P + i]);
+      assert.ok(chosen.size <= k && chosen.size >= k - 2, `${chosen.size} chosen, k ${k}`);
+      for (const t of chosen) {
+        for (const u of wordOf(inputIds.subarray(b * T, (b + 1) * T), t)) {
+          assert.ok(chosen.has(u), `seed ${seed} row ${b}: ${t} chosen without ${u} of its word`);
+        }
+        assert.equal(m.labels[b * P + [...chosen].sort((x, y) => x - y).indexOf(t)], inputIds[b * T + t]);
+      }
+    }
+  }
+});
+
+Deno.test("pretrainFeeds() without noise makes the masked-LM graph's feeds only", () => {
+  const m = maskBatch(makeBatch([10], 12), { maskProb: 0.15 }, new Rng(1));
+  assert.deepEqual(Object.keys(pretrainFeeds(m)).sort(), [
+    "attention_mask",
+    "input_ids",
+    "masked_lm_ids",
+    "masked_lm_positions",
+    "masked_lm_weights",
+    "token_type_ids",
+  ]);
 });

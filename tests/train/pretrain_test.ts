@@ -5,6 +5,7 @@ import type { Tensor } from "../../onnx/tensor.ts";
 import { buildPretrainingData } from "../../train/build_data.ts";
 import { checkpointName, listCheckpoints } from "../../train/checkpoints.ts";
 import { readMetrics } from "../../train/metrics_log.ts";
+import { loadStartModel } from "../../train/finetune.ts";
 import { pretrain, probeProvider, rocAuc } from "../../train/pretrain.ts";
 import { main } from "../../train/pretrain_cli.ts";
 import {
@@ -277,4 +278,96 @@ Deno.test("the CUDA provider fails fast with a clear message where CUDA is not i
     return;
   }
   // A machine with onnxruntime-node's CUDA binaries and CUDA 12 opens the session: nothing to check there.
+});
+
+Deno.test("pretrain() with objective mlm (whole-word masking): the masked-LM loss falls, the folders are --model for fine-tuning", async () => {
+  const data = await fixtureShards();
+  const out = await Deno.makeTempDir({ prefix: "pretrain-mlm-" });
+  const config = await tinyConfig({
+    objective: "mlm",
+    wholeWordMask: true,
+    maskProb: 0.3,
+    trainSteps: 150,
+    evalEvery: 75,
+    saveEvery: 0,
+  });
+  const r = await pretrain({ config, data, out, threads: 1, quiet: true });
+  assert.ok(r.finished);
+  // The masked LM has no generator or discriminator: the encoder and the head of ElectraForMaskedLM.
+  assert.ok(
+    Object.keys(r.params).every((n) => /^(electra\.|generator_predictions\.|generator_lm_head\.)/.test(n)),
+  );
+  const evals = (await readMetrics(join(out, "metrics.jsonl"))).filter((m) => m.type === "eval");
+  assert.deepEqual(evals.map((e) => e.step), [0, 75, 150]);
+  assert.deepEqual(Object.keys(evals[0]).sort(), ["loss", "mlm_accuracy", "step", "type"]);
+  // At init the predictions are near uniform over the 128 ids: loss ≈ ln 128.
+  assert.ok(Math.abs((evals[0].loss as number) - Math.log(128)) < 0.3, `initial loss ${evals[0].loss}`);
+  // The fixture's names and places are drawn at random, so accuracy stays low; the loss shows the learning.
+  assert.ok(
+    (evals[2].loss as number) < (evals[0].loss as number) - 1,
+    `loss ${evals[0].loss} → ${evals[2].loss}`,
+  );
+  assert.ok((evals[2].mlm_accuracy as number) > 4 * (evals[0].mlm_accuracy as number), JSON.stringify(evals));
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(join(out, "model/config.json"))).architectures, [
+    "ElectraForMaskedLM",
+  ]);
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(join(out, "hf/config.json"))).architectures, [
+    "ElectraForMaskedLM",
+  ]);
+  // Both folders start fine-tuning with the trained encoder (the LM head left out).
+  for (const dir of ["model", "hf"]) {
+    const start = await loadStartModel({ kind: "folder", dir: join(out, dir) });
+    const encoder = Object.keys(r.params).filter((n) => n.startsWith("electra."));
+    assert.deepEqual(Object.keys(start.weights).sort(), encoder.sort(), dir);
+    for (const n of encoder) {
+      assert.deepEqual(start.weights[n].data, r.params[n].data, `${dir}: ${n}`);
+    }
+  }
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("pretrain() with objective mlm and accumulation: killed and resumed ends with bit-identical parameters", async () => {
+  const data = await fixtureShards();
+  const config = await tinyConfig({
+    objective: "mlm",
+    maskProb: 0.4,
+    trainSteps: 6,
+    accumulate: 2,
+    saveEvery: 2,
+    evalEvery: 0,
+    keepCheckpoints: 5,
+    warmupSteps: 2,
+  }, 0.1);
+  const base = { config, data, threads: 1, quiet: true, export: false };
+  const whole = await Deno.makeTempDir({ prefix: "pretrain-mlm-whole-" });
+  const a = await pretrain({ ...base, out: whole });
+  const killed = await Deno.makeTempDir({ prefix: "pretrain-mlm-killed-" });
+  assert.equal((await pretrain({ ...base, out: killed, stopAfter: 5 })).step, 5);
+  const b = await pretrain({ ...base, out: killed, resume: true });
+  assert.equal(b.resumedFrom, join(killed, "checkpoints", checkpointName(4)));
+  sameParams(b.params, a.params);
+  await Deno.remove(whole, { recursive: true });
+  await Deno.remove(killed, { recursive: true });
+});
+
+Deno.test("pretrain config: objective and whole_word_mask are checked by name", () => {
+  const model = {
+    model_type: "electra",
+    vocab_size: 10,
+    hidden_size: 8,
+    num_attention_heads: 2,
+    intermediate_size: 8,
+  };
+  assert.equal(
+    pretrainConfigFromJson({ model, train: { objective: "mlm", whole_word_mask: true } }).train.objective,
+    "mlm",
+  );
+  assert.throws(
+    () => pretrainConfigFromJson({ model, train: { objective: "bert" } }),
+    /train\.objective must be "electra" or "mlm"/,
+  );
+  assert.throws(
+    () => pretrainConfigFromJson({ model, train: { whole_word_mask: 1 } }),
+    /whole_word_mask must be true or false/,
+  );
 });

@@ -13,9 +13,15 @@ import { readDataset } from "../../train/datasets/mod.ts";
 import { evaluateModelFolder } from "../../train/evaluate.ts";
 import { fixedSubset, loadCheckpointEncoder } from "../../train/finetune.ts";
 import { pretrain } from "../../train/pretrain.ts";
-import { DEFAULT_TRAIN, withGenerator } from "../../train/pretrain_config.ts";
+import { DEFAULT_TRAIN, readPretrainConfig, withGenerator } from "../../train/pretrain_config.ts";
 import { configFromHf } from "../../onnx/electra/config.ts";
-import { probeCurve, type ProbeRecipe, probeRecipeFromJson, runProbe } from "../../train/probe.ts";
+import {
+  probeCurve,
+  type ProbeRecipe,
+  probeRecipeFromJson,
+  readProbeRecipe,
+  runProbe,
+} from "../../train/probe.ts";
 import { main } from "../../train/probe_cli.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/finetune/${name}`, import.meta.url));
@@ -215,4 +221,21 @@ Deno.test("deno task probe: usage errors exit 2", async () => {
   assert.equal(await main(["--encoder", "random"]), 2);
   assert.equal(await main(["--encoder", "random", "--curve", "x", "--out", "y"]), 2);
   assert.equal(await main(["--bogus"]), 2);
+});
+
+Deno.test("configs/probe/probe.json and configs/pretrain/*.json parse; the pretraining model is the default model's shape", async () => {
+  const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+  const probe = await readProbeRecipe(root("configs/probe/probe.json"), "/runs");
+  assert.equal(probe.vocab, "/runs/vocab.txt");
+  assert.deepEqual(Object.keys(probe.dev), ["klue", "colloquial"]);
+  assert.deepEqual(probe.seeds, [1, 2]);
+  const model = configFromHf(JSON.parse(await Deno.readTextFile(root("configs/default/model.json"))));
+  const objectives: string[] = [];
+  for await (const e of Deno.readDir(root("configs/pretrain"))) {
+    const c = await readPretrainConfig(root(`configs/pretrain/${e.name}`));
+    assert.deepEqual(c.model, model, e.name);
+    assert.equal(c.train.batchSize * c.train.accumulate, 128, e.name);
+    objectives.push(c.train.objective);
+  }
+  assert.deepEqual(objectives.sort(), ["electra", "mlm", "mlm"]);
 });

@@ -3,6 +3,7 @@ import { TINY_ELECTRA } from "./tiny_config.ts";
 import { generatorConfig } from "../../../onnx/electra/config.ts";
 import { fillNormal, hashString, type ParamSource, prng } from "../../../onnx/electra/init.ts";
 import { buildPretrainingGraph } from "../../../onnx/electra/pretraining.ts";
+import { buildMaskedLmGraph } from "../../../onnx/electra/masked_lm.ts";
 import { buildTokenClassificationGraph, FAST_INFERENCE } from "../../../onnx/electra/token_classification.ts";
 import type { Graph } from "../../../onnx/graph.ts";
 import { openSession } from "../../../onnx/runtime.ts";
@@ -258,4 +259,51 @@ Deno.test("pretraining graph runs in float64 (polynomial erf) and agrees with fl
     losses.push(["loss", "generator_loss", "discriminator_loss"].map((k) => Number(out[k].data[0])));
   }
   assertClose(losses[1], losses[0], 1e-4, "float64 vs float32 losses");
+});
+
+Deno.test("masked-LM graph matches a plain TypeScript ELECTRA: full-width logits at the masked positions, weighted loss", async () => {
+  const P = 3;
+  const positions = [1, 4, 2, 2, 0, 0]; // second sequence: one real prediction, then padding at 0
+  const labels = [9, 13, 30, 17, 0, 0];
+  const weights = [1, 1, 1, 1, 0, 0];
+  const g = buildMaskedLmGraph({ config, params: randomParams, debugOutputs: true });
+  assert.ok([...g.parameters].every((n) => !n.startsWith("generator.") && !n.startsWith("discriminator")));
+  assert.ok(
+    g.parameters.has("generator_lm_head.bias") &&
+      g.parameters.has("electra.encoder.layer.1.output.dense.weight"),
+  );
+  const session = await openSession(g.toBytes());
+  const out = await session.run({
+    ...feeds,
+    masked_lm_positions: tensor("int64", [B, P], positions),
+    masked_lm_ids: tensor("int64", [B, P], labels),
+    masked_lm_weights: tensor("float32", [B, P], weights),
+  });
+  await session.release();
+  const ws = weightsOf(g);
+  let sum = 0, count = 0, right = 0;
+  for (let b = 0; b < B; b++) {
+    const h = electraHidden(config, ws, row(ids, b), row(mask, b), row(types, b));
+    const pos = positions.slice(b * P, (b + 1) * P);
+    const logits = generatorLogits(config, ws, pos.map((p) => h[p]), "");
+    assertClose(
+      Array.from(out.mlm_logits.data as Float32Array).slice(
+        b * P * config.vocabSize,
+        (b + 1) * P * config.vocabSize,
+      ),
+      logits.flatMap((r) => Array.from(r)),
+      2e-4,
+      `logits of sequence ${b}`,
+    );
+    pos.forEach((_, j) => {
+      const k = b * P + j;
+      if (!weights[k]) return;
+      sum += crossEntropy(logits[j], labels[k]);
+      const lg = Array.from(logits[j]);
+      if (lg.indexOf(Math.max(...lg)) === labels[k]) right++;
+      count++;
+    });
+  }
+  assertClose(out.loss.data as Float32Array, [sum / (count + 1e-6)], 1e-4, "loss");
+  assertClose(out.mlm_accuracy.data as Float32Array, [right / (count + 1e-6)], 1e-5, "accuracy");
 });

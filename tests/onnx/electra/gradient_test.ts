@@ -3,6 +3,7 @@ import { buildBackward } from "../../../onnx/autodiff.ts";
 import { electraConfig, generatorConfig } from "../../../onnx/electra/config.ts";
 import { fillNormal, hashString, type ParamSource, prng } from "../../../onnx/electra/init.ts";
 import { buildPretrainingGraph } from "../../../onnx/electra/pretraining.ts";
+import { buildMaskedLmGraph } from "../../../onnx/electra/masked_lm.ts";
 import type { Graph } from "../../../onnx/graph.ts";
 import { openSession } from "../../../onnx/runtime.ts";
 import { type Tensor, tensor } from "../../../onnx/tensor.ts";
@@ -120,3 +121,56 @@ for (const flatTokens of [false, true]) {
     }
   });
 }
+
+Deno.test("gradients of the masked-LM loss (full-width encoder, tied LM head) match finite differences (float64)", async () => {
+  const build = () => buildMaskedLmGraph({ config, params, dtype: "float64", geluForm: "polynomial" });
+  const { sample_uniform: _, ...mlmFeeds } = feeds;
+  const lossOfMlm = async (g: Graph) => {
+    const s = await openSession(g.toBytes());
+    const { loss } = await s.run(mlmFeeds, ["loss"]);
+    await s.release();
+    return Number(loss.data[0]);
+  };
+  const g = build();
+  const loss = g.outputs.find((o) => o.name === "loss")!;
+  const names = [...g.parameters];
+  const grads = buildBackward(g, loss, names);
+  for (const [name, grad] of grads) g.output(grad, `grad.${name}`);
+  const s = await openSession(g.toBytes());
+  const out = await s.run(mlmFeeds);
+  await s.release();
+  assert.equal(grads.size, names.length);
+  const base = build();
+  const eps = 1e-5;
+  for (
+    const name of [
+      "electra.embeddings.word_embeddings.weight", // both the input table and the tied output layer
+      "electra.embeddings.position_embeddings.weight",
+      "electra.embeddings_project.weight",
+      "electra.encoder.layer.0.attention.self.query.weight",
+      "electra.encoder.layer.1.output.LayerNorm.bias",
+      "generator_predictions.dense.weight",
+      "generator_predictions.LayerNorm.weight",
+      "generator_lm_head.bias",
+    ]
+  ) {
+    const t = base.initializers.get(name)!;
+    const analytic = out[`grad.${name}`].data as Float64Array;
+    const r = prng(hashString(name, 7));
+    for (let k = 0; k < 3; k++) {
+      const i = Math.floor(r() * t.data.length);
+      const data = t.data as Float64Array;
+      const orig = data[i];
+      data[i] = orig + eps;
+      const up = await lossOfMlm(base);
+      data[i] = orig - eps;
+      const down = await lossOfMlm(base);
+      data[i] = orig;
+      const numeric = (up - down) / (2 * eps);
+      assert.ok(
+        Math.abs(numeric - analytic[i]) <= 1e-6 + 1e-4 * Math.abs(numeric),
+        `${name}[${i}]: autodiff ${analytic[i]}, finite difference ${numeric}`,
+      );
+    }
+  }
+});

@@ -131,16 +131,19 @@ export function discriminatorLogits(ws: Weights, hidden: Mat): number[] {
   return linear(x, ws, "discriminator_predictions.dense_prediction").map((r) => r[0]);
 }
 
-/** Generator vocabulary logits for the given rows of generator hidden states (Hg) → (rows, V). */
-export function generatorLogits(gen: ElectraConfig, ws: Weights, rows: Mat): Mat {
+/**
+ * Generator vocabulary logits for the given rows of generator hidden states (Hg) → (rows, V); `prefix` is the
+ * head's scope ("generator." in the joint RTD model, "" in a masked LM).
+ */
+export function generatorLogits(gen: ElectraConfig, ws: Weights, rows: Mat, prefix = "generator."): Mat {
   const x = layerNorm(
-    linear(rows, ws, "generator.generator_predictions.dense").map((r) => r.map(gelu)),
+    linear(rows, ws, `${prefix}generator_predictions.dense`).map((r) => r.map(gelu)),
     ws,
-    "generator.generator_predictions.LayerNorm",
+    `${prefix}generator_predictions.LayerNorm`,
     gen.layerNormEps,
   );
   const word = w(ws, "electra.embeddings.word_embeddings.weight"),
-    bias = w(ws, "generator.generator_lm_head.bias");
+    bias = w(ws, `${prefix}generator_lm_head.bias`);
   const E = gen.embeddingSize;
   return x.map((r) => {
     const out = Float64Array.from(bias);

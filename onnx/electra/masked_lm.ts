@@ -13,18 +13,12 @@
  * @module
  */
 import { type Dim, Graph } from "../graph.ts";
-import { cast, equal, ints, unsqueeze } from "../ops.ts";
+import { ints } from "../ops.ts";
 import type { ElectraConfig } from "./config.ts";
-import {
-  attentionBias,
-  type BuildContext,
-  type Dropout,
-  embeddingParams,
-  positionIds,
-} from "./embeddings.ts";
+import { attentionBias, type BuildContext, type Dropout, embeddingParams } from "./embeddings.ts";
 import { electraModel } from "./encoder.ts";
 import { initParams, type ParamSource } from "./init.ts";
-import { maskedLmHead } from "./pretraining.ts";
+import { maskedLmHead, maskedLmInputs } from "./pretraining.ts";
 
 /** Options of `buildMaskedLmGraph`. */
 export interface MaskedLmOptions {
@@ -60,19 +54,13 @@ export function buildMaskedLmGraph(o: MaskedLmOptions): Graph {
     flatTokens: o.flatTokens,
   };
   const g = new Graph("electra_masked_lm");
-  const B = o.batch ?? "batch_size",
-    T = o.sequence ?? "sequence_length",
-    P = o.predictions ?? "num_predictions";
-  const inputIds = g.input("input_ids", "int64", [B, T]);
-  const attentionMask = g.input("attention_mask", "int64", [B, T]);
-  const tokenTypeIds = g.input("token_type_ids", "int64", [B, T]);
-  const positions = g.input("masked_lm_positions", "int64", [B, P]);
-  const labels = g.input("masked_lm_ids", "int64", [B, P]);
-  const weights = g.input("masked_lm_weights", dtype, [B, P]);
-
+  const { B, P, inputIds, attentionMask, tokenTypeIds, positions, labels, weights, onehot } = maskedLmInputs(
+    g,
+    dtype,
+    o,
+  );
   const embeddings = g.scope("electra", () => embeddingParams(g, ctx));
   const bias = attentionBias(attentionMask, dtype); // (B, 1, 1, T)
-  const onehot = cast(equal(unsqueeze(positions, [2]), positionIds(inputIds)), dtype); // (B, P, T)
   const { hidden } = electraModel(g, ctx, { inputIds, attentionMask, tokenTypeIds, bias }, embeddings); // (B, T, H)
   const head = maskedLmHead(g, ctx, hidden, onehot, embeddings.word, labels, weights);
   g.output(head.loss, "loss");

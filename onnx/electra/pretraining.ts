@@ -177,6 +177,29 @@ export function maskedLmHead(
   return { logits: flatLogits, loss, accuracy, expShifted, sumExp };
 }
 
+/**
+ * The feeds both pretraining graphs declare (see the module doc) and the one-hot of the masked positions
+ * (B, P, T): selecting and scattering by MatMul keeps everything in plain differentiable ops and makes padded
+ * predictions (weight 0) harmless wherever they point.
+ */
+export function maskedLmInputs(
+  g: Graph,
+  dtype: "float32" | "float64",
+  sizes: { batch?: Dim; sequence?: Dim; predictions?: Dim },
+) {
+  const B = sizes.batch ?? "batch_size",
+    T = sizes.sequence ?? "sequence_length",
+    P = sizes.predictions ?? "num_predictions";
+  const inputIds = g.input("input_ids", "int64", [B, T]);
+  const attentionMask = g.input("attention_mask", "int64", [B, T]);
+  const tokenTypeIds = g.input("token_type_ids", "int64", [B, T]);
+  const positions = g.input("masked_lm_positions", "int64", [B, P]);
+  const labels = g.input("masked_lm_ids", "int64", [B, P]);
+  const weights = g.input("masked_lm_weights", dtype, [B, P]);
+  const onehot = cast(equal(unsqueeze(positions, [2]), positionIds(inputIds)), dtype); // (B, P, T)
+  return { B, T, P, inputIds, attentionMask, tokenTypeIds, positions, labels, weights, onehot };
+}
+
 /** Largest divisor of n not above √n (1 for primes): the block width of the two-level sampler. */
 function blockWidth(n: number): number {
   for (let k = Math.floor(Math.sqrt(n)); k > 1; k--) if (n % k === 0) return k;
@@ -230,15 +253,11 @@ export function buildPretrainingGraph(options: PretrainingOptions): Graph {
   const gctx: BuildContext = { config: gen, ...common };
 
   const g = new Graph("electra_pretraining");
-  const B = options.batch ?? "batch_size",
-    T = options.sequence ?? "sequence_length",
-    P = options.predictions ?? "num_predictions";
-  const inputIds = g.input("input_ids", "int64", [B, T]);
-  const attentionMask = g.input("attention_mask", "int64", [B, T]);
-  const tokenTypeIds = g.input("token_type_ids", "int64", [B, T]);
-  const positions = g.input("masked_lm_positions", "int64", [B, P]);
-  const labels = g.input("masked_lm_ids", "int64", [B, P]);
-  const weights = g.input("masked_lm_weights", dtype, [B, P]);
+  const { B, P, inputIds, attentionMask, tokenTypeIds, positions, labels, weights, onehot } = maskedLmInputs(
+    g,
+    dtype,
+    options,
+  );
   const sampler = options.sampler ?? "gumbel";
   const noise = sampler === "gumbel"
     ? g.input("gumbel_noise", dtype, [B, P, gen.vocabSize])
@@ -247,10 +266,6 @@ export function buildPretrainingGraph(options: PretrainingOptions): Graph {
   const shared = g.scope("electra", () => embeddingParams(g, dctx));
   const bias = attentionBias(attentionMask, dtype); // (B, 1, 1, T), shared by both networks
   const maskF = cast(attentionMask, dtype); // (B, T)
-
-  // One-hot of the masked positions (B, P, T): selecting and scattering by MatMul keeps everything in
-  // plain differentiable ops and makes padded predictions (weight 0) harmless wherever they point.
-  const onehot = cast(equal(unsqueeze(positions, [2]), positionIds(inputIds)), dtype); // (B, P, T)
 
   // Generator: masked LM at the masked positions only (P ≪ T keeps the (·, V) logits small).
   const head = g.scope(GENERATOR_PREFIX, () => {

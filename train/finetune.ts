@@ -467,7 +467,12 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   if (!opts.resume) await prepareRunFolder(opts.out, opts.clear);
   const record = start ? await readRunRecord(opts.out) : undefined;
   const describe = (s: DataSource[] | undefined) =>
-    (s ?? []).map((x) => ({ path: x.path, format: x.format, map: x.map ?? null }));
+    (s ?? []).map((x) => ({
+      path: x.path,
+      format: x.format,
+      map: x.map ?? null,
+      ...(x.take === undefined ? {} : { take: x.take }),
+    }));
   if (record) {
     checkResumeMatches(opts.out, [
       ["the model", record.model, opts.model],

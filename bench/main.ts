@@ -9,17 +9,38 @@
  * medians and as the median of per-round ratios (each round's ours over the same round's peer). Absolute numbers on a
  * shared 2-core machine are noise: compare ratios measured side by side.
  *
- * Results go to `bench/results/<date>T<hhmm>-<git sha>.json` (and `--out FILE`), with the load average and
- * every single run, so that commits can be compared.
+ * The peer runs fair (`bench/fair.ts`): without the OpenBLAS pinning variables, at each of `--peer-threads`
+ * torch thread settings per round, keeping the faster per metric. Each round also measures ONNX Runtime's
+ * SGEMM roofline at our layer shapes (`bench/roofline.ts`); every row gives tokens/s, GFLOP/s (model GEMM
+ * FLOPs, `bench/fair.ts`) and its share of that roofline. How to read them: docs/benchmarks.md.
+ *
+ * Results go to `bench/results/<date>T<hhmm>-<git sha>.json` (and `--out FILE`), with the load average, the
+ * CPU's flags and every single run, so that commits can be compared.
  *
  * ```
  * deno task bench [--quick] [--only finetune,inference,inference_int8,finetune_dropout,pretrain,tokenizer,peer]
  *                 [--batch 32] [--seq 128] [--steps 5] [--runs 3] [--threads 2] [--out FILE] [--no-peer]
+ *                 [--peer-threads 1,2] [--pinned-peer] [--no-roofline]
  * ```
  * @module
  */
 import { parseArgs } from "node:util";
-import { runPeer } from "./peer.ts";
+import { findPeerPython, type PeerResult, runPeer } from "./peer.ts";
+import {
+  bestPeerRun,
+  type CpuInfo,
+  encoderFlops,
+  gflops,
+  parseCpuInfo,
+  type PeerBest,
+  peerEnvironment,
+  peerThreadOrder,
+  pretrainingFlops,
+  tokenClassificationFlops,
+  trainingFlops,
+} from "./fair.ts";
+import { ELECTRA_SMALL, electraConfig, generatorConfig } from "../onnx/electra/config.ts";
+import { maxPredictions } from "../train/masking.ts";
 
 // Run order within a round: the peer first, then the benches with targets right after it (inference_int8:
 // the same graph with int8 dense layers, `int8Compute`).
@@ -45,8 +66,14 @@ function peakRssKib(): number {
 }
 
 /** Runs one bench in this (child) process and prints one JSON line. */
-async function child(name: BenchName, a: ChildArgs): Promise<void> {
+async function child(name: BenchName | "roofline", a: ChildArgs): Promise<void> {
   let r: Record<string, number>;
+  if (name === "roofline") {
+    const { measureRoofline } = await import("./roofline.ts");
+    const m = await measureRoofline({ batch: a.batch, seq: a.seq, seconds: a.quick ? 0.5 : 2 });
+    console.log("BENCH_RESULT " + JSON.stringify(m));
+    return;
+  }
   if (name === "pretrain") {
     // The same session options the fine-tuning bench uses (see FINETUNE_SESSION_EXTRAS): without them ORT's
     // memory pattern doubles a training step's peak memory. Patched here because pretrain_bench opens its own.
@@ -92,7 +119,11 @@ async function child(name: BenchName, a: ChildArgs): Promise<void> {
 }
 
 /** Spawns `deno run -A bench/main.ts --child <name>` and returns its result line. */
-async function spawn(name: BenchName, a: ChildArgs): Promise<Record<string, number> | { error: string }> {
+async function spawn(
+  name: BenchName | "roofline",
+  a: ChildArgs,
+  // deno-lint-ignore no-explicit-any
+): Promise<Record<string, any> | { error: string }> {
   const args = [
     "run",
     "-A",
@@ -160,6 +191,120 @@ const fmt = (x: number, digits = 0) =>
     ? x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
     : "—";
 
+/** Model GEMM FLOPs per token of each bench (`bench/fair.ts`): what its tokens/s turn into GFLOP/s with. */
+export function flopsPerToken(
+  batch: number,
+  seq: number,
+  labels = 13,
+  pretrainVocab = 32000,
+  generatorSize = 0.25,
+  maskProb = 0.15,
+): Record<string, number> {
+  const n = batch * seq;
+  const small = electraConfig({ ...ELECTRA_SMALL, maxPositionEmbeddings: Math.max(512, seq) });
+  const infer = tokenClassificationFlops(small, batch, seq, labels) / n;
+  const disc = electraConfig({ ...small, vocabSize: pretrainVocab });
+  const pretrain = pretrainingFlops(
+    disc,
+    generatorConfig(disc, generatorSize),
+    batch,
+    seq,
+    maxPredictions(maskProb, seq),
+  );
+  return {
+    finetune: trainingFlops(infer),
+    finetune_dropout: trainingFlops(infer),
+    inference: infer,
+    inference_int8: infer,
+    pretrain: trainingFlops(pretrain) / n,
+    encoder_forward: encoderFlops(small, batch, seq) / n,
+  };
+}
+
+/** One table row of `summarize`. */
+export interface BenchRow {
+  bench: string;
+  versus: string;
+  ours_tokens_per_s: number;
+  peer_tokens_per_s: number;
+  ratio: number;
+  paired_ratio: number;
+  flops_per_token: number;
+  ours_gflops: number;
+  peer_gflops: number;
+  /** GFLOP/s over the measured SGEMM roofline (NaN without one). */
+  ours_roofline_share: number;
+  peer_roofline_share: number;
+  /** torch thread settings the kept peer figures came from, one per round. */
+  peer_threads: number[];
+  ours_peak_rss_kib: number;
+  peer_peak_rss_kib: number;
+  memory_ratio: number;
+}
+
+const VERSUS: Record<string, string> = {
+  finetune: "peer train step",
+  finetune_dropout: "peer train step (no dropout)",
+  pretrain: "peer train step (fine-tuning; the peer has no pretraining)",
+  inference: "peer inference",
+  inference_int8: "peer inference (float32; ours int8 dense layers)",
+};
+
+/** Rows of ours against the peer's best per round: medians, paired ratios, GFLOP/s and roofline shares. */
+export function summarize(
+  benches: readonly string[],
+  ours: Record<string, Record<string, number>[]>,
+  peer: PeerBest[],
+  flops: Record<string, number>,
+  rooflineGflops: number,
+): BenchRow[] {
+  const med = (rows: Record<string, number>[] | undefined, key: string) =>
+    median((rows ?? []).map((x) => x[key]));
+  const peerKey = (b: string) => (b.startsWith("inference") ? "infer" : "train") as "infer" | "train";
+  const rows: BenchRow[] = [];
+  for (const b of benches.filter((x) => x !== "tokenizer")) {
+    const k = peerKey(b);
+    const peerTps = median(peer.map((p) => p[`${k}_tokens_per_s`]));
+    const tps = med(ours[b], "tokens_per_s"), rss = med(ours[b], "peak_rss_kib");
+    const peerRss = median(peer.map((p) => p.peak_rss_kib ?? NaN));
+    // Paired: round r of ours over round r of the peer (measured minutes apart), then their median;
+    // steadier than the ratio of medians when the machine's load drifts.
+    const paired = median(
+      (ours[b] ?? []).map((x, i) => (peer[i] ? x.tokens_per_s / peer[i][`${k}_tokens_per_s`] : NaN)),
+    );
+    const f = flops[b];
+    rows.push({
+      bench: b,
+      versus: VERSUS[b] ?? "peer",
+      ours_tokens_per_s: tps,
+      peer_tokens_per_s: peerTps,
+      ratio: tps / peerTps,
+      paired_ratio: paired,
+      flops_per_token: f,
+      ours_gflops: gflops(tps, f),
+      peer_gflops: gflops(peerTps, f),
+      ours_roofline_share: gflops(tps, f) / rooflineGflops,
+      peer_roofline_share: gflops(peerTps, f) / rooflineGflops,
+      peer_threads: peer.map((p) => p[`${k}_threads`]),
+      ours_peak_rss_kib: rss,
+      peer_peak_rss_kib: peerRss,
+      memory_ratio: rss / peerRss,
+    });
+  }
+  return rows;
+}
+
+/** The CPU of this machine from /proc/cpuinfo (empty fields where it is missing). */
+function cpuInfo(): CpuInfo {
+  try {
+    return parseCpuInfo(Deno.readTextFileSync("/proc/cpuinfo"));
+  } catch {
+    return { model: "", cpus: navigator.hardwareConcurrency, flags: [], simd: [] };
+  }
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(0)} %` : "—");
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -174,6 +319,9 @@ async function main(): Promise<void> {
       threads: { type: "string", default: "2" },
       out: { type: "string" },
       "no-peer": { type: "boolean", default: false },
+      "peer-threads": { type: "string", default: "1,2" },
+      "pinned-peer": { type: "boolean", default: false },
+      "no-roofline": { type: "boolean", default: false },
     },
   });
   const quick = values.quick!;
@@ -184,7 +332,7 @@ async function main(): Promise<void> {
     threads: Number(values.threads),
     quick,
   };
-  if (values.child) return await child(values.child as BenchName, a);
+  if (values.child) return await child(values.child as BenchName | "roofline", a);
 
   const runs = Number(values.runs ?? (quick ? 1 : 3));
   const wanted = (values.only ?? (quick ? "finetune,inference,peer" : [...ALL, "peer"].join(","))).split(",")
@@ -194,26 +342,53 @@ async function main(): Promise<void> {
       throw new Error(`--only: unknown bench "${w}" (known: ${[...ALL, "peer"].join(", ")})`);
     }
   }
+  const peerThreadSettings = values["peer-threads"]!.split(",").map((t) => {
+    const n = Number(t.trim());
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--peer-threads: "${t}" is not a positive integer`);
+    return n;
+  });
   const benches = ALL.filter((b) => wanted.includes(b));
   const withPeer = wanted.includes("peer") && !values["no-peer"];
+  const pinned = values["pinned-peer"]!;
+  const cpu = cpuInfo();
   const load: Record<string, number[]> = { start: loadAverage() };
   console.log(
     `NERSOTA bench: batch ${a.batch} × seq ${a.seq}, ${a.steps} timed steps, ${runs} round(s), ${a.threads} ORT threads; ` +
-      `load average ${load.start.join(" ")} on ${navigator.hardwareConcurrency} CPUs`,
+      `load average ${load.start.join(" ")} on ${navigator.hardwareConcurrency} CPUs (${cpu.model})`,
   );
 
   const ours: Record<string, Record<string, number>[]> = {};
-  const peer: Record<string, number>[] = [];
+  const peer: PeerBest[] = [];
+  const peerRuns: PeerResult[][] = [];
+  const roofline: Record<string, unknown>[] = [];
   const errors: string[] = [];
-  let peerSkipped: string | undefined;
+  let peerSkipped: string | undefined, python: string | undefined;
+  if (withPeer) {
+    const found = await findPeerPython();
+    python = found.python;
+    if (!python) peerSkipped = `no Python with torch (tried ${found.tried.join("; ")})`;
+  }
   const log = (s: string) => console.error(`  ${new Date().toISOString().slice(11, 19)} ${s}`);
-  // Interleaved rounds: peer, then each of ours (tokenizer only once, it has no peer).
+  // Interleaved rounds: roofline, peer (each thread setting), then each of ours (tokenizer only once).
   for (let r = 0; r < runs; r++) {
+    if (!values["no-roofline"] && benches.some((b) => b !== "tokenizer")) {
+      log(`round ${r + 1}/${runs}: roofline`);
+      const res = await spawn("roofline", a);
+      if ("error" in res) errors.push(String(res.error));
+      else roofline.push(res);
+    }
     if (withPeer && !peerSkipped) {
-      log(`round ${r + 1}/${runs}: peer`);
-      const p = await runPeer({ batch: a.batch, seq: a.seq, steps: a.steps });
-      if (p.result) peer.push(p.result as unknown as Record<string, number>);
-      else peerSkipped = p.skipped;
+      const round: PeerResult[] = [];
+      for (const threads of peerThreadOrder(r, navigator.hardwareConcurrency, peerThreadSettings)) {
+        log(`round ${r + 1}/${runs}: peer, ${threads} torch thread(s)`);
+        const p = await runPeer({ batch: a.batch, seq: a.seq, steps: a.steps, threads, python, pinned });
+        if (p.result) round.push(p.result);
+        else peerSkipped = p.skipped;
+      }
+      if (round.length) {
+        peerRuns.push(round);
+        peer.push(bestPeerRun(round));
+      }
     }
     for (const b of benches) {
       if (b === "tokenizer" && r > 0) continue;
@@ -229,50 +404,39 @@ async function main(): Promise<void> {
 
   const med = (rows: Record<string, number>[] | undefined, key: string) =>
     median((rows ?? []).map((x) => x[key]));
-  const peerTrain = med(peer, "train_tokens_per_s"), peerInfer = med(peer, "infer_tokens_per_s");
-  const peerRss = med(peer, "peak_rss_kib");
-  const versus: Record<string, [string, number]> = {
-    finetune: ["peer train step", peerTrain],
-    finetune_dropout: ["peer train step (no dropout)", peerTrain],
-    pretrain: ["peer train step (fine-tuning; the peer has no pretraining)", peerTrain],
-    inference: ["peer inference", peerInfer],
-    inference_int8: ["peer inference (float32; ours int8 dense layers)", peerInfer],
-  };
-  // Paired ratios: round r of ours over round r of the peer (measured minutes apart), then their median;
-  // steadier than the ratio of medians when the machine's load drifts.
-  const peerKey = (b: string) => (b.startsWith("inference") ? "infer_tokens_per_s" : "train_tokens_per_s");
-  const paired = (b: string) =>
-    median((ours[b] ?? []).map((x, i) => (peer[i] ? x.tokens_per_s / peer[i][peerKey(b)] : NaN)));
-  const rows: Record<string, unknown>[] = [];
+  const bestRoofline = roofline.length ? Math.max(...roofline.map((x) => x.best_gflops as number)) : NaN;
+  const flops = flopsPerToken(a.batch, a.seq);
+  const rows = summarize(benches, ours, peer, flops, bestRoofline);
   const lines = [
     "",
-    "| bench | ours tokens/s | peer tokens/s | ours/peer (medians) | ours/peer (paired rounds) | ours peak MiB | peer peak MiB | mem ours/peer | target |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| bench | ours tokens/s | ours GFLOP/s | ours % roofline | peer tokens/s | peer GFLOP/s | peer % roofline | peer threads | ours/peer (medians) | ours/peer (paired rounds) | ours peak MiB | peer peak MiB | mem ours/peer | target |",
+    "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
   ];
-  const targets: Record<string, number> = { finetune: 1.2, inference: 1.5, inference_int8: 1.5 };
-  for (const b of benches.filter((x) => x !== "tokenizer")) {
-    const tps = med(ours[b], "tokens_per_s"), rss = med(ours[b], "peak_rss_kib");
-    const [label, p] = versus[b];
-    const ratio = tps / p, memRatio = rss / peerRss;
-    const target = targets[b]
-      ? `≥ ${targets[b]}× speed, ≤ 1× mem: ${ratio >= targets[b] && memRatio <= 1 ? "met" : "not met"}`
-      : "";
-    const pr = paired(b);
-    rows.push({
-      bench: b,
-      versus: label,
-      ours_tokens_per_s: tps,
-      peer_tokens_per_s: p,
-      ratio,
-      paired_ratio: pr,
-      ours_peak_rss_kib: rss,
-      peer_peak_rss_kib: peerRss,
-      memory_ratio: memRatio,
-    });
+  const targets: Record<string, number> = {
+    finetune: 1.2,
+    inference: 1.0,
+    inference_int8: 1.5,
+    pretrain: 1.2,
+  };
+  for (const row of rows) {
+    const t = targets[row.bench];
+    const target = t ? `≥ ${t}× paired: ${row.paired_ratio >= t ? "met" : "not met"}` : "";
     lines.push(
-      `| ${b} | ${fmt(tps)} | ${fmt(p)} | ${fmt(ratio, 2)}× | ${fmt(pr, 2)}× | ${fmt(rss / 1024)} | ${
-        fmt(peerRss / 1024)
-      } | ${fmt(memRatio, 2)}× | ${target} |`,
+      `| ${row.bench} | ${fmt(row.ours_tokens_per_s)} | ${fmt(row.ours_gflops, 1)} | ${
+        pct(row.ours_roofline_share)
+      } | ${fmt(row.peer_tokens_per_s)} | ${fmt(row.peer_gflops, 1)} | ${pct(row.peer_roofline_share)} | ${
+        row.peer_threads.join(", ")
+      } | ${fmt(row.ratio, 2)}× | ${fmt(row.paired_ratio, 2)}× | ${fmt(row.ours_peak_rss_kib / 1024)} | ${
+        fmt(row.peer_peak_rss_kib / 1024)
+      } | ${fmt(row.memory_ratio, 2)}× | ${target} |`,
+    );
+  }
+  if (roofline.length) {
+    lines.push(
+      "",
+      `roofline (ONNX Runtime SGEMM at our layer shapes, best of rounds and 1/2 threads): ${
+        fmt(bestRoofline, 1)
+      } GFLOP/s; rounds ${roofline.map((x) => fmt(x.best_gflops as number, 1)).join(", ")}`,
     );
   }
   if (ours.tokenizer?.[0]) {
@@ -299,10 +463,20 @@ async function main(): Promise<void> {
       );
     }
   }
-  if (peer.length) {
+  if (peerRuns.length) {
+    const env = peerEnvironment(Deno.env.toObject(), pinned);
     lines.push(
-      `peer (${peer[0].peer}): train ${peer.map((x) => fmt(x.train_tokens_per_s)).join(", ")} tokens/s, ` +
-        `inference ${peer.map((x) => fmt(x.infer_tokens_per_s)).join(", ")} tokens/s`,
+      `peer (${peerRuns[0][0].peer}, ${python}${pinned ? ", pinned OpenBLAS" : ""}; without ${
+        Object.keys(env.removed).join(", ") || "nothing to remove"
+      }): ` +
+        peerRuns.map((round, r) =>
+          `round ${r + 1}: ` +
+          round.map((x) =>
+            `${x.threads} thread(s) train ${fmt(x.train_tokens_per_s)}, inference ${
+              fmt(x.infer_tokens_per_s)
+            }`
+          ).join("; ")
+        ).join(" | "),
     );
   }
   if (peerSkipped) lines.push(`peer skipped: ${peerSkipped}`);
@@ -311,21 +485,26 @@ async function main(): Promise<void> {
   console.log(lines.join("\n"));
 
   const sha = await gitSha();
+  const removed = peerEnvironment(Deno.env.toObject(), pinned).removed;
   const result = {
-    format: "nersota-bench/1",
+    format: "nersota-bench/2",
     date: new Date().toISOString(),
     git: sha,
     deno: Deno.version.deno,
     cpus: navigator.hardwareConcurrency,
+    cpu,
     load_average: load,
-    options: { ...a, runs, benches, peer: withPeer },
+    options: { ...a, runs, benches, peer: withPeer, peer_threads: peerThreadSettings, pinned_peer: pinned },
+    peer_setup: { python, pinned, removed_variables: removed },
+    flops_per_token: flops,
+    roofline: { best_gflops: bestRoofline, rounds: roofline },
     ratios: rows,
     medians: Object.fromEntries(
       Object.entries(ours).map((
         [b, rs],
       ) => [b, Object.fromEntries(Object.keys(rs[0]).map((k) => [k, med(rs, k)]))]),
     ),
-    runs: { ours, peer },
+    runs: { ours, peer, peer_all: peerRuns },
     peer_skipped: peerSkipped,
     errors,
   };

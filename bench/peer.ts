@@ -1,8 +1,11 @@
 /**
  * Runs the PyTorch peer benchmark (`../shared/bench/torch_electra.py`) in a child process of this one,
- * so that our numbers and the peer's come from the same run on the same machine.
+ * so that our numbers and the peer's come from the same run on the same machine. The peer runs fair by
+ * default: without the variables that pin OpenBLAS to old kernels (`PINNING_VARIABLES`), at a torch
+ * thread count the caller picks (`bench/main.ts` tries 1 and 2 each round and keeps the faster).
  * @module
  */
+import { peerEnvironment } from "./fair.ts";
 
 /** What the peer prints: train and inference tokens/s at one batch × sequence shape. */
 export interface PeerResult {
@@ -11,6 +14,8 @@ export interface PeerResult {
   seq: number;
   train_tokens_per_s: number;
   infer_tokens_per_s: number;
+  /** torch intra-op threads of this run. */
+  threads: number;
   /** Peak resident memory of the peer process in KiB (from /usr/bin/time), when measurable. */
   peak_rss_kib?: number;
 }
@@ -18,34 +23,75 @@ export interface PeerResult {
 /** The peer script's default location, beside this repository. */
 export const PEER_SCRIPT = new URL("../../shared/bench/torch_electra.py", import.meta.url);
 
+/** Python interpreters tried for the peer, in order, after `$NERSOTA_PEER_PYTHON`. */
+export const PYTHON_CANDIDATES: readonly string[] = Object.freeze(["python3", "/usr/bin/python3"]);
+
+/** The first of `candidates` that imports torch, or undefined (with what each said) when none does. */
+export async function findPeerPython(
+  candidates: readonly string[] = [
+    ...(Deno.env.get("NERSOTA_PEER_PYTHON") ? [Deno.env.get("NERSOTA_PEER_PYTHON")!] : []),
+    ...PYTHON_CANDIDATES,
+  ],
+): Promise<{ python?: string; tried: string[] }> {
+  const tried: string[] = [];
+  for (const python of candidates) {
+    try {
+      const out = await new Deno.Command(python, {
+        args: ["-c", "import torch"],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      if (out.success) return { python, tried };
+      tried.push(`${python}: ${new TextDecoder().decode(out.stderr).trim().split("\n").pop()}`);
+    } catch (e) {
+      tried.push(`${python}: ${(e as Error).message}`);
+    }
+  }
+  return { tried };
+}
+
+/** Options of `runPeer`. */
+export interface PeerOptions {
+  batch?: number;
+  seq?: number;
+  steps?: number;
+  /** torch intra-op threads (default 1, the peer script's default). */
+  threads?: number;
+  /** Interpreter (default /usr/bin/python3); `findPeerPython` finds one with torch. */
+  python?: string;
+  /** The peer script (default `PEER_SCRIPT`). */
+  script?: URL;
+  /** Keep the OpenBLAS pinning variables in the peer's environment (the old, handicapped peer). */
+  pinned?: boolean;
+}
+
 /** Runs the peer once; returns undefined (with the reason) when PyTorch or the script is missing. */
-export async function runPeer(
-  options: { batch?: number; seq?: number; steps?: number; python?: string } = {},
-): Promise<{ result?: PeerResult; skipped?: string }> {
+export async function runPeer(options: PeerOptions = {}): Promise<{ result?: PeerResult; skipped?: string }> {
   const python = options.python ?? "/usr/bin/python3";
+  const threads = options.threads ?? 1, script = options.script ?? PEER_SCRIPT;
   try {
-    await Deno.stat(PEER_SCRIPT);
+    await Deno.stat(script);
   } catch {
-    return { skipped: `peer script not found at ${PEER_SCRIPT.pathname}` };
+    return { skipped: `peer script not found at ${script.pathname}` };
   }
   const args = [
-    PEER_SCRIPT.pathname,
+    script.pathname,
     "--batch",
     String(options.batch ?? 32),
     "--seq",
     String(options.seq ?? 128),
     "--steps",
     String(options.steps ?? 5),
+    "--threads",
+    String(threads),
   ];
   const timeBin = "/usr/bin/time";
   const haveTime = await Deno.stat(timeBin).then(() => true, () => false);
+  const { env } = peerEnvironment(Deno.env.toObject(), options.pinned);
+  const common = { stdout: "piped", stderr: "piped", env, clearEnv: true } as const;
   const cmd = haveTime
-    ? new Deno.Command(timeBin, {
-      args: ["-f", "PEAK_RSS_KIB=%M", python, ...args],
-      stdout: "piped",
-      stderr: "piped",
-    })
-    : new Deno.Command(python, { args, stdout: "piped", stderr: "piped" });
+    ? new Deno.Command(timeBin, { args: ["-f", "PEAK_RSS_KIB=%M", python, ...args], ...common })
+    : new Deno.Command(python, { args, ...common });
   let out: Deno.CommandOutput;
   try {
     out = await cmd.output();
@@ -56,12 +102,12 @@ export async function runPeer(
   const stderr = new TextDecoder().decode(out.stderr);
   if (!out.success) {
     const why = /No module named 'torch'/.test(stderr)
-      ? "PyTorch is not installed (apt-get install -y python3-torch libopenblas0-pthread)"
+      ? `PyTorch is not installed for ${python} (pip install torch, or set NERSOTA_PEER_PYTHON)`
       : stderr.trim().split("\n").slice(-3).join(" | ");
     return { skipped: why };
   }
   const line = stdout.trim().split("\n").pop() ?? "";
-  const result = JSON.parse(line) as PeerResult;
+  const result = { ...JSON.parse(line), threads } as PeerResult;
   const rss = stderr.match(/PEAK_RSS_KIB=(\d+)/);
   if (rss) result.peak_rss_kib = Number(rss[1]);
   return { result };

@@ -127,6 +127,9 @@ export interface PeerBest {
   infer_tokens_per_s: number;
   train_threads: number;
   infer_threads: number;
+  /** The pretraining reference's best (`bench/rtd_reference`), where it ran. */
+  pretrain_tokens_per_s?: number;
+  pretrain_threads?: number;
   /** The largest peak memory among the runs kept (the memory the kept figures cost). */
   peak_rss_kib?: number;
 }

@@ -25,7 +25,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { findPeerPython, type PeerResult, runPeer } from "./peer.ts";
+import { findPeerPython, type PeerResult, RTD_ARGS, RTD_SCRIPT, runPeer } from "./peer.ts";
 import {
   bestPeerRun,
   type CpuInfo,
@@ -245,7 +245,7 @@ export interface BenchRow {
 const VERSUS: Record<string, string> = {
   finetune: "peer train step",
   finetune_dropout: "peer train step (no dropout)",
-  pretrain: "peer train step (fine-tuning; the peer has no pretraining)",
+  pretrain: "rtd_reference (PyTorch RTD step, same config)",
   inference: "peer inference",
   inference_int8: "peer inference (float32; ours int8 dense layers)",
 };
@@ -260,22 +260,28 @@ export function summarize(
 ): BenchRow[] {
   const med = (rows: Record<string, number>[] | undefined, key: string) =>
     median((rows ?? []).map((x) => x[key]));
-  const peerKey = (b: string) => (b.startsWith("inference") ? "infer" : "train") as "infer" | "train";
+  // Pretraining compares with the RTD reference where it ran, else (older runs) the peer's fine-tuning step.
+  const peerKey = (b: string) =>
+    (b.startsWith("inference")
+      ? "infer"
+      : b === "pretrain" && peer.some((p) => p.pretrain_tokens_per_s !== undefined)
+      ? "pretrain"
+      : "train") as "infer" | "train" | "pretrain";
   const rows: BenchRow[] = [];
   for (const b of benches.filter((x) => x !== "tokenizer")) {
     const k = peerKey(b);
-    const peerTps = median(peer.map((p) => p[`${k}_tokens_per_s`]));
+    const peerTps = median(peer.map((p) => p[`${k}_tokens_per_s`] ?? NaN));
     const tps = med(ours[b], "tokens_per_s"), rss = med(ours[b], "peak_rss_kib");
     const peerRss = median(peer.map((p) => p.peak_rss_kib ?? NaN));
     // Paired: round r of ours over round r of the peer (measured minutes apart), then their median;
     // steadier than the ratio of medians when the machine's load drifts.
     const paired = median(
-      (ours[b] ?? []).map((x, i) => (peer[i] ? x.tokens_per_s / peer[i][`${k}_tokens_per_s`] : NaN)),
+      (ours[b] ?? []).map((x, i) => (peer[i] ? x.tokens_per_s / (peer[i][`${k}_tokens_per_s`] ?? NaN) : NaN)),
     );
     const f = flops[b];
     rows.push({
       bench: b,
-      versus: VERSUS[b] ?? "peer",
+      versus: k === "train" && b === "pretrain" ? "peer train step (fine-tuning)" : VERSUS[b] ?? "peer",
       ours_tokens_per_s: tps,
       peer_tokens_per_s: peerTps,
       ratio: tps / peerTps,
@@ -285,7 +291,7 @@ export function summarize(
       peer_gflops: gflops(peerTps, f),
       ours_roofline_share: gflops(tps, f) / rooflineGflops,
       peer_roofline_share: gflops(peerTps, f) / rooflineGflops,
-      peer_threads: peer.map((p) => p[`${k}_threads`]),
+      peer_threads: peer.map((p) => p[`${k}_threads`] ?? NaN),
       ours_peak_rss_kib: rss,
       peer_peak_rss_kib: peerRss,
       memory_ratio: rss / peerRss,
@@ -379,15 +385,39 @@ async function main(): Promise<void> {
     }
     if (withPeer && !peerSkipped) {
       const round: PeerResult[] = [];
-      for (const threads of peerThreadOrder(r, navigator.hardwareConcurrency, peerThreadSettings)) {
+      const order = peerThreadOrder(r, navigator.hardwareConcurrency, peerThreadSettings);
+      for (const threads of order) {
         log(`round ${r + 1}/${runs}: peer, ${threads} torch thread(s)`);
         const p = await runPeer({ batch: a.batch, seq: a.seq, steps: a.steps, threads, python, pinned });
         if (p.result) round.push(p.result);
         else peerSkipped = p.skipped;
       }
+      // The pretraining row's peer: the PyTorch RTD reference, same config and shape, same thread rule.
+      const rtd: PeerResult[] = [];
+      for (const threads of benches.includes("pretrain") && !peerSkipped ? order : []) {
+        log(`round ${r + 1}/${runs}: rtd_reference, ${threads} torch thread(s)`);
+        const p = await runPeer({
+          batch: a.batch,
+          seq: a.seq,
+          steps: a.steps,
+          threads,
+          python,
+          pinned,
+          script: RTD_SCRIPT,
+          extraArgs: RTD_ARGS,
+        });
+        if (p.result) rtd.push(p.result);
+        else errors.push(`rtd_reference: ${p.skipped}`);
+      }
       if (round.length) {
-        peerRuns.push(round);
-        peer.push(bestPeerRun(round));
+        peerRuns.push([...round, ...rtd]);
+        const best = bestPeerRun(round);
+        if (rtd.length) {
+          const r = rtd.reduce((x, y) => (y.train_tokens_per_s > x.train_tokens_per_s ? y : x));
+          best.pretrain_tokens_per_s = r.train_tokens_per_s;
+          best.pretrain_threads = r.threads;
+        }
+        peer.push(best);
       }
     }
     for (const b of benches) {
@@ -472,9 +502,11 @@ async function main(): Promise<void> {
         peerRuns.map((round, r) =>
           `round ${r + 1}: ` +
           round.map((x) =>
-            `${x.threads} thread(s) train ${fmt(x.train_tokens_per_s)}, inference ${
-              fmt(x.infer_tokens_per_s)
-            }`
+            x.peer.includes("rtd_reference")
+              ? `rtd_reference ${x.threads} thread(s) train ${fmt(x.train_tokens_per_s)}`
+              : `${x.threads} thread(s) train ${fmt(x.train_tokens_per_s)}, inference ${
+                fmt(x.infer_tokens_per_s)
+              }`
           ).join("; ")
         ).join(" | "),
     );

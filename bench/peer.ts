@@ -13,6 +13,7 @@ export interface PeerResult {
   batch: number;
   seq: number;
   train_tokens_per_s: number;
+  /** Absent from the pretraining reference (`RTD_SCRIPT`), which only trains. */
   infer_tokens_per_s: number;
   /** torch intra-op threads of this run. */
   threads: number;
@@ -22,6 +23,16 @@ export interface PeerResult {
 
 /** The peer script's default location, beside this repository. */
 export const PEER_SCRIPT = new URL("../../shared/bench/torch_electra.py", import.meta.url);
+
+/** The PyTorch reference of our pretraining step, run with `RTD_ARGS` as the pretraining row's peer. */
+export const RTD_SCRIPT = new URL("./rtd_reference/torch_rtd.py", import.meta.url);
+
+/** Arguments that put `RTD_SCRIPT` in throughput mode with the pretraining bench's config. */
+export const RTD_ARGS: readonly string[] = Object.freeze([
+  "--bench",
+  "--config",
+  decodeURIComponent(new URL("../configs/small_config.json", import.meta.url).pathname),
+]);
 
 /** Python interpreters tried for the peer, in order, after `$NERSOTA_PEER_PYTHON`. */
 export const PYTHON_CANDIDATES: readonly string[] = Object.freeze(["python3", "/usr/bin/python3"]);
@@ -61,6 +72,8 @@ export interface PeerOptions {
   python?: string;
   /** The peer script (default `PEER_SCRIPT`). */
   script?: URL;
+  /** Arguments after the script's own (`--batch`, `--seq`, `--steps`, `--threads`). */
+  extraArgs?: readonly string[];
   /** Keep the OpenBLAS pinning variables in the peer's environment (the old, handicapped peer). */
   pinned?: boolean;
 }
@@ -84,6 +97,7 @@ export async function runPeer(options: PeerOptions = {}): Promise<{ result?: Pee
     String(options.steps ?? 5),
     "--threads",
     String(threads),
+    ...(options.extraArgs ?? []),
   ];
   const timeBin = "/usr/bin/time";
   const haveTime = await Deno.stat(timeBin).then(() => true, () => false);

@@ -11,6 +11,11 @@ init is truncated normal. Use it to tell a learning curve that is the model's fr
   deno run -A bench/rtd_reference/dump_batches.ts --data RUNS/shards --out /tmp/rtd
   python3 bench/rtd_reference/torch_rtd.py --config configs/default/pretrain-10k.json --data /tmp/rtd --steps 500
 Prints training losses every 50 updates and held-out discriminator ROC-AUC every --eval-every updates.
+
+  python3 bench/rtd_reference/torch_rtd.py --config configs/small_config.json --bench --batch 32 --seq 128
+Throughput mode for `deno task bench` (the pretraining row's peer): synthetic full-length rows masked as ours,
+a warm-up step, then --steps timed updates (forward, backward, clipping, AdamW; masking outside the timing, as
+bench/pretrain_bench.ts does); prints one JSON line with train tokens/s.
 """
 import argparse, json, math, os, time
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -115,10 +120,44 @@ def roc_auc(scores, labels):
     return (ranks[labels > 0.5].sum() - pos * (pos + 1) / 2) / (pos * (len(labels) - pos))
 
 
+def bench(a, m, t):
+    """Times --steps RTD updates on synthetic batches (see the module doc); prints one JSON line."""
+    B, T = a.batch or t["train_batch_size"], a.seq or t["max_seq_length"]
+    P = max(1, int((t["mask_prob"] + 0.005) * T))
+    rng = np.random.default_rng(a.seed + 1)
+    n = B * (a.steps + 1)
+    ids = rng.integers(5, m["vocab_size"], (n, T)).astype(np.int32)
+    ids[:, 0], ids[:, -1] = CLS, SEP
+    types = np.zeros((n, T), np.int32)
+    types[:, T // 2:] = 1
+    arrays = {"input_ids": ids, "token_type_ids": types, "attention_mask": np.ones((n, T), np.int32)}
+    model = RTD(m, t["generator_hidden_size"], t["disc_weight"])
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, eps=t["adam_epsilon"], weight_decay=t["weight_decay_rate"])
+    batches = [mask_rows(arrays, np.arange(i * B, (i + 1) * B), rng, P, t["mask_prob"]) for i in range(a.steps + 1)]
+
+    def step(batch):
+        loss = model(*batch)[0]
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), t["max_grad_norm"])
+        opt.step()
+
+    step(batches[0])  # warm-up
+    t0 = time.perf_counter()
+    for batch in batches[1:]:
+        step(batch)
+    seconds = time.perf_counter() - t0
+    print(json.dumps({"peer": f"torch {torch.__version__} rtd_reference", "batch": B, "seq": T,
+                      "train_tokens_per_s": round(B * T * a.steps / seconds), "threads": a.threads}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", required=True, help="our pretraining config JSON (model + train sections)")
-    ap.add_argument("--data", required=True, help="folder written by dump_batches.ts")
+    ap.add_argument("--data", help="folder written by dump_batches.ts (not with --bench)")
+    ap.add_argument("--bench", action="store_true", help="throughput on synthetic batches (see the module doc)")
+    ap.add_argument("--batch", type=int, help="--bench: batch size (default the config's)")
+    ap.add_argument("--seq", type=int, help="--bench: sequence length (default the config's)")
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--eval-examples", type=int, default=512)
@@ -129,6 +168,10 @@ def main():
     m, t = cfg["model"], cfg["train"]
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
+    if a.bench:
+        return bench(a, m, t)
+    if not a.data:
+        ap.error("--data is required (or --bench)")
     meta = json.load(open(os.path.join(a.data, "meta.json")))
     T = meta["seq_length"]
     arrays = {k: np.fromfile(os.path.join(a.data, k + ".bin"), np.int32).reshape(-1, T)

@@ -127,6 +127,17 @@ Deno.test("summarize: ratios of medians, paired ratios, GFLOP/s and roofline sha
   assert.equal(row.peer_roofline_share, 1.75 / 4);
   assert.deepEqual(row.peer_threads, [2, 1]);
   assert.equal(row.memory_ratio, 0.5);
+  // Pretraining is paired with the RTD reference where it ran, else with the peer's fine-tuning step.
+  const pre = { pretrain: [{ tokens_per_s: 600, peak_rss_kib: 1 }] };
+  const withRtd = [{ ...peer[0], pretrain_tokens_per_s: 400, pretrain_threads: 2 }];
+  const [a] = summarize(["pretrain"], pre, withRtd, { pretrain: 1 }, NaN);
+  assert.equal(a.paired_ratio, 1.5);
+  assert.deepEqual(a.peer_threads, [2]);
+  assert.match(a.versus, /rtd_reference/);
+  assert.ok(Number.isNaN(a.ours_roofline_share), "no roofline, no share");
+  const [b] = summarize(["pretrain"], pre, [peer[0]], { pretrain: 1 }, NaN);
+  assert.equal(b.paired_ratio, 600);
+  assert.match(b.versus, /fine-tuning/);
 });
 
 Deno.test("runPeer runs the peer without the pinning variables, at the asked torch threads", async () => {

@@ -62,7 +62,8 @@ Options:
   --provider P         cpu (default), wasm, webgpu or cuda
   --batch-size N       windows per ONNX Runtime run (default 32)
   --decoding MODE      bio-viterbi or argmax: overrides the model's nersota.json (softmax models)
-  --variant NAME       a graph variant the model folder lists (int8: int8 dense layers, cpu only)
+  --variant NAME       fp32, or a graph variant the model folder lists (int8: int8 dense layers, cpu
+                       only); default int8 on the cpu provider where the folder lists it, else fp32
   --stats              print timings to stderr
   -h, --help           show this help`;
 

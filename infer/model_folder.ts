@@ -324,10 +324,22 @@ export function checkLabels(labels: readonly string[], scheme: Scheme, where = "
   });
 }
 
-/** Reads and checks a model folder; `variant` picks an extra graph listed in `nersota.json`'s `variants`. */
+/**
+ * The graph variant a folder opens with when none is asked for: `int8` (int8 dense layers, ONNX Runtime's CPU
+ * kernels only) on the native `cpu` provider where `nersota.json` lists it, float32 otherwise. A folder lists
+ * `int8` only after its F1 was measured within 0.5 of float32's (docs/benchmarks.md).
+ */
+export function defaultVariant(meta: Pick<InferenceMeta, "variants">, provider?: string): string | undefined {
+  return provider === "cpu" && meta.variants?.int8 ? "int8" : undefined;
+}
+
+/**
+ * Reads and checks a model folder; `variant` picks an extra graph listed in `nersota.json`'s `variants`
+ * (`fp32`: `inference.onnx`); without it, `defaultVariant` for `provider` (float32 when none is given).
+ */
 export async function readModelFolder(
   source: ModelSource,
-  options: { variant?: string } = {},
+  options: { variant?: string; provider?: string } = {},
 ): Promise<LoadedModelFolder> {
   const at = (name: string) => `${source.location.replace(/\/$/, "")}/${name}`;
   // Files are fetched in parallel but checked in a fixed order, so a folder missing several files always
@@ -360,11 +372,12 @@ export async function readModelFolder(
     throw new Error(`Model folder "${source.location}" has neither vocab.txt nor tokenizer.json`);
   }
   let onnxFile = "inference.onnx";
-  if (options.variant && options.variant !== "fp32") {
-    const f = meta.variants?.[options.variant];
+  const variant = options.variant ?? defaultVariant(meta, options.provider);
+  if (variant && variant !== "fp32") {
+    const f = meta.variants?.[variant];
     if (!f) {
       throw new Error(
-        `Model folder "${source.location}" has no "${options.variant}" variant (has: fp32${
+        `Model folder "${source.location}" has no "${variant}" variant (has: fp32${
           Object.keys(meta.variants ?? {}).map((k) => ", " + k).join("")
         })`,
       );

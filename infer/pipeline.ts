@@ -84,7 +84,10 @@ export interface LoadOptions extends PipelineOptions {
   ort?: OrtModule;
   /** Intra-op (native) or wasm threads. */
   threads?: number;
-  /** Graph variant from `nersota.json`'s `variants` (`int8`, `fp16`); default the fp32 `inference.onnx`. */
+  /**
+   * Graph variant from `nersota.json`'s `variants` (`int8`, `fp16`) or `fp32` (`inference.onnx`); default
+   * `int8` on the `cpu` provider where the folder lists it, else fp32 (`defaultVariant`).
+   */
   variant?: string;
   /** `fetch` to read URLs with (default `globalThis.fetch`). */
   fetch?: typeof fetch;
@@ -467,6 +470,9 @@ export async function loadRecognizer(
   options: LoadOptions = {},
 ): Promise<NerPipeline> {
   const source = typeof model === "object" && "read" in model ? model : urlSource(model, options.fetch);
-  const folder = await readModelFolder(source, { variant: options.variant });
+  const folder = await readModelFolder(source, {
+    variant: options.variant,
+    provider: options.provider ?? defaultProvider(),
+  });
   return await NerPipeline.fromFolder(folder, options);
 }

@@ -521,7 +521,7 @@ const USAGE =
                        [--batch-size 32] [--max-batch 64] [--max-body-bytes 1048576] [--max-text-length 100000]
                        [--max-tokens 65536] [--max-queue 64] [--timeout-ms 60000] [--body-timeout-ms 10000]
                        [--header-timeout-ms 10000] [--idle-timeout-ms 60000] [--shutdown-timeout-ms 10000]
-                       [--cors ORIGIN]...`;
+                       [--cors ORIGIN]... [--variant fp32|int8] (default int8 on cpu where the folder lists it)`;
 
 const PROVIDERS: Provider[] = ["cpu", "cuda", "webgpu", "wasm"];
 
@@ -549,6 +549,7 @@ export async function main(
       "idle-timeout-ms": { type: "string" },
       "shutdown-timeout-ms": { type: "string" },
       cors: { type: "string", multiple: true },
+      variant: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -602,7 +603,7 @@ export async function main(
     }
   }
   // The model runs in a worker (and once there before we listen), so a run never holds this thread.
-  const served = await workerModel(model, { provider, batchSize }, { maxTokens });
+  const served = await workerModel(model, { provider, batchSize, variant: values.variant }, { maxTokens });
   const server = startServer(served, {
     ...options,
     onListen: (a) => {

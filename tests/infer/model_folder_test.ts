@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   checkLabels,
+  defaultVariant,
   folderDecoding,
   folderUrl,
   INFERENCE_FORMAT,
@@ -152,5 +153,36 @@ Deno.test("loadRecognizer() over http(s)-style URLs equals loading from a path",
   } finally {
     ac.abort();
     await server.finished;
+  }
+});
+
+Deno.test("int8 by default on the cpu provider where the folder lists it; fp32 by flag, and elsewhere", async () => {
+  const files = await fixtureFiles();
+  const meta = JSON.parse(new TextDecoder().decode(files["nersota.json"]));
+  // The int8 file is the fixture's graph under another name: the test is about which file opens.
+  const withInt8 = memorySource({
+    ...files,
+    "inference.int8.onnx": files["inference.onnx"],
+    "nersota.json": JSON.stringify({ ...meta, variants: { int8: "inference.int8.onnx" } }),
+  }, "m");
+  assert.equal(defaultVariant({ variants: { int8: "x.onnx" } }, "cpu"), "int8");
+  assert.equal(defaultVariant({ variants: { int8: "x.onnx" } }, "wasm"), undefined);
+  assert.equal(defaultVariant({ variants: {} }, "cpu"), undefined);
+  const opened = async (o: { variant?: string; provider?: string }) =>
+    (await readModelFolder(withInt8, o)).onnxFile;
+  assert.equal(await opened({ provider: "cpu" }), "inference.int8.onnx");
+  assert.equal(await opened({ provider: "cpu", variant: "fp32" }), "inference.onnx");
+  assert.equal(await opened({ provider: "wasm" }), "inference.onnx");
+  assert.equal(await opened({}), "inference.onnx", "no provider: float32 (what eval measures unless asked)");
+  assert.equal(
+    (await readModelFolder(memorySource(files, "m"), { provider: "cpu" })).onnxFile,
+    "inference.onnx",
+  );
+  // loadRecognizer: cpu is the default provider under Deno, so int8 opens unless fp32 is asked for.
+  for (const [variant, file] of [[undefined, "inference.int8.onnx"], ["fp32", "inference.onnx"]]) {
+    const ner = await loadRecognizer(withInt8, { variant });
+    assert.equal(ner.info.onnxFile, file);
+    assert.equal(ner.info.provider, "cpu");
+    await ner.release();
   }
 });

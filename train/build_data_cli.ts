@@ -7,6 +7,7 @@
 import { intFlag as int, parseFlags, usageError } from "../infer/cli_util.ts";
 import { parseFormat } from "./corpus.ts";
 import { buildPretrainingData } from "./build_data.ts";
+import { refuseOverwrite } from "./fs.ts";
 
 const USAGE =
   `Usage: deno task build-data --corpus DIR|FILE [--corpus ...] --vocab vocab.txt --out DIR [options]
@@ -71,6 +72,7 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     return fail((e as Error).message);
   }
+  await refuseOverwrite({ "--out": v.out }, { "--corpus": corpus });
   try {
     const summary = await buildPretrainingData({
       corpus,

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { writeFileAtomic } from "./fs.ts";
+import { refuseOverwrite, writeFileAtomic } from "./fs.ts";
 import {
   type ElectraModelFiles,
   encodeModelWeights,
@@ -238,6 +238,10 @@ export async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  await refuseOverwrite({ "--out": values.out }, {
+    "--from-hf": values["from-hf"],
+    "--to-hf": values["to-hf"],
+  });
   if (values["from-hf"]) {
     const warnings = await fromHf(values["from-hf"], values.out, values.generator);
     for (const w of warnings) console.error(`warning: ${w}`);

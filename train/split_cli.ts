@@ -9,7 +9,7 @@ import { readDataset } from "./datasets/mod.ts";
 import { countTypes, type DatasetFormat, formatWarning } from "./datasets/types.ts";
 import { writeKlue } from "./datasets/klue.ts";
 import { type Side, splitExamples } from "./split.ts";
-import { writeFileAtomic } from "./fs.ts";
+import { refuseOverwrite, writeFileAtomic } from "./fs.ts";
 
 const USAGE = `Usage: deno task split --data [FORMAT:]PATH --out DIR [options]
 
@@ -40,6 +40,11 @@ export async function main(args: string[]): Promise<number> {
   if (!values.data || !values.out) return usageError(USAGE, "--data and --out are required");
   const m = values.data.match(/^(klue|kmou|nikl|naver|conll|label-studio):(.*)$/);
   const [format, path] = m ? [m[1] as DatasetFormat, m[2]] : ["auto" as const, values.data];
+  const outputs: Record<string, string> = {};
+  for (const f of ["train.tsv", "dev.tsv", "test.tsv", "train.txt", "dev.txt", "test.txt", "split.json"]) {
+    outputs[`--out's ${f}`] = join(values.out, f);
+  }
+  await refuseOverwrite(outputs, { "--data": path });
   const pin: { pattern: RegExp; side: Side }[] = [];
   for (const p of values.pin ?? []) {
     const k = p.lastIndexOf("=");

@@ -5,7 +5,7 @@
  */
 
 import { intFlag as int, parseFlags, usageError } from "../infer/cli_util.ts";
-import { writeFileAtomic } from "./fs.ts";
+import { refuseOverwrite, writeFileAtomic } from "./fs.ts";
 import {
   type CorpusFormat,
   issuePrinter,
@@ -72,6 +72,7 @@ export async function main(args: string[]): Promise<number> {
     return fail((e as Error).message);
   }
   if (files.length === 0) return fail(`no .txt/.tsv/.csv files under ${corpus.join(", ")}`);
+  await refuseOverwrite({ "--out": v.out, "--tokenizer-json": v["tokenizer-json"] }, { "--corpus": files });
 
   const log = v.quiet ? () => {} : (s: string) => console.error(s);
   const t0 = performance.now();

@@ -5,6 +5,10 @@ import { main as augment } from "../../train/augment_cli.ts";
 import { main as harmonize } from "../../train/harmonize_cli.ts";
 import { main as evalCli } from "../../train/eval_cli.ts";
 import { main as finetune } from "../../train/finetune_cli.ts";
+import { main as split } from "../../train/split_cli.ts";
+import { main as vocab } from "../../train/vocab_cli.ts";
+import { main as buildData } from "../../train/build_data_cli.ts";
+import { main as exportCli } from "../../train/export_cli.ts";
 import { refuseOverwrite, writeFileAtomic } from "../../train/fs.ts";
 
 const KLUE = new URL("../../fixtures/datasets/klue_sample.tsv", import.meta.url).pathname;
@@ -24,7 +28,7 @@ async function refused(fn: (data: string, dir: string) => Promise<unknown>, mess
   }
 }
 
-Deno.test("plot, augment, harmonize, eval and finetune refuse an output that is one of their inputs", async (t) => {
+Deno.test("plot, augment, harmonize, eval, split, vocab, build-data, export and finetune refuse an output that is one of their inputs", async (t) => {
   await t.step(
     "plot --out = --metrics",
     () => refused((f) => plot(["--metrics", f, "--out", f]), /--out ".*data\.tsv" is the input --metrics/),
@@ -54,6 +58,28 @@ Deno.test("plot, augment, harmonize, eval and finetune refuse an output that is 
       /--report ".*" is the input --data/,
     );
   });
+  await t.step("split --out D where D/train.tsv is --data", () =>
+    refused(async (f, dir) => {
+      await Deno.copyFile(f, `${dir}/train.tsv`);
+      return split(["--data", `klue:${dir}/train.tsv`, "--out", dir]);
+    }, /--out's train\.tsv ".*" is the input --data/));
+  await t.step(
+    "vocab --out = --corpus file",
+    () =>
+      refused(
+        (f) => vocab(["--corpus", f, "--out", f, "--size", "50", "--quiet"]),
+        /--out ".*" is the input --corpus/,
+      ),
+  );
+  await t.step("build-data --out holding --corpus", () =>
+    refused(
+      (f, dir) => buildData(["--corpus", f, "--vocab", f, "--out", dir, "--quiet"]),
+      /--out ".*" holds the input --corpus/,
+    ));
+  await t.step(
+    "export --to-hf D --out D",
+    () => refused((_, dir) => exportCli(["--to-hf", dir, "--out", dir]), /--out ".*" is the input --to-hf/),
+  );
   await t.step("finetune --model D --out D", () =>
     refused(async (f, dir) => {
       await Deno.copyFile(f, `${dir}/vocab.txt`);

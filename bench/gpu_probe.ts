@@ -59,6 +59,8 @@ export const PART_WEIGHTS: Record<PartName, number> = {
   "pretrain-run": 2,
   finetune: 2,
 };
+/** Accelerators' parts get twice the time of the host's: their figures are what the run is for. */
+export const PROVIDER_WEIGHTS: Record<Provider, number> = { cuda: 2, webgpu: 2, cpu: 1, wasm: 1 };
 
 /** A part's outcome as the report stores it (its measurements are spread into the same object). */
 export interface PartRecord {
@@ -397,7 +399,7 @@ export async function runProbe(o: ProbeOptions): Promise<Record<string, unknown>
   await write();
   const reserve = 5_000; // for the projection and the last write
   const deadlines = planDeadlines(
-    plan.map((x) => PART_WEIGHTS[x.part]),
+    plan.map((x) => PART_WEIGHTS[x.part] * PROVIDER_WEIGHTS[x.provider]),
     Math.max(0, (end - reserve - Date.now()) / 1000),
     Date.now(),
   );

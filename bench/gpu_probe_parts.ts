@@ -41,8 +41,8 @@ export interface ModeSpec {
   maxBatch: number;
   /** Timed steps per batch size (after one untimed warm-up step). */
   steps: number;
-  /** The short pretraining run: updates, batch, learning-rate warm-up. */
-  run: { updates: number; batch: number; warmup: number; learningRate: number };
+  /** The short pretraining run: updates (on `cpu`/`wasm`: `hostUpdates`), batch, learning-rate warm-up. */
+  run: { updates: number; hostUpdates: number; batch: number; warmup: number; learningRate: number };
 }
 
 /** The two modes. Full: ELECTRA-small at 32 × 128; fast: the tiny config at 8 × 32. */
@@ -54,7 +54,7 @@ export const MODES: Record<ProbeMode, ModeSpec> = {
     refBatch: 32,
     maxBatch: 4096,
     steps: 5,
-    run: { updates: 60, batch: 32, warmup: 10, learningRate: 5e-4 },
+    run: { updates: 60, hostUpdates: 20, batch: 32, warmup: 10, learningRate: 5e-4 },
   },
   fast: {
     pretrainConfig: "tiny",
@@ -63,7 +63,7 @@ export const MODES: Record<ProbeMode, ModeSpec> = {
     refBatch: 8,
     maxBatch: 32,
     steps: 2,
-    run: { updates: 20, batch: 16, warmup: 5, learningRate: 2e-3 },
+    run: { updates: 20, hostUpdates: 20, batch: 16, warmup: 5, learningRate: 2e-3 },
   },
 };
 
@@ -455,7 +455,7 @@ export async function pretrainRun(provider: Provider, mode: ProbeMode): Promise<
       numProcesses: 1,
     });
     const base = await readPretrainConfig(repoFile(`configs/${spec.pretrainConfig}_config.json`));
-    const u = spec.run.updates;
+    const u = CPU_PROVIDERS.includes(provider) ? spec.run.hostUpdates : spec.run.updates;
     const config = withGenerator(base.model, {
       ...base.train,
       maxSeqLength: spec.seq,

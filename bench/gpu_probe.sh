@@ -31,7 +31,11 @@ if [ -n "${NERSOTA_DENO:-}" ]; then
   deno_cmd=("$NERSOTA_DENO")
 elif [ -f "$carry" ]; then
   if [ ! -x "$unpacked/bin/deno" ]; then
-    mkdir -p "$unpacked" && tar -xJf "$carry" -C "$unpacked" || note "cannot unpack $carry"
+    mkdir -p "$unpacked"
+    # tar needs xz for -J; Python's tarfile reads xz by itself.
+    tar -xJf "$carry" -C "$unpacked" 2>>"$log" ||
+      python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$carry" "$unpacked" ||
+      note "cannot unpack $carry"
   fi
   if [ -x "$unpacked/bin/deno" ]; then
     deno_cmd=("$unpacked/bin/deno")

@@ -31,13 +31,16 @@ cp "$deno_bin" "$stage/bin/deno"
 # Deno resolves npm: specifiers through the registry metadata even when node_modules is complete.
 (cd "$deno_dir" && find npm -name registry.json) > "$stage/registry.list"
 # onnxruntime-web: the node build (wasm provider) and the WebGPU bundle with its asyncify wasm, no maps;
-# onnxruntime-node: linux/x64 only; playwright-core (browser tests) and type declarations are not needed.
+# onnxruntime-node: linux/x64 only.
 keep_web='/dist/(ort\.node\.min\.mjs|ort\.webgpu\.bundle\.min\.mjs|ort-wasm-simd-threaded\.asyncify\.(mjs|wasm)'
 [ "$with_wasm" = 1 ] && keep_web+='|ort-wasm-simd-threaded\.(mjs|wasm)'
 keep_web+=')$'
+# Packages the probe imports keep their files; every other package (playwright-core, transformers.js, sharp,
+# @types/node, …) keeps only its package.json, so the folder Deno expects is there without its weight.
+needed='^node_modules/\.deno/(onnxruntime-(node|common|web)@1\.30\.0|protobufjs@8\.8\.1|@protobufjs\+[^/]*|long@[^/]*)/'
 find node_modules \( -type f -o -type l \) |
+  awk -v needed="$needed" '!/^node_modules\/\.deno\/[^/]+\/node_modules\/.+\// || $0 ~ needed || /\/package\.json$/ || system("test -L \"" $0 "\"") == 0' |
   grep -vE '/onnxruntime-node/bin/napi-v6/(darwin|win32|linux/arm64)/' |
-  grep -vE '/playwright-core/(lib|bin|types)/|/@types\+node@[^/]*/node_modules/@types/node/.*\.d\.ts$' |
   awk -v keep="$keep_web" '!/\/onnxruntime-web\/dist\// || $0 ~ keep' > "$stage/node_modules.list"
 (cd "$stage/gl" && apt-get download libvulkan1 >/dev/null 2>&1) ||
   echo "gpu_carry.sh: could not download libvulkan1 (apt-get); the probe then relies on the machine's Vulkan loader" >&2

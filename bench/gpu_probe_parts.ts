@@ -177,14 +177,15 @@ function captureLogits(ner: NerPipeline, into: Float32Array[]): void {
 }
 
 /**
- * The default model on `cpu` and on `provider`: entities equal (types and spans), the largest logit and
- * score differences, and inference tokens/s at the reference shape on `provider`.
+ * The default model's float32 graph on `cpu` and on `provider`: entities equal (types and spans), the largest
+ * logit and score differences, and inference tokens/s at the reference shape on `provider`.
  */
 export async function parity(provider: Provider, mode: ProbeMode): Promise<Record<string, unknown>> {
   const model = new URL("../models/default/", import.meta.url);
   const results: { entities: Entity[][]; logits: Float32Array[]; seconds: number }[] = [];
   for (const p of ["cpu", provider] as Provider[]) {
-    const ner = await loadRecognizer(model, { ...sessionOptionsFor(p), provider: p });
+    // The float32 graph on both sides (on cpu the default would be the int8 variant).
+    const ner = await loadRecognizer(model, { ...sessionOptionsFor(p), provider: p, variant: "fp32" });
     const logits: Float32Array[] = [];
     captureLogits(ner, logits);
     await ner.recognize(PARITY_TEXTS.slice(0, 2)); // warm-up (shader compilation, kernel choice)

@@ -497,7 +497,7 @@ async function main(): Promise<void> {
     const env = peerEnvironment(Deno.env.toObject(), pinned);
     lines.push(
       `peer (${peerRuns[0][0].peer}, ${python}${pinned ? ", pinned OpenBLAS" : ""}; without ${
-        Object.keys(env.removed).join(", ") || "nothing to remove"
+        Object.keys(env.removed).join(", ") || "the pinning variables (none were set)"
       }): ` +
         peerRuns.map((round, r) =>
           `round ${r + 1}: ` +

@@ -12,32 +12,21 @@
  * Outputs: `loss` (weighted mean cross-entropy), `mlm_accuracy`; with `debugOutputs` also `mlm_logits` (B, P, V).
  * @module
  */
-import { type Dim, Graph } from "../graph.ts";
+import { Graph } from "../graph.ts";
 import { ints } from "../ops.ts";
 import type { ElectraConfig } from "./config.ts";
-import { attentionBias, type BuildContext, type Dropout, embeddingParams } from "./embeddings.ts";
+import { attentionBias, type BuildContext, embeddingParams } from "./embeddings.ts";
 import { electraModel } from "./encoder.ts";
 import { initParams, type ParamSource } from "./init.ts";
-import { maskedLmHead, maskedLmInputs } from "./pretraining.ts";
+import { maskedLmHead, maskedLmInputs, type PretrainGraphOptions } from "./pretraining.ts";
 
 /** Options of `buildMaskedLmGraph`. */
-export interface MaskedLmOptions {
+export interface MaskedLmOptions extends PretrainGraphOptions {
   config: ElectraConfig;
   /** Where weights come from, by HF `ElectraForMaskedLM` name (default: fresh init with `seed`). */
   params?: ParamSource;
-  seed?: number;
-  dtype?: "float32" | "float64";
-  /** Dropout for training; without it the graph has none. */
-  dropout?: Dropout;
-  /** See `BuildContext.geluForm` ("polynomial" for float64 graphs). */
-  geluForm?: "op" | "polynomial";
-  /** See `BuildContext.flatTokens`. */
-  flatTokens?: boolean;
   /** Also output `mlm_logits` (B, P, V). */
   debugOutputs?: boolean;
-  batch?: Dim;
-  sequence?: Dim;
-  predictions?: Dim;
 }
 
 /** Builds the masked-LM pretraining graph (see the module doc for feeds and outputs). */

@@ -68,29 +68,33 @@ export const DISCRIMINATOR_WEIGHT = 50;
 /** How the generator's tokens are sampled (both without gradient). */
 export type Sampler = "gumbel" | "inverse-cdf";
 
+/** Options both pretraining graphs (RTD and masked LM) take. */
+export interface PretrainGraphOptions {
+  seed?: number;
+  dtype?: "float32" | "float64";
+  /** Dropout for training; without it the graph has none (deterministic, e.g. for gradient checks). */
+  dropout?: Dropout;
+  /** See `BuildContext.geluForm` ("polynomial" for float64 graphs). */
+  geluForm?: "op" | "polynomial";
+  /** See `BuildContext.flatTokens`. */
+  flatTokens?: boolean;
+  /** Static sizes instead of the symbolic `batch_size`, `sequence_length`, `num_predictions`. */
+  batch?: Dim;
+  sequence?: Dim;
+  predictions?: Dim;
+}
+
 /** Options of `buildPretrainingGraph`. */
-export interface PretrainingOptions {
+export interface PretrainingOptions extends PretrainGraphOptions {
   discriminator: ElectraConfig;
   /** Default: `generatorConfig(discriminator)` (hidden × 0.25). */
   generator?: ElectraConfig;
   /** Where weights come from, by joint name (default: fresh init with `seed`). */
   params?: ParamSource;
-  seed?: number;
-  dtype?: "float32" | "float64";
-  /** Dropout for training; without it the graph has none (deterministic, e.g. for gradient checks). */
-  dropout?: Dropout;
   discriminatorWeight?: number;
   sampler?: Sampler;
-  /** See `BuildContext.geluForm` ("polynomial" for float64 graphs). */
-  geluForm?: "op" | "polynomial";
-  /** See `BuildContext.flatTokens`. */
-  flatTokens?: boolean;
   /** Also output `replaced_input_ids` (B, T), `is_replaced` (B, T), `generator_logits` (B, P, V), `discriminator_logits` (B, T). */
   debugOutputs?: boolean;
-  /** Static sizes instead of the symbolic `batch_size`, `sequence_length`, `num_predictions`. */
-  batch?: Dim;
-  sequence?: Dim;
-  predictions?: Dim;
 }
 
 /** Checks that a generator can share the discriminator's embeddings. */

@@ -130,6 +130,7 @@ export class Graph {
   private readonly explicitTypes = new Set<string>();
   private readonly scopes: string[] = [];
   private counter = 0;
+  private dimCounter = 0;
   private readonly constCache = new Map<string, Value>();
 
   constructor(readonly name = "graph") {}
@@ -161,6 +162,11 @@ export class Graph {
     let name: string;
     do name = `${prefix}_${this.counter++}`; while (this.values.has(name));
     return name;
+  }
+
+  /** A fresh symbolic dimension (`reshape0`, …), numbered per graph so that equal builds give equal bytes. */
+  freshDim(hint: string): string {
+    return `${hint}${this.dimCounter++}`;
   }
 
   private define(name: string, type: ValueType): Value {

@@ -96,6 +96,7 @@ function isDeno(): boolean {
 }
 
 const nativeProviders: Provider[] = ["cpu", "cuda"];
+// One import per runtime package per process (a failed one is dropped, so that a later call retries).
 const loaded = new Map<string, Promise<OrtModule>>();
 
 async function loadOrt(provider: Provider): Promise<OrtModule> {
@@ -136,6 +137,7 @@ const HINTS: Record<Provider, string> = {
 };
 
 // onnxruntime-web runs one session at a time; overlapping runs fail, so runs on web providers queue here.
+// Module-level on purpose: the wasm runtime is one instance per page or process, so is its queue.
 let webQueue: Promise<unknown> = Promise.resolve();
 function queued<T>(fn: () => Promise<T>): Promise<T> {
   const next = webQueue.then(fn, fn);

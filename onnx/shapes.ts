@@ -83,16 +83,6 @@ export function productDim(dims: Dim[]): Dim {
   return n === 1 ? syms.join("*") : [String(n), ...syms].join("*");
 }
 
-// Fresh symbols are numbered per graph, so that equal builds give equal bytes.
-const unknownCounters = new WeakMap<Graph, number>();
-let currentGraph: Graph | undefined;
-const unknownDim = (hint: string): string => {
-  const g = currentGraph as Graph;
-  const n = unknownCounters.get(g) ?? 0;
-  unknownCounters.set(g, n + 1);
-  return `${hint}${n}`;
-};
-
 const elementwise: Rule = (inputs) => {
   const [x] = need(inputs, 1, "op");
   return [{ dtype: x.dtype, shape: [...x.shape] }];
@@ -138,7 +128,7 @@ function matmulShape(a: Dim[], b: Dim[]): Dim[] {
   return out;
 }
 
-function reshapeShape(x: Value, target: number[], allowZero: boolean): Dim[] {
+function reshapeShape(g: Graph, x: Value, target: number[], allowZero: boolean): Dim[] {
   const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? x.shape[i] : d));
   const unknown = out.indexOf(-1);
   if (out.filter((d) => d === -1).length > 1) throw new Error(`Reshape: more than one -1 in ${fmt(target)}`);
@@ -149,7 +139,7 @@ function reshapeShape(x: Value, target: number[], allowZero: boolean): Dim[] {
     const syms = [...inF.syms];
     for (const s of outF.syms) {
       const k = syms.indexOf(s);
-      if (k < 0) return out.map((d, i) => (i === unknown ? unknownDim("reshape") : d));
+      if (k < 0) return out.map((d, i) => (i === unknown ? g.freshDim("reshape") : d));
       syms.splice(k, 1);
     }
     if (inF.n % outF.n !== 0) {
@@ -302,9 +292,9 @@ const RULES: Record<string, Rule> = {
     if (!target) {
       const n = s.shape[0];
       if (typeof n !== "number") throw new Error(`Reshape shape ${s} has unknown length`);
-      return [{ dtype: x.dtype, shape: Array.from({ length: n }, () => unknownDim("reshape")) }];
+      return [{ dtype: x.dtype, shape: Array.from({ length: n }, () => g.freshDim("reshape")) }];
     }
-    return [{ dtype: x.dtype, shape: reshapeShape(x, target, attrNumber(attrs, "allowzero", 0) === 1) }];
+    return [{ dtype: x.dtype, shape: reshapeShape(g, x, target, attrNumber(attrs, "allowzero", 0) === 1) }];
   },
   Flatten: (inputs, attrs) => {
     const x = need(inputs, 1, "Flatten")[0];
@@ -374,7 +364,7 @@ const RULES: Record<string, Rule> = {
     const steps = inputs[4] ? constInts(g, inputs[4]) : starts?.map(() => 1);
     const shape = [...x.shape];
     if (!starts || !ends || !axes || !steps) {
-      return [{ dtype: x.dtype, shape: shape.map(() => unknownDim("slice")) }];
+      return [{ dtype: x.dtype, shape: shape.map(() => g.freshDim("slice")) }];
     }
     axes.forEach((ax, k) => {
       const a = normAxis(ax, x.rank, "Slice");
@@ -384,7 +374,7 @@ const RULES: Record<string, Rule> = {
         const s = starts[k], e = ends[k];
         // Symbolic extent: only the "whole axis" and "fixed count from a fixed start" cases are known.
         if (step === 1 && s >= 0 && e >= 0 && e < 2 ** 31 - 1) shape[a] = Math.max(0, e - s);
-        else if (!(step === 1 && s === 0 && e >= 2 ** 31 - 1)) shape[a] = unknownDim("slice");
+        else if (!(step === 1 && s === 0 && e >= 2 ** 31 - 1)) shape[a] = g.freshDim("slice");
         return;
       }
       const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
@@ -410,7 +400,7 @@ const RULES: Record<string, Rule> = {
       if (typeof n !== "number") throw new Error(`Expand shape ${s} has unknown length`);
       return [{
         dtype: x.dtype,
-        shape: broadcastShapes(x.shape, Array.from({ length: n }, () => unknownDim("expand"))),
+        shape: broadcastShapes(x.shape, Array.from({ length: n }, () => g.freshDim("expand"))),
       }];
     }
     return [{ dtype: x.dtype, shape: broadcastShapes(x.shape, target) }];
@@ -420,7 +410,7 @@ const RULES: Record<string, Rule> = {
     const reps = constInts(g, r);
     return [{
       dtype: x.dtype,
-      shape: x.shape.map((d, i) => (reps ? productDim([d, reps[i]]) : unknownDim("tile"))),
+      shape: x.shape.map((d, i) => (reps ? productDim([d, reps[i]]) : g.freshDim("tile"))),
     }];
   },
   Shape: (inputs, attrs) => {
@@ -435,16 +425,16 @@ const RULES: Record<string, Rule> = {
     const v = attrs.value as Tensor | undefined;
     const target = constInts(g, s);
     const n = s.shape[0];
-    const shape = target ?? (typeof n === "number" ? Array.from({ length: n }, () => unknownDim("cos")) : []);
+    const shape = target ?? (typeof n === "number" ? Array.from({ length: n }, () => g.freshDim("cos")) : []);
     return [{ dtype: v?.dtype ?? "float32", shape }];
   },
-  Range: (inputs) => {
+  Range: (inputs, _attrs, g) => {
     const [start] = need(inputs, 3, "Range");
-    return [{ dtype: start.dtype, shape: [unknownDim("range")] }];
+    return [{ dtype: start.dtype, shape: [g.freshDim("range")] }];
   },
   OneHot: (inputs, attrs, g) => {
     const [idx, depth, values] = need(inputs, 3, "OneHot");
-    const d = constInts(g, depth)?.[0] ?? unknownDim("depth");
+    const d = constInts(g, depth)?.[0] ?? g.freshDim("depth");
     const axis = attrNumber(attrs, "axis", -1);
     const shape = [...idx.shape];
     shape.splice(axis < 0 ? shape.length + 1 + axis : axis, 0, d);
@@ -474,13 +464,7 @@ export function inferTypes(
   if (!rule) {
     throw new Error(`no shape rule for ${domain ? domain + "." : ""}${opType}; pass explicit output types`);
   }
-  const outer = currentGraph;
-  currentGraph = g;
-  try {
-    return rule(inputs, attrs, g);
-  } finally {
-    currentGraph = outer;
-  }
+  return rule(inputs, attrs, g);
 }
 
 /** Ops that have a shape rule. */

@@ -13,7 +13,7 @@ import { graphWeights } from "../onnx/graph_weights.ts";
 import { decodeSafetensors } from "../onnx/safetensors.ts";
 import type { Tensor } from "../onnx/tensor.ts";
 import {
-  decodeModel,
+  decodeModelWeights,
   type ElectraModelFiles,
   exportHf,
   hfTensorShapes,
@@ -47,7 +47,7 @@ export async function readWeightsFolder(dir: string): Promise<WeightsFolder> {
     if (decodeSafetensors(bytes, st).metadata.format === "nersota") {
       const gen = join(dir, "generator_config.json");
       const genJson = (await exists(gen)) ? await readJsonFile(gen) : undefined;
-      return { model: decodeModel(configJson, bytes, genJson, dir), vocab };
+      return { model: decodeModelWeights(configJson, bytes, genJson, dir), vocab };
     }
     return { model: importHf({ config: configJson, safetensors: bytes, source: dir }).model, vocab };
   }

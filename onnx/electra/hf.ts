@@ -379,7 +379,7 @@ export function encodeModelWeights(model: ElectraModelFiles): Uint8Array {
 }
 
 /** Reads our model folder's files (config.json, optional generator_config.json, model.safetensors). */
-export function decodeModel(
+export function decodeModelWeights(
   configJson: unknown,
   safetensors: Uint8Array,
   generatorConfigJson?: unknown,

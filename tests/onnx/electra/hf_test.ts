@@ -9,7 +9,7 @@ import {
 } from "../../../onnx/electra/config.ts";
 import {
   checkHfTensors,
-  decodeModel,
+  decodeModelWeights,
   encodeModelWeights,
   exportHf,
   hfTensorShapes,
@@ -47,7 +47,7 @@ Deno.test("importHf() → exportHf() reproduces the HF safetensors and config by
   assert.deepEqual(warnings, []);
   assert.equal(model.kind, "pretraining");
   // Through our own folder format too: encode, decode, export.
-  const ours = decodeModel(
+  const ours = decodeModelWeights(
     JSON.parse(pythonJson(readJson("config.json"))),
     encodeModelWeights(model),
     readJson("generator/config.json"),
@@ -213,7 +213,7 @@ Deno.test("malformed or mismatched checkpoints fail with the tensor's name", asy
   });
   await t.step("our folder format refuses an HF file", () => {
     assert.throws(
-      () => decodeModel(readJson("config.json"), read("model.safetensors")),
+      () => decodeModelWeights(readJson("config.json"), read("model.safetensors")),
       /not a NERSOTA model file.*--from-hf/,
     );
   });

@@ -50,10 +50,10 @@ export interface FinetuneBenchOptions {
  * Session options the training benches use by default:
  * - `enableMemPattern: false`: ORT's memory pattern (one planned block for all intermediate tensors, made
  *   after the first run) comes on top of the arena chunks the first run already holds, so the peak nearly
- *   doubles (measured at 32×128: 2.9 GiB with it, 1.7–1.8 GiB without; step time the same within noise).
+ *   doubles at no gain in speed.
  * - intra-op threads do not spin while waiting for work: on a 2-core machine shared with other jobs the
- *   spinning worker takes the core the other thread needs (measured in alternating runs, load ≈ 3.5–4:
- *   7.3 / 10.0 s per step spinning vs 5.8 / 7.0 s not).
+ *   spinning worker takes the core the other thread needs.
+ * Both measured in docs/benchmarks.md ("Speed and memory changes made for issue 9").
  */
 export const FINETUNE_SESSION_EXTRAS: Record<string, unknown> = {
   enableMemPattern: false,

@@ -19,8 +19,8 @@
 #      GIVEN_NAMES: the augmentation's chance of cutting a PS full name to the given name (default 0.3).
 #      DEV: both (default: KLUE dev + KMOU dev, 696 sentences) or klue (KLUE dev, 228) for keeping the best epoch.
 #      INIT: random (default: the shipped model's start) or pretrained (fine-tune the encoder of the pretrain stage).
-#      At our CPU compute, fine-tuning from random weights beat fine-tuning from our pretrained encoders (README,
-#      'Does the pretraining help'), so by default the data and pretrain stages are skipped: INIT=pretrained runs them.
+#      At our CPU compute, fine-tuning from random weights beat fine-tuning from our pretrained encoders
+#      (docs/history.md), so by default the data and pretrain stages are skipped: INIT=pretrained runs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-/work/nersota-runs/default}
@@ -68,8 +68,7 @@ fi
 if has pretrain; then
   resume=(); [ -e "$RUNS/pretrain/checkpoints" ] || [ -e "$RUNS/pretrain/run.json" ] && resume=(--resume)
   limit=(); [ -n "${PRETRAIN_STEPS:-}" ] && limit=(--stop-after "$PRETRAIN_STEPS")
-  # The fourth model's encoder: update 4,801 of a 10,000-update schedule (the run was taken there, at its
-  # learning rate of the time, to measure whether 2.4x the second and third models' 2,000 updates helps fine-tuning).
+  # The fourth model's encoder: stopped at update 4,801 of a 10,000-update schedule (docs/history.md says why).
   deno task pretrain --data "$RUNS/shards" --config configs/default/pretrain-10k.json --out "$RUNS/pretrain" \
     --stop-at 4801 --threads "$THREADS" "${resume[@]}" "${limit[@]}"
 fi

@@ -1,5 +1,6 @@
 // deno.json: `deno task` lists a description for every task, and the npm packages the import map names are the
-// versions the sources import by npm: specifier (so running here and importing by URL load the same code).
+// versions the sources import by npm: specifier (so running here and importing by URL load the same code). The
+// documentation names only tasks deno.json defines and links only files that exist.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 
@@ -45,4 +46,54 @@ Deno.test("the import map's npm versions are the ones the sources import by npm:
     const bare = /from "(onnxruntime-(node|web)|protobufjs)"|import\("(onnxruntime-(node|web)|protobufjs)/;
     assert.ok(!bare.test(await Deno.readTextFile(new URL(s, ROOT))), `${s} imports a bare npm name`);
   }
+});
+
+/** README.md and every docs/*.md: the user-facing documentation whose commands and links must stay true. */
+async function docFiles(): Promise<[string, string][]> {
+  const names = ["README.md"];
+  for await (const e of Deno.readDir(new URL("docs/", ROOT))) {
+    if (e.isFile && e.name.endsWith(".md")) names.push(`docs/${e.name}`);
+  }
+  return await Promise.all(
+    names.sort().map(async (n) => [n, await Deno.readTextFile(new URL(n, ROOT))] as [string, string]),
+  );
+}
+
+Deno.test("every `deno task X` in README.md and docs/ is a deno.json task", async () => {
+  const tasks = new Set(Object.keys(config.tasks as Record<string, unknown>));
+  let seen = 0;
+  for (const [name, text] of await docFiles()) {
+    // A command may wrap between "task" and its name in a formatted paragraph.
+    for (const m of text.matchAll(/deno\s+task\s+([a-z][a-z0-9-]*)/g)) {
+      seen++;
+      assert.ok(tasks.has(m[1]), `${name} mentions "deno task ${m[1]}", which deno.json does not define`);
+    }
+  }
+  assert.ok(seen > 20, `only ${seen} task mentions found: is the pattern still right?`);
+});
+
+Deno.test("every relative link in README.md and docs/ points to a file or folder that exists", async () => {
+  let seen = 0;
+  for (const [name, text] of await docFiles()) {
+    for (const m of text.matchAll(/\]\(([^)\s#]+)(#[^)\s]*)?\)/g)) {
+      const target = m[1];
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto: and the like
+      seen++;
+      const url = new URL(target, new URL(name, ROOT));
+      const found = await Deno.stat(url).then(() => true, () => false);
+      assert.ok(found, `${name} links to "${target}", which does not exist`);
+    }
+  }
+  assert.ok(seen > 10, `only ${seen} relative links found: is the pattern still right?`);
+});
+
+Deno.test("README.md is a user guide: at most 250 lines, with the test command CI runs", async () => {
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+  const lines = readme.trimEnd().split("\n").length;
+  assert.ok(lines <= 250, `README.md has ${lines} lines; move details to docs/`);
+  const ci = await Deno.readTextFile(new URL(".ci/run", ROOT));
+  const version = /^DENO_VERSION=(\S+)$/m.exec(ci)?.[1];
+  assert.ok(version && /npx --yes "deno@\$DENO_VERSION" task test/.test(ci), ".ci/run runs deno task test");
+  const command = `npx --yes deno@${version} task test`;
+  assert.ok(readme.includes(command), `README's quick start lacks .ci/run's test command "${command}"`);
 });

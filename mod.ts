@@ -62,6 +62,6 @@ export type { Tensor } from "./onnx/tensor.ts";
 // ---------------------------------------------------------------------------------------------------
 // Other areas add their re-exports below (one block each; keep this file free of logic):
 // - training / fine-tuning entry points (train/)
-// - evaluation and metrics (train/metrics.ts)
+// - evaluation and metrics (train/evaluate/metrics.ts)
 // - dataset readers, vocabulary training, export to/from Hugging Face folders
 // ---------------------------------------------------------------------------------------------------

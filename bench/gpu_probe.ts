@@ -25,8 +25,8 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import type { Provider } from "../onnx/runtime.ts";
-import { writeFileAtomic } from "../train/fs.ts";
-import { readPretrainConfig } from "../train/pretrain_config.ts";
+import { writeFileAtomic } from "../train/util/fs.ts";
+import { readPretrainConfig } from "../train/pretrain/pretrain_config.ts";
 import {
   findCudaLibraries,
   probeHost,

@@ -16,11 +16,11 @@ import { openSession, type Provider, type SessionOptions } from "../onnx/runtime
 import type { Tensor } from "../onnx/tensor.ts";
 import { TrainRunner } from "../onnx/trainer.ts";
 import { type Entity, loadRecognizer, type NerPipeline } from "../infer/pipeline.ts";
-import { buildPretrainingData } from "../train/build_data.ts";
-import { readMetrics } from "../train/metrics_log.ts";
-import { pretrain } from "../train/pretrain.ts";
-import { readPretrainConfig, withGenerator } from "../train/pretrain_config.ts";
-import { Rng } from "../train/rng.ts";
+import { buildPretrainingData } from "../train/pretrain_data/build_data.ts";
+import { readMetrics } from "../train/run/metrics_log.ts";
+import { pretrain } from "../train/pretrain/pretrain.ts";
+import { readPretrainConfig, withGenerator } from "../train/pretrain/pretrain_config.ts";
+import { Rng } from "../train/util/rng.ts";
 import { BENCH_LABELS, finetuneArtifacts, finetuneBatch } from "./finetune_bench.ts";
 import { timeInference } from "./inference_bench.ts";
 import { pretrainArtifacts, syntheticPretrainBatch } from "./pretrain_bench.ts";

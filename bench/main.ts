@@ -40,7 +40,7 @@ import {
   trainingFlops,
 } from "./fair.ts";
 import { ELECTRA_SMALL, electraConfig, generatorConfig } from "../onnx/electra/config.ts";
-import { maxPredictions } from "../train/masking.ts";
+import { maxPredictions } from "../train/pretrain_data/masking.ts";
 
 // Run order within a round: the peer first, then the benches with targets right after it (inference_int8:
 // the same graph with int8 dense layers, `int8Compute`).

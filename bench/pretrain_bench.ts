@@ -12,10 +12,10 @@ import { electraAdam } from "../onnx/optimizer.ts";
 import type { Provider } from "../onnx/runtime.ts";
 import type { Tensor } from "../onnx/tensor.ts";
 import { TrainRunner } from "../onnx/trainer.ts";
-import { maskBatch, maxPredictions, pretrainFeeds, sampleUniform } from "../train/masking.ts";
-import { type PretrainConfig, readPretrainConfig, withGenerator } from "../train/pretrain_config.ts";
-import { pretrainingForward } from "../train/pretrain_model.ts";
-import { Rng } from "../train/rng.ts";
+import { maskBatch, maxPredictions, pretrainFeeds, sampleUniform } from "../train/pretrain_data/masking.ts";
+import { type PretrainConfig, readPretrainConfig, withGenerator } from "../train/pretrain/pretrain_config.ts";
+import { pretrainingForward } from "../train/pretrain/pretrain_model.ts";
+import { Rng } from "../train/util/rng.ts";
 
 /** Options of `benchPretrain`. */
 export interface PretrainBenchOptions {

@@ -7,9 +7,9 @@
  */
 
 import { WordPieceTokenizer } from "../infer/tokenizer.ts";
-import { LineCleaner, readCorpusFile } from "../train/corpus.ts";
-import { trainWordPiece, vocabToText, WordCounter } from "../train/vocab.ts";
-import { buildPretrainingData } from "../train/build_data.ts";
+import { LineCleaner, readCorpusFile } from "../train/corpus/corpus.ts";
+import { trainWordPiece, vocabToText, WordCounter } from "../train/corpus/vocab.ts";
+import { buildPretrainingData } from "../train/pretrain_data/build_data.ts";
 
 const NSMC = new URL("../../shared/data/corpus/nsmc_reviews.txt", import.meta.url);
 const FIXTURES = new URL("../fixtures/tokenizer/corpus/nsmc_reviews.txt", import.meta.url);

@@ -2,7 +2,7 @@
  * Linear-chain CRF decoding (Viterbi) with pytorch-crf's parameterisation: a path's score is
  * `start[y0] + Σ emissions[t][yt] + Σ transitions[y(t-1)][yt] + end[y(T-1)]`. Optional masks
  * forbid invalid BIO/BIOES transitions. Also the per-window labelling every decoder shares (the pipeline,
- * `train/evaluate.ts`): argmax, or Viterbi when the model has a CRF. Browser-safe.
+ * `train/evaluate/evaluate.ts`): argmax, or Viterbi when the model has a CRF. Browser-safe.
  * @module
  */
 import { decodeSafetensors } from "../onnx/safetensors.ts";

@@ -9,7 +9,7 @@
  *   header: the spans exactly, and a file `deno task finetune`/`eval` read back (`klue:FILE`).
  * - `label-studio`: a JSON array of Label Studio tasks with the entities as `predictions` (pre-annotations),
  *   offsets in JavaScript string indices as Label Studio's editor counts them; correct them there, export,
- *   and train on the export (`train/datasets/label_studio.ts` reads it back).
+ *   and train on the export (`train/ner_data/datasets/label_studio.ts` reads it back).
  * Browser-safe: no Deno APIs.
  * @module
  */

@@ -2,7 +2,7 @@
  * The NER pipeline every front end shares: text → NFC and full-width folding (`normalize.ts`, offsets kept
  * into the input) → WordPiece encoding → overlapping windows → batches
  * (sorted by length, padded to the longest in each batch) → ONNX Runtime → softmax/argmax per token
- * (or, when the folder has a CRF, Viterbi over each window's tokens, as `train/evaluate.ts` decodes) →
+ * (or, when the folder has a CRF, Viterbi over each window's tokens, as `train/evaluate/evaluate.ts` decodes) →
  * windows merged → BIO/BIOES decoding → `{type, text, start, end, score}` with offsets in JavaScript
  * string indices of the input. The flow of transformers.js' token-classification pipeline, without its
  * NFD accent stripping (which splits Hangul into jamo) and its UTF-16 offset drift after emoji.

@@ -1,5 +1,5 @@
 /**
- * `deno task serve`: an HTTP JSON API over one recognizer, which runs in a worker (`infer/served_model.ts`)
+ * The HTTP JSON API behind `deno task serve` (`cli/serve.ts`): one recognizer, which runs in a worker (`infer/served_model.ts`)
  * so that this thread stays free to answer while the model runs.
  *
  * | route                      | body / answer                                                        |
@@ -26,14 +26,10 @@
  * ```
  * @module
  */
-import { parseArgs } from "node:util";
 import { basename } from "node:path";
-import type { Provider } from "../onnx/runtime.ts";
-import { DEFAULT_MODEL, FALLBACK_MODEL } from "./cli.ts";
 import { type Entity, NerPipeline } from "./pipeline.ts";
 import { convertOffsets, OFFSET_UNITS, type OffsetUnit } from "./offsets.ts";
-import { DEFAULT_MAX_TOKENS, type ServedModel, unchecked, workerModel } from "./served_model.ts";
-import { intFlag, runMain } from "./cli_util.ts";
+import { DEFAULT_MAX_TOKENS, type ServedModel, unchecked } from "./served_model.ts";
 import { guardedServe, type GuardedServer } from "./header_guard.ts";
 
 /** Server limits and behaviour. */
@@ -515,107 +511,3 @@ export function startServer(model: ServedModel | NerPipeline, options: ServerOpt
     },
   };
 }
-
-const USAGE =
-  `Usage: deno task serve [--model DIR|URL] [--port 8080] [--host 127.0.0.1] [--provider cpu|wasm|webgpu|cuda]
-                       [--batch-size 32] [--max-batch 64] [--max-body-bytes 1048576] [--max-text-length 100000]
-                       [--max-tokens 65536] [--max-queue 64] [--timeout-ms 60000] [--body-timeout-ms 10000]
-                       [--header-timeout-ms 10000] [--idle-timeout-ms 60000] [--shutdown-timeout-ms 10000]
-                       [--cors ORIGIN]... [--variant fp32|int8] (default int8 on cpu where the folder lists it)`;
-
-const PROVIDERS: Provider[] = ["cpu", "cuda", "webgpu", "wasm"];
-
-/** CLI entry point; `hooks` let tests stop the server and learn its address. */
-export async function main(
-  args: string[],
-  hooks: Pick<ServerOptions, "signal" | "onListen" | "handleSignals"> = {},
-): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      model: { type: "string" },
-      port: { type: "string", default: "8080" },
-      host: { type: "string", default: "127.0.0.1" },
-      provider: { type: "string" },
-      "batch-size": { type: "string" },
-      "max-batch": { type: "string" },
-      "max-body-bytes": { type: "string" },
-      "max-text-length": { type: "string" },
-      "max-tokens": { type: "string" },
-      "max-queue": { type: "string" },
-      "timeout-ms": { type: "string" },
-      "body-timeout-ms": { type: "string" },
-      "header-timeout-ms": { type: "string" },
-      "idle-timeout-ms": { type: "string" },
-      "shutdown-timeout-ms": { type: "string" },
-      cors: { type: "string", multiple: true },
-      variant: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  // Every flag is checked before the model loads (which takes seconds and may fail for its own reasons).
-  const int = (name: keyof typeof values, min: number) => {
-    const v = values[name];
-    return v === undefined ? undefined : intFlag(name, v as string, min);
-  };
-  const provider = values.provider as Provider | undefined;
-  if (provider !== undefined && !PROVIDERS.includes(provider)) {
-    throw new Error(`--provider must be one of ${PROVIDERS.join(", ")}, got "${provider}"`);
-  }
-  for (const origin of values.cors ?? []) {
-    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      throw new Error(
-        `--cors takes an origin like https://example.com (scheme and host, no path) or *, got "${origin}"`,
-      );
-    }
-  }
-  const options: ServerOptions = {
-    hostname: values.host,
-    port: int("port", 0),
-    maxBatch: int("max-batch", 1),
-    maxBodyBytes: int("max-body-bytes", 1),
-    maxTextLength: int("max-text-length", 1),
-    maxQueue: int("max-queue", 1),
-    timeoutMs: int("timeout-ms", 1),
-    bodyTimeoutMs: int("body-timeout-ms", 1),
-    headerTimeoutMs: int("header-timeout-ms", 0),
-    idleTimeoutMs: int("idle-timeout-ms", 1),
-    shutdownTimeoutMs: int("shutdown-timeout-ms", 0),
-    cors: values.cors,
-    ...hooks,
-  };
-  const batchSize = int("batch-size", 1);
-  const maxTokens = int("max-tokens", 1);
-  let model: string | URL | undefined = values.model;
-  if (!model) {
-    try {
-      await Deno.stat(new URL("nersota.json", DEFAULT_MODEL));
-      model = DEFAULT_MODEL;
-    } catch {
-      model = FALLBACK_MODEL;
-      console.error(
-        "serve: no trained default model in models/default/ yet; serving the random-weight fixture fixtures/ner-tiny/",
-      );
-    }
-  }
-  // The model runs in a worker (and once there before we listen), so a run never holds this thread.
-  const served = await workerModel(model, { provider, batchSize, variant: values.variant }, { maxTokens });
-  const server = startServer(served, {
-    ...options,
-    onListen: (a) => {
-      console.error(
-        `serve: ${served.info.location} on ${served.info.provider}, listening on http://${a.hostname}:${a.port}/`,
-      );
-      hooks.onListen?.(a);
-    },
-  });
-  await server.finished;
-  console.error("serve: stopped");
-  return 0;
-}
-
-if (import.meta.main) await runMain("serve", main);

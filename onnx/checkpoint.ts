@@ -2,7 +2,7 @@
  * Training checkpoints as safetensors: parameters under their own names, Adam moments as `<name>.m` and
  * `<name>.v`, and metadata (format, step, parameter list, config JSON) plus a SHA-256 of the whole file
  * (computed with the checksum field blanked), so truncation or bit flips are reported, not trained on.
- * Browser-safe: bytes in, bytes out; files are written by the caller (atomically, see train/artifacts_io.ts).
+ * Browser-safe: bytes in, bytes out; files are written by the caller (atomically, see train/run/artifacts_io.ts).
  * @module
  */
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";

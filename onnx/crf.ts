@@ -3,7 +3,7 @@
  * (emissions, and the trainable `crf.transitions` (L, L), `crf.start_transitions` (L),
  * `crf.end_transitions` (L) — pytorch-crf's parameterisation and names under a `crf.` scope, as
  * pytorch-bert-crf-ner holds them). Value and gradient are those of pytorch-crf's
- * `-crf(emissions, tags, mask, reduction="mean")`; `train/crf_loss_reference.ts` is the float64 reference.
+ * `-crf(emissions, tags, mask, reduction="mean")`; `train/finetune/crf_loss_reference.ts` is the float64 reference.
  *
  * The mask comes from the labels: positions labelled −100 are padding and must form a suffix of each row
  * (position 0 always labelled), as pytorch-crf requires. The forward algorithm is unrolled over a static

@@ -2,7 +2,7 @@
  * Drives `train_step.onnx` step after step. Parameters and Adam moments live as ONNX Runtime tensors:
  * each run's `<p>.new`, `<p>.m.new`, `<p>.v.new` outputs become the next run's `<p>`, `<p>.m`, `<p>.v`
  * inputs by reference (no JS-side copy of the weights); the `step`, `lr` and `dropout_seed` scalars are
- * single reused buffers. File access goes through an injected `FileIO` (see train/artifacts_io.ts), so
+ * single reused buffers. File access goes through an injected `FileIO` (see train/run/artifacts_io.ts), so
  * this module stays browser-safe.
  * @module
  */
@@ -201,7 +201,7 @@ export class TrainRunner {
   private io(): FileIO {
     if (!this.options.io) {
       throw new Error(
-        "TrainRunner: pass options.io (e.g. denoFileIO from train/artifacts_io.ts) to save or load files",
+        "TrainRunner: pass options.io (e.g. denoFileIO from train/run/artifacts_io.ts) to save or load files",
       );
     }
     return this.options.io;

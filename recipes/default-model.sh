@@ -75,7 +75,7 @@ fi
 if has harmonize; then
   # KMOU's guideline leaves untagged what KLUE tags (relative dates such as 이날/올해 as DT, parts of day as TI,
   # counts as QT): hundreds of KMOU sentences would teach the model to leave them out. Words the KLUE train side
-  # tags at least half the times they occur get KLUE's type where KMOU left them untagged (train/harmonize.ts).
+  # tags at least half the times they occur get KLUE's type where KMOU left them untagged (train/ner_data/harmonize.ts).
   mkdir -p "$RUNS/harmonized"
   relative=()
   [ "$HARMONIZE_RELATIVE" = 1 ] &&

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { configFromHf } from "../onnx/electra/config.ts";
-import { finetuneConfigFromJson } from "../train/finetune_config.ts";
-import { parseSpec } from "../train/model_card_cli.ts";
-import { pretrainConfigFromJson } from "../train/pretrain_config.ts";
+import { finetuneConfigFromJson } from "../train/finetune/finetune_config.ts";
+import { parseSpec } from "../cli/model_card.ts";
+import { pretrainConfigFromJson } from "../train/pretrain/pretrain_config.ts";
 
 const read = async (name: string) =>
   JSON.parse(await Deno.readTextFile(new URL(`../configs/default/${name}`, import.meta.url)));

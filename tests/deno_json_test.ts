@@ -31,7 +31,7 @@ Deno.test("every deno.json task has a description and a command, and `deno task`
 });
 
 Deno.test("the import map's npm versions are the ones the sources import by npm: specifier", async () => {
-  const sources = ["onnx/proto.ts", "onnx/runtime.ts", "web/app.ts", "infer/compiled_main.ts"];
+  const sources = ["onnx/proto.ts", "onnx/runtime.ts", "web/app.ts", "cli/compiled_main.ts"];
   const text = (await Promise.all(sources.map((s) => Deno.readTextFile(new URL(s, ROOT))))).join("\n");
   const used = new Set([...text.matchAll(/"npm:([@a-z0-9./-]+?@[0-9.]+)/g)].map((m) => m[1]));
   assert.ok(used.size >= 3);

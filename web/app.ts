@@ -2,7 +2,7 @@
 /**
  * The browser page: loads the model folder with onnxruntime-web (WebGPU when the browser has an
  * adapter, else wasm), recognises entities as the user types and highlights them, with timings.
- * Bundled by `web/build.ts` into `web/dist/app.js`; onnxruntime-web's wasm files sit in `dist/ort/`.
+ * Bundled by `cli/web.ts` into `web/dist/app.js`; onnxruntime-web's wasm files sit in `dist/ort/`.
  * Query parameters: `model` (folder URL, default `./model/`), `provider` (`wasm` | `webgpu`).
  * The output element carries `data-text` (the text its highlights belong to) and each highlight
  * `data-type`/`data-start`/`data-end`, so tests read exactly what is shown.

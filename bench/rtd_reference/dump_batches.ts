@@ -9,9 +9,9 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { intFlag, runMain, usageError } from "../../infer/cli_util.ts";
-import { openShards } from "../../train/shards.ts";
-import { Rng } from "../../train/rng.ts";
-import { writeFileAtomic } from "../../train/fs.ts";
+import { openShards } from "../../train/pretrain_data/shards.ts";
+import { Rng } from "../../train/util/rng.ts";
+import { writeFileAtomic } from "../../train/util/fs.ts";
 
 const USAGE =
   "Usage: deno run -A bench/rtd_reference/dump_batches.ts --data SHARDS --out DIR [--count 40000] [--seq 128] [--seed 5]";

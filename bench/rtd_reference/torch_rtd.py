@@ -3,7 +3,7 @@
 
 Same model as onnx/electra/pretraining.ts (shared embeddings, generator of `generator_hidden_size` width with
 one head per 64 units, tied generator output, post-LN encoders, discriminator head dense-GELU-dense), the same
-masking as train/masking.ts (k = round(0.15 n) distinct non-special positions, 85 % become [MASK]), the same loss
+masking as train/pretrain_data/masking.ts (k = round(0.15 n) distinct non-special positions, 85 % become [MASK]), the same loss
 (generator CE + disc_weight x per-token BCE), linear warm-up and decay, global clipping, AdamW without decay on
 LayerNorm and biases. Differences: PyTorch AdamW has bias correction (ELECTRA's optimizer, ours, has none) and
 init is truncated normal. Use it to tell a learning curve that is the model's from one that is a bug's.

@@ -7,10 +7,10 @@
  * ```
  * @module
  */
-import { parseColloquial } from "../../train/colloquial.ts";
-import { writeKlue } from "../../train/datasets/klue.ts";
-import { countTypes } from "../../train/datasets/types.ts";
-import { writeFileAtomic } from "../../train/fs.ts";
+import { parseColloquial } from "../../train/ner_data/colloquial.ts";
+import { writeKlue } from "../../train/ner_data/datasets/klue.ts";
+import { countTypes } from "../../train/ner_data/datasets/types.ts";
+import { writeFileAtomic } from "../../train/util/fs.ts";
 
 for (const split of ["test", "dev"]) {
   const src = new URL(`./${split}.txt`, import.meta.url);

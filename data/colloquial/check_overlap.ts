@@ -11,7 +11,7 @@
  * @module
  */
 import { join } from "node:path";
-import { findOverlaps, overlapKey, parseColloquial } from "../../train/colloquial.ts";
+import { findOverlaps, overlapKey, parseColloquial } from "../../train/ner_data/colloquial.ts";
 
 const GENERIC_MAX = 5;
 const root = Deno.args[0] ?? join(Deno.cwd(), "../shared/data");

@@ -1,6 +1,6 @@
 /**
  * Moving ELECTRA weights between Hugging Face folders and this project's model folder, in memory
- * (file access lives in `train/export_cli.ts`, so this module stays browser-safe).
+ * (file access lives in `cli/export.ts`, so this module stays browser-safe).
  *
  * - Names: the graph uses HF names. A joint pretraining model holds the discriminator's tensors under
  *   their `ElectraForPreTraining` names and the generator's (`ElectraForMaskedLM`) under `generator.`,

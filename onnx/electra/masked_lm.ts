@@ -8,7 +8,7 @@
  * Parameter names are HF `ElectraForMaskedLM`'s (`electra.*`, `generator_predictions.*`,
  * `generator_lm_head.bias`), so the encoder's tensors are the ones a tagger reads.
  * Feeds: `input_ids` (masked), `attention_mask`, `token_type_ids` (B, T) int64; `masked_lm_positions`,
- * `masked_lm_ids` (B, P) int64; `masked_lm_weights` (B, P) float, as the RTD graph's (masking in train/masking.ts).
+ * `masked_lm_ids` (B, P) int64; `masked_lm_weights` (B, P) float, as the RTD graph's (masking in train/pretrain_data/masking.ts).
  * Outputs: `loss` (weighted mean cross-entropy), `mlm_accuracy`; with `debugOutputs` also `mlm_logits` (B, P, V).
  * @module
  */

@@ -12,7 +12,7 @@ import {
 } from "../../bench/gpu_system.ts";
 import { ortLines, planDeadlines, projectHours, projection, toJson } from "../../bench/gpu_probe.ts";
 import { entityDifferences, maxAbsDiff, sweepBatches } from "../../bench/gpu_probe_parts.ts";
-import { readPretrainConfig } from "../../train/pretrain_config.ts";
+import { readPretrainConfig } from "../../train/pretrain/pretrain_config.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { argmaxWithProb, decodeEntities } from "../../infer/decode.ts";
-import { alignLabels, labelsFor } from "../../train/align.ts";
-import { ENC, TEXT } from "../train/align_cases.ts";
+import { alignLabels, labelsFor } from "../../train/ner_data/align.ts";
+import { ENC, TEXT } from "../train/ner_data/align_cases.ts";
 
 const labels = labelsFor(["PS", "LC"]); // O B-LC I-LC B-PS I-PS
 const id = (tags: string[]) => tags.map((t) => labels.indexOf(t));

@@ -1,5 +1,5 @@
 // CRF models in the inference pipeline: a folder whose nersota.json names crf.safetensors decodes with
-// Viterbi, exactly as `deno task eval` (train/evaluate.ts) does. Built from the fixture model plus
+// Viterbi, exactly as `deno task eval` (train/evaluate/evaluate.ts) does. Built from the fixture model plus
 // hand-made transitions, so nothing is trained.
 import assert from "node:assert/strict";
 import type { Decoding } from "../../infer/crf.ts";
@@ -7,7 +7,7 @@ import { loadRecognizer } from "../../infer/pipeline.ts";
 import { readModelFolder, urlSource } from "../../infer/model_folder.ts";
 import { encodeSafetensors } from "../../onnx/safetensors.ts";
 import { tensor } from "../../onnx/tensor.ts";
-import { evaluateModelFolder } from "../../train/evaluate.ts";
+import { evaluateModelFolder } from "../../train/evaluate/evaluate.ts";
 import { assertSameEntities, checkSpans, FIXTURE, SENTENCES } from "./ner_fixture.ts";
 
 const LABELS = [

@@ -1,7 +1,8 @@
 // The server under load, faults and bad input (issue 22, items 1 and 6; issue 20, item 5).
 import assert from "node:assert/strict";
 import { loadRecognizer } from "../../infer/pipeline.ts";
-import { main, type RunningServer, type ServerOptions, startServer } from "../../infer/server.ts";
+import { type RunningServer, type ServerOptions, startServer } from "../../infer/server.ts";
+import { main } from "../../cli/serve.ts";
 import { localModel, type ServedModel, workerModel } from "../../infer/served_model.ts";
 import { FIXTURE, SENTENCES } from "./ner_fixture.ts";
 

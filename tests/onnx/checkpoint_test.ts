@@ -9,7 +9,7 @@ import { buildTrainingArtifacts } from "../../onnx/artifacts.ts";
 import { decodeCheckpoint, encodeCheckpoint, initialState } from "../../onnx/checkpoint.ts";
 import { electraAdam } from "../../onnx/optimizer.ts";
 import { TrainRunner } from "../../onnx/trainer.ts";
-import { denoFileIO, writeArtifacts } from "../../train/artifacts_io.ts";
+import { denoFileIO, writeArtifacts } from "../../train/run/artifacts_io.ts";
 import { mlp, mlpBatch } from "./training_models.ts";
 
 Deno.test("resume from checkpoint reproduces the next-step loss bit for bit", async () => {

@@ -1,5 +1,5 @@
 /**
- * The ONNX CRF loss (onnx/crf.ts) against the float64 TypeScript reference (train/crf_loss_reference.ts,
+ * The ONNX CRF loss (onnx/crf.ts) against the float64 TypeScript reference (train/finetune/crf_loss_reference.ts,
  * itself checked by brute force): value and autodiff gradients of emissions, transitions, start and end,
  * in float64 on onnxruntime-node CPU, for a padded batch whose sequence size is shorter than the unrolled
  * length (the symbolic-length path), plus central finite differences of the graph itself.
@@ -10,7 +10,7 @@ import { CRF_NAMES, crfLoss, crfParams, initCrfTensors } from "../../onnx/crf.ts
 import { Graph } from "../../onnx/graph.ts";
 import { openSession, type Session } from "../../onnx/runtime.ts";
 import { type Tensor, tensor } from "../../onnx/tensor.ts";
-import { crfNllBatch } from "../../train/crf_loss_reference.ts";
+import { crfNllBatch } from "../../train/finetune/crf_loss_reference.ts";
 
 function rng(seed: number) {
   let s = seed >>> 0;

@@ -23,7 +23,7 @@ import { buildPretrainingGraph } from "../../../onnx/electra/pretraining.ts";
 import { buildTokenClassificationGraph } from "../../../onnx/electra/token_classification.ts";
 import { decodeSafetensors, encodeSafetensors } from "../../../onnx/safetensors.ts";
 import type { Tensor } from "../../../onnx/tensor.ts";
-import { main as exportMain, readHfFolder } from "../../../train/export_cli.ts";
+import { main as exportMain, readHfFolder } from "../../../cli/export.ts";
 
 const tiny = new URL("../../../fixtures/electra/tiny/", import.meta.url);
 const tinyDir = tiny.pathname;

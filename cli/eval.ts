@@ -1,0 +1,128 @@
+/**
+ * `deno task eval`: entity-level evaluation of an inference model folder on gold NER data.
+ *
+ * ```sh
+ * deno task eval --model DIR --data FILE [--format klue] [--map kmou-klue] \
+ *   [--errors errors.jsonl] [--report report.json] [--split-by REGEX|none]
+ * ```
+ * Prints seqeval's classification report (precision/recall/F1 per type, micro, macro and weighted
+ * averages, exactly as seqeval's default mode computes them, on character spans), the no-entity rate (the share
+ * of sentences without a gold entity that were given at least one, with its count), one report per subset
+ * of the sentence ids (KLUE: `nsmc` colloquial vs `wikitree` news, found automatically; `--split-by REGEX`
+ * names subsets by the regex's first group, e.g. `^([a-z]+)_` for an id prefix), and the confusion table
+ * of types. `--errors` writes every sentence with a missed or spurious entity as JSON lines, `--report`
+ * the whole report as JSON. `--data` takes the same `FORMAT:PATH[:MAP]` sources as `deno task finetune`.
+ * Gold labelled a word at a time (particles inside entities) gets a warning first (train/ner_data/gold_check.ts).
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { Decoding } from "../infer/crf.ts";
+import type { Provider } from "../onnx/runtime.ts";
+import { refuseOverwrite, writeFileAtomic } from "../train/util/fs.ts";
+import type { DatasetFormat } from "../train/ner_data/datasets/types.ts";
+import {
+  defaultSubsets,
+  evaluateModelFolder,
+  formatReport,
+  subsetByRegex,
+} from "../train/evaluate/evaluate.ts";
+import { loadSources } from "../train/finetune/finetune.ts";
+import { parseSource } from "./finetune.ts";
+import { formatErrors } from "../train/evaluate/metrics.ts";
+import { wordLevelGold, wordLevelWarning } from "../train/ner_data/gold_check.ts";
+import { runMain } from "../infer/cli_util.ts";
+
+const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [options]
+
+  --model DIR          inference model folder (deno task finetune's --out, or any NERSOTA model folder)
+  --data SRC           gold data: PATH, FORMAT:PATH or FORMAT:PATH:MAP (repeatable)
+  --format FORMAT      format of plain paths (klue, kmou, nikl, naver, conll, label-studio; default auto)
+  --map MAP            type map for sources without their own: kmou-klue | nikl-klue | naver-klue | FILE
+  --errors FILE        write the sentences with errors as JSON lines
+  --report FILE        write the report as JSON
+  --split-by REGEX     report subsets named by the first group of REGEX over sentence ids
+                       (default: KLUE's -nsmc/-wikitree suffix when every id has one; "none" to turn off)
+  --digits N           decimals in the printed report (4)
+  --decoding MODE      bio-viterbi | argmax: overrides the folder's nersota.json (softmax models)
+  --variant NAME       a graph variant listed in nersota.json (int8: int8 dense layers)
+  --batch-size N (32)  --provider cpu|cuda|webgpu|wasm  --threads N`;
+
+/** CLI entry point; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: "string" },
+      data: { type: "string", multiple: true },
+      format: { type: "string" },
+      map: { type: "string" },
+      errors: { type: "string" },
+      report: { type: "string" },
+      "split-by": { type: "string" },
+      digits: { type: "string" },
+      decoding: { type: "string" },
+      variant: { type: "string" },
+      "batch-size": { type: "string" },
+      provider: { type: "string" },
+      threads: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.model || !values.data?.length) {
+    console.error(`eval: --model and --data are required\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.decoding && values.decoding !== "argmax" && values.decoding !== "bio-viterbi") {
+    console.error(`eval: --decoding must be "argmax" or "bio-viterbi", got "${values.decoding}"`);
+    return 2;
+  }
+  const format = (values.format ?? "auto") as DatasetFormat | "auto";
+  const sources = values.data.map((s) => parseSource(s, format, values.map));
+  await refuseOverwrite({ "--errors": values.errors, "--report": values.report }, {
+    "--data": sources.map((s) => s.path),
+    "--map": values.map,
+    "--model": values.model,
+  });
+  const examples = await loadSources(sources, (m) => console.error(m));
+  const wordLevel = wordLevelGold(examples);
+  if (wordLevel) console.error(wordLevelWarning(wordLevel));
+  const split = values["split-by"];
+  const subsetOf = split === "none"
+    ? undefined
+    : split
+    ? subsetByRegex(new RegExp(split))
+    : defaultSubsets(examples);
+  const { report, errors, decoding } = await evaluateModelFolder(values.model, examples, {
+    provider: values.provider as Provider | undefined,
+    threads: values.threads ? Number(values.threads) : undefined,
+    batchSize: values["batch-size"] ? Number(values["batch-size"]) : undefined,
+    subsetOf,
+    decoding: values.decoding as Decoding | undefined,
+    variant: values.variant,
+  });
+  console.error(`Decoding: ${decoding === "viterbi" ? "CRF Viterbi (crf.safetensors)" : decoding}`);
+  console.log(formatReport(report, values.digits ? Number(values.digits) : 4));
+  if (values.errors) {
+    await writeFileAtomic(values.errors, new TextEncoder().encode(formatErrors(errors)));
+    console.error(`Wrote ${errors.length} sentences with errors to "${values.errors}"`);
+  }
+  if (values.report) {
+    const json = {
+      model: values.model,
+      ...(values.variant ? { variant: values.variant } : {}),
+      data: sources,
+      decoding,
+      ...report,
+    };
+    await writeFileAtomic(values.report, new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
+    console.error(`Wrote "${values.report}"`);
+  }
+  return 0;
+}
+
+if (import.meta.main) await runMain("eval", main);

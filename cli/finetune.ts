@@ -1,0 +1,283 @@
+/**
+ * `deno task finetune`: NER fine-tuning of an ELECTRA model (see train/finetune/finetune.ts).
+ *
+ * ```sh
+ * deno task finetune --model DIR --train FILE --dev FILE [--format klue] --out DIR
+ * # several training sources, each with its own format and type map ([FORMAT:]PATH[:MAP]):
+ * deno task finetune --model DIR --out DIR --types PS,LC,OG,DT,TI,QT \
+ *   --train klue:../shared/data/klue-ner/klue-ner-v1.1_dev_even.tsv \
+ *   --train kmou:../shared/data/kmou-ner/corpus:kmou-klue --dev klue:dev.tsv
+ * # or a JSON data spec: {"train": [{"path": "...", "format": "kmou", "map": "kmou-klue"}], "dev": [...]}
+ * deno task finetune --model DIR --data spec.json --out DIR
+ * ```
+ * A source written `FORMAT:PATH[:MAP]` starts with a format name (klue, kmou, nikl, naver, conll,
+ * label-studio, auto); a plain `PATH` takes `--format` (default auto) and `--map` (default none).
+ * `MAP` is a built-in map (kmou-klue, nikl-klue, naver-klue) or a `FROM<TAB>TO` file.
+ * @module
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { Provider } from "../onnx/runtime.ts";
+import { DATASET_FORMATS } from "../train/ner_data/datasets/mod.ts";
+import type { DatasetFormat } from "../train/ner_data/datasets/types.ts";
+import { type DataSource, finetune, type ModelInit } from "../train/finetune/finetune.ts";
+import {
+  FINETUNE_DEFAULTS,
+  type FinetuneConfig,
+  finetuneConfigFromJson,
+} from "../train/finetune/finetune_config.ts";
+import { readJsonFile, runMain } from "../infer/cli_util.ts";
+import { refuseOverwrite } from "../train/util/fs.ts";
+import { readRunRecord } from "../train/run/run_folder.ts";
+
+const USAGE =
+  `Usage: deno task finetune --model DIR --train SRC [--train SRC …] [--dev SRC …] --out DIR [options]
+       deno task finetune --init random --config config.json --vocab vocab.txt --train SRC … --out DIR
+
+Data (SRC is PATH or FORMAT:PATH or FORMAT:PATH:MAP; FORMAT one of ${DATASET_FORMATS.join(", ")}, auto):
+  --train SRC            training data (repeatable); a KMOU folder reads every *.txt in it
+  --dev SRC              development data, evaluated after every epoch (repeatable)
+  --format FORMAT        format of sources given as a plain PATH (default auto)
+  --map MAP              type map of sources without their own: kmou-klue | nikl-klue | naver-klue | FILE
+  --data FILE            JSON data spec {"train": [{"path","format","map"}…], "dev": […]} instead of --train/--dev
+  --types PS,LC,…        entity types to learn (default: every type in the training data)
+
+Model:
+  --model DIR            NERSOTA model folder, Hugging Face ELECTRA folder (discriminator or token classifier),
+                         or an inference folder with no model.safetensors (models/default: weights read from
+                         its inference.onnx, int8 ones dequantised)
+  --init random          start from random weights: needs --config (HF config.json) and --vocab
+  --out DIR              output: inference model folder + checkpoints, metrics.jsonl, report.json
+
+Training (defaults: the original project's koelectra-small NER config):
+  --epochs N (${FINETUNE_DEFAULTS.epochs})  --batch-size N (${FINETUNE_DEFAULTS.batchSize})  --lr X (${FINETUNE_DEFAULTS.learningRate})  --max-seq-len N (${FINETUNE_DEFAULTS.maxSeqLength})
+  --max-steps N          stop after N updates   --warmup N    linear warm-up updates (0)
+  --weight-decay X (0)   --adam-epsilon X (1e-8)   --max-grad-norm X (1.0)
+  --eval-every N         evaluate every N updates (default: every epoch)   --patience N (${FINETUNE_DEFAULTS.patience}, 0: off)
+  --metric micro_f1|macro_f1   best-model criterion (micro_f1)
+  --scheme BIO|BIOES     --label-mode all-subwords|first-subword (all-subwords)   --crf   CRF layer (all-subwords only)
+  --decoding bio-viterbi|argmax   softmax decoding: best valid BIO path (default) or per-token argmax
+  --no-bucketing         pad every batch to --max-seq-len (to measure what length bucketing saves)
+  --seed N (${FINETUNE_DEFAULTS.seed})  --provider cpu|cuda|webgpu|wasm  --threads N  --quiet
+  --resume               continue the run in --out (data, model and settings from its run.json; options that
+                         differ from them are refused)
+  --clear                start a new run in an --out that holds an older one, deleting it (else refused)
+  --train-config FILE    hyperparameters as JSON (snake_case keys; flags override it)`;
+
+/** Parses `FORMAT:PATH[:MAP]` or `PATH` (with the given defaults). */
+export function parseSource(spec: string, format: DatasetFormat | "auto", map?: string): DataSource {
+  const formats = [...DATASET_FORMATS, "auto"] as string[];
+  const i = spec.indexOf(":");
+  if (i > 0 && formats.includes(spec.slice(0, i))) {
+    const rest = spec.slice(i + 1);
+    // The map is the part after the last ':' when the path before it is non-empty (paths rarely hold ':').
+    const j = rest.lastIndexOf(":");
+    return j > 0
+      ? {
+        format: spec.slice(0, i) as DatasetFormat,
+        path: rest.slice(0, j),
+        map: rest.slice(j + 1) || undefined,
+      }
+      : { format: spec.slice(0, i) as DatasetFormat, path: rest, map };
+  }
+  return { path: spec, format, map };
+}
+
+/** Reads a JSON data spec file into train and dev sources. */
+export async function readDataSpec(path: string): Promise<{ train: DataSource[]; dev: DataSource[] }> {
+  // deno-lint-ignore no-explicit-any
+  const json = await readJsonFile(path, "--data") as Record<string, any>;
+  const list = (key: string): DataSource[] => {
+    const v = json[key] ?? [];
+    if (!Array.isArray(v)) throw new Error(`"${path}": "${key}" must be a list of {path, format, map}`);
+    return v.map((s: Record<string, unknown>, k: number) => {
+      const unknown = Object.keys(s).filter((x) => !["path", "format", "map"].includes(x));
+      if (typeof s.path !== "string" || unknown.length) {
+        throw new Error(
+          `"${path}": ${key}[${k}] needs a "path" and may have "format" and "map" (unknown: ${
+            unknown.join(", ") || "none"
+          })`,
+        );
+      }
+      return {
+        path: s.path,
+        format: (s.format as DatasetFormat) ?? "auto",
+        map: s.map as string | undefined,
+      };
+    });
+  };
+  const extra = Object.keys(json).filter((k) => k !== "train" && k !== "dev");
+  if (extra.length) {
+    throw new Error(`"${path}": unknown key(s) ${extra.join(", ")} (expected "train", "dev")`);
+  }
+  return { train: list("train"), dev: list("dev") };
+}
+
+/** CLI entry point; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: "string" },
+      init: { type: "string" },
+      config: { type: "string" },
+      vocab: { type: "string" },
+      train: { type: "string", multiple: true },
+      dev: { type: "string", multiple: true },
+      data: { type: "string" },
+      format: { type: "string" },
+      map: { type: "string" },
+      out: { type: "string" },
+      types: { type: "string" },
+      scheme: { type: "string" },
+      "label-mode": { type: "string" },
+      crf: { type: "boolean" },
+      decoding: { type: "string" },
+      epochs: { type: "string" },
+      "batch-size": { type: "string" },
+      lr: { type: "string" },
+      "max-seq-len": { type: "string" },
+      stride: { type: "string" },
+      "max-steps": { type: "string" },
+      warmup: { type: "string" },
+      "weight-decay": { type: "string" },
+      "adam-epsilon": { type: "string" },
+      "max-grad-norm": { type: "string" },
+      "eval-every": { type: "string" },
+      patience: { type: "string" },
+      metric: { type: "string" },
+      "no-bucketing": { type: "boolean" },
+      seed: { type: "string" },
+      provider: { type: "string" },
+      threads: { type: "string" },
+      resume: { type: "boolean" },
+      clear: { type: "boolean" },
+      quiet: { type: "boolean" },
+      "train-config": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const fail = (m: string) => {
+    console.error(`finetune: ${m}\n\n${USAGE}`);
+    return 2;
+  };
+  if (!values.out) return fail("--out is required");
+  const format = (values.format ?? "auto") as DatasetFormat | "auto";
+  let train = (values.train ?? []).map((s) => parseSource(s, format, values.map));
+  let dev = (values.dev ?? []).map((s) => parseSource(s, format, values.map));
+  if (values.data) {
+    if (train.length || dev.length) return fail("give --data or --train/--dev, not both");
+    ({ train, dev } = await readDataSpec(values.data));
+  }
+  if (values.resume && values.clear) {
+    return fail("--resume continues the run in --out, --clear deletes it: give one");
+  }
+  // A resume without data or model takes them from what the run recorded when it started.
+  const record = values.resume && (!train.length || (!values.model && !values.init))
+    ? await readRunRecord(values.out)
+    : undefined;
+  if (values.resume && !record && (!train.length || (!values.model && !values.init))) {
+    return fail(
+      `--resume without --train/--model needs "${
+        join(values.out, "run.json")
+      }" (written when the run started)`,
+    );
+  }
+  if (record && !train.length) {
+    train = record.train as DataSource[];
+    dev = record.dev as DataSource[];
+  }
+  if (!train.length) return fail("no training data (--train or --data)");
+  let model: ModelInit;
+  if (record && !values.model && !values.init) model = record.model as ModelInit;
+  else if (values.init === "random") {
+    if (!values.config || !values.vocab) {
+      return fail("--init random needs --config (HF config.json) and --vocab");
+    }
+    model = { kind: "random", config: values.config, vocab: values.vocab };
+  } else if (values.init !== undefined) return fail(`--init must be "random", got "${values.init}"`);
+  else if (values.model) model = { kind: "folder", dir: values.model };
+  else return fail("--model DIR or --init random is required");
+  await refuseOverwrite({ "--out": values.out }, {
+    "--model": values.model,
+    "--config": values.config,
+    "--vocab": values.vocab,
+    "--train": train.map((s) => s.path),
+    "--dev": dev.map((s) => s.path),
+    "--train-config": values["train-config"],
+  });
+
+  // Flags override the JSON config, which overrides the defaults; all go through the key check.
+  const trainConfig = values["train-config"]
+    ? await readJsonFile(values["train-config"], "--train-config") as Record<string, unknown>
+    : undefined;
+  const base: FinetuneConfig = trainConfig
+    ? finetuneConfigFromJson(trainConfig, values["train-config"])
+    : { ...FINETUNE_DEFAULTS, types: [] };
+  const flags: Record<string, unknown> = {};
+  const num = (flag: string, key: string) => {
+    const v = (values as Record<string, unknown>)[flag];
+    if (v === undefined) return;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`--${flag} must be a number, got "${v}"`);
+    flags[key] = n;
+  };
+  num("epochs", "num_train_epochs");
+  num("batch-size", "batch_size");
+  num("lr", "learning_rate");
+  num("max-seq-len", "max_seq_length");
+  num("stride", "stride");
+  num("max-steps", "max_steps");
+  num("warmup", "warmup_steps");
+  num("weight-decay", "weight_decay");
+  num("adam-epsilon", "adam_epsilon");
+  num("max-grad-norm", "max_grad_norm");
+  num("eval-every", "eval_every");
+  num("patience", "patience");
+  num("seed", "seed");
+  if (values.metric) flags.metric = values.metric;
+  if (values.scheme) flags.scheme = values.scheme.toUpperCase();
+  if (values["label-mode"]) flags.label_mode = values["label-mode"];
+  if (values.crf) flags.crf = true;
+  if (values.decoding) flags.decoding = values.decoding;
+  if (values["no-bucketing"]) flags.bucket_batches = 0;
+  if (values.types) flags.types = values.types.split(",").map((t) => t.trim()).filter(Boolean);
+  const config = finetuneConfigFromJson(flags, "command-line options", base);
+
+  const result = await finetune({
+    config,
+    model,
+    train,
+    dev,
+    out: values.out,
+    provider: values.provider as Provider | undefined,
+    threads: values.threads ? Number(values.threads) : undefined,
+    resume: values.resume,
+    clear: values.clear,
+    given: { ...trainConfig, ...flags },
+    quiet: values.quiet,
+  });
+  console.log(JSON.stringify({
+    out: values.out,
+    steps: result.step,
+    epochs: result.epoch,
+    earlyStopped: result.earlyStopped,
+    best: result.best
+      ? {
+        step: result.best.step,
+        micro_f1: result.best.report.micro.f1,
+        macro_f1: result.best.report.macro.f1,
+      }
+      : null,
+    tokensPerSecond: Math.round(result.tokensPerSecond),
+    paddedTokensPerSecond: Math.round(result.paddedTokensPerSecond),
+  }));
+  return 0;
+}
+
+if (import.meta.main) await runMain("finetune", main);

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { main } from "../../cli/serve.ts";
+import { FIXTURE } from "../infer/ner_fixture.ts";
+
+/** The fixture folder with its graph also listed as the `int8` variant (which file opens is what counts). */
+async function folderWithInt8(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "nersota-variant-" });
+  for (const f of ["config.json", "vocab.txt", "inference.onnx"]) {
+    await Deno.copyFile(new URL(f, FIXTURE), `${dir}/${f}`);
+  }
+  await Deno.copyFile(new URL("inference.onnx", FIXTURE), `${dir}/inference.int8.onnx`);
+  const meta = JSON.parse(await Deno.readTextFile(new URL("nersota.json", FIXTURE)));
+  await Deno.writeTextFile(
+    `${dir}/nersota.json`,
+    JSON.stringify({ ...meta, variants: { int8: "inference.int8.onnx" } }),
+  );
+  return dir;
+}
+
+Deno.test("serve opens the int8 variant by default on cpu, float32 with --variant fp32", async () => {
+  const dir = await folderWithInt8();
+  try {
+    for (
+      const [flags, file] of [[[], "inference.int8.onnx"], [["--variant", "fp32"], "inference.onnx"]] as const
+    ) {
+      const ac = new AbortController();
+      let port = 0;
+      const listening = Promise.withResolvers<void>();
+      const done = main(["--model", dir, "--port", "0", ...flags], {
+        signal: ac.signal,
+        handleSignals: false,
+        onListen: (a) => (port = a.port, listening.resolve()),
+      });
+      await listening.promise;
+      const info = await (await fetch(`http://127.0.0.1:${port}/v1/model`)).json();
+      assert.equal(info.onnxFile, file);
+      assert.equal(info.provider, "cpu");
+      ac.abort();
+      assert.equal(await done, 0);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

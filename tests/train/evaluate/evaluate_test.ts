@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { WordPieceTokenizer } from "../../../infer/tokenizer.ts";
+import type { Tensor } from "../../../onnx/tensor.ts";
+import { buildReport, defaultSubsets, predict, subsetByRegex } from "../../../train/evaluate/evaluate.ts";
+import { makeInputs } from "../../../train/ner_data/features.ts";
+
+const chars = [..."민수랑어제봤"];
+const vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ...chars, ...chars.map((c) => `##${c}`)];
+const tok = WordPieceTokenizer.fromVocab(vocab.join("\n"));
+const labels = ["O", "B-DT", "I-DT", "B-PS", "I-PS"];
+
+Deno.test("buildReport() scores character spans as seqeval, by subset, with errors", () => {
+  const examples = [
+    {
+      id: "x-1-nsmc",
+      text: "민수랑 어제",
+      entities: [{ start: 0, end: 2, type: "PS" }, { start: 4, end: 6, type: "DT" }],
+    },
+    { id: "x-2-wikitree", text: "어제", entities: [{ start: 0, end: 2, type: "DT" }] },
+  ];
+  const pred = [[{ start: 0, end: 2, type: "PS" }, { start: 4, end: 5, type: "DT" }], [{
+    start: 0,
+    end: 2,
+    type: "DT",
+  }]];
+  const { report, errors } = buildReport(examples, pred, { subsetOf: defaultSubsets(examples) });
+  // PS 1/1/1; DT: 1 correct of 2 predicted, 2 gold → P R F1 0.5; micro 2/3 each.
+  assert.equal(report.perType.DT.f1, 0.5);
+  assert.ok(Math.abs(report.micro.f1 - 2 / 3) < 1e-12);
+  assert.equal(report.macro.f1, 0.75);
+  assert.equal(report.subsets!.nsmc.micro.f1, 0.5);
+  assert.equal(report.subsets!.wikitree.micro.f1, 1);
+  assert.deepEqual(errors.map((e) => e.id), ["x-1-nsmc"]);
+  assert.equal(defaultSubsets([{ id: "plain", text: "", entities: [] }]), undefined);
+  assert.equal(subsetByRegex(/^([a-z]+)_/)("news_001"), "news");
+});
+
+Deno.test("predict() merges windows and decodes argmax, or Viterbi with BIO constraints for a CRF", async () => {
+  const text = "민수랑 어제 봤";
+  // Windows of 3 content tokens: the logits say B-PS for 민, I-PS for ##수, else O — except that the
+  // argmax for ##제 is I-PS (an ill-formed jump) and its second best is I-DT.
+  const { features, encoded } = makeInputs([text], tok, { maxLength: 5, stride: 1 });
+  assert.ok(encoded[0].windows.length > 1);
+  const want: Record<string, number[]> = {
+    "민": [0, 0, 0, 9, 0],
+    "##수": [0, 0, 0, 0, 9],
+    "어": [0, 9, 0, 0, 0],
+    "##제": [0, 0, 5, 0, 6],
+  };
+  const run = (feeds: Record<string, Tensor>) => {
+    const [B, T] = feeds.input_ids.dims;
+    const data = new Float32Array(B * T * labels.length);
+    const ids = feeds.input_ids.data as BigInt64Array;
+    for (let i = 0; i < B * T; i++) {
+      const row = want[vocab[Number(ids[i])]] ?? [9, 0, 0, 0, 0];
+      data.set(row, i * labels.length);
+    }
+    return Promise.resolve({ logits: { dtype: "float32", dims: [B, T, labels.length], data } as Tensor });
+  };
+  const opts = { labels, labelMode: "all-subwords" as const, batchSize: 2, padId: 0, maxLength: 5 };
+  const argmax = await predict([text], encoded, features, run, opts);
+  // Argmax: 민수 PS, 어 DT, then ##제 I-PS starts a PS chunk (seqeval default mode).
+  assert.deepEqual(argmax.spans[0].map((e) => [e.type, e.text]), [["PS", "민수"], ["DT", "어"], [
+    "PS",
+    "제",
+  ]]);
+  const zeros = (n: number) => new Array(n).fill(0);
+  const crf = {
+    transitions: labels.map(() => zeros(labels.length)),
+    start: zeros(labels.length),
+    end: zeros(labels.length),
+  };
+  const viterbi = await predict([text], encoded, features, run, { ...opts, crf });
+  assert.deepEqual(viterbi.spans[0].map((e) => [e.type, e.text]), [["PS", "민수"], ["DT", "어제"]]);
+});

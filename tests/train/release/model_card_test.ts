@@ -1,0 +1,319 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { EvalReport } from "../../../train/evaluate/evaluate.ts";
+import type { MetricsRecord } from "../../../train/run/metrics_log.ts";
+import { computeFromMetrics, modelCard, resultsTable } from "../../../train/release/model_card.ts";
+import { countedSources, main, parseSpec } from "../../../cli/model_card.ts";
+
+const prf = (f1: number) => ({ precision: f1, recall: f1, f1 });
+const typeRow = (f1: number, support: number) => ({
+  ...prf(f1),
+  support,
+  predicted: support,
+  correct: Math.round(f1 * support),
+});
+const report: EvalReport = {
+  micro: prf(0.8),
+  macro: prf(0.7),
+  perType: { PS: typeRow(0.9, 10), LC: typeRow(0.5, 4) },
+  support: 14,
+  sentences: 6,
+  gold: 14,
+  predicted: 14,
+  subsets: {
+    nsmc: { micro: prf(0.75), macro: prf(0.6), perType: { PS: typeRow(0.8, 5) }, support: 5, sentences: 3 },
+  },
+  confusion: { types: [], counts: [] } as unknown as EvalReport["confusion"],
+  errorSentences: 2,
+};
+
+Deno.test("computeFromMetrics() sums window times from cumulative (pretrain) and windowed (finetune) logs", () => {
+  // Pretraining: 10 updates of 4,096 tokens at 2,048 tokens/s = 20 s, then 10 more at 4,096 tokens/s = 10 s.
+  const pre = [
+    { type: "eval", step: 0, loss: 1 },
+    { type: "train", step: 10, tokens: 40960, tokens_per_s: 2048 },
+    { type: "train", step: 20, tokens: 81920, tokens_per_s: 4096 },
+  ] as MetricsRecord[];
+  assert.deepEqual(computeFromMetrics(pre, "pretraining", "cpu"), {
+    stage: "pretraining",
+    updates: 20,
+    tokens: 81920,
+    seconds: 30,
+    hardware: "cpu",
+  });
+  // Fine-tuning logs its own window seconds and tokens; an explicit `seconds` wins over tokens/rate.
+  const ft = [
+    { type: "train", step: 10, window_tokens: 1000, tokens_per_s: 100, seconds: 12 },
+    { type: "train", step: 15, window_tokens: 500, tokens_per_s: 250, seconds: 2 },
+  ] as MetricsRecord[];
+  assert.deepEqual(computeFromMetrics(ft, "fine-tuning", "cpu"), {
+    stage: "fine-tuning",
+    updates: 15,
+    tokens: 1500,
+    seconds: 14,
+    hardware: "cpu",
+  });
+});
+
+Deno.test("resultsTable() prints percentages per split, subset and type, with a dash for a missing type", () => {
+  const t = resultsTable([{ name: "KLUE test", description: "d", report }], ["PS", "LC"]).split("\n");
+  assert.equal(t[0], "| test split | sentences | entities | micro F1 | macro F1 | PS | LC |");
+  assert.equal(t[2], "| **KLUE test** | 6 | 14 | 80.00 | 70.00 | 90.00 | 50.00 |");
+  assert.equal(t[3], "| KLUE test: nsmc | 3 | 5 | 75.00 | 60.00 | 80.00 | – |");
+  assert.equal(t.length, 4);
+});
+
+Deno.test("modelCard() names the licences, the architecture, the compute and the recipe", () => {
+  const card = modelCard({
+    title: "T",
+    model: {
+      num_hidden_layers: 4,
+      hidden_size: 256,
+      num_attention_heads: 4,
+      intermediate_size: 1024,
+      embedding_size: 128,
+      vocab_size: 8000,
+    },
+    parameters: 1234567,
+    labels: ["O", "B-PS", "I-PS", "B-LC", "I-LC"],
+    onnxBytes: 3 * 2 ** 20,
+    decoding: "bio-viterbi",
+    variants: [{ name: "int8", file: "inference.int8.onnx", bytes: 4 * 2 ** 20 }],
+    pretrain: { $comment: "hidden", learning_rate: 0.001, num_train_steps: 10000 },
+    pretrainTakenAt: 4801,
+    finetune: {
+      config: { epochs: 4 },
+      trainSentences: 100,
+      data: ["klue a ×3"],
+      dev: ["klue a-dev"],
+      bestDevStep: 7,
+      earlier: [{
+        config: { num_train_epochs: 3 },
+        trainSentences: 2500,
+        data: ["klue b"],
+        dev: ["klue kmou/dev.tsv (types mapped kmou-klue)"],
+        bestDevStep: 1234,
+      }],
+    },
+    evals: [{ name: "KLUE test", description: "465 sentences", report }],
+    compute: [{ stage: "pretraining", updates: 20, tokens: 81920, seconds: 5400, hardware: "2-core CPU" }],
+    recipe: ["bash recipes/default-model.sh"],
+    dataNotes: ["KMOU harmonised"],
+    licence: "non-commercial use only",
+    data: [{
+      data: "KMOU",
+      use: "fine-tuning (train side), dev (choosing the kept epoch)",
+      licence: "MIT, non-commercial use only",
+    }, {
+      data: "KLUE",
+      use: "test",
+      licence: "CC BY-SA 4.0",
+    }],
+    references: "| model | reported |\n|---|---|\n| NERSOTA-ELECTRA | 77 |",
+    trainingNotes: ["a note"],
+  });
+  for (
+    const want of [
+      /^# T\n/,
+      /non-commercial use only/,
+      /CC BY-SA 4\.0/,
+      /4 layers, hidden 256/,
+      /1,234,567 parameters/,
+      /3\.0 MiB/,
+      /\| pretraining \| 20 \| 81,920 \| 1\.50 \| 2-core CPU \|/,
+      /\| total \| \| \| 1\.50 \| \|/,
+      /learning_rate 0\.001/,
+      /Pretraining \(the encoder of update 4,801, before the end of this 10,000-update schedule\)/,
+      /epochs 4; kept the best dev macro F1 \(update 7; dev: klue a-dev\)\./,
+      /- Fine-tuning run 1 \(continued by the next\) on 2,500 sentences \(klue b\): num_train_epochs 3; kept the best dev macro F1 \(update 1,234; dev: klue kmou\/dev\.tsv \(types mapped kmou-klue\)\)\.\n- Fine-tuning on 100 sentences/,
+      /fine-tuning \(train side\), dev \(choosing the kept epoch\) \| MIT, non-commercial use only/,
+      /Variant `int8` \(`inference\.int8\.onnx`, 4\.0 MiB: dense layers computed in int8/,
+      /--variant int8/,
+      /Decoding: the most probable valid BIO path/,
+      /\| \*\*KLUE test\*\* \| 6 \| 14 \| 80\.00 \| 70\.00 \| 90\.00 \| 50\.00 \|/,
+      /- KLUE test: 465 sentences/,
+      /bash recipes\/default-model\.sh/,
+      /CC BY-SA 4\.0 \|\n\n- KMOU harmonised\n/,
+      /For context, numbers reported elsewhere:\n\n\| model \| reported \|/,
+      /\(update 7; dev: klue a-dev\)\.\n- a note\n/,
+    ]
+  ) {
+    assertMatchMsg(card, want);
+  }
+  assert.ok(!card.includes("$comment"), "keys starting with $ are not hyperparameters");
+});
+
+Deno.test("modelCard() of a user's run makes no claim its spec and logs do not make", () => {
+  const card = modelCard({
+    title: "Mine",
+    model: { num_hidden_layers: 4, hidden_size: 256 },
+    parameters: 10,
+    labels: ["O", "B-PRODUCT", "I-PRODUCT"],
+    onnxBytes: 2 ** 20,
+    labelMode: "first-subword",
+    lowercase: true,
+    start: { kind: "folder", dir: "models/default", notice: "weights read from inference.onnx" },
+    finetune: { config: { epochs: 2 }, trainSentences: 500, data: ["label-studio mine.json"] },
+    evals: [{ name: "My test", description: "50 sentences", report }],
+    compute: [],
+    recipe: ["deno task finetune --model models/default --train label-studio:mine.json --out mine"],
+  });
+  for (
+    const claim of [
+      /KMOU/,
+      /KLUE/,
+      /non-commercial/,
+      /CC BY-SA/,
+      /NERSOTA-ELECTRA/,
+      /spoken/,
+      /random weights/,
+    ]
+  ) {
+    assert.doesNotMatch(card, claim);
+  }
+  for (
+    const want of [
+      /Named-entity recognition \(PRODUCT\) trained with NERSOTA/,
+      /\*\*Licence of the weights: not stated\*\* by this card's spec/,
+      /fine-tuning started from the model in `models\/default` \(weights read from inference\.onnx\)/,
+      /first sub-word of each word labelled/,
+      /WordPiece, lower-cased/,
+      /The training and dev sets are those listed under Training/,
+    ]
+  ) {
+    assertMatchMsg(card, want);
+  }
+});
+
+function assertMatchMsg(text: string, re: RegExp) {
+  assert.match(text, re, `model card lacks ${re}`);
+}
+
+Deno.test("parseSpec() rejects unknown keys and wrong types, naming them", () => {
+  const ok = {
+    title: "t",
+    hardware: "h",
+    evals: [{ name: "n", description: "d", report: "r.json" }],
+    recipe: ["x"],
+  };
+  assert.equal(parseSpec(ok, "card.json").title, "t");
+  assert.throws(
+    () => parseSpec({ ...ok, titel: "t" }, "card.json"),
+    /card\.json: "titel" must be absent \(unknown key\)/,
+  );
+  assert.throws(
+    () => parseSpec({ ...ok, evals: [{ name: "n" }] }, "card.json"),
+    /"evals\[0\]\.description" must be a string/,
+  );
+  assert.throws(() => parseSpec({ ...ok, recipe: "x" }, "card.json"), /"recipe" must be an array of strings/);
+  assert.deepEqual(parseSpec({ ...ok, data_notes: ["a", "b"] }, "card.json").dataNotes, ["a", "b"]);
+  assert.throws(
+    () => parseSpec({ ...ok, data_notes: [1] }, "card.json"),
+    /"data_notes" must be an array of strings/,
+  );
+  assert.throws(() => parseSpec({ ...ok, licence: 1 }, "card.json"), /"licence" must be a string/);
+  assert.throws(
+    () => parseSpec({ ...ok, data: [{ data: "x" }] }, "card.json"),
+    /"data\[0\]\.use" must be a string/,
+  );
+  assert.throws(
+    () => parseSpec({ ...ok, training_notes: "x" }, "card.json"),
+    /"training_notes" must be an array/,
+  );
+});
+
+Deno.test("countedSources() counts an oversampled source once with its multiplicity", () => {
+  const s = (path: string, map: string | null = null) => ({ path, format: "klue", map });
+  assert.deepEqual(
+    countedSources([s("/r/klue/train.tsv"), s("/r/klue/train.tsv"), s("/r/kmou/train.tsv", "kmou-klue")]),
+    [
+      "klue klue/train.tsv ×2",
+      "klue kmou/train.tsv (types mapped kmou-klue)",
+    ],
+  );
+});
+
+Deno.test("deno task model-card writes README.md into the model folder from the runs' files", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const model = join(dir, "model"), pre = join(dir, "pre"), ft = join(dir, "ft");
+    for (const d of [model, pre, ft]) await Deno.mkdir(d);
+    for (const f of ["config.json", "inference.onnx", "nersota.json", "vocab.txt"]) {
+      await Deno.copyFile(`fixtures/ner-tiny/${f}`, join(model, f));
+    }
+    await Deno.writeTextFile(
+      join(pre, "run.json"),
+      JSON.stringify({
+        model: { num_hidden_layers: 2, hidden_size: 32 },
+        train: { learning_rate: 0.001, num_train_steps: 20 },
+      }),
+    );
+    await Deno.writeTextFile(
+      join(pre, "metrics.jsonl"),
+      `{"type":"train","step":10,"tokens":1000,"tokens_per_s":100}\n{"type":"eval","step":11,"discriminator_auc":0.5}\n`,
+    );
+    await Deno.writeTextFile(
+      join(ft, "report.json"),
+      JSON.stringify({ config: { epochs: 1 }, trainSentences: 9, best: { step: 3 } }),
+    );
+    await Deno.writeTextFile(
+      join(ft, "metrics.jsonl"),
+      `{"type":"train","step":3,"window_tokens":90,"tokens_per_s":9,"seconds":10}\n`,
+    );
+    await Deno.writeTextFile(join(dir, "eval.json"), JSON.stringify(report));
+    const spec = {
+      title: "Tiny",
+      hardware: "cpu",
+      evals: [{ name: "Test", description: "six sentences", report: "eval.json" }],
+      recipe: ["run it"],
+    };
+    await Deno.writeTextFile(join(dir, "card.json"), JSON.stringify(spec));
+    const code = await main([
+      "--spec",
+      join(dir, "card.json"),
+      "--pretrain",
+      pre,
+      "--finetune",
+      ft,
+      "--model",
+      model,
+    ]);
+    assert.equal(code, 0);
+    const card = await Deno.readTextFile(join(model, "README.md"));
+    assert.match(card, /^# Tiny\n/);
+    assert.match(card, /\| pretraining \| 10 \| 1,000 \| 0\.00 \| cpu \|/);
+    assert.match(card, /Pretraining \(the encoder of update 11, before the end of this 20-update schedule\)/);
+    assert.match(card, /\| fine-tuning \| 3 \| 90 \| 0\.00 \| cpu \|/);
+    assert.match(card, /\| \*\*Test\*\* \| 6 \| 14 \| 80\.00 \| 70\.00 \|/);
+    assert.match(
+      card,
+      /ELECTRA discriminator, 2 layers, hidden 32,/,
+      "architecture from the pretraining run",
+    );
+    // Without --pretrain: no pretraining row, the architecture from the model's config.json, random start said.
+    assert.equal(await main(["--spec", join(dir, "card.json"), "--finetune", ft, "--model", model]), 0);
+    const scratch = await Deno.readTextFile(join(model, "README.md"));
+    const shipped = JSON.parse(await Deno.readTextFile(join(model, "config.json")));
+    assert.ok(!scratch.includes("| pretraining |"), "no pretraining compute row");
+    assert.match(scratch, /No pretraining: the encoder starts from random weights/);
+    assert.match(scratch, /fine-tuning of an ELECTRA encoder from random weights/);
+    assert.ok(!scratch.includes("pretraining text"), "the data table does not claim a pretraining use");
+    assert.match(
+      scratch,
+      new RegExp(
+        `ELECTRA encoder, ${shipped.num_hidden_layers} layers, hidden ${shipped.hidden_size},`,
+      ),
+    );
+    assert.match(scratch, /\| fine-tuning \| 3 \| 90 \| 0\.00 \| cpu \|/);
+    await Deno.writeTextFile(
+      join(dir, "card.json"),
+      JSON.stringify({ ...spec, evals: [{ ...spec.evals[0], report: "missing.json" }] }),
+    );
+    await assert.rejects(
+      main(["--spec", join(dir, "card.json"), "--pretrain", pre, "--finetune", ft, "--model", model]),
+      /Cannot read evaluation report ".*missing\.json"/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Graph, Node, Value } from "./graph.ts";
-import { differentiable, GRADIENTS, zerosLike } from "./gradients.ts";
+import { differentiable, gradContext, GRADIENTS, zerosLike } from "./gradients.ts";
 import { tensor } from "./tensor.ts";
 import { scalar } from "./ops.ts";
 
@@ -44,6 +44,7 @@ export function buildBackward(g: Graph, loss: Value, params: (Value | string)[])
 
   // Backward sweep: one loop in reverse, fan-out gradients collected per value and summed once when read.
   const pending = new Map<string, Value[]>();
+  const memo = new Map<string, Value[]>(); // values rules share within this backward pass
   const gradOf = (n: string): Value | undefined => {
     const parts = pending.get(n);
     if (!parts?.length) return undefined;
@@ -78,7 +79,9 @@ export function buildBackward(g: Graph, loss: Value, params: (Value | string)[])
     }
     let dx: (Value | undefined)[];
     try {
-      dx = rule({ g, node, inputs, outputs: node.outputs.map((o) => value(o)!), grads, needs });
+      dx = rule(
+        gradContext({ g, node, inputs, outputs: node.outputs.map((o) => value(o)!), grads, needs, memo }),
+      );
     } catch (e) {
       throw new Error(
         `buildBackward(): gradient of ${node.opType} (node "${node.name}"): ${(e as Error).message}`,

@@ -3,7 +3,7 @@
  * numbers become scalar constants of the other operand's dtype) and returns typed values.
  * @module
  */
-import { type Attrs, float, type Graph, Value } from "./graph.ts";
+import { type Attrs, type Dim, float, type Graph, type OpOptions, Value } from "./graph.ts";
 import { type DType, onnxType, tensor } from "./tensor.ts";
 
 /** A value, or a number to turn into a scalar constant. */
@@ -31,6 +31,16 @@ export function ints(g: Graph, values: number[]): Value {
 
 function lift(g: Graph, x: Operand, dtype: DType): Value {
   return x instanceof Value ? x : scalar(g, x, dtype);
+}
+
+/** Explicit output type for ops whose result shape the shape rule cannot know (sizes read at run time). */
+function typed(dtype: DType, dims: Dim[] | undefined): OpOptions {
+  return dims ? { types: [{ dtype, shape: [...dims] }] } : {};
+}
+
+/** Axes as given, or as a constant. */
+function axesValue(g: Graph, axes: number[] | Value): Value {
+  return axes instanceof Value ? axes : ints(g, axes);
 }
 
 function unary(op: string, attrs: Attrs = {}) {
@@ -88,6 +98,8 @@ export const relu: (x: Value) => Value = unary("Relu");
 export const abs: (x: Value) => Value = unary("Abs");
 /** Logical not. */
 export const not: (x: Value) => Value = unary("Not");
+/** −1, 0 or 1 by the sign of x. */
+export const sign: (x: Value) => Value = unary("Sign");
 /** Copies x (also used to rename). */
 export const identity: (x: Value) => Value = unary("Identity");
 
@@ -101,6 +113,16 @@ export function matMul(a: Value, b: Value): Value {
   return a.graph.op("MatMul", [a, b])[0];
 }
 
+/** `alpha · A' · B'` of 2-D `a` and `b`, each transposed first when its flag says so. */
+export function gemm(
+  a: Value,
+  b: Value,
+  o: { alpha?: number; transA?: boolean; transB?: boolean } = {},
+): Value {
+  const attrs = { alpha: float(o.alpha ?? 1), transA: o.transA ? 1 : 0, transB: o.transB ? 1 : 0 };
+  return a.graph.op("Gemm", [a, b], attrs)[0];
+}
+
 /** `x @ w + b` with `w` of shape (in, out), as Hugging Face `Linear` stores its transpose. */
 export function linear(x: Value, w: Value, b?: Value): Value {
   const y = matMul(x, w);
@@ -112,29 +134,38 @@ export function softmax(x: Value, axis = -1): Value {
   return x.graph.op("Softmax", [x], { axis })[0];
 }
 
+/** A reduction over `axes` (all when empty), keeping them as 1s when `keepdims`. */
+type Reduction = (x: Value, axes?: number[], keepdims?: boolean) => Value;
+
+function reduction(op: string): Reduction {
+  return (x, axes = [], keepdims = false) => {
+    const g = x.graph;
+    return g.op(op, axes.length ? [x, ints(g, axes)] : [x], { keepdims: keepdims ? 1 : 0 })[0];
+  };
+}
+
 /** Sum over `axes` (all when empty). */
-export function reduceSum(x: Value, axes: number[] = [], keepdims = false): Value {
-  const g = x.graph;
-  return g.op("ReduceSum", axes.length ? [x, ints(g, axes)] : [x], { keepdims: keepdims ? 1 : 0 })[0];
-}
-
+export const reduceSum: Reduction = reduction("ReduceSum");
 /** Mean over `axes` (all when empty). */
-export function reduceMean(x: Value, axes: number[] = [], keepdims = false): Value {
-  const g = x.graph;
-  return g.op("ReduceMean", axes.length ? [x, ints(g, axes)] : [x], { keepdims: keepdims ? 1 : 0 })[0];
-}
-
+export const reduceMean: Reduction = reduction("ReduceMean");
 /** Maximum over `axes` (all when empty). */
-export function reduceMax(x: Value, axes: number[] = [], keepdims = false): Value {
-  const g = x.graph;
-  return g.op("ReduceMax", axes.length ? [x, ints(g, axes)] : [x], { keepdims: keepdims ? 1 : 0 })[0];
-}
+export const reduceMax: Reduction = reduction("ReduceMax");
+/** Product over `axes` (all when empty). */
+export const reduceProd: Reduction = reduction("ReduceProd");
 
 /** LayerNormalization over the last axis (opset 17), returning only the normalised output. */
 export function layerNorm(x: Value, scale: Value, bias: Value, epsilon = 1e-12): Value {
   return x.graph.op("LayerNormalization", [x, scale, bias], { axis: -1, epsilon: float(epsilon) }, {
     outputs: 1,
   })[0];
+}
+
+/**
+ * LayerNormalization over the axes from `axis` on, without bias, returning its three outputs: the
+ * normalised values and the statistics `Mean` and `InvStdDev` (float32 unless the stash type says otherwise).
+ */
+export function layerNormStats(x: Value, scale: Value, axis: number, epsilon: number): Value[] {
+  return x.graph.op("LayerNormalization", [x, scale], { axis, epsilon: float(epsilon) }, { outputs: 3 });
 }
 
 /** `data[indices]` along `axis` (embedding lookup). */
@@ -152,9 +183,9 @@ export function reshape(x: Value, shape: number[]): Value {
   return x.graph.op("Reshape", [x, ints(x.graph, shape)])[0];
 }
 
-/** Reshape to a shape computed at run time. */
-export function reshapeLike(x: Value, shape: Value): Value {
-  return x.graph.op("Reshape", [x, shape])[0];
+/** Reshape to a shape computed at run time; `dims` states the result's shape where the rule cannot know it. */
+export function reshapeLike(x: Value, shape: Value, dims?: Dim[]): Value {
+  return x.graph.op("Reshape", [x, shape], {}, typed(x.dtype, dims))[0];
 }
 
 /** Permute dimensions. */
@@ -162,19 +193,31 @@ export function transpose(x: Value, perm: number[]): Value {
   return x.graph.op("Transpose", [x], { perm })[0];
 }
 
-/** Insert size-1 axes. */
-export function unsqueeze(x: Value, axes: number[]): Value {
-  return x.graph.op("Unsqueeze", [x, ints(x.graph, axes)])[0];
+/** Insert size-1 axes (numbers, or a constant value of them). */
+export function unsqueeze(x: Value, axes: number[] | Value): Value {
+  return x.graph.op("Unsqueeze", [x, axesValue(x.graph, axes)])[0];
 }
 
-/** Remove size-1 axes. */
-export function squeeze(x: Value, axes: number[]): Value {
-  return x.graph.op("Squeeze", [x, ints(x.graph, axes)])[0];
+/** Remove size-1 axes (numbers, or a constant value of them). */
+export function squeeze(x: Value, axes: number[] | Value): Value {
+  return x.graph.op("Squeeze", [x, axesValue(x.graph, axes)])[0];
 }
 
 /** Join along `axis`. */
 export function concat(xs: Value[], axis: number): Value {
   return xs[0].graph.op("Concat", xs, { axis })[0];
+}
+
+/** Cut along `axis` into pieces of `sizes`; `shapes` states the pieces' shapes when sizes are known at run time only. */
+export function split(x: Value, sizes: number[] | Value, axis: number, shapes?: Dim[][]): Value[] {
+  const g = x.graph;
+  const types = shapes?.map((s) => ({ dtype: x.dtype, shape: [...s] }));
+  return g.op(
+    "Split",
+    [x, sizes instanceof Value ? sizes : ints(g, sizes)],
+    { axis },
+    types ? { types } : {},
+  );
 }
 
 /** `x[starts:ends:steps]` on `axes`. */
@@ -191,14 +234,44 @@ export function expand(x: Value, shape: number[]): Value {
   return x.graph.op("Expand", [x, ints(x.graph, shape)])[0];
 }
 
-/** Broadcast to a run-time shape. */
-export function expandLike(x: Value, shape: Value): Value {
-  return x.graph.op("Expand", [x, shape])[0];
+/** Broadcast to a run-time shape; `dims` states the result's shape where the rule cannot know it. */
+export function expandLike(x: Value, shape: Value, dims?: Dim[]): Value {
+  return x.graph.op("Expand", [x, shape], {}, typed(x.dtype, dims))[0];
 }
 
-/** Run-time shape of x (int64). */
-export function shapeOf(x: Value): Value {
-  return x.graph.op("Shape", [x])[0];
+/** Zero padding: `pads` holds every axis's count before, then every axis's count after. */
+export function pad(x: Value, pads: number[], dims?: Dim[]): Value {
+  return x.graph.op("Pad", [x, ints(x.graph, pads)], { mode: "constant" }, typed(x.dtype, dims))[0];
+}
+
+/** Run-time shape of x (int64), or of its axes `start` to `end` − 1. */
+export function shapeOf(x: Value, start?: number, end?: number): Value {
+  const attrs: Attrs = {};
+  if (start !== undefined) attrs.start = start;
+  if (end !== undefined) attrs.end = end;
+  return x.graph.op("Shape", [x], attrs)[0];
+}
+
+/** A tensor of the run-time `shape` filled with `value`; `dims` states its shape where the rule cannot know it. */
+export function constantOfShape(shape: Value, value: number, dtype: DType = "float32", dims?: Dim[]): Value {
+  return shape.graph.op(
+    "ConstantOfShape",
+    [shape],
+    { value: tensor(dtype, [1], [value]) },
+    typed(dtype, dims),
+  )[0];
+}
+
+/** `data` with `updates` written (or, with a reduction, added) at `indices` along `axis`. */
+export function scatterElements(
+  data: Value,
+  indices: Value,
+  updates: Value,
+  axis: number,
+  reduction?: "add" | "mul" | "max" | "min",
+): Value {
+  const attrs: Attrs = reduction ? { axis, reduction } : { axis };
+  return data.graph.op("ScatterElements", [data, indices, updates], attrs)[0];
 }
 
 /** `cond ? a : b` (broadcasting). */

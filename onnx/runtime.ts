@@ -41,8 +41,8 @@ export interface SessionOptions {
   /** ORT's CPU memory arena (default true). */
   enableCpuMemArena?: boolean;
   /**
-   * Whether idle intra-op threads spin waiting for work (native only; ORT's default is true). Training on a
-   * shared 2-core machine measured 7.3 / 10.0 s per step spinning against 5.8 / 7.0 s not (bench/README).
+   * Whether idle intra-op threads spin waiting for work (native only; ORT's default is true). Training steps
+   * ran faster without spinning on a shared machine (docs/benchmarks.md, "Measurements behind the code").
    */
   allowSpinning?: boolean;
   /**

@@ -440,6 +440,19 @@ const RULES: Record<string, Rule> = {
     shape.splice(axis < 0 ? shape.length + 1 + axis : axis, 0, d);
     return [{ dtype: values.dtype, shape }];
   },
+  Pad: (inputs, _attrs, g) => {
+    const [x, p] = need(inputs, 2, "Pad");
+    if (inputs[3]) throw new Error("Pad: no shape rule for the axes input; pass explicit output types");
+    const pads = constInts(g, p);
+    if (pads && pads.length !== 2 * x.rank) throw new Error(`Pad: ${pads.length} pads for ${x}`);
+    return [{
+      dtype: x.dtype,
+      shape: x.shape.map((d, i) => {
+        const n = pads ? pads[i] + pads[x.rank + i] : undefined;
+        return n === 0 ? d : typeof d === "number" && n !== undefined ? d + n : g.freshDim("pad");
+      }),
+    }];
+  },
   Trilu: elementwise,
   Dropout: (inputs) => {
     const x = need(inputs, 1, "Dropout")[0];

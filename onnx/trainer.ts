@@ -82,9 +82,8 @@ export class TrainRunner {
     options: TrainRunnerOptions = {},
   ): Promise<TrainRunner> {
     // A train step runs one input shape over and over, so ORT's memory pattern buys nothing after the first
-    // run, yet its planned block comes on top of the arena chunks the first run left: measured on the
-    // ELECTRA-small pretraining step (batch 32×128), peak RSS 4.5 → 2.6 GB without it, no slower per step,
-    // and no 2 GB page-fault storm on the second run. Callers can still pass `enableMemPattern: true`.
+    // run, yet its planned block comes on top of the arena chunks the first run left (peak memory: see
+    // docs/benchmarks.md, "Measurements behind the code"). Callers can still pass `enableMemPattern: true`.
     // Idle threads do not spin: a training step's kernels are long, and spinning starves other work.
     const session = await openSession(model, { enableMemPattern: false, allowSpinning: false, ...options });
     const params = Object.keys(start.params);

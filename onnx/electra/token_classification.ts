@@ -47,9 +47,9 @@ export interface TokenClassificationOptions {
 /**
  * The inference-graph layout that `inferenceFolderFiles` writes and the benchmark measures: each layer's
  * self-attention as ONNX Runtime's fused `Attention` op, and 2-D (B·T, ·) token activations so that every
- * dense layer becomes one `Gemm` with its bias inside. Measured on ONNX Runtime CPU (ELECTRA-small, 32 × 128,
- * `bench/ab_inference.ts`, interleaved, loaded 2-core machine): 0.86–0.88× the time of the standard-op, 3-D
- * graph, with the same logits (|Δ| ≤ 1e-6).
+ * dense layer becomes one `Gemm` with its bias inside: faster on ONNX Runtime CPU than the standard-op, 3-D
+ * graph, with the same logits (`bench/ab_inference.ts`; figures in docs/benchmarks.md, "Measurements behind
+ * the code").
  * The 2-D form also keeps ORT from fusing Add+LayerNormalization into SkipLayerNormalization and bias+Gelu into
  * BiasGelu, whose CPU kernels were slower here than the ops they replace.
  */

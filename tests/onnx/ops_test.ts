@@ -12,6 +12,7 @@ import {
   and,
   cast,
   concat,
+  constantOfShape,
   div,
   equal,
   erf,
@@ -21,10 +22,12 @@ import {
   gather,
   gatherElements,
   gelu,
+  gemm,
   greater,
   identity,
   ints,
   layerNorm,
+  layerNormStats,
   less,
   linear,
   log,
@@ -34,18 +37,23 @@ import {
   mul,
   neg,
   not,
+  pad,
   pow,
   reduceMax,
   reduceMean,
+  reduceProd,
   reduceSum,
   relu,
   reshape,
   reshapeLike,
   scalar,
+  scatterElements,
   shapeOf,
   sigmoid,
+  sign,
   slice,
   softmax,
+  split,
   sqrt,
   squeeze,
   sub,
@@ -576,6 +584,114 @@ Deno.test("op helpers match hand-computed results on cpu and wasm", async (t) =>
       rows: exact("float32", [2, 3], [...R, ...R]),
       cols: exact("float32", [2, 3], [100, 100, 100, 200, 200, 200]),
       like: exact("float32", [2, 3], [100, 100, 100, 200, 200, 200]),
+    });
+  });
+
+  await t.step(
+    "explicit result shapes and constant axis values (as the gradient rules use them)",
+    async () => {
+      const g = graph("explicit");
+      const x = g.input("x", "float32", [2, 3]);
+      const r = g.input("r", "float32", [3]);
+      const c = g.input("c", "float32", [2, 1]);
+      g.output(reshapeLike(x, shapeOf(transpose(x, [1, 0])), ["rows", "cols"]), "like");
+      g.output(expandLike(c, shapeOf(x), [2, 3]), "wide");
+      g.output(unsqueeze(r, ints(g, [0])), "u0");
+      g.output(squeeze(c, ints(g, [1])), "s1");
+      g.output(shapeOf(x, 1), "tail");
+      g.output(shapeOf(x, 0, 1), "head");
+      await check(g, { x: f32([2, 3], X), r: f32([3], R), c: f32([2, 1], C) }, {
+        like: exact("float32", [3, 2], X),
+        wide: exact("float32", [2, 3], [100, 100, 100, 200, 200, 200]),
+        u0: exact("float32", [1, 3], R),
+        s1: exact("float32", [2], C),
+        tail: exact("int64", [1], [3]),
+        head: exact("int64", [1], [2]),
+      });
+    },
+  );
+
+  await t.step("sign, reduceProd, and gemm with alpha and transposes", async () => {
+    covered.add("sign").add("reduceProd").add("gemm");
+    const g = graph("signprodgemm");
+    const v = g.input("v", "float32", [8]);
+    const x = g.input("x", "float32", [2, 3]);
+    const y = g.input("y", "float32", [2, 3]);
+    g.output(sign(v), "sign");
+    g.output(reduceProd(x, [1]), "prod1");
+    g.output(reduceProd(x, [0], true), "prod0k");
+    g.output(reduceProd(x), "prodall");
+    g.output(gemm(x, y, { transB: true }), "abt");
+    g.output(gemm(x, y, { alpha: 2, transA: true }), "atb");
+    await check(g, { v: f32([8], V), x: f32([2, 3], X), y: f32([2, 3], Y) }, {
+      sign: exact("float32", [8], [-1, -1, -1, 0, 1, 1, 1, 1]),
+      prod1: exact("float32", [2], [6, 120]),
+      prod0k: exact("float32", [1, 3], [4, 10, 18]),
+      prodall: exact("float32", [], [720]),
+      abt: exact("float32", [2, 2], [4.5, -0.5, 9, -8.75]),
+      atb: exact("float32", [3, 3], [-31, 0, 12, -38, -1.5, 18, -45, -3, 24]),
+    });
+  });
+
+  await t.step(
+    "pad with zeros, split by fixed and run-time sizes, scatterElements with and without add",
+    async () => {
+      covered.add("pad").add("split").add("scatterElements");
+      const g = graph("padsplitscatter");
+      const x = g.input("x", "float32", [2, 3]);
+      const c = g.input("c", "float32", [2, 1]);
+      const i = g.input("i", "int64", [2, 2]);
+      const j = g.input("j", "int64", [2, 2]);
+      const u = g.input("u", "float32", [2, 2]);
+      g.output(pad(x, [0, 1, 1, 0]), "padded");
+      g.output(pad(x, [1, 0, 0, 0], ["rows", 3]), "padnamed");
+      const [left, right] = split(x, [1, 2], 1);
+      g.output(left, "left");
+      g.output(right, "right");
+      const sizes = concat([shapeOf(c, 1, 2), ints(g, [2])], 0); // [1, 2], read at run time
+      const [top, rest] = split(x, sizes, 1, [[2, 1], [2, 2]]);
+      g.output(top, "top");
+      g.output(rest, "rest");
+      g.output(scatterElements(x, i, u, 1), "written");
+      g.output(scatterElements(x, j, u, 1, "add"), "added");
+      await check(g, {
+        x: f32([2, 3], X),
+        c: f32([2, 1], C),
+        i: i64([2, 2], [2, 0, 1, 0]),
+        j: i64([2, 2], [2, 0, 1, 1]),
+        u: f32([2, 2], [10, 20, 30, 40]),
+      }, {
+        padded: exact("float32", [3, 4], [0, 1, 2, 3, 0, 4, 5, 6, 0, 0, 0, 0]),
+        padnamed: exact("float32", [3, 3], [0, 0, 0, ...X]),
+        left: exact("float32", [2, 1], [1, 4]),
+        right: exact("float32", [2, 2], [2, 3, 5, 6]),
+        top: exact("float32", [2, 1], [1, 4]),
+        rest: exact("float32", [2, 2], [2, 3, 5, 6]),
+        written: exact("float32", [2, 3], [20, 2, 10, 40, 30, 6]),
+        added: exact("float32", [2, 3], [21, 2, 13, 4, 75, 6]),
+      });
+    },
+  );
+
+  await t.step("constantOfShape fills run-time shapes; layerNormStats gives mean and 1/σ", async () => {
+    covered.add("constantOfShape").add("layerNormStats");
+    const g = graph("constlnstats");
+    const x = g.input("x", "float32", [2, 3]);
+    g.output(constantOfShape(shapeOf(x), 7), "sevens");
+    g.output(constantOfShape(ints(g, [2]), 1, "int64"), "ones");
+    g.output(constantOfShape(shapeOf(x), 0, "float32", ["n", 3]), "zeros");
+    const [y, mean, invStd] = layerNormStats(x, g.constant(f32([3], [1, 1, 1])), -1, 1e-5);
+    g.output(y, "y");
+    g.output(mean, "mean");
+    g.output(invStd, "invstd");
+    const r = 1 / Math.sqrt(2 / 3 + 1e-5); // rows [1 2 3] and [4 5 6]: variance 2/3
+    await check(g, { x: f32([2, 3], X) }, {
+      sevens: exact("float32", [2, 3], [7, 7, 7, 7, 7, 7]),
+      ones: exact("int64", [2], [1, 1]),
+      zeros: exact("float32", [2, 3], [0, 0, 0, 0, 0, 0]),
+      y: close([2, 3], [-r, 0, r, -r, 0, r], 1e-6, 1e-6),
+      mean: close([2, 1], [2, 5]),
+      invstd: close([2, 1], [r, r], 1e-6, 1e-6),
     });
   });
 

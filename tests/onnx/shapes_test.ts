@@ -7,6 +7,7 @@ import {
   gather,
   ints,
   matMul,
+  pad,
   reduceMean,
   reduceSum,
   reshape,
@@ -208,6 +209,16 @@ Deno.test("Slice rule handles negative indices, steps, axes and symbolic dims", 
   await t.step("an axis out of range names the rank", () => {
     assert.throws(() => slice(m, [0], [1], [2]), /Slice: axis 2 is out of range for rank 2/);
   });
+});
+
+Deno.test("Pad rule adds constant pads, keeps unpadded symbolic axes and names the rest afresh", () => {
+  const g = new Graph("pad");
+  const s = g.input("s", "float32", ["batch", "seq", 8]);
+  assert.deepEqual(pad(s, [0, 0, 1, 0, 0, 2]).shape, ["batch", "seq", 11]);
+  const [d0, d1, d2] = pad(s, [0, 1, 0, 0, 0, 0]).shape;
+  assert.deepEqual([d0, d2], ["batch", 8]);
+  assert.ok(typeof d1 === "string" && d1 !== "seq", `padded symbolic axis: ${d1}`);
+  assert.throws(() => pad(s, [1, 1]), /Pad: 2 pads for s: float32\[batch, seq, 8\]/);
 });
 
 Deno.test("Squeeze, Unsqueeze, Transpose and Concat rules", async (t) => {

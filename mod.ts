@@ -54,7 +54,8 @@ export {
   type LabelUnit,
   labelUnits,
 } from "./infer/decode.ts";
-export { constrainedDecoder, type Decoding, labelDecoder, viterbi, windowLabels } from "./infer/crf.ts";
+export { viterbi } from "./infer/crf.ts";
+export { constrainedDecoder, type Decoding, labelDecoder, windowLabels } from "./infer/window_labels.ts";
 export { float16Weights, int8Compute, int8Weights } from "./onnx/quantize.ts";
 export { openSession, type Provider, type Session, type SessionOptions } from "./onnx/runtime.ts";
 export type { Tensor } from "./onnx/tensor.ts";

@@ -6,10 +6,10 @@
  * original; `--report` writes what changed as JSON.
  * @module
  */
-import { intFlag, parseFlags, runMain, usageError } from "../infer/cli_util.ts";
+import { intFlag, parseFlags, runMain, usageError } from "./util.ts";
 import { augment } from "../train/ner_data/augment.ts";
 import { writeKlue } from "../train/ner_data/datasets/klue.ts";
-import { parseSource } from "./finetune.ts";
+import { parseSource } from "../train/finetune/sources.ts";
 import { loadSources } from "../train/finetune/finetune.ts";
 import { refuseOverwrite, writeFileAtomic } from "../train/util/fs.ts";
 

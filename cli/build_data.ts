@@ -4,7 +4,7 @@
  * @module
  */
 
-import { intFlag as int, parseFlags, usageError } from "../infer/cli_util.ts";
+import { intFlag as int, parseFlags, usageError } from "./util.ts";
 import { parseFormat } from "../train/corpus/corpus.ts";
 import { buildPretrainingData } from "../train/pretrain_data/build_data.ts";
 import { refuseOverwrite } from "../train/util/fs.ts";

@@ -17,7 +17,8 @@
 import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { exists, readJsonFile, runMain } from "../infer/cli_util.ts";
+import { resolveModel, runMain } from "./util.ts";
+import { exists, readJsonFile } from "../train/util/fs.ts";
 
 /** What the embedded bundle holds: file name (relative to the bundle) → SHA-256 hex. */
 export interface BundleManifest {
@@ -204,16 +205,8 @@ export async function main(args: string[]): Promise<number> {
     },
   });
   const root = fileURLToPath(new URL("../", import.meta.url));
-  let model = values.model;
-  if (!model) {
-    model = join(root, "models/default");
-    if (!(await exists(join(model, "nersota.json")))) {
-      model = join(root, "fixtures/ner-tiny");
-      console.error(
-        "compile: no trained default model in models/default/ yet; embedding the random-weight fixture fixtures/ner-tiny/",
-      );
-    }
-  }
+  const resolved = await resolveModel(values.model);
+  const model = typeof resolved === "string" ? resolved : fileURLToPath(resolved);
   const stage = join(root, "cli/compiled_bundle");
   const ortNode = join(root, "node_modules/onnxruntime-node");
   const manifest = await stageBundle(model, values["no-native"] ? undefined : ortNode, stage);

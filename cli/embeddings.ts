@@ -10,10 +10,11 @@
  */
 import { join } from "node:path";
 import { configFromHf } from "../onnx/electra/config.ts";
-import { intFlag, parseFlags, readJsonFile, runMain } from "../infer/cli_util.ts";
+import { intFlag, parseFlags, runMain } from "./util.ts";
+import { readJsonFile } from "../train/util/fs.ts";
 import { writeFileAtomic } from "../train/run/artifacts_io.ts";
 import { countTokens, embeddingEncoder, trainSkipGram } from "../train/pretrain/embeddings.ts";
-import { writeModelFolder } from "./export.ts";
+import { writeModelFolder } from "../train/release/hf_folder.ts";
 import { openShards } from "../train/pretrain_data/shards.ts";
 
 const USAGE =

@@ -16,7 +16,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { Decoding } from "../infer/crf.ts";
+import type { Decoding } from "../infer/window_labels.ts";
 import type { Provider } from "../onnx/runtime.ts";
 import { refuseOverwrite, writeFileAtomic } from "../train/util/fs.ts";
 import type { DatasetFormat } from "../train/ner_data/datasets/types.ts";
@@ -27,10 +27,10 @@ import {
   subsetByRegex,
 } from "../train/evaluate/evaluate.ts";
 import { loadSources } from "../train/finetune/finetune.ts";
-import { parseSource } from "./finetune.ts";
+import { parseSource } from "../train/finetune/sources.ts";
 import { formatErrors } from "../train/evaluate/metrics.ts";
 import { wordLevelGold, wordLevelWarning } from "../train/ner_data/gold_check.ts";
-import { runMain } from "../infer/cli_util.ts";
+import { runMain } from "./util.ts";
 
 const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [options]
 

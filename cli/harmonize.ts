@@ -5,10 +5,10 @@
  * lexicon and of what was added.
  * @module
  */
-import { intFlag, parseFlags, runMain, usageError } from "../infer/cli_util.ts";
+import { intFlag, parseFlags, runMain, usageError } from "./util.ts";
 import { writeKlue } from "../train/ner_data/datasets/klue.ts";
 import { countTypes } from "../train/ner_data/datasets/types.ts";
-import { parseSource } from "./finetune.ts";
+import { parseSource } from "../train/finetune/sources.ts";
 import { loadSources } from "../train/finetune/finetune.ts";
 import { refuseOverwrite, writeFileAtomic } from "../train/util/fs.ts";
 import { addWords, buildLexicon, harmonize } from "../train/ner_data/harmonize.ts";

@@ -12,7 +12,8 @@
  */
 import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
-import { exists, readJsonFile, runMain, usageError } from "../infer/cli_util.ts";
+import { runMain, usageError } from "./util.ts";
+import { exists, readJsonFile } from "../train/util/fs.ts";
 import { decodeModel } from "../onnx/proto.ts";
 import { writeFileAtomic } from "../train/util/fs.ts";
 import { readMetrics } from "../train/run/metrics_log.ts";

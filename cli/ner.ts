@@ -16,10 +16,11 @@
  */
 import { parseArgs } from "node:util";
 import type { OrtModule, Provider } from "../onnx/runtime.ts";
-import type { Decoding } from "../infer/crf.ts";
+import type { Decoding } from "../infer/window_labels.ts";
 import type { ModelSource } from "../infer/model_folder.ts";
 import { OUTPUT_FORMATS, type OutputFormat, outputWriter } from "../infer/formats.ts";
 import { loadRecognizer, type NerPipeline } from "../infer/pipeline.ts";
+import { resolveModel } from "./util.ts";
 
 /** Where the CLI writes and reads; tests inject their own. */
 export interface CliIo {
@@ -35,17 +36,10 @@ export interface CliIo {
 export interface CliDefaults {
   /** The model when `--model` is not given. */
   model?: string | URL | ModelSource;
-  /** Printed to stderr when `model` is a stand-in (e.g. the fixture before a default model is trained). */
-  modelNotice?: string;
   provider?: Provider;
   /** ONNX Runtime module for `provider` (a compiled binary imports it itself, after preparing native code). */
   ort?: OrtModule;
 }
-
-/** The shipped default model folder, relative to this file. */
-export const DEFAULT_MODEL = new URL("../models/default/", import.meta.url);
-/** The stand-in while `models/default/` has not been trained: the random-weight fixture. */
-export const FALLBACK_MODEL = new URL("../fixtures/ner-tiny/", import.meta.url);
 
 const USAGE = `Usage: deno task ner [options] [TEXT ...]
 Recognises named entities (KLUE types PS LC OG DT TI QT) in Korean text.
@@ -262,7 +256,7 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
       for (const s of sources) yield* streamLines(s.stream, s.name, mode);
     };
 
-    const ner = await openModel(values.model, defaults, provider, batchSize, decoding, values.variant, out);
+    const ner = await openModel(values.model, defaults, provider, batchSize, decoding, values.variant);
     try {
       // Chunks keep memory flat on large files while still filling batches.
       const CHUNK = 512;
@@ -300,15 +294,6 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
   }
 }
 
-async function exists(url: URL): Promise<boolean> {
-  try {
-    await Deno.stat(new URL("nersota.json", url));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function openModel(
   model: string | undefined,
   defaults: CliDefaults,
@@ -316,21 +301,8 @@ async function openModel(
   batchSize: number | undefined,
   decoding: Decoding | undefined,
   variant: string | undefined,
-  out: CliIo,
 ): Promise<NerPipeline> {
-  let source: string | URL | ModelSource;
-  if (model) source = model;
-  else if (defaults.model) {
-    source = defaults.model;
-    if (defaults.modelNotice) await out.stderr(defaults.modelNotice + "\n");
-  } else if (await exists(DEFAULT_MODEL)) source = DEFAULT_MODEL;
-  else {
-    source = FALLBACK_MODEL;
-    await out.stderr(
-      `ner: no trained default model in models/default/ yet; using the random-weight fixture fixtures/ner-tiny/ ` +
-        `(its entities are meaningless). Pass --model DIR for a real model.\n`,
-    );
-  }
+  const source = model || defaults.model || await resolveModel();
   const ort = defaults.ort && (provider ?? defaults.provider) === defaults.provider
     ? defaults.ort
     : undefined;

@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { readMetrics } from "../train/run/metrics_log.ts";
 import { chartsFromCurves, chartsFromMetrics, type ProbeCurve, renderSvg } from "../train/evaluate/plot.ts";
-import { runMain } from "../infer/cli_util.ts";
+import { runMain } from "./util.ts";
 import { refuseOverwrite, writeFileAtomic } from "../train/util/fs.ts";
 
 const USAGE = `Usage: deno task plot --metrics FILE.jsonl --out FILE.svg [--title TEXT]

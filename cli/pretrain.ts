@@ -20,7 +20,7 @@ import {
   validateTrainConfig,
   withGenerator,
 } from "../train/pretrain/pretrain_config.ts";
-import { runMain } from "../infer/cli_util.ts";
+import { runMain } from "./util.ts";
 
 const USAGE = `Usage: deno task pretrain --data DIR --config FILE --out DIR [options]
 

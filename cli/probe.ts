@@ -8,8 +8,9 @@
  * ```
  * @module
  */
-import { intFlag, parseFlags, readJsonFile, runMain } from "../infer/cli_util.ts";
-import { parseSource } from "./finetune.ts";
+import { intFlag, parseFlags, runMain } from "./util.ts";
+import { readJsonFile } from "../train/util/fs.ts";
+import { parseSource } from "../train/finetune/sources.ts";
 import { probeCurve, readProbeRecipe, runProbe } from "../train/pretrain/probe.ts";
 
 const USAGE = `Usage: deno task probe --encoder SPEC --out DIR [options]

@@ -6,7 +6,7 @@
  * @module
  */
 import { resolve, sep } from "node:path";
-import { intFlag, parseFlags, runMain, usageError } from "../infer/cli_util.ts";
+import { intFlag, parseFlags, runMain, usageError } from "./util.ts";
 import { loadRecognizer, type NerPipeline } from "../infer/pipeline.ts";
 import { type CorpusFormat, listCorpusFiles, parseFormat } from "../train/corpus/corpus.ts";
 import { writeFileAtomic } from "../train/util/fs.ts";

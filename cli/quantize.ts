@@ -9,7 +9,8 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { exists, readJsonFile, runMain, usageError } from "../infer/cli_util.ts";
+import { runMain, usageError } from "./util.ts";
+import { exists, readJsonFile } from "../train/util/fs.ts";
 import { parseMeta, sealFolderFiles } from "../infer/model_folder.ts";
 import { decodeModel, encodeModel } from "../onnx/proto.ts";
 import { float16Weights, int8Compute, int8Weights } from "../onnx/quantize.ts";

@@ -10,8 +10,7 @@ import { parseArgs } from "node:util";
 import type { Provider } from "../onnx/runtime.ts";
 import { type ServerOptions, startServer } from "../infer/server.ts";
 import { workerModel } from "../infer/served_model.ts";
-import { intFlag, runMain } from "../infer/cli_util.ts";
-import { DEFAULT_MODEL, FALLBACK_MODEL } from "./ner.ts";
+import { intFlag, resolveModel, runMain } from "./util.ts";
 
 const USAGE =
   `Usage: deno task serve [--model DIR|URL] [--port 8080] [--host 127.0.0.1] [--provider cpu|wasm|webgpu|cuda]
@@ -87,18 +86,7 @@ export async function main(
   };
   const batchSize = int("batch-size", 1);
   const maxTokens = int("max-tokens", 1);
-  let model: string | URL | undefined = values.model;
-  if (!model) {
-    try {
-      await Deno.stat(new URL("nersota.json", DEFAULT_MODEL));
-      model = DEFAULT_MODEL;
-    } catch {
-      model = FALLBACK_MODEL;
-      console.error(
-        "serve: no trained default model in models/default/ yet; serving the random-weight fixture fixtures/ner-tiny/",
-      );
-    }
-  }
+  const model = await resolveModel(values.model);
   // The model runs in a worker (and once there before we listen), so a run never holds this thread.
   const served = await workerModel(model, { provider, batchSize, variant: values.variant }, { maxTokens });
   const server = startServer(served, {

@@ -3,7 +3,7 @@
  * writes DIR/{train,dev,test}.tsv (KLUE TSV), DIR/{train,dev,test}.txt (sentence texts) and DIR/split.json (counts per side and type).
  * @module
  */
-import { parseFlags, usageError } from "../infer/cli_util.ts";
+import { parseFlags, usageError } from "./util.ts";
 import { join } from "node:path";
 import { readDataset } from "../train/ner_data/datasets/mod.ts";
 import { countTypes, type DatasetFormat, formatWarning } from "../train/ner_data/datasets/types.ts";

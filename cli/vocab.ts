@@ -4,7 +4,7 @@
  * @module
  */
 
-import { intFlag as int, parseFlags, usageError } from "../infer/cli_util.ts";
+import { intFlag as int, parseFlags, usageError } from "./util.ts";
 import { refuseOverwrite, writeFileAtomic } from "../train/util/fs.ts";
 import {
   type CorpusFormat,

@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { DEFAULT_MODEL, FALLBACK_MODEL } from "./ner.ts";
+import { resolveModel } from "./util.ts";
 import { serveStatic } from "../infer/static_server.ts";
 
 const WEB = new URL("../web/", import.meta.url);
@@ -60,18 +60,10 @@ export async function buildWeb(out: URL = DIST): Promise<string> {
   return fromFileUrl(out);
 }
 
-/** Resolves the model folder to serve: `--model`, else models/default/, else the fixture. */
+/** The model folder to serve, as a path: `--model`, else models/default/ (`resolveModel`). */
 export async function modelDir(model?: string): Promise<string> {
-  if (model) return model;
-  try {
-    await Deno.stat(new URL("nersota.json", DEFAULT_MODEL));
-    return fromFileUrl(DEFAULT_MODEL);
-  } catch {
-    console.error(
-      "web: no trained default model in models/default/ yet; serving the random-weight fixture fixtures/ner-tiny/",
-    );
-    return fromFileUrl(FALLBACK_MODEL);
-  }
+  const m = await resolveModel(model);
+  return typeof m === "string" ? m : fromFileUrl(m);
 }
 
 if (import.meta.main) {

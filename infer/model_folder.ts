@@ -23,7 +23,8 @@
  * @module
  */
 import { configFromHf, type ElectraConfig, labelNames } from "../onnx/electra/config.ts";
-import { type CrfParams, crfParamsFromSafetensors, type Decoding } from "./crf.ts";
+import { type CrfParams, crfParamsFromSafetensors } from "./crf.ts";
+import type { Decoding } from "./window_labels.ts";
 import type { LabelMode } from "./decode.ts";
 
 /** `nersota.json`'s `format` value. */

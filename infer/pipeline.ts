@@ -12,7 +12,8 @@
  */
 import { openSession, type OrtModule, type Provider, type Session } from "../onnx/runtime.ts";
 import type { Tensor } from "../onnx/tensor.ts";
-import { type CrfDecoder, type Decoding, labelDecoder, windowLabels } from "./crf.ts";
+import type { CrfDecoder } from "./crf.ts";
+import { type Decoding, labelDecoder, windowLabels } from "./window_labels.ts";
 import { decodeEntities, labelUnits } from "./decode.ts";
 import type { Encoding } from "./encoding.ts";
 import {

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { intFlag, runMain, usageError } from "../../infer/cli_util.ts";
+import { intFlag, runMain, usageError } from "../../cli/util.ts";
 import { openShards } from "../../train/pretrain_data/shards.ts";
 import { Rng } from "../../train/util/rng.ts";
 import { writeFileAtomic } from "../../train/util/fs.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { conllLines, linesOf, main } from "../../cli/ner.ts";
+import { DEFAULT_MODEL } from "../../cli/util.ts";
 import { loadRecognizer } from "../../infer/pipeline.ts";
 import { parseKlue } from "../../train/ner_data/datasets/klue.ts";
 import { FIXTURE, SENTENCES } from "../infer/ner_fixture.ts";
@@ -156,7 +157,7 @@ Deno.test("cli: usage errors exit 2 with a message", async () => {
   assert.match((await run(["--help"])).out, /Usage: deno task ner/);
 });
 
-Deno.test("cli: `deno task ner` end to end (subprocess, stdin, default model notice, wasm)", async () => {
+Deno.test("cli: `deno task ner` end to end (subprocess, stdin, the default model, wasm)", async () => {
   const cmd = new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", "ner", "--provider", "wasm", "--stats"],
     cwd: new URL("../../", import.meta.url).pathname,
@@ -172,22 +173,14 @@ Deno.test("cli: `deno task ner` end to end (subprocess, stdin, default model not
   const err = new TextDecoder().decode(stderr);
   assert.equal(code, 0, err);
   const lines = new TextDecoder().decode(stdout).trimEnd().split("\n").map((l) => JSON.parse(l));
-  // Without models/default/ the fixture stands in, and the CLI says so.
-  const defaultModel = new URL("../../models/default/", import.meta.url);
-  let hasDefault = true;
-  try {
-    await Deno.stat(new URL("nersota.json", defaultModel));
-  } catch {
-    hasDefault = false;
-  }
-  const ref = await expected(SENTENCES, hasDefault ? defaultModel : FIXTURE);
+  // Without --model the CLI runs the shipped default model.
+  const ref = await expected(SENTENCES, DEFAULT_MODEL);
   lines.forEach((l, i) => {
     assert.deepEqual(
       l.entities.map((e: { type: string; start: number; end: number }) => [e.type, e.start, e.end]),
       ref[i].map((e) => [e.type, e.start, e.end]),
     );
   });
-  if (!hasDefault) assert.match(err, /using the random-weight fixture/);
   assert.match(err, /tokens\/s\) on wasm/);
 });
 

@@ -2,7 +2,7 @@
 // Viterbi, exactly as `deno task eval` (train/evaluate/evaluate.ts) does. Built from the fixture model plus
 // hand-made transitions, so nothing is trained.
 import assert from "node:assert/strict";
-import type { Decoding } from "../../infer/crf.ts";
+import type { Decoding } from "../../infer/window_labels.ts";
 import { loadRecognizer } from "../../infer/pipeline.ts";
 import { readModelFolder, urlSource } from "../../infer/model_folder.ts";
 import { encodeSafetensors } from "../../onnx/safetensors.ts";

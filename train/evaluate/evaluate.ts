@@ -9,7 +9,8 @@
  * @module
  */
 import { decodeEntities, type EntitySpan, type LabelMode } from "../../infer/decode.ts";
-import { type CrfParams, type Decoding, labelDecoder, windowLabels } from "../../infer/crf.ts";
+import type { CrfParams } from "../../infer/crf.ts";
+import { type Decoding, labelDecoder, windowLabels } from "../../infer/window_labels.ts";
 import { mergeWindows } from "../../infer/windows.ts";
 import { folderDecoding, readModelFolder, urlSource } from "../../infer/model_folder.ts";
 import { WordPieceTokenizer } from "../../infer/tokenizer.ts";

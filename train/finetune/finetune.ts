@@ -72,7 +72,7 @@ import {
   type FinetuneConfig,
   finetuneConfigFromJson,
   finetuneConfigToJson,
-  getLr,
+  finetuneLr,
   softmaxDecoding,
 } from "./finetune_config.ts";
 import { applyLabelMap, BUILTIN_MAPS, type LabelMap, parseLabelMap } from "../ner_data/label_map.ts";
@@ -81,7 +81,7 @@ import { MetricsLog, truncateAfter } from "../run/metrics_log.ts";
 import { pretrainConfigFromJson } from "../pretrain/pretrain_config.ts";
 import { Progress } from "../run/progress.ts";
 import { Rng } from "../util/rng.ts";
-import { exists, readJsonFile } from "../../infer/cli_util.ts";
+import { exists, readJsonFile } from "../util/fs.ts";
 
 /** One data source: a file (or KMOU folder), its format, and an optional type map (built-in name or file). */
 export interface DataSource {
@@ -700,7 +700,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       multiple: c.padMultiple,
       length: c.bucketBatches > 0 ? undefined : c.maxSeqLength,
     });
-    const lr = getLr(step, total, c);
+    const lr = finetuneLr(step, total, c);
     const r = await runner.stepWithStats(feeds, lr);
     step = runner.updates;
     const n = batch.reduce((a, i) => a + trainF.features[i].ids.length, 0);

@@ -6,7 +6,7 @@
  * has a name; unknown keys are rejected by name, so a typo never silently falls back to a default.
  * @module
  */
-import type { Decoding } from "../../infer/crf.ts";
+import type { Decoding } from "../../infer/window_labels.ts";
 import type { LabelMode, Scheme } from "../ner_data/align.ts";
 
 /** Fine-tuning hyperparameters. */
@@ -217,7 +217,7 @@ export function finetuneConfigToJson(c: FinetuneConfig): Record<string, unknown>
 }
 
 /** The learning rate before update `step` (0-based): linear warm-up, then linear decay to 0 at `total`. */
-export function getLr(
+export function finetuneLr(
   step: number,
   total: number,
   c: Pick<FinetuneConfig, "learningRate" | "warmupSteps">,

@@ -6,3 +6,4 @@
 export * from "./crf_loss_reference.ts";
 export * from "./finetune.ts";
 export * from "./finetune_config.ts";
+export * from "./sources.ts";

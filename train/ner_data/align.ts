@@ -18,12 +18,11 @@
 
 import type { Encoding } from "../../infer/encoding.ts";
 import type { LabelMode } from "../../infer/decode.ts";
+import type { Scheme } from "../../infer/model_folder.ts";
 import type { Entity } from "./datasets/types.ts";
 
-export type { LabelMode };
-
-/** Tagging scheme. */
-export type Scheme = "BIO" | "BIOES";
+// The tagging scheme and label mode are the inference folder's (infer/), re-exported for training code.
+export type { LabelMode, Scheme };
 
 /** The label id ignored by the loss. */
 export const IGNORE_INDEX = -100;

@@ -1,7 +1,7 @@
 /**
  * ELECTRA replaced-token-detection pretraining: one flat loop (nanoGPT's `train.py` shape) over the
  * shards of `deno task build-data`, driving the fused train-step artifact of `onnx/artifacts.ts` through
- * `onnx/trainer.ts`: ELECTRA's schedule (`getLr`), AdamW without bias correction, clipping, gradient
+ * `onnx/trainer.ts`: ELECTRA's schedule (`pretrainLr`), AdamW without bias correction, clipping, gradient
  * accumulation, periodic held-out evaluation, checkpoints every N updates (atomic, newest K kept) and an
  * exact `resume`.
  *
@@ -40,7 +40,7 @@ import {
 } from "../../onnx/runtime.ts";
 import type { Tensor } from "../../onnx/tensor.ts";
 import { TrainRunner } from "../../onnx/trainer.ts";
-import { toHf, writeModelFolder } from "../../cli/export.ts";
+import { toHf, writeModelFolder } from "../release/hf_folder.ts";
 import { writeFileAtomic } from "../run/artifacts_io.ts";
 import { checkResumeMatches, prepareRunFolder, readRunRecord } from "../run/run_folder.ts";
 import { loadLatestCheckpoint, saveCheckpoint } from "../run/checkpoints.ts";
@@ -58,17 +58,17 @@ import {
 } from "../pretrain_data/masking.ts";
 import { MetricsLog, type MetricsRecord, truncateAfter } from "../run/metrics_log.ts";
 import {
-  getLr,
   type PretrainConfig,
   pretrainConfigFromJson,
   pretrainConfigToJson,
+  pretrainLr,
   type TrainConfig,
 } from "./pretrain_config.ts";
 import { maskedLmForward, MLM_SCALAR_OUTPUTS, pretrainingForward, SCALAR_OUTPUTS } from "./pretrain_model.ts";
 import { Progress } from "../run/progress.ts";
 import { Rng } from "../util/rng.ts";
 import { openShards, type ShardSet } from "../pretrain_data/shards.ts";
-import { exists } from "../../infer/cli_util.ts";
+import { exists } from "../util/fs.ts";
 
 /** Options of `pretrain`. */
 export interface PretrainOptions {
@@ -468,7 +468,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       stopped = true;
       break;
     }
-    const lr = getLr(step, t);
+    const lr = pretrainLr(step, t);
     const stepStart = performance.now();
     let loss = 0;
     const batch: Record<string, Tensor | OrtTensor> = {};

@@ -316,7 +316,7 @@ export async function readPretrainConfig(path: string): Promise<PretrainConfig> 
  * ELECTRA's learning rate after `step` updates (0 for the first update, as its global_step):
  * lr · (1 − min(step, total)/total)^power · min(1, step/warmup).
  */
-export function getLr(
+export function pretrainLr(
   step: number,
   c: Pick<TrainConfig, "learningRate" | "warmupSteps" | "trainSteps" | "lrDecayPower">,
 ): number {

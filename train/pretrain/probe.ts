@@ -17,7 +17,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { exists } from "../../infer/cli_util.ts";
+import { exists } from "../util/fs.ts";
 import { writeFileAtomic } from "../run/artifacts_io.ts";
 import { listCheckpoints } from "../run/checkpoints.ts";
 import type { DatasetFormat } from "../ner_data/datasets/types.ts";

@@ -20,7 +20,7 @@ import {
   importHf,
 } from "../../onnx/electra/hf.ts";
 import { readModelFolder, urlSource } from "../../infer/model_folder.ts";
-import { exists, readJsonFile } from "../../infer/cli_util.ts";
+import { exists, readJsonFile } from "../util/fs.ts";
 
 /** A folder's model, its vocabulary and, when the weights came from somewhere unusual, a notice saying so. */
 export interface WeightsFolder {

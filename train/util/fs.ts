@@ -1,7 +1,7 @@
 /**
  * Atomic file writes for everything training writes (checkpoints, shards, vocabularies, model folders,
  * reports): a temporary sibling file, fsync, then a rename, so a crash or kill never leaves a
- * half-written file where a good one was.
+ * half-written file where a good one was. Also the file-exists test and JSON file reading they share.
  * @module
  */
 import { basename, dirname, join, resolve, sep as SEP } from "node:path";
@@ -101,5 +101,26 @@ export async function refuseOverwrite(
         throw new Error(`${outs[a][0]} and ${outs[b][0]} are the same file "${outs[a][1]}"`);
       }
     }
+  }
+}
+
+/** True when `path` (a path or `file:` URL) exists; any failure to stat it counts as absent. */
+export async function exists(path: string | URL): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+/** Reads and parses a JSON file; errors name the file (and `what` it is, when given) and the cause. */
+export async function readJsonFile(path: string, what?: string): Promise<unknown> {
+  const name = what ? `${what} "${path}"` : `"${path}"`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new Error(`Cannot read ${name}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`Cannot parse ${name}: ${(e as Error).message}`);
   }
 }

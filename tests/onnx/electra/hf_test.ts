@@ -23,7 +23,8 @@ import { buildPretrainingGraph } from "../../../onnx/electra/pretraining.ts";
 import { buildTokenClassificationGraph } from "../../../onnx/electra/token_classification.ts";
 import { decodeSafetensors, encodeSafetensors } from "../../../onnx/safetensors.ts";
 import type { Tensor } from "../../../onnx/tensor.ts";
-import { main as exportMain, readHfFolder } from "../../../cli/export.ts";
+import { main as exportMain } from "../../../cli/export.ts";
+import { readHfFolder } from "../../../train/release/hf_folder.ts";
 
 const tiny = new URL("../../../fixtures/electra/tiny/", import.meta.url);
 const tinyDir = tiny.pathname;

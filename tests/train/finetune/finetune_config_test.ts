@@ -4,7 +4,7 @@ import {
   FINETUNE_DEFAULTS,
   finetuneConfigFromJson,
   finetuneConfigToJson,
-  getLr,
+  finetuneLr,
   softmaxDecoding,
 } from "../../../train/finetune/finetune_config.ts";
 
@@ -38,13 +38,13 @@ Deno.test("softmaxDecoding(): bio-viterbi for all-subwords models only", () => {
   assert.equal(softmaxDecoding({ decoding: "argmax", labelMode: "all-subwords" }), "argmax");
 });
 
-Deno.test("getLr() and effectiveStride() match hand-computed values", () => {
+Deno.test("finetuneLr() and effectiveStride() match hand-computed values", () => {
   const c = { learningRate: 1e-3, warmupSteps: 10 };
-  assert.equal(getLr(0, 110, c), 0);
-  assert.equal(getLr(5, 110, c), 5e-4);
-  assert.equal(getLr(10, 110, c), 1e-3);
-  assert.ok(Math.abs(getLr(60, 110, c) - 5e-4) < 1e-15); // (110 − 60) / (110 − 10)
-  assert.equal(getLr(110, 110, c), 0);
+  assert.equal(finetuneLr(0, 110, c), 0);
+  assert.equal(finetuneLr(5, 110, c), 5e-4);
+  assert.equal(finetuneLr(10, 110, c), 1e-3);
+  assert.ok(Math.abs(finetuneLr(60, 110, c) - 5e-4) < 1e-15); // (110 − 60) / (110 − 10)
+  assert.equal(finetuneLr(110, 110, c), 0);
   assert.equal(effectiveStride({ ...FINETUNE_DEFAULTS, stride: -1, maxSeqLength: 128 }), 31); // ⌊126 / 4⌋
   assert.equal(effectiveStride({ ...FINETUNE_DEFAULTS, stride: 8, maxSeqLength: 128 }), 8);
 });

@@ -9,9 +9,9 @@ import { loadStartModel } from "../../../train/finetune/finetune.ts";
 import { pretrain, probeProvider, rocAuc } from "../../../train/pretrain/pretrain.ts";
 import { main } from "../../../cli/pretrain.ts";
 import {
-  getLr,
   pretrainConfigFromJson,
   pretrainConfigToJson,
+  pretrainLr,
   readPretrainConfig,
   type TrainConfig,
   withGenerator,
@@ -56,15 +56,15 @@ function sameParams(a: Record<string, Tensor>, b: Record<string, Tensor>): void 
   }
 }
 
-Deno.test("getLr() warms up linearly from 0 and decays linearly to 0, as ELECTRA", () => {
+Deno.test("pretrainLr() warms up linearly from 0 and decays linearly to 0, as ELECTRA", () => {
   const c = { learningRate: 5e-4, warmupSteps: 10000, trainSteps: 1_000_000, lrDecayPower: 1 };
-  assert.equal(getLr(0, c), 0);
-  assert.ok(Math.abs(getLr(5000, c) - 5e-4 * 0.5 * (1 - 5000 / 1e6)) < 1e-15);
-  assert.ok(Math.abs(getLr(10000, c) - 5e-4 * 0.99) < 1e-15);
-  assert.ok(Math.abs(getLr(500_000, c) - 2.5e-4) < 1e-15);
-  assert.equal(getLr(1_000_000, c), 0);
-  assert.equal(getLr(2_000_000, c), 0);
-  assert.ok(Math.abs(getLr(500_000, { ...c, lrDecayPower: 2 }) - 1.25e-4) < 1e-15);
+  assert.equal(pretrainLr(0, c), 0);
+  assert.ok(Math.abs(pretrainLr(5000, c) - 5e-4 * 0.5 * (1 - 5000 / 1e6)) < 1e-15);
+  assert.ok(Math.abs(pretrainLr(10000, c) - 5e-4 * 0.99) < 1e-15);
+  assert.ok(Math.abs(pretrainLr(500_000, c) - 2.5e-4) < 1e-15);
+  assert.equal(pretrainLr(1_000_000, c), 0);
+  assert.equal(pretrainLr(2_000_000, c), 0);
+  assert.ok(Math.abs(pretrainLr(500_000, { ...c, lrDecayPower: 2 }) - 1.25e-4) < 1e-15);
 });
 
 Deno.test("pretrain config files parse, round-trip and reject unknown keys", async () => {

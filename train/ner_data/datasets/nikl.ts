@@ -17,25 +17,6 @@ import {
   WarningSink,
 } from "./types.ts";
 
-/** The 15 TTA types NIKL uses at the top level. */
-export const NIKL_TYPES: readonly string[] = [
-  "AF",
-  "AM",
-  "CV",
-  "DT",
-  "EV",
-  "FD",
-  "LC",
-  "MT",
-  "OG",
-  "PS",
-  "PT",
-  "QT",
-  "TI",
-  "TM",
-  "TR",
-];
-
 function isObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === "object" && !Array.isArray(x);
 }

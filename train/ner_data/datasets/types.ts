@@ -64,13 +64,6 @@ export function formatWarning(w: DatasetWarning): string {
   return `"${w.file}" line ${w.line}: ${w.message} [${w.code}]`;
 }
 
-/** Counts warnings by code, for one-line summaries. */
-export function countWarnings(warnings: DatasetWarning[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const w of warnings) out[w.code] = (out[w.code] ?? 0) + 1;
-  return out;
-}
-
 /** Splits text into lines, dropping a UTF-8 BOM and `\r` so Windows-edited files read the same. */
 export function splitLines(text: string): string[] {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -144,20 +137,6 @@ export function parseMarkup(marked: string, types?: ReadonlySet<string>): Markup
 
 /** The text with its entities marked up as KLUE writes it (`<민수:PS>랑`); shared with `deno task ner`. */
 export { renderMarkup } from "../../../infer/formats.ts";
-
-/**
- * Checks an entity against its text (in range, non-empty, no surrounding whitespace) and returns
- * a message for what is wrong, or `undefined`.
- */
-export function checkEntity(text: string, e: Entity): string | undefined {
-  if (!Number.isInteger(e.start) || !Number.isInteger(e.end)) {
-    return `offsets ${e.start}..${e.end} are not integers`;
-  }
-  if (e.start < 0 || e.end > text.length || e.start >= e.end) {
-    return `entity ${e.type} [${e.start}, ${e.end}) is outside the text of length ${text.length} or empty`;
-  }
-  return undefined;
-}
 
 /** Converts code-point offsets to JavaScript string indices (they differ after astral characters such as emoji). */
 export function codePointToIndex(text: string): (cp: number) => number {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { intFlag, parseFlags, usageError } from "../../infer/cli_util.ts";
+import { DEFAULT_MODEL, intFlag, parseFlags, resolveModel, usageError } from "../../cli/util.ts";
 
 /** Runs `f` with console.error captured; returns its result and what it printed. */
 function captured<T>(f: () => T): [T, string] {
@@ -35,4 +35,11 @@ Deno.test("usageError prints the message then the usage and returns 2; intFlag c
   assert.equal(intFlag("copies", "3", 1), 3);
   assert.throws(() => intFlag("copies", "0", 1), /--copies must be an integer ≥ 1, got "0"/);
   assert.throws(() => intFlag("copies", "1.5", 1), /got "1\.5"/);
+});
+
+Deno.test("resolveModel: --model when given, else the shipped models/default/ (the one default of ner, serve, web, compile)", async () => {
+  assert.equal(await resolveModel("some/dir"), "some/dir");
+  assert.equal(await resolveModel(), DEFAULT_MODEL);
+  assert.ok(DEFAULT_MODEL.pathname.endsWith("/models/default/"));
+  await Deno.stat(new URL("nersota.json", DEFAULT_MODEL));
 });

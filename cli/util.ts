@@ -1,10 +1,11 @@
 /**
- * Helpers shared by the command-line front ends (`infer/` and `train/` CLIs): the `main` runner that
- * turns a thrown error into `NAME: message` and exit status 1, usage errors (exit status 2), integer
- * flags, a file-exists test and JSON file reading. Deno-only (not part of the browser bundle).
+ * The one helper module of the command-line entry points in `cli/`: the `main` runner that turns a thrown
+ * error into `NAME: message` and exit status 1, usage errors (exit status 2), integer flags, and the one place
+ * that resolves the default model of `ner`, `serve`, `web` and `compile`. Deno-only.
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { exists } from "../train/util/fs.ts";
 
 /**
  * Runs `main(Deno.args)` and exits with its status; an error it throws is printed as `NAME: message`
@@ -17,11 +18,6 @@ export async function runMain(name: string, main: (args: string[]) => Promise<nu
     console.error(`${name}: ${(e as Error).message}`);
     Deno.exit(1);
   }
-}
-
-/** True when `path` (a path or `file:` URL) exists; any failure to stat it counts as absent. */
-export async function exists(path: string | URL): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
 }
 
 /** Prints `error: MESSAGE` and the usage text to stderr; returns exit status 2. */
@@ -54,18 +50,21 @@ export function intFlag(name: string, value: string, min: number): number {
   return n;
 }
 
-/** Reads and parses a JSON file; errors name the file (and `what` it is, when given) and the cause. */
-export async function readJsonFile(path: string, what?: string): Promise<unknown> {
-  const name = what ? `${what} "${path}"` : `"${path}"`;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new Error(`Cannot read ${name}: ${(e as Error).message}`);
+/** The shipped default model folder (`models/default/`), the model of `ner`, `serve`, `web` and `compile`. */
+export const DEFAULT_MODEL = new URL("../models/default/", import.meta.url);
+
+/**
+ * The model folder a command uses: `model` (its `--model`) when given, else `DEFAULT_MODEL`; throws, naming
+ * the folder and `--model`, when the default folder has no `nersota.json`.
+ */
+export async function resolveModel(model?: string): Promise<string | URL> {
+  if (model) return model;
+  if (!(await exists(new URL("nersota.json", DEFAULT_MODEL)))) {
+    throw new Error(
+      `the default model folder "${
+        decodeURIComponent(DEFAULT_MODEL.pathname)
+      }" has no nersota.json: pass --model DIR`,
+    );
   }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`Cannot parse ${name}: ${(e as Error).message}`);
-  }
+  return DEFAULT_MODEL;
 }

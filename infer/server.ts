@@ -264,6 +264,87 @@ const ROUTES: Record<string, string> = {
   "/v1/recognize/batch": "POST",
 };
 
+/** A text field of a request, checked to be a string within the length limit. */
+function checkText(t: unknown, where: string, maxText: number): string {
+  if (typeof t !== "string") {
+    throw new HttpError(
+      422,
+      `${where} must be a string, got ${t === null ? "null" : Array.isArray(t) ? "array" : typeof t}`,
+    );
+  }
+  if (t.length > maxText) {
+    throw new HttpError(413, `${where} has ${t.length} characters, over the limit of ${maxText}`);
+  }
+  return t;
+}
+
+/** CORS headers for a request whose origin the `cors` list allows (none otherwise). */
+function corsHeaders(req: Request, cors: readonly string[]): Record<string, string> {
+  const origin = req.headers.get("origin");
+  if (!origin || !(cors.includes("*") || cors.includes(origin))) return {};
+  return {
+    "access-control-allow-origin": cors.includes("*") ? "*" : origin,
+    "access-control-expose-headers": "retry-after",
+    vary: "origin",
+  };
+}
+
+/** The answer to an OPTIONS request: the allowed methods, and the CORS preflight headers when allowed. */
+function preflight(req: Request, allow: string, extra: Record<string, string>): Response {
+  const headers: Record<string, string> = extra["access-control-allow-origin"]
+    ? {
+      "access-control-allow-methods": allow,
+      "access-control-allow-headers": req.headers.get("access-control-request-headers") ?? "content-type",
+      "access-control-max-age": "600",
+    }
+    : {};
+  return new Response(null, { status: 204, headers: { allow, ...extra, ...headers } });
+}
+
+/** The body of a recognize request's answer: our shapes, or Hugging Face's for `"inputs"`. */
+async function recognize(
+  batcher: MicroBatcher,
+  limits: { maxBatch: number; maxText: number },
+  b: Record<string, unknown>,
+  path: string,
+  unit: OffsetUnit,
+  signal: AbortSignal,
+): Promise<unknown> {
+  const { maxBatch, maxText } = limits;
+  const convert = (texts: string[], lists: Entity[][]) =>
+    unit === "utf16" ? lists : lists.map((l, i) => convertOffsets(texts[i], l, unit));
+  if (path === "/v1/recognize" && "inputs" in b) {
+    // Hugging Face's inference-API shape: a string or a list of strings in, entity groups out.
+    if ("text" in b) throw new HttpError(422, `Give "text" or "inputs", not both`);
+    const many = Array.isArray(b.inputs);
+    const texts = many
+      ? (b.inputs as unknown[]).map((t, i) => checkText(t, `"inputs"[${i}]`, maxText))
+      : [checkText(b.inputs, `"inputs"`, maxText)];
+    if (texts.length > maxBatch) {
+      throw new HttpError(422, `"inputs" has ${texts.length} items, over the limit of ${maxBatch}`);
+    }
+    const lists = convert(texts, await batcher.add(texts, signal)).map((l) =>
+      l.map((e) => ({ entity_group: e.type, score: e.score, word: e.text, start: e.start, end: e.end }))
+    );
+    return many ? lists : lists[0];
+  }
+  if (path === "/v1/recognize") {
+    if (!("text" in b)) throw new HttpError(422, `Request body needs "text" (a string) or "inputs"`);
+    const texts = [checkText(b.text, `"text"`, maxText)];
+    const [entities] = convert(texts, await batcher.add(texts, signal));
+    return { entities };
+  }
+  if (!Array.isArray(b.texts)) {
+    throw new HttpError(422, `Request body needs "texts" (an array of strings)`);
+  }
+  if (b.texts.length > maxBatch) {
+    throw new HttpError(422, `"texts" has ${b.texts.length} items, over the limit of ${maxBatch}`);
+  }
+  const texts = b.texts.map((t, i) => checkText(t, `"texts"[${i}]`, maxText));
+  const results = convert(texts, await batcher.add(texts, signal));
+  return { results: results.map((entities) => ({ entities })) };
+}
+
 /** The request handler over a served model (exported for tests and for embedding in other servers). */
 export function createHandler(
   model: ServedModel | NerPipeline,
@@ -294,72 +375,13 @@ export function createHandler(
   // The folder's name only: an absolute path tells clients about the server's file system.
   const info = { ...served.info, location: basename(served.info.location.replace(/\/+$/, "")) };
   let requests = 0;
-  const checkText = (t: unknown, where: string): string => {
-    if (typeof t !== "string") {
-      throw new HttpError(
-        422,
-        `${where} must be a string, got ${t === null ? "null" : Array.isArray(t) ? "array" : typeof t}`,
-      );
-    }
-    if (t.length > maxText) {
-      throw new HttpError(413, `${where} has ${t.length} characters, over the limit of ${maxText}`);
-    }
-    return t;
-  };
-  const corsHeaders = (req: Request): Record<string, string> => {
-    const origin = req.headers.get("origin");
-    if (!origin || !(cors.includes("*") || cors.includes(origin))) return {};
-    return {
-      "access-control-allow-origin": cors.includes("*") ? "*" : origin,
-      "access-control-expose-headers": "retry-after",
-      vary: "origin",
-    };
-  };
-  const recognize = async (
-    b: Record<string, unknown>,
-    path: string,
-    unit: OffsetUnit,
-    signal: AbortSignal,
-  ): Promise<unknown> => {
-    const convert = (texts: string[], lists: Entity[][]) =>
-      unit === "utf16" ? lists : lists.map((l, i) => convertOffsets(texts[i], l, unit));
-    if (path === "/v1/recognize" && "inputs" in b) {
-      // Hugging Face's inference-API shape: a string or a list of strings in, entity groups out.
-      if ("text" in b) throw new HttpError(422, `Give "text" or "inputs", not both`);
-      const many = Array.isArray(b.inputs);
-      const texts = many
-        ? (b.inputs as unknown[]).map((t, i) => checkText(t, `"inputs"[${i}]`))
-        : [checkText(b.inputs, `"inputs"`)];
-      if (texts.length > maxBatch) {
-        throw new HttpError(422, `"inputs" has ${texts.length} items, over the limit of ${maxBatch}`);
-      }
-      const lists = convert(texts, await batcher.add(texts, signal)).map((l) =>
-        l.map((e) => ({ entity_group: e.type, score: e.score, word: e.text, start: e.start, end: e.end }))
-      );
-      return many ? lists : lists[0];
-    }
-    if (path === "/v1/recognize") {
-      if (!("text" in b)) throw new HttpError(422, `Request body needs "text" (a string) or "inputs"`);
-      const texts = [checkText(b.text, `"text"`)];
-      const [entities] = convert(texts, await batcher.add(texts, signal));
-      return { entities };
-    }
-    if (!Array.isArray(b.texts)) {
-      throw new HttpError(422, `Request body needs "texts" (an array of strings)`);
-    }
-    if (b.texts.length > maxBatch) {
-      throw new HttpError(422, `"texts" has ${b.texts.length} items, over the limit of ${maxBatch}`);
-    }
-    const texts = b.texts.map((t, i) => checkText(t, `"texts"[${i}]`));
-    const results = convert(texts, await batcher.add(texts, signal));
-    return { results: results.map((entities) => ({ entities })) };
-  };
+  const limits = { maxBatch, maxText };
   // `gone`: the connection closed (header_guard.ts sees it; Deno's req.signal misses it during a long run).
   const handler = async (req: Request, gone?: AbortSignal): Promise<Response> => {
     requests++;
     const url = new URL(req.url);
     const path = url.pathname;
-    const extra = corsHeaders(req);
+    const extra = corsHeaders(req, cors);
     // The deadline covers reading the body, waiting in the queue and the run.
     const deadline = new AbortController();
     // Mirrors req.signal (a client that left) only while we work: Deno also aborts req.signal after every
@@ -377,17 +399,7 @@ export function createHandler(
       const method = ROUTES[path];
       if (!method) throw new HttpError(404, `No route ${path}; routes: ${Object.keys(ROUTES).join(", ")}`);
       const allow = `${method}, OPTIONS`;
-      if (req.method === "OPTIONS") {
-        const preflight: Record<string, string> = extra["access-control-allow-origin"]
-          ? {
-            "access-control-allow-methods": allow,
-            "access-control-allow-headers": req.headers.get("access-control-request-headers") ??
-              "content-type",
-            "access-control-max-age": "600",
-          }
-          : {};
-        return new Response(null, { status: 204, headers: { allow, ...extra, ...preflight } });
-      }
+      if (req.method === "OPTIONS") return preflight(req, allow, extra);
       if (req.method !== method) {
         throw new HttpError(405, `${path} takes ${method}, not ${req.method}`, { allow });
       }
@@ -416,7 +428,14 @@ export function createHandler(
       }
       const signal = AbortSignal.any([left.signal, deadline.signal, cut.signal]);
       return json(
-        await recognize(body as Record<string, unknown>, path, unitName as OffsetUnit, signal),
+        await recognize(
+          batcher,
+          limits,
+          body as Record<string, unknown>,
+          path,
+          unitName as OffsetUnit,
+          signal,
+        ),
         200,
         extra,
       );

@@ -2,26 +2,17 @@
  * Drives `train_step.onnx` step after step. Parameters and Adam moments live as ONNX Runtime tensors:
  * each run's `<p>.new`, `<p>.m.new`, `<p>.v.new` outputs become the next run's `<p>`, `<p>.m`, `<p>.v`
  * inputs by reference (no JS-side copy of the weights); the `step`, `lr` and `dropout_seed` scalars are
- * single reused buffers. File access goes through an injected `FileIO` (see train/run/artifacts_io.ts), so
- * this module stays browser-safe.
+ * single reused buffers. Checkpoints are `snapshot()` → `encodeCheckpoint` and `decodeCheckpoint` →
+ * `TrainRunner.open`; the caller writes the files, so this module stays browser-safe.
  * @module
  */
 import { NAMES } from "./artifacts.ts";
-import { type CheckpointState, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
+import type { CheckpointState } from "./checkpoint.ts";
 import { fromOrt, openSession, type OrtTensor, type Session, type SessionOptions } from "./runtime.ts";
 import type { DType, Tensor } from "./tensor.ts";
 
-/** File access for checkpoints: `writeFile` must be atomic (temporary file, then rename). */
-export interface FileIO {
-  readFile(path: string): Promise<Uint8Array>;
-  writeFile(path: string, bytes: Uint8Array): Promise<void>;
-}
-
 /** Options of `TrainRunner.open`. */
 export interface TrainRunnerOptions extends SessionOptions {
-  io?: FileIO;
-  /** Stored in checkpoints as metadata. */
-  config?: unknown;
   /**
    * Let ORT write each step's new parameters and moments into a second, reused set of buffers (double
    * buffering) instead of allocating fresh ones every step (default true). Native providers only: onnxruntime-web
@@ -49,7 +40,7 @@ export class TrainRunner {
   private constructor(
     readonly session: Session,
     readonly params: readonly string[],
-    private readonly dtype: DType,
+    dtype: DType,
     private readonly options: TrainRunnerOptions,
     private done: number,
   ) {
@@ -75,7 +66,10 @@ export class TrainRunner {
     ];
   }
 
-  /** Opens `train_step.onnx` (bytes or path) and loads a starting state (e.g. `initialState(artifacts.params)`). */
+  /**
+   * Opens `train_step.onnx` (bytes or path) and loads a starting state: `initialState(artifacts.params)`, or
+   * a checkpoint's `decodeCheckpoint` to resume from its step.
+   */
   static async open(
     model: Uint8Array | string,
     start: CheckpointState,
@@ -170,50 +164,15 @@ export class TrainRunner {
     return Object.fromEntries(this.params.map((p) => [p, fromOrt(this.state.get(p))]));
   }
 
-  /** The full training state (parameters, moments, step, config). */
+  /** The training state (parameters, moments, step): views of the runner's buffers, for `encodeCheckpoint`. */
   snapshot(): CheckpointState {
-    const s: CheckpointState = { params: {}, m: {}, v: {}, step: this.done, config: this.options.config };
+    const s: CheckpointState = { params: {}, m: {}, v: {}, step: this.done };
     for (const p of this.params) {
       s.params[p] = fromOrt(this.state.get(p));
       s.m[p] = fromOrt(this.state.get(NAMES.m(p)));
       s.v[p] = fromOrt(this.state.get(NAMES.v(p)));
     }
     return s;
-  }
-
-  /** Replaces the training state (e.g. from `decodeCheckpoint`). */
-  restore(s: CheckpointState): void {
-    for (const p of this.params) {
-      const t = s.params[p];
-      const cur = this.state.get(p);
-      if (!t || t.dtype !== this.dtype || t.dims.join() !== [...cur.dims].join()) {
-        throw new Error(
-          `TrainRunner.restore(): parameter "${p}" is ${
-            t ? `${t.dtype}[${t.dims}]` : "missing"
-          }, expected ${this.dtype}[${cur.dims}]`,
-        );
-      }
-    }
-    this.load(s);
-  }
-
-  private io(): FileIO {
-    if (!this.options.io) {
-      throw new Error(
-        "TrainRunner: pass options.io (e.g. denoFileIO from train/run/artifacts_io.ts) to save or load files",
-      );
-    }
-    return this.options.io;
-  }
-
-  /** Writes a checkpoint to `path` (atomically, through `options.io`). */
-  async saveCheckpoint(path: string): Promise<void> {
-    await this.io().writeFile(path, await encodeCheckpoint(this.snapshot()));
-  }
-
-  /** Loads a checkpoint from `path`, verifying its checksum, and continues from its step. */
-  async loadCheckpoint(path: string): Promise<void> {
-    this.restore(await decodeCheckpoint(await this.io().readFile(path), path));
   }
 
   /** Releases the session. */

@@ -1,6 +1,7 @@
 /**
- * Checkpoints: save after 3 steps of the MLP (with dropout) → a new runner loads it → the next step's loss
- * and updated parameters are bit-identical to continuing without the round trip (CPU, 1 thread).
+ * Checkpoints: after 3 steps of the MLP (with dropout) `snapshot()` → `encodeCheckpoint` → file →
+ * `decodeCheckpoint` → a new runner opened on it: the next step's loss and updated parameters are
+ * bit-identical to continuing without the round trip (CPU, 1 thread).
  * Corrupted and truncated files are rejected; the artifact folder is written atomically and complete.
  */
 import assert from "node:assert/strict";
@@ -9,23 +10,26 @@ import { buildTrainingArtifacts } from "../../onnx/artifacts.ts";
 import { decodeCheckpoint, encodeCheckpoint, initialState } from "../../onnx/checkpoint.ts";
 import { electraAdam } from "../../onnx/optimizer.ts";
 import { TrainRunner } from "../../onnx/trainer.ts";
-import { denoFileIO, writeArtifacts } from "../../train/run/artifacts_io.ts";
+import { writeArtifacts, writeFileAtomic } from "../../train/run/artifacts_io.ts";
 import { mlp, mlpBatch } from "./training_models.ts";
 
 Deno.test("resume from checkpoint reproduces the next-step loss bit for bit", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const a = buildTrainingArtifacts(mlp("float32", 0.1), { optimizer: electraAdam() });
-    const opts = { threads: 1, io: denoFileIO, config: { model: "mlp" } };
+    const opts = { threads: 1 };
     const r1 = await TrainRunner.open(a.trainStep, initialState(a.params), opts);
     for (let s = 0; s < 3; s++) await r1.step(mlpBatch(32, s), 1e-2);
     const path = join(dir, "ckpt.safetensors");
-    await r1.saveCheckpoint(path);
+    await writeFileAtomic(path, await encodeCheckpoint({ ...r1.snapshot(), config: { model: "mlp" } }));
     const expected = await r1.step(mlpBatch(32, 3), 1e-2);
     const expectedParams = r1.parameters();
 
-    const r2 = await TrainRunner.open(a.trainStep, initialState(a.params), opts);
-    await r2.loadCheckpoint(path);
+    const r2 = await TrainRunner.open(
+      a.trainStep,
+      await decodeCheckpoint(await Deno.readFile(path), path),
+      opts,
+    );
     assert.equal(r2.updates, 3);
     const resumed = await r2.step(mlpBatch(32, 3), 1e-2);
     assert.ok(Object.is(resumed, expected), `resumed loss ${resumed} vs ${expected}`);

@@ -7,15 +7,8 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.ts";
 import { artifactFiles, type TrainingArtifacts } from "../../onnx/artifacts.ts";
-import type { FileIO } from "../../onnx/trainer.ts";
 
 export { writeFileAtomic };
-
-/** `FileIO` on the local file system, with atomic writes. */
-export const denoFileIO: FileIO = {
-  readFile: (path) => Deno.readFile(path),
-  writeFile: writeFileAtomic,
-};
 
 /** Writes an artifact folder (graphs, step-0 checkpoint, manifest), each file atomically; returns the paths. */
 export async function writeArtifacts(

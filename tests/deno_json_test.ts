@@ -87,6 +87,21 @@ Deno.test("every relative link in README.md and docs/ points to a file or folder
   assert.ok(seen > 10, `only ${seen} relative links found: is the pattern still right?`);
 });
 
+Deno.test("every source, config or script path quoted in README.md and docs/ exists", async () => {
+  const tops = "onnx|infer|train|cli|web|bench|recipes|configs|models|docs|tests|fixtures|data|\\.ci";
+  // `path` in backquotes under one of our folders, naming a file by its extension (no placeholders).
+  const pattern = new RegExp(`\`((?:${tops})/[\\w./-]+\\.(?:ts|json|sh|md|py|tsv))\``, "g");
+  let seen = 0;
+  for (const [name, text] of await docFiles()) {
+    for (const m of text.matchAll(pattern)) {
+      seen++;
+      const found = await Deno.stat(new URL(m[1], ROOT)).then(() => true, () => false);
+      assert.ok(found, `${name} names \`${m[1]}\`, which does not exist`);
+    }
+  }
+  assert.ok(seen > 20, `only ${seen} quoted paths found: is the pattern still right?`);
+});
+
 Deno.test("README.md is a user guide: at most 250 lines, with the test command CI runs", async () => {
   const readme = await Deno.readTextFile(new URL("README.md", ROOT));
   const lines = readme.trimEnd().split("\n").length;

@@ -9,8 +9,7 @@
 import { intFlag, parseFlags, runMain, usageError } from "./util.ts";
 import { augment } from "../train/ner_data/augment.ts";
 import { writeKlue } from "../train/ner_data/datasets/klue.ts";
-import { parseSource } from "../train/finetune/sources.ts";
-import { loadSources } from "../train/finetune/finetune.ts";
+import { loadSources, parseSource } from "../train/finetune/sources.ts";
 import { refuseOverwrite, writeFileAtomic } from "../train/util/fs.ts";
 
 const USAGE = `Usage: deno task augment --data [FORMAT:]PATH[:MAP] --out FILE.tsv [options]

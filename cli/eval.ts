@@ -26,8 +26,7 @@ import {
   formatReport,
   subsetByRegex,
 } from "../train/evaluate/evaluate.ts";
-import { loadSources } from "../train/finetune/finetune.ts";
-import { parseSource } from "../train/finetune/sources.ts";
+import { loadSources, parseSource } from "../train/finetune/sources.ts";
 import { formatErrors } from "../train/evaluate/metrics.ts";
 import { wordLevelGold, wordLevelWarning } from "../train/ner_data/gold_check.ts";
 import { runMain } from "./util.ts";

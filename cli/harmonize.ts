@@ -8,8 +8,7 @@
 import { intFlag, parseFlags, runMain, usageError } from "./util.ts";
 import { writeKlue } from "../train/ner_data/datasets/klue.ts";
 import { countTypes } from "../train/ner_data/datasets/types.ts";
-import { parseSource } from "../train/finetune/sources.ts";
-import { loadSources } from "../train/finetune/finetune.ts";
+import { loadSources, parseSource } from "../train/finetune/sources.ts";
 import { refuseOverwrite, writeFileAtomic } from "../train/util/fs.ts";
 import { addWords, buildLexicon, harmonize } from "../train/ner_data/harmonize.ts";
 

@@ -1,12 +1,34 @@
 /**
  * The data sources of fine-tuning as the command line and data spec files write them: `FORMAT:PATH[:MAP]`
- * (or a plain `PATH` with a default format and map), and a JSON spec `{"train": [{path, format, map}], "dev": […]}`.
+ * (or a plain `PATH` with a default format and map), and a JSON spec `{"train": [{path, format, map}], "dev": […]}`;
+ * and their reading into one example list (a fixed subset, a label map).
  * @module
  */
-import { DATASET_FORMATS } from "../ner_data/datasets/mod.ts";
-import type { DatasetFormat } from "../ner_data/datasets/types.ts";
-import { readJsonFile } from "../util/fs.ts";
-import type { DataSource } from "./finetune.ts";
+import { DATASET_FORMATS, readDataset } from "../ner_data/datasets/mod.ts";
+import { countTypes, type DatasetFormat, type NerExample } from "../ner_data/datasets/types.ts";
+import { applyLabelMap, BUILTIN_MAPS, type LabelMap, parseLabelMap } from "../ner_data/label_map.ts";
+import { exists, readJsonFile } from "../util/fs.ts";
+import { Rng } from "../util/rng.ts";
+
+/** One data source: a file (or KMOU folder), its format, and an optional type map (built-in name or file). */
+export interface DataSource {
+  path: string;
+  format: DatasetFormat | "auto";
+  map?: string;
+  /** Use only this many sentences: a fixed choice (`fixedSubset`), the same in every run. */
+  take?: number;
+}
+
+/**
+ * `n` examples chosen by a permutation seeded with a constant (not the run's seed), in their original order:
+ * a subset that stays the same across runs and seeds, so runs that use it see the same sentences.
+ */
+export function fixedSubset<T>(examples: readonly T[], n: number): T[] {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`take must be an integer ≥ 0, got ${n}`);
+  if (n >= examples.length) return [...examples];
+  const chosen = new Rng(0, "fixed-subset").permutation(examples.length).slice(0, n).sort();
+  return Array.from(chosen, (i) => examples[i]);
+}
 
 /** Parses `FORMAT:PATH[:MAP]` or `PATH` (with the given defaults). */
 export function parseSource(spec: string, format: DatasetFormat | "auto", map?: string): DataSource {
@@ -55,4 +77,42 @@ export async function readDataSpec(path: string): Promise<{ train: DataSource[];
     throw new Error(`"${path}": unknown key(s) ${extra.join(", ")} (expected "train", "dev")`);
   }
   return { train: list("train"), dev: list("dev") };
+}
+
+/** Reads a label map: a built-in name (`kmou-klue`, …) or a `FROM<TAB>TO` file. */
+export async function loadLabelMap(spec: string): Promise<LabelMap> {
+  if (spec in BUILTIN_MAPS) return BUILTIN_MAPS[spec as keyof typeof BUILTIN_MAPS];
+  if (!(await exists(spec))) {
+    throw new Error(
+      `Label map "${spec}" is neither a built-in map (${Object.keys(BUILTIN_MAPS).join(", ")}) nor a file`,
+    );
+  }
+  return parseLabelMap(await Deno.readTextFile(spec), spec);
+}
+
+/** Reads every source (applying its map) into one example list; logs warnings and mapping counts. */
+export async function loadSources(
+  sources: readonly DataSource[],
+  log: (m: string) => void,
+): Promise<NerExample[]> {
+  const out: NerExample[] = [];
+  for (const s of sources) {
+    const { examples, warnings } = await readDataset(s.path, s.format);
+    if (warnings.length) {
+      log(`"${s.path}": ${warnings.length} warning(s) while reading, e.g. ${warnings[0].message}`);
+    }
+    let ex = s.take === undefined ? examples : fixedSubset(examples, s.take);
+    if (s.take !== undefined) {
+      log(`"${s.path}": a fixed subset of ${ex.length} of ${examples.length} sentences`);
+    }
+    if (s.map) {
+      const { examples: mapped, stats } = applyLabelMap(ex, await loadLabelMap(s.map));
+      ex = mapped;
+      const dropped = Object.entries(stats.dropped).map(([k, v]) => `${k} ${v}`).join(", ");
+      log(`"${s.path}": map ${s.map}${dropped ? `; dropped ${dropped}` : ""}`);
+    }
+    log(`"${s.path}": ${ex.length} sentences, types ${JSON.stringify(countTypes(ex))}`);
+    for (const e of ex) out.push(e); // not push(...ex): a spread of ~130k items overflows the stack
+  }
+  return out;
 }

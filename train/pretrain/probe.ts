@@ -22,7 +22,9 @@ import { writeFileAtomic } from "../run/artifacts_io.ts";
 import { listCheckpoints } from "../run/checkpoints.ts";
 import type { DatasetFormat } from "../ner_data/datasets/types.ts";
 import { evaluateModelFolder } from "../evaluate/evaluate.ts";
-import { type DataSource, finetune, loadSources, type ModelInit } from "../finetune/finetune.ts";
+import { finetune } from "../finetune/finetune.ts";
+import { type DataSource, loadSources } from "../finetune/sources.ts";
+import type { ModelInit } from "../finetune/start_model.ts";
 import {
   type FinetuneConfig,
   finetuneConfigFromJson,

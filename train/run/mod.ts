@@ -8,3 +8,4 @@ export * from "./checkpoints.ts";
 export * from "./metrics_log.ts";
 export * from "./progress.ts";
 export * from "./run_folder.ts";
+export * from "./training_run.ts";

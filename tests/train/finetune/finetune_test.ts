@@ -17,7 +17,8 @@ import { decodeModel } from "../../../onnx/proto.ts";
 import { adamw } from "../../../onnx/optimizer.ts";
 import { tensor } from "../../../onnx/tensor.ts";
 import { TrainRunner } from "../../../onnx/trainer.ts";
-import { finetune, type FinetuneOptions, taggerForward } from "../../../train/finetune/finetune.ts";
+import { finetune, type FinetuneOptions } from "../../../train/finetune/finetune.ts";
+import { taggerForward } from "../../../train/finetune/tagger.ts";
 import { FINETUNE_DEFAULTS, type FinetuneConfig } from "../../../train/finetune/finetune_config.ts";
 import { readMetrics } from "../../../train/run/metrics_log.ts";
 

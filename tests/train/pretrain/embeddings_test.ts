@@ -10,7 +10,7 @@ import { initParams } from "../../../onnx/electra/init.ts";
 import { buildPretrainingData } from "../../../train/pretrain_data/build_data.ts";
 import { cosine, countTokens, embeddingEncoder, trainSkipGram } from "../../../train/pretrain/embeddings.ts";
 import { main } from "../../../cli/embeddings.ts";
-import { loadStartModel } from "../../../train/finetune/finetune.ts";
+import { loadStartModel } from "../../../train/finetune/start_model.ts";
 import { Rng } from "../../../train/util/rng.ts";
 
 Deno.test("trainSkipGram() makes tokens that share contexts closer than tokens that do not", () => {

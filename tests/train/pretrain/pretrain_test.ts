@@ -5,7 +5,7 @@ import type { Tensor } from "../../../onnx/tensor.ts";
 import { buildPretrainingData } from "../../../train/pretrain_data/build_data.ts";
 import { checkpointName, listCheckpoints } from "../../../train/run/checkpoints.ts";
 import { readMetrics } from "../../../train/run/metrics_log.ts";
-import { loadStartModel } from "../../../train/finetune/finetune.ts";
+import { loadStartModel } from "../../../train/finetune/start_model.ts";
 import { pretrain, probeProvider, rocAuc } from "../../../train/pretrain/pretrain.ts";
 import { main } from "../../../cli/pretrain.ts";
 import {

@@ -130,18 +130,12 @@ class PairHeap {
 // Pair keys pack two ids below 2^21 into one safe integer.
 const SHIFT = 2 ** 21;
 
-/** Trains a WordPiece vocabulary (token strings in id order) from word counts. */
-export function trainWordPiece(counts: Map<string, number>, options: VocabOptions = {}): string[] {
-  const vocabSize = options.vocabSize ?? 35000;
-  const minFrequency = options.minFrequency ?? 2;
-  const limitAlphabet = options.limitAlphabet ?? 6000;
-  const prefix = options.prefix ?? "##";
-  const maxWordChars = options.maxWordChars ?? 100;
-  const tokens: string[] = [...SPECIAL_TOKENS];
-  for (let i = 0; i < (options.unused ?? 0); i++) tokens.push(`[unused${i}]`);
-  if (vocabSize >= SHIFT) throw new Error(`vocabSize must be below ${SHIFT}`);
-
-  // 1. The alphabet: the most frequent characters, weighted by word counts.
+/** The alphabet: the most frequent characters (by word counts) that fit, and those that continue a word. */
+function chooseAlphabet(
+  counts: Map<string, number>,
+  room: number,
+  limitAlphabet: number,
+): { alphabet: number[]; continues: Set<number> } {
   const charCounts = new Map<number, number>();
   for (const [word, c] of counts) {
     for (const ch of word) {
@@ -160,7 +154,6 @@ export function trainWordPiece(counts: Map<string, number>, options: VocabOption
   }
   // Most frequent first, and never more character forms than the vocabulary has room for.
   const alphabet: number[] = [];
-  let room = vocabSize - tokens.length;
   for (const [cp] of [...charCounts].sort((a, b) => b[1] - a[1] || a[0] - b[0])) {
     const forms = continues.has(cp) ? 2 : 1;
     if (alphabet.length >= limitAlphabet || forms > room) break;
@@ -168,23 +161,27 @@ export function trainWordPiece(counts: Map<string, number>, options: VocabOption
     room -= forms;
   }
   alphabet.sort((a, b) => a - b);
-  const ids = new Map<string, number>(tokens.map((t, i) => [t, i]));
-  const add = (t: string) => {
-    let id = ids.get(t);
-    if (id === undefined) {
-      id = tokens.length;
-      tokens.push(t);
-      ids.set(t, id);
-    }
-    return id;
-  };
-  const startId = new Map<number, number>();
-  const contId = new Map<number, number>();
-  for (const cp of alphabet) startId.set(cp, add(String.fromCodePoint(cp)));
-  for (const cp of alphabet) if (continues.has(cp)) contId.set(cp, add(prefix + String.fromCodePoint(cp)));
+  return { alphabet, continues };
+}
 
-  // 2. Words as symbol sequences in one flat array; an unknown character cuts a word into segments
-  //    (no merge may cross it), and segments after the first use continuation forms.
+/** Words as symbol sequences in one flat array: word w is `flat[starts[w] .. starts[w] + lens[w])`. */
+interface SymbolWords {
+  flat: Int32Array;
+  starts: number[];
+  lens: number[];
+  weights: number[];
+}
+
+/**
+ * The words as symbol ids; an unknown character cuts a word into segments (no merge may cross it), and
+ * segments after the first use continuation forms.
+ */
+function symbolWords(
+  counts: Map<string, number>,
+  startId: Map<number, number>,
+  contId: Map<number, number>,
+  maxWordChars: number,
+): SymbolWords {
   let flat = new Int32Array(1 << 20);
   let used = 0;
   const starts: number[] = [];
@@ -218,8 +215,12 @@ export function trainWordPiece(counts: Map<string, number>, options: VocabOption
     }
     close();
   }
+  return { flat, starts, lens, weights };
+}
 
-  // 3. Pair counts and where each pair occurs (word indices; may hold stale entries, checked on use).
+/** Pair counts and where each pair occurs (word indices; may hold stale entries, checked on use). */
+function pairIndex(words: SymbolWords): { pairCounts: Map<number, number>; where: Map<number, number[]> } {
+  const { flat, starts, lens, weights } = words;
   const pairCounts = new Map<number, number>();
   const where = new Map<number, number[]>();
   for (let w = 0; w < starts.length; w++) {
@@ -232,12 +233,97 @@ export function trainWordPiece(counts: Map<string, number>, options: VocabOption
       else if (list[list.length - 1] !== w) list.push(w);
     }
   }
+  return { pairCounts, where };
+}
+
+/**
+ * Merges pair (a, b) into m in word w, in place, left to right: the word's old pairs leave the counts, its
+ * new ones join them, and every pair whose count moved is added to `changed`. False if the pair is absent.
+ */
+function mergeWord(
+  words: SymbolWords,
+  w: number,
+  a: number,
+  b: number,
+  m: number,
+  index: { pairCounts: Map<number, number>; where: Map<number, number[]> },
+  changed: Set<number>,
+): boolean {
+  const { flat, starts, lens, weights } = words;
+  const { pairCounts, where } = index;
+  const s = starts[w], n = lens[w], c = weights[w];
+  let found = false;
+  for (let i = s; i < s + n - 1; i++) {
+    if (flat[i] === a && flat[i + 1] === b) {
+      found = true;
+      break;
+    }
+  }
+  if (!found) return false;
+  for (let i = s; i < s + n - 1; i++) {
+    const k = flat[i] * SHIFT + flat[i + 1];
+    pairCounts.set(k, pairCounts.get(k)! - c);
+    changed.add(k);
+  }
+  let out = s;
+  for (let i = s; i < s + n; i++) {
+    if (i < s + n - 1 && flat[i] === a && flat[i + 1] === b) {
+      flat[out++] = m;
+      i++;
+    } else flat[out++] = flat[i];
+  }
+  lens[w] = out - s;
+  for (let i = s; i < out - 1; i++) {
+    const k = flat[i] * SHIFT + flat[i + 1];
+    pairCounts.set(k, (pairCounts.get(k) ?? 0) + c);
+    if (flat[i] === m || flat[i + 1] === m) {
+      changed.add(k);
+      const list = where.get(k);
+      if (list === undefined) where.set(k, [w]);
+      else if (list[list.length - 1] !== w) list.push(w);
+    }
+  }
+  return true;
+}
+
+/** Trains a WordPiece vocabulary (token strings in id order) from word counts. */
+export function trainWordPiece(counts: Map<string, number>, options: VocabOptions = {}): string[] {
+  const vocabSize = options.vocabSize ?? 35000;
+  const minFrequency = options.minFrequency ?? 2;
+  const limitAlphabet = options.limitAlphabet ?? 6000;
+  const prefix = options.prefix ?? "##";
+  const maxWordChars = options.maxWordChars ?? 100;
+  const tokens: string[] = [...SPECIAL_TOKENS];
+  for (let i = 0; i < (options.unused ?? 0); i++) tokens.push(`[unused${i}]`);
+  if (vocabSize >= SHIFT) throw new Error(`vocabSize must be below ${SHIFT}`);
+
+  // 1. The alphabet, start forms first, then continuation forms.
+  const { alphabet, continues } = chooseAlphabet(counts, vocabSize - tokens.length, limitAlphabet);
+  const ids = new Map<string, number>(tokens.map((t, i) => [t, i]));
+  const add = (t: string) => {
+    let id = ids.get(t);
+    if (id === undefined) {
+      id = tokens.length;
+      tokens.push(t);
+      ids.set(t, id);
+    }
+    return id;
+  };
+  const startId = new Map<number, number>();
+  const contId = new Map<number, number>();
+  for (const cp of alphabet) startId.set(cp, add(String.fromCodePoint(cp)));
+  for (const cp of alphabet) if (continues.has(cp)) contId.set(cp, add(prefix + String.fromCodePoint(cp)));
+
+  // 2–3. The words as symbols, and where each pair occurs.
+  const words = symbolWords(counts, startId, contId, maxWordChars);
+  const index = pairIndex(words);
+  const { pairCounts, where } = index;
   const heap = new PairHeap();
   for (const [key, c] of pairCounts) if (c >= minFrequency) heap.push(c, key);
 
   // 4. Merge the best pair until the vocabulary is full.
   const wanted = Math.max(0, vocabSize - tokens.length);
-  const stamp = new Int32Array(starts.length).fill(-1);
+  const stamp = new Int32Array(words.starts.length).fill(-1);
   let merges = 0;
   const changed = new Set<number>();
   while (tokens.length < vocabSize && heap.size > 0) {
@@ -249,47 +335,14 @@ export function trainWordPiece(counts: Map<string, number>, options: VocabOption
     }
     if (count < minFrequency) break;
     const a = Math.floor(key / SHIFT), b = key - a * SHIFT;
-    const merged = tokens[a] + tokens[b].slice(prefix.length);
-    const m = add(merged);
+    const m = add(tokens[a] + tokens[b].slice(prefix.length));
     merges++;
     if (options.onMergeProgress && merges % 500 === 0) options.onMergeProgress(merges, wanted);
     changed.clear();
     for (const w of where.get(key) ?? []) {
       if (stamp[w] === merges) continue;
       stamp[w] = merges;
-      const s = starts[w], n = lens[w], c = weights[w];
-      let found = false;
-      for (let i = s; i < s + n - 1; i++) {
-        if (flat[i] === a && flat[i + 1] === b) {
-          found = true;
-          break;
-        }
-      }
-      if (!found) continue;
-      // Remove the word's old pairs, merge left to right in place, add the new pairs.
-      for (let i = s; i < s + n - 1; i++) {
-        const k = flat[i] * SHIFT + flat[i + 1];
-        pairCounts.set(k, pairCounts.get(k)! - c);
-        changed.add(k);
-      }
-      let out = s;
-      for (let i = s; i < s + n; i++) {
-        if (i < s + n - 1 && flat[i] === a && flat[i + 1] === b) {
-          flat[out++] = m;
-          i++;
-        } else flat[out++] = flat[i];
-      }
-      lens[w] = out - s;
-      for (let i = s; i < out - 1; i++) {
-        const k = flat[i] * SHIFT + flat[i + 1];
-        pairCounts.set(k, (pairCounts.get(k) ?? 0) + c);
-        if (flat[i] === m || flat[i + 1] === m) {
-          changed.add(k);
-          const list = where.get(k);
-          if (list === undefined) where.set(k, [w]);
-          else if (list[list.length - 1] !== w) list.push(w);
-        }
-      }
+      mergeWord(words, w, a, b, m, index, changed);
     }
     where.delete(key);
     pairCounts.delete(key);

@@ -61,6 +61,169 @@ function relocate(raw: string, markedText: string, entities: Entity[]): Entity[]
   return out;
 }
 
+/** The number, raw and marked lines of a block's headers, with a warning for each irregular layout. */
+function readHeaders(
+  b: Block,
+  sink: WarningSink,
+): { num?: string; raw?: string; marked?: string; first: number } {
+  let num: string | undefined;
+  let raw: string | undefined;
+  let marked: string | undefined;
+  const first = b.headers[0].line;
+  const h = b.headers.map((x) => x.text);
+  if (b.layout === "klp") {
+    raw = h.find((x) => x.startsWith(";"))?.replace(/^; ?/, "");
+    marked = h.find((x) => x.startsWith("$"))?.slice(1);
+  } else if (h.length === 3) {
+    [num, raw, marked] = h;
+  } else if (h.length === 2 && !/^\d+$/.test(h[0])) {
+    [raw, marked] = h;
+    sink.add(
+      first,
+      "header",
+      `expected 3 "## " lines (number, raw, marked), found 2; read as raw and marked`,
+    );
+  } else {
+    sink.add(first, "header", `expected 3 "## " lines (number, raw, marked), found ${h.length}`);
+    const rest = /^\d+$/.test(h[0]) ? h.slice(1) : h;
+    num = /^\d+$/.test(h[0]) ? h[0] : undefined;
+    raw = rest[0];
+    marked = rest[rest.length - 1];
+  }
+  if (num !== undefined && !/^\d+$/.test(num)) {
+    sink.add(first, "header", `expected a sentence number, found "${num}"`);
+    num = undefined;
+  }
+  return { num, raw, marked, first };
+}
+
+/** The sentence and its entities from the marked line, placed on the raw line when the two differ. */
+function markedEntities(
+  raw: string | undefined,
+  marked: string,
+  markedLine: number,
+  layout: Block["layout"],
+  types: ReadonlySet<string>,
+  sink: WarningSink,
+): { sentence: string; entities: Entity[] } {
+  const m = parseMarkup(marked, layout === "klp" ? undefined : types);
+  for (const p of m.problems) sink.add(markedLine, "markup", p);
+  if (raw === undefined || m.text === raw) return { sentence: m.text, entities: m.entities };
+  const moved = relocate(raw, m.text, m.entities);
+  if (moved) {
+    sink.add(
+      markedLine,
+      "markup-differs",
+      `the marked line's text differs from the raw line; entities placed on the raw line`,
+    );
+    return { sentence: raw, entities: moved };
+  }
+  sink.add(
+    markedLine,
+    "markup-differs",
+    `the marked line's text differs from the raw line and an entity is missing from it; the marked line's text is used`,
+  );
+  return { sentence: m.text, entities: m.entities };
+}
+
+/** Entities from the morpheme tags, placed by walking the morpheme surfaces through the sentence. */
+function tagEntities(b: Block, sentence: string, fromTags: [string, number, number][]): Entity[] {
+  let pos = 0;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (const m of b.morphemes) {
+    const s = m.cols[0] === "_" ? " " : m.cols[0];
+    const at = sentence.indexOf(s, pos);
+    starts.push(at < 0 ? pos : at);
+    pos = at < 0 ? pos : at + s.length;
+    ends.push(pos);
+  }
+  return fromTags.map(([type, a, z]) => ({ type, start: starts[a], end: ends[z] }));
+}
+
+/** Warns when the morpheme tags and the markup count different entities of a type (lost brackets). */
+function checkTagCounts(
+  b: Block,
+  fromTags: [string, number, number][],
+  entities: Entity[],
+  sink: WarningSink,
+): void {
+  const count = (xs: string[]) => {
+    const c = new Map<string, number>();
+    for (const x of xs) c.set(x, (c.get(x) ?? 0) + 1);
+    return c;
+  };
+  const a = count(fromTags.map((c) => c[0]));
+  const z = count(entities.map((e) => e.type));
+  const diff = [...new Set([...a.keys(), ...z.keys()])].filter((k) => (a.get(k) ?? 0) !== (z.get(k) ?? 0));
+  if (diff.length > 0) {
+    sink.add(
+      b.morphemes[0].line,
+      "tags-differ",
+      `morpheme tags and markup disagree on ${
+        diff.map((k) => `${k} (${a.get(k) ?? 0} vs ${z.get(k) ?? 0})`).join(", ")
+      }; the markup is used`,
+    );
+  }
+}
+
+/** One block as an example (undefined when it has no header lines); `seen` keeps ids unique. */
+function blockExample(
+  b: Block,
+  stem: string,
+  index: number,
+  seen: Set<string>,
+  types: ReadonlySet<string>,
+  sink: WarningSink,
+): NerExample | undefined {
+  if (b.headers.length === 0) {
+    sink.add(
+      b.morphemes[0].line,
+      "no-header",
+      `morpheme lines without "## n / ## raw / ## marked" lines; skipped`,
+    );
+    return undefined;
+  }
+  const headers = readHeaders(b, sink);
+  const { num, marked, first } = headers;
+  let raw = headers.raw;
+  let id = `${stem}:${num ?? String(index + 1)}`;
+  if (seen.has(id)) {
+    sink.add(first, "duplicate-id", `sentence number ${num} repeats in this file; id made unique`);
+    id = `${id}@${first}`;
+  }
+  seen.add(id);
+
+  // The morpheme surfaces joined (with `_` as space) should spell the raw sentence.
+  const tagCol = b.layout === "klp" ? -1 : 3;
+  const tags: string[] = [];
+  let spelled = "";
+  for (const m of b.morphemes) {
+    tags.push(m.cols[tagCol < 0 ? m.cols.length - 1 : tagCol].replace(/^([BI])_/, "$1-"));
+    spelled += m.cols[0] === "_" ? " " : m.cols[0];
+  }
+  if (raw === undefined && marked === undefined) {
+    sink.add(first, "header", `no raw or marked sentence; sentence rebuilt from the morphemes`);
+    raw = spelled.trim();
+  }
+  let entities: Entity[] = [];
+  let sentence = raw ?? "";
+  if (marked !== undefined) {
+    const markedLine = b.layout === "klp" ? first + 1 : first + 2;
+    ({ sentence, entities } = markedEntities(raw, marked, markedLine, b.layout, types, sink));
+  } else {
+    sink.add(first, "no-markup", `no marked line; entities taken from the morpheme tags`);
+  }
+  if (b.layout === "kmou" && spelled !== (raw ?? sentence) && b.morphemes.length > 0) {
+    sink.add(b.morphemes[0].line, "morphemes-differ", `the morpheme surfaces do not spell the raw sentence`);
+  }
+  // Compare entity counts per type between tags and markup: cheap, and catches lost brackets.
+  const fromTags = getEntities(tags);
+  if (marked === undefined) entities = tagEntities(b, sentence, fromTags);
+  else if (b.morphemes.length > 0) checkTagCounts(b, fromTags, entities, sink);
+  return { id, text: sentence, entities: sortEntities(entities) };
+}
+
 /**
  * Reads one KMOU corpus file (either layout). Inconsistencies (marked text differing from the raw
  * line, stray markup, morpheme tags disagreeing with the markup, missing header lines) become
@@ -80,140 +243,9 @@ export function parseKmou(
 
   const finish = () => {
     if (!block) return;
-    const b = block;
+    const example = blockExample(block, stem, examples.length, seen, types, sink);
+    if (example) examples.push(example);
     block = undefined;
-    if (b.headers.length === 0) {
-      sink.add(
-        b.morphemes[0].line,
-        "no-header",
-        `morpheme lines without "## n / ## raw / ## marked" lines; skipped`,
-      );
-      return;
-    }
-    let num: string | undefined;
-    let raw: string | undefined;
-    let marked: string | undefined;
-    const first = b.headers[0].line;
-    const h = b.headers.map((x) => x.text);
-    if (b.layout === "klp") {
-      raw = h.find((x) => x.startsWith(";"))?.replace(/^; ?/, "");
-      marked = h.find((x) => x.startsWith("$"))?.slice(1);
-    } else if (h.length === 3) {
-      [num, raw, marked] = h;
-    } else if (h.length === 2 && !/^\d+$/.test(h[0])) {
-      [raw, marked] = h;
-      sink.add(
-        first,
-        "header",
-        `expected 3 "## " lines (number, raw, marked), found 2; read as raw and marked`,
-      );
-    } else {
-      sink.add(first, "header", `expected 3 "## " lines (number, raw, marked), found ${h.length}`);
-      const rest = /^\d+$/.test(h[0]) ? h.slice(1) : h;
-      num = /^\d+$/.test(h[0]) ? h[0] : undefined;
-      raw = rest[0];
-      marked = rest[rest.length - 1];
-    }
-    if (num !== undefined && !/^\d+$/.test(num)) {
-      sink.add(first, "header", `expected a sentence number, found "${num}"`);
-      num = undefined;
-    }
-    let id = `${stem}:${num ?? String(examples.length + 1)}`;
-    if (seen.has(id)) {
-      sink.add(first, "duplicate-id", `sentence number ${num} repeats in this file; id made unique`);
-      id = `${id}@${first}`;
-    }
-    seen.add(id);
-
-    // The morpheme surfaces joined (with `_` as space) should spell the raw sentence.
-    const tagCol = b.layout === "klp" ? -1 : 3;
-    const tags: string[] = [];
-    let spelled = "";
-    for (const m of b.morphemes) {
-      const tag = m.cols[tagCol < 0 ? m.cols.length - 1 : tagCol].replace(/^([BI])_/, "$1-");
-      tags.push(tag);
-      spelled += m.cols[0] === "_" ? " " : m.cols[0];
-    }
-    if (raw === undefined && marked === undefined) {
-      sink.add(first, "header", `no raw or marked sentence; sentence rebuilt from the morphemes`);
-      raw = spelled.trim();
-    }
-    const markedLine = b.layout === "klp" ? first + 1 : first + 2;
-    let entities: Entity[] = [];
-    let sentence = raw ?? "";
-    if (marked !== undefined) {
-      const m = parseMarkup(marked, b.layout === "klp" ? undefined : types);
-      for (const p of m.problems) sink.add(markedLine, "markup", p);
-      if (raw === undefined || m.text === raw) {
-        sentence = m.text;
-        entities = m.entities;
-      } else {
-        const moved = relocate(raw, m.text, m.entities);
-        if (moved) {
-          entities = moved;
-          sink.add(
-            markedLine,
-            "markup-differs",
-            `the marked line's text differs from the raw line; entities placed on the raw line`,
-          );
-        } else {
-          sentence = m.text;
-          entities = m.entities;
-          sink.add(
-            markedLine,
-            "markup-differs",
-            `the marked line's text differs from the raw line and an entity is missing from it; the marked line's text is used`,
-          );
-        }
-      }
-    } else {
-      sink.add(first, "no-markup", `no marked line; entities taken from the morpheme tags`);
-    }
-
-    if (b.layout === "kmou" && spelled !== (raw ?? sentence) && b.morphemes.length > 0) {
-      sink.add(
-        b.morphemes[0].line,
-        "morphemes-differ",
-        `the morpheme surfaces do not spell the raw sentence`,
-      );
-    }
-    // Compare entity counts per type between tags and markup: cheap, and catches lost brackets.
-    const fromTags = getEntities(tags);
-    if (marked === undefined) {
-      // Without markup, entities come from the tags, placed by walking the spelled text.
-      let pos = 0;
-      const starts: number[] = [];
-      const ends: number[] = [];
-      for (const m of b.morphemes) {
-        const s = m.cols[0] === "_" ? " " : m.cols[0];
-        const at = sentence.indexOf(s, pos);
-        starts.push(at < 0 ? pos : at);
-        pos = at < 0 ? pos : at + s.length;
-        ends.push(pos);
-      }
-      entities = fromTags.map(([type, a, z]) => ({ type, start: starts[a], end: ends[z] }));
-    } else if (b.morphemes.length > 0) {
-      const count = (xs: string[]) => {
-        const c = new Map<string, number>();
-        for (const x of xs) c.set(x, (c.get(x) ?? 0) + 1);
-        return c;
-      };
-      const a = count(fromTags.map((c) => c[0]));
-      const z = count(entities.map((e) => e.type));
-      const diff = [...new Set([...a.keys(), ...z.keys()])].filter((k) =>
-        (a.get(k) ?? 0) !== (z.get(k) ?? 0)
-      );
-      if (diff.length > 0) {
-        sink.add(
-          b.morphemes[0].line,
-          "tags-differ",
-          `morpheme tags and markup disagree on ${
-            diff.map((k) => `${k} (${a.get(k) ?? 0} vs ${z.get(k) ?? 0})`).join(", ")
-          }; the markup is used`,
-        );
-      }
-    }
-    examples.push({ id, text: sentence, entities: sortEntities(entities) });
   };
 
   for (let i = 0; i < lines.length; i++) {

@@ -13,6 +13,7 @@
 import { parseArgs } from "node:util";
 import type { Provider } from "../onnx/runtime.ts";
 import { pretrain } from "../train/pretrain/pretrain.ts";
+import { stopOnSignal } from "../train/run/training_run.ts";
 import {
   presetConfig,
   readPretrainConfig,
@@ -123,7 +124,7 @@ export async function main(args: string[]): Promise<number> {
     quiet: values.quiet,
     stopAfter: int("stop-after", values["stop-after"]),
     stopAt: int("stop-at", values["stop-at"]),
-    signal: stopOnSignal(),
+    signal: stopOnSignal("pretrain"),
     saveOnStop: true,
   });
   console.log(
@@ -132,19 +133,6 @@ export async function main(args: string[]): Promise<number> {
     } tokens/s; output in "${values.out}"`,
   );
   return 0;
-}
-
-/** An AbortSignal fired by SIGINT/SIGTERM, so an interrupted run ends at a step boundary with a checkpoint. */
-function stopOnSignal(): AbortSignal {
-  const controller = new AbortController();
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(sig, () => {
-      if (controller.signal.aborted) Deno.exit(130); // a second signal: stop now
-      console.error(`pretrain: ${sig}: stopping after this step (send again to stop at once)`);
-      controller.abort();
-    });
-  }
-  return controller.signal;
 }
 
 if (import.meta.main) await runMain("pretrain", main);

@@ -7,5 +7,6 @@
 export * from "./embeddings.ts";
 export * from "./pretrain.ts";
 export * from "./pretrain_config.ts";
+export * from "./pretrain_eval.ts";
 export * from "./pretrain_model.ts";
 export * from "./probe.ts";

@@ -2,8 +2,9 @@
  * The skeleton both training loops (pretraining, fine-tuning) run in: a run folder that belongs to one run
  * (`run_folder.ts`), a resume from the newest valid checkpoint with the config it recorded, `run.json`,
  * `metrics.jsonl` cut back to the resumed step, checkpoints with rotation, the stop request (`stopAfter`,
- * an AbortSignal), a window of training statistics per metrics line, the call's clock for progress, and the
- * ONNX Runtime sessions, released however the run ends (`await using run = await TrainingRun.open(…)`).
+ * an AbortSignal, `stopOnSignal` for SIGINT/SIGTERM), a window of training statistics per metrics line, the
+ * call's clock for progress, and the ONNX Runtime sessions, released however the run ends
+ * (`await using run = await TrainingRun.open(…)`).
  * @module
  */
 import { join } from "node:path";
@@ -114,6 +115,22 @@ export function copyTensors(tensors: Record<string, Tensor>): Record<string, Ten
     out[n] = { dtype: t.dtype, dims: [...t.dims], data: t.data.slice() } as Tensor;
   }
   return out;
+}
+
+/**
+ * An AbortSignal fired by SIGINT/SIGTERM, for a loop's `signal`: an interrupted run ends at a step boundary
+ * (with a checkpoint where the loop saves on stop); a second signal exits at once. `name` starts the message.
+ */
+export function stopOnSignal(name: string): AbortSignal {
+  const controller = new AbortController();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(sig, () => {
+      if (controller.signal.aborted) Deno.exit(130); // a second signal: stop now
+      console.error(`${name}: ${sig}: stopping after this step (send again to stop at once)`);
+      controller.abort();
+    });
+  }
+  return controller.signal;
 }
 
 /** One training run in its output folder (see the module doc). */

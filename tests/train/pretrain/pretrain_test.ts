@@ -6,7 +6,8 @@ import { buildPretrainingData } from "../../../train/pretrain_data/build_data.ts
 import { checkpointName, listCheckpoints } from "../../../train/run/checkpoints.ts";
 import { readMetrics } from "../../../train/run/metrics_log.ts";
 import { loadStartModel } from "../../../train/finetune/start_model.ts";
-import { pretrain, probeProvider, rocAuc } from "../../../train/pretrain/pretrain.ts";
+import { pretrain, probeProvider } from "../../../train/pretrain/pretrain.ts";
+import { rocAuc } from "../../../train/pretrain/pretrain_eval.ts";
 import { main } from "../../../cli/pretrain.ts";
 import {
   pretrainConfigFromJson,

@@ -5,6 +5,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { finetune } from "../../../train/finetune/finetune.ts";
 import { FINETUNE_DEFAULTS } from "../../../train/finetune/finetune_config.ts";
+import { pretrain } from "../../../train/pretrain/pretrain.ts";
+import { readPretrainConfig, withGenerator } from "../../../train/pretrain/pretrain_config.ts";
+import { buildPretrainingData } from "../../../train/pretrain_data/build_data.ts";
 import { saveCheckpoint } from "../../../train/run/checkpoints.ts";
 import { readMetrics } from "../../../train/run/metrics_log.ts";
 import { type RunKind, type RunState, StatsWindow, TrainingRun } from "../../../train/run/training_run.ts";
@@ -12,6 +15,9 @@ import { withTempDir } from "../temp_dir.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../../fixtures/finetune/${name}`, import.meta.url));
+const pretrainFixture = (name: string) =>
+  fileURLToPath(new URL(`../../../fixtures/pretrain/${name}`, import.meta.url));
+const TINY = fileURLToPath(new URL("../../../configs/tiny_config.json", import.meta.url));
 
 const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("nersota-training-run-", fn);
 
@@ -140,6 +146,27 @@ Deno.test("TrainingRun: a resume continues the newest checkpoint under its recor
   });
 });
 
+Deno.test("stopOnSignal(): the first SIGINT aborts the signal and says so, the second exits with 130", async () => {
+  const module = new URL("../../../train/run/training_run.ts", import.meta.url).href;
+  const script = `import { stopOnSignal } from "${module}";
+    const signal = stopOnSignal("test");
+    Deno.kill(Deno.pid, "SIGINT");
+    await new Promise((r) => setTimeout(r, 300));
+    console.log("aborted", signal.aborted);
+    Deno.kill(Deno.pid, "SIGINT");
+    await new Promise((r) => setTimeout(r, 10000));
+    console.log("still running");`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    cwd: fileURLToPath(new URL("../../../", import.meta.url)),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stdout), "aborted true\n");
+  assert.match(new TextDecoder().decode(out.stderr), /test: SIGINT: stopping after this step/);
+  assert.equal(out.code, 130);
+});
+
 Deno.test("TrainingRun: disposal releases every resource in order, even when one release fails", async () => {
   await withDir(async (dir) => {
     const log: string[] = [];
@@ -187,5 +214,46 @@ Deno.test("finetune() that throws mid-run releases every session it opened and c
     assert.equal(counts.released, counts.opened);
     // Two updates ran before the failure (the third read of the signal); no line is due before step 3.
     assert.deepEqual(await readMetrics(join(dir, "run", "metrics.jsonl")), []);
+  });
+});
+
+Deno.test("pretrain() that throws mid-run releases every session it opened and closes metrics.jsonl", async () => {
+  await withDir(async (dir) => {
+    const data = join(dir, "shards");
+    await buildPretrainingData({
+      corpus: [pretrainFixture("corpus.txt")],
+      vocabText: await Deno.readTextFile(pretrainFixture("vocab.txt")),
+      outDir: data,
+      maxSeqLength: 32,
+      seed: 1,
+    });
+    const tiny = await readPretrainConfig(TINY);
+    // With accumulation: the accumulation step is a session of its own.
+    const config = withGenerator(tiny.model, {
+      ...tiny.train,
+      batchSize: 8,
+      accumulate: 2,
+      evalExamples: 16,
+      logEvery: 1,
+    });
+    const counts = await countSessions(async () => {
+      await assert.rejects(
+        () =>
+          pretrain({
+            config,
+            data,
+            out: join(dir, "run"),
+            threads: 1,
+            quiet: true,
+            signal: failingSignal(3),
+          }),
+        /injected failure/,
+      );
+    });
+    // The provider probe, the train step, the accumulation step and the held-out evaluation.
+    assert.equal(counts.opened, 4);
+    assert.equal(counts.released, counts.opened);
+    const metrics = await readMetrics(join(dir, "run", "metrics.jsonl"));
+    assert.deepEqual(metrics.map((m) => [m.type, m.step]), [["eval", 0], ["train", 1], ["train", 2]]);
   });
 });

@@ -1,12 +1,12 @@
 /**
  * Entry point of the binary `deno task compile` builds: extracts the embedded model and ONNX Runtime
- * library to the cache (see `compile.ts`), preloads the library so onnxruntime-node's addon finds it,
+ * library to the cache (train/release/bundle.ts), preloads the library so onnxruntime-node's addon finds it,
  * and runs the CLI with the embedded model as its default; without native code it uses onnxruntime-web.
  * @module
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BundleManifest, extractBundle, nativeFiles, preloadNative } from "./compile.ts";
+import { type BundleManifest, extractBundle, nativeFiles, preloadNative } from "../train/release/bundle.ts";
 import { main } from "./ner.ts";
 import type { OrtModule, Provider } from "../onnx/runtime.ts";
 

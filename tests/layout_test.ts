@@ -25,8 +25,6 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
 const ALLOWED: Record<string, string> = {
   // The binary `deno task compile` builds is the ner CLI with an embedded model: its entry runs that main.
   "cli/compiled_main.ts -> cli/ner.ts": "the compiled binary runs the ner CLI",
-  // ...and reads the bundle (manifest, hashes, native library) in the format `deno task compile` writes.
-  "cli/compiled_main.ts -> cli/compile.ts": "the compiled binary reads the bundle its builder writes",
   // Bench scripts are entry points too and share the CLI runner and flag helpers.
   "bench/rtd_reference/dump_batches.ts -> cli/util.ts": "a bench entry point uses the CLI helpers",
 };

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { conllLines, linesOf, main } from "../../cli/ner.ts";
+import { main } from "../../cli/ner.ts";
+import { conllLines } from "../../infer/formats.ts";
 import { DEFAULT_MODEL } from "../../cli/util.ts";
 import { loadRecognizer } from "../../infer/pipeline.ts";
 import { parseKlue } from "../../train/ner_data/datasets/klue.ts";
@@ -57,32 +58,6 @@ Deno.test("cli: --file and --format conll", async () => {
   assert.equal(blocks[0], conllLines(SENTENCES[0], ents).join("\n"));
 });
 
-Deno.test("conllLines(): B- where a span starts, I- after, O outside; words split at span boundaries", () => {
-  const text = "어제 강남 역에서 민수랑 만났어";
-  const lines = conllLines(text, [
-    { type: "DT", text: "어제", start: 0, end: 2, score: 1 },
-    { type: "LC", text: "강남 역", start: 3, end: 7, score: 1 },
-    { type: "PS", text: "민수", start: 10, end: 12, score: 1 },
-  ]);
-  assert.deepEqual(lines, [
-    "어제\tB-DT",
-    "강남\tB-LC",
-    "역\tI-LC",
-    "에서\tO",
-    "민수\tB-PS",
-    "랑\tO",
-    "만났어\tO",
-  ]);
-  // Two spans inside one word, one starting mid-word, and emoji (JavaScript string offsets).
-  assert.deepEqual(
-    conllLines("😀민수철수랑", [
-      { type: "PS", start: 2, end: 4 },
-      { type: "PS", start: 4, end: 6 },
-    ]),
-    ["😀\tO", "민수\tB-PS", "철수\tB-PS", "랑\tO"],
-  );
-});
-
 Deno.test("cli: --format klue writes a tag per character that the KLUE reader reads back as the same spans", async () => {
   const texts = [...SENTENCES, "😀 민수랑 a b  c"];
   const { code, out } = await run([...MODEL, "--format", "klue", ...texts]);
@@ -121,8 +96,6 @@ Deno.test("cli: --format label-studio writes pre-annotation tasks that read back
 });
 
 Deno.test("cli: errors name the file and line", async () => {
-  const bad = new Uint8Array([...new TextEncoder().encode("좋아\n"), 0xff, 0xfe, 0x0a]);
-  assert.throws(() => linesOf(bad, "x.txt", "text"), /Cannot read line 2 of "x\.txt": not valid UTF-8/);
   const f = await Deno.makeTempFile({ suffix: ".jsonl" });
   await Deno.writeTextFile(f, `{"text": "좋아"}\n{"txt": 1}\n`);
   const r = await run([...MODEL, "--file", f, "--input", "jsonl"]);
@@ -218,14 +191,4 @@ Deno.test("cli: streams stdin: output starts before the input ends; 130,000 line
   assert.equal(lines, LINES);
   assert.equal(JSON.parse(first).text, SENTENCES[0]);
   assert.ok(outBeforeEnd, "output began before stdin ended");
-});
-
-Deno.test("streamLines(): lines split across chunks, CRLF, BOM, a last line without newline", async () => {
-  const { streamLines } = await import("../../cli/ner.ts");
-  const bytes = new TextEncoder().encode("\uFEFF가나\r\n다라마\n\n끝");
-  const chunks = [bytes.subarray(0, 5), bytes.subarray(5, 9), bytes.subarray(9)];
-  const got = [];
-  for await (const x of streamLines(ReadableStream.from(chunks), "s", "text")) got.push(x.text);
-  assert.deepEqual(got, ["가나", "다라마", "", "끝"]);
-  assert.deepEqual(got, linesOf(bytes, "s", "text").map((x) => x.text));
 });

@@ -1,9 +1,11 @@
 /**
  * Stage 7, release: model folders to and from Hugging Face's layout (`deno task export`), reading a folder's
- * weights whatever their origin (ours, Hugging Face, quantised) for training and export, and the model card
- * written beside a shipped model (`deno task model-card`).
+ * weights whatever their origin (ours, Hugging Face, quantised) for training and export, the model card
+ * written beside a shipped model (`deno task model-card`), and the bundle a compiled binary carries
+ * (`deno task compile`).
  * @module
  */
+export * from "./bundle.ts";
 export * from "./hf_folder.ts";
 export * from "./model_card.ts";
 export * from "./weights_folder.ts";

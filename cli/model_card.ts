@@ -1,29 +1,13 @@
 /**
  * `deno task model-card --spec FILE [--pretrain DIR] --finetune DIR --model DIR`: writes `DIR/README.md`,
  * the shipped model's card (train/release/model_card.ts), from the pretraining and fine-tuning runs' logs, the
- * evaluation reports named in the spec and the model folder itself; `--readme-table` prints only the
- * results table (for the project README).
- *
- * The spec (configs/default/card.json) holds what the logs cannot know: the title, the hardware, what each
- * test split is and which report file holds its scores, the recipe's commands, and the claims the card makes
- * about the weights (licence, data table, summary, reference scores, notes); a card has no claims its spec
- * does not make.
+ * evaluation reports named in the spec and the model folder itself (train/release/model_card_files.ts says
+ * what the spec holds); `--readme-table` prints only the results table (for the project README).
  * @module
  */
 import { parseArgs } from "node:util";
-import { basename, join } from "node:path";
 import { runMain, usageError } from "./util.ts";
-import { exists, readJsonFile } from "../train/util/fs.ts";
-import { decodeModel } from "../onnx/proto.ts";
-import { writeFileAtomic } from "../train/util/fs.ts";
-import { readMetrics } from "../train/run/metrics_log.ts";
-import {
-  type CardEval,
-  computeFromMetrics,
-  type ComputeRecord,
-  modelCard,
-  resultsTable,
-} from "../train/release/model_card.ts";
+import { cardResultsTable, writeModelCard } from "../train/release/model_card_files.ts";
 
 const USAGE =
   `Usage: deno task model-card --spec FILE [--pretrain DIR] --finetune DIR --model DIR [--readme-table]
@@ -38,93 +22,6 @@ const USAGE =
                    in order: the last one's report describes the model, every run's compute is counted
   --model DIR      shipped model folder (config.json, inference.onnx): README.md is written there
   --readme-table   print the results table instead of writing the card`;
-
-interface CardSpec {
-  title: string;
-  hardware: string;
-  evals: { name: string; description: string; report: string }[];
-  recipe: string[];
-  dataNotes?: string[];
-  summary?: string;
-  licence?: string;
-  data?: { data: string; use: string; licence: string }[];
-  references?: string;
-  trainingNotes?: string[];
-}
-
-async function readJson(path: string, what: string): Promise<Record<string, unknown>> {
-  return await readJsonFile(path, what) as Record<string, unknown>;
-}
-
-/** The keys a card spec may have (what the card says beyond the logs; see train/release/model_card.ts). */
-const SPEC_KEYS = [
-  "title",
-  "hardware",
-  "evals",
-  "recipe",
-  "data_notes",
-  "summary",
-  "licence",
-  "data",
-  "references",
-  "training_notes",
-  "$comment",
-];
-
-/** Checks the spec's shape, naming the first bad key. */
-export function parseSpec(json: Record<string, unknown>, where: string): CardSpec {
-  const bad = (k: string, want: string) => new Error(`${where}: "${k}" must be ${want}`);
-  for (const k of Object.keys(json)) {
-    if (!SPEC_KEYS.includes(k)) {
-      throw bad(k, "absent (unknown key)");
-    }
-  }
-  if (typeof json.title !== "string") throw bad("title", "a string");
-  if (typeof json.hardware !== "string") throw bad("hardware", "a string");
-  const strings = (v: unknown) => Array.isArray(v) && v.every((l) => typeof l === "string");
-  if (!strings(json.recipe)) throw bad("recipe", "an array of strings");
-  if (json.data_notes !== undefined && !strings(json.data_notes)) {
-    throw bad("data_notes", "an array of strings");
-  }
-  for (const k of ["summary", "licence", "references"]) {
-    if (json[k] !== undefined && typeof json[k] !== "string") throw bad(k, "a string");
-  }
-  if (json.training_notes !== undefined && !strings(json.training_notes)) {
-    throw bad("training_notes", "an array of strings");
-  }
-  if (json.data !== undefined) {
-    if (!Array.isArray(json.data)) throw bad("data", "an array of {data, use, licence}");
-    json.data.forEach((d, i) => {
-      for (const k of ["data", "use", "licence"]) {
-        if (typeof (d as Record<string, unknown>)?.[k] !== "string") throw bad(`data[${i}].${k}`, "a string");
-      }
-    });
-  }
-  if (!Array.isArray(json.evals)) throw bad("evals", "an array");
-  json.evals.forEach((e, i) => {
-    for (const k of ["name", "description", "report"]) {
-      if (typeof (e as Record<string, unknown>)?.[k] !== "string") throw bad(`evals[${i}].${k}`, "a string");
-    }
-  });
-  return { ...json, dataNotes: json.data_notes, trainingNotes: json.training_notes } as unknown as CardSpec;
-}
-
-/** A data source as a fine-tuning run.json lists it. */
-type Source = { path: string; format: string; map: string | null };
-
-/** Names training sources as "klue train.tsv ×3", counting a source listed several times (oversampling) once. */
-export function countedSources(
-  sources: readonly Source[],
-): string[] {
-  const counts = new Map<string, number>();
-  for (const t of sources) {
-    const name = `${t.format} ${basename(join(t.path, ".."))}/${basename(t.path)}${
-      t.map ? ` (types mapped ${t.map})` : ""
-    }`;
-    counts.set(name, (counts.get(name) ?? 0) + 1);
-  }
-  return [...counts].map(([name, n]) => (n > 1 ? `${name} ×${n}` : name));
-}
 
 /** CLI entry point; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -144,118 +41,15 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!values.spec || !values.finetune?.length || !values.model) {
+  const { spec, runs, pretrain, finetune, model } = values;
+  if (!spec || !finetune?.length || !model) {
     return usageError(USAGE, "--spec, --finetune and --model are required");
   }
-  const spec = parseSpec(await readJson(values.spec, "card spec"), values.spec);
-  const runs = values.runs ?? join(values.spec, "..");
-  const evals: CardEval[] = [];
-  for (const e of spec.evals) {
-    const path = e.report.startsWith("/") ? e.report : join(runs, e.report);
-    evals.push({
-      name: e.name,
-      description: e.description,
-      report: await readJson(path, "evaluation report") as never,
-    });
-  }
-  const config = await readJson(join(values.model, "config.json"), "model config");
-  const labels = Object.entries(config.id2label as Record<string, string>).sort((a, b) => +a[0] - +b[0]).map((
-    [, l],
-  ) => l);
   if (values["readme-table"]) {
-    console.log(resultsTable(evals, labels.filter((l) => l.startsWith("B-")).map((l) => l.slice(2))));
+    console.log(await cardResultsTable({ spec, runs, pretrain, finetune, model }));
     return 0;
   }
-  const onnxPath = join(values.model, "inference.onnx");
-  const onnx = await Deno.readFile(onnxPath);
-  const graph = decodeModel(onnx, onnxPath).graph!;
-  const parameters = (graph.initializer ?? []).reduce(
-    (a, t) => a + (t.dims ?? []).reduce((p, d) => p * Number(d), 1),
-    0,
-  );
-  const ftRuns = values.finetune;
-  const ft = await readJson(join(ftRuns.at(-1)!, "report.json"), "fine-tuning report");
-  const compute: ComputeRecord[] = [];
-  let pretrain: Record<string, unknown> | undefined;
-  let pretrainTakenAt: number | undefined;
-  // Without a pretraining run the architecture is the shipped config's (HF keys, as the pretraining's "model").
-  let architecture: Record<string, unknown> = config;
-  if (values.pretrain) {
-    const run = await readJson(join(values.pretrain, "run.json"), "pretraining run");
-    const pretrainLog = await readMetrics(join(values.pretrain, "metrics.jsonl"));
-    compute.push(computeFromMetrics(pretrainLog, "pretraining", spec.hardware));
-    // A run stopped with --stop-at ends before its schedule; its last record (an evaluation) says where.
-    const lastUpdate = Math.max(0, ...pretrainLog.map((r) => r.step));
-    const scheduled = Number((run.train as Record<string, unknown>).num_train_steps);
-    pretrain = run.train as Record<string, unknown>;
-    pretrainTakenAt = lastUpdate < scheduled ? lastUpdate : undefined;
-    architecture = run.model as Record<string, unknown>;
-  }
-  for (const [i, dir] of ftRuns.entries()) {
-    const stage = i === 0 ? "fine-tuning" : `fine-tuning, continued (${i})`;
-    compute.push(computeFromMetrics(await readMetrics(join(dir, "metrics.jsonl")), stage, spec.hardware));
-  }
-  const nersota = await readJson(join(values.model, "nersota.json"), "nersota.json");
-  // Where fine-tuning started: the first run's run.json (absent in runs older than that field: unsaid).
-  const firstRunPath = join(ftRuns[0], "run.json");
-  const firstRun = (await exists(firstRunPath) ? await readJson(firstRunPath, "fine-tuning run") : {}) as {
-    model?: { kind: string; dir?: string };
-    modelNotice?: string;
-  };
-  const info = (nersota.info ?? {}) as { train?: Source[]; dev?: Source[] };
-  const best = ft.best as { step?: number } | null;
-  const card = modelCard({
-    title: spec.title,
-    model: architecture,
-    parameters,
-    labels,
-    onnxBytes: onnx.length,
-    quantized: (nersota.quantized ?? null) as "int8" | "fp16" | null,
-    decoding: (nersota.decoding as string | undefined) ?? "argmax",
-    variants: await Promise.all(
-      Object.entries((nersota.variants ?? {}) as Record<string, string>).map(async ([name, file]) => ({
-        name,
-        file,
-        bytes: (await Deno.stat(join(values.model!, file))).size,
-      })),
-    ),
-    pretrain,
-    pretrainTakenAt,
-    finetune: {
-      config: ft.config as Record<string, unknown>,
-      trainSentences: ft.trainSentences as number,
-      earlier: await Promise.all(
-        ftRuns.slice(0, -1).map(async (d) => {
-          const r = await readJson(join(d, "report.json"), "fine-tuning report");
-          const run = await readJson(join(d, "run.json"), "fine-tuning run");
-          return {
-            config: r.config as Record<string, unknown>,
-            trainSentences: r.trainSentences as number | undefined,
-            data: countedSources((run.train ?? []) as Source[]),
-            dev: countedSources((run.dev ?? []) as Source[]),
-            bestDevStep: (r.best as { step?: number } | null)?.step,
-          };
-        }),
-      ),
-      data: countedSources(info.train ?? []),
-      dev: countedSources(info.dev ?? []),
-      bestDevStep: best?.step,
-    },
-    evals,
-    compute,
-    recipe: spec.recipe,
-    dataNotes: spec.dataNotes,
-    summary: spec.summary,
-    licence: spec.licence,
-    data: spec.data,
-    references: spec.references,
-    trainingNotes: spec.trainingNotes,
-    start: firstRun.model ? { ...firstRun.model, notice: firstRun.modelNotice } : undefined,
-    labelMode: nersota.labelMode as string | undefined,
-    lowercase: nersota.doLowerCase === true,
-  });
-  await writeFileAtomic(join(values.model, "README.md"), new TextEncoder().encode(card));
-  console.error(`Wrote "${join(values.model, "README.md")}"`);
+  console.error(`Wrote "${await writeModelCard({ spec, runs, pretrain, finetune, model })}"`);
   return 0;
 }
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { configFromHf } from "../onnx/electra/config.ts";
 import { finetuneConfigFromJson } from "../train/finetune/finetune_config.ts";
-import { parseSpec } from "../cli/model_card.ts";
+import { parseSpec } from "../train/release/model_card_files.ts";
 import { pretrainConfigFromJson } from "../train/pretrain/pretrain_config.ts";
 
 const read = async (name: string) =>

@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./embeddings.ts";
+export * from "./embeddings_folder.ts";
 export * from "./pretrain.ts";
 export * from "./pretrain_config.ts";
 export * from "./pretrain_eval.ts";

@@ -3,7 +3,7 @@
  * compute spent (from the runs' metrics logs) and the scores on the test splits (micro/macro F1 and per type).
  * A card says only what its spec and the runs' files say: the licence of the weights, the data table,
  * summary, reference scores and notes are the spec's (configs/default/card.json holds the shipped model's),
- * and are left out when it has none. Pure functions over plain objects: `cli/model_card.ts` gathers the inputs.
+ * and are left out when it has none. Pure functions over plain objects: `model_card_files.ts` gathers the inputs.
  * @module
  */
 import type { EvalReport, ScoreSummary } from "../evaluate/evaluate.ts";

@@ -1,16 +1,11 @@
 /**
  * Skip-gram embeddings: tokens that share their contexts end up with similar vectors, the encoder built from
- * them has the init's scale and otherwise random weights, and the CLI's folder starts fine-tuning.
+ * them has the init's scale and otherwise random weights.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { configFromHf } from "../../../onnx/electra/config.ts";
 import { initParams } from "../../../onnx/electra/init.ts";
-import { buildPretrainingData } from "../../../train/pretrain_data/build_data.ts";
 import { cosine, countTokens, embeddingEncoder, trainSkipGram } from "../../../train/pretrain/embeddings.ts";
-import { main } from "../../../cli/embeddings.ts";
-import { loadStartModel } from "../../../train/finetune/start_model.ts";
 import { Rng } from "../../../train/util/rng.ts";
 
 Deno.test("trainSkipGram() makes tokens that share contexts closer than tokens that do not", () => {
@@ -93,48 +88,4 @@ Deno.test("embeddingEncoder() puts the vectors at the init's scale, pads with ze
     () => embeddingEncoder(config, new Float32Array(5), 0),
     /expected vocab_size × embedding_size = 240/,
   );
-});
-
-Deno.test("deno task embeddings writes an encoder folder that fine-tuning starts from", async () => {
-  const fixture = (n: string) => fileURLToPath(new URL(`../../../fixtures/pretrain/${n}`, import.meta.url));
-  const tmp = await Deno.makeTempDir({ prefix: "nersota-emb-" });
-  try {
-    await buildPretrainingData({
-      corpus: [fixture("corpus.txt")],
-      vocabText: await Deno.readTextFile(fixture("vocab.txt")),
-      outDir: join(tmp, "shards"),
-      maxSeqLength: 32,
-      seed: 1,
-    });
-    const config = fileURLToPath(new URL("../../../configs/tiny_config.json", import.meta.url));
-    const model = join(tmp, "model.json");
-    await Deno.writeTextFile(model, JSON.stringify(JSON.parse(await Deno.readTextFile(config)).model));
-    const out = join(tmp, "emb");
-    const args = [
-      "--data",
-      join(tmp, "shards"),
-      "--vocab",
-      fixture("vocab.txt"),
-      "--config",
-      model,
-      "--out",
-      out,
-    ];
-    assert.equal(await main([...args, "--window", "2"]), 0);
-    const start = await loadStartModel({ kind: "folder", dir: out });
-    assert.equal(start.kind, "base");
-    assert.equal(start.vocab, await Deno.readTextFile(fixture("vocab.txt")));
-    const word = start.weights["electra.embeddings.word_embeddings.weight"].data as Float32Array;
-    const fresh = initParams({ seed: 0, std: 0.02, padTokenId: 0 })(
-      "electra.embeddings.word_embeddings.weight",
-      [128, 16],
-      "embedding",
-    );
-    assert.notDeepEqual(word, fresh.data);
-    const record = JSON.parse(await Deno.readTextFile(join(out, "embeddings.json")));
-    assert.ok(record.tokens > 1000);
-    assert.equal(await main(args.slice(0, 4)), 2);
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
 });

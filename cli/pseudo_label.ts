@@ -1,24 +1,13 @@
 /**
  * `deno task pseudo-label --model DIR [--model DIR ...] --corpus PATH --out FILE.tsv --min-confidence X`:
  * a teacher model (or an ensemble that must agree) labels unlabelled text, and the sentences it is confident
- * on are written as a silver KLUE TSV source for `deno task finetune --train klue:FILE` (`train/ner_data/pseudo_label.ts`
- * states the rule), with a JSON report.
+ * on are written as a silver KLUE TSV source for `deno task finetune --train klue:FILE`, with a JSON report
+ * (train/ner_data/pseudo_label.ts states the rule, train/ner_data/pseudo_label_files.ts runs it over files).
  * @module
  */
-import { resolve, sep } from "node:path";
 import { intFlag, parseFlags, runMain, usageError } from "./util.ts";
-import { loadRecognizer, type NerPipeline } from "../infer/pipeline.ts";
 import { type CorpusFormat, listCorpusFiles, parseFormat } from "../train/corpus/corpus.ts";
-import { writeFileAtomic } from "../train/util/fs.ts";
-import {
-  type ExclusionSource,
-  histogramRows,
-  parseExclusionSpec,
-  partialPath,
-  pseudoLabel,
-  readExclusions,
-  statePath,
-} from "../train/ner_data/pseudo_label.ts";
+import { outputClash, pseudoLabelFiles } from "../train/ner_data/pseudo_label_files.ts";
 
 const USAGE =
   `Usage: deno task pseudo-label --model DIR [--model DIR ...] --corpus PATH [--corpus PATH ...] \\
@@ -54,11 +43,6 @@ be that confident and all must find the same entities (type and span).
   --threads N           ONNX Runtime threads
   --variant NAME        graph variant of every model folder (e.g. int8)
   --quiet               no progress lines`;
-
-/** The default report path: `x.tsv` → `x.report.json`. */
-export function defaultReportPath(out: string): string {
-  return out.replace(/\.tsv$/i, "") + ".report.json";
-}
 
 /** Parses arguments, labels, writes the silver file and its report; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -115,103 +99,31 @@ export async function main(args: string[]): Promise<number> {
     return fail((e as Error).message);
   }
   if (files.length === 0) return fail(`no .txt/.tsv/.csv files under ${corpus.join(", ")}`);
-  const dropTypes = (values["drop-types"] ?? "").split(",").map((t) => t.trim()).filter(Boolean);
-  const out = values.out, report = values.report ?? defaultReportPath(values.out);
-
+  const run = {
+    models,
+    files,
+    format,
+    out: values.out,
+    report: values.report,
+    minConfidence,
+    exclude: values.exclude,
+    excludeMinChars: excludeMin,
+    minChars,
+    maxChars,
+    maxPerSource,
+    dropTypes: (values["drop-types"] ?? "").split(",").map((t) => t.trim()).filter(Boolean),
+    maxEmptyShare,
+    resume: values.resume,
+    batchSize,
+    threads,
+    variant: values.variant,
+    log: values.quiet ? () => {} : (m: string) => console.error(m),
+  };
   // Nothing written may land on something read: corpus files, exclusion lists, model folders.
-  const inputs = [...files, ...(values.exclude ?? []).map((s) => parseExclusionSpec(s).path)].map((p) =>
-    resolve(p)
-  );
-  const folders = models.map((m) => resolve(m) + sep);
-  for (
-    const [flag, path] of [["--out", out], ["--report", report], ["--out", partialPath(out)], [
-      "--out",
-      statePath(out),
-    ]]
-  ) {
-    const r = resolve(path);
-    if (inputs.some((i) => i === r || r.startsWith(i + sep)) || folders.some((f) => r.startsWith(f))) {
-      return fail(`${flag} "${path}" would overwrite an input (corpus, exclusion list or model folder)`);
-    }
-  }
-  if (resolve(report) === resolve(out)) return fail("--report must differ from --out");
-
-  const log = values.quiet ? () => {} : (m: string) => console.error(m);
-  let exclusions, sources: ExclusionSource[] = [];
-  if (values.exclude?.length) {
-    ({ set: exclusions, sources } = await readExclusions(values.exclude, excludeMin));
-    log(
-      `excluding ${exclusions.size} distinct texts from ${
-        sources.map((s) => `${s.path} (${s.texts})`).join(", ")
-      }`,
-    );
-  }
-  const teachers: NerPipeline[] = [];
-  try {
-    for (const m of models) {
-      teachers.push(await loadRecognizer(m, { batchSize, threads, variant: values.variant }));
-    }
-    const settings = {
-      models: models.map((m) => resolve(m)),
-      variant: values.variant ?? null,
-      corpus: files.map((f) => resolve(f)),
-      format: format ?? null,
-      minConfidence,
-      exclude: sources.map((s) => ({ path: resolve(s.path), format: s.format, texts: s.texts })),
-      excludeMinChars: excludeMin,
-      minChars,
-      maxChars,
-      maxPerSource: maxPerSource ?? null,
-      dropTypes,
-      maxEmptyShare,
-    };
-    const t0 = performance.now();
-    const counts = await pseudoLabel(teachers, {
-      files,
-      format,
-      out,
-      minConfidence,
-      exclusions,
-      maxPerSource,
-      dropTypes,
-      minChars,
-      maxChars,
-      maxEmptyShare,
-      chunk: batchSize * 8,
-      resume: values.resume,
-      settings,
-      log,
-    });
-    const seconds = (performance.now() - t0) / 1000;
-    const { histogram, sources: perFile, entities, ...totals } = counts;
-    const json = {
-      out,
-      rule: `kept when every labelled token's probability of its label is >= ${minConfidence} for each of ` +
-        `${models.length} teacher(s) and all teachers decode the same entities`,
-      settings,
-      ...totals,
-      entities: Object.fromEntries(Object.entries(entities).sort(([a], [b]) => (a < b ? -1 : 1))),
-      histogram: histogramRows(histogram),
-      perFile,
-      // Of this invocation (a resumed run counts only its own part).
-      seconds: Number(seconds.toFixed(1)),
-    };
-    await writeFileAtomic(report, JSON.stringify(json, null, 2) + "\n");
-    console.log(JSON.stringify({
-      out,
-      report,
-      read: counts.read,
-      excluded: counts.excluded,
-      labelled: counts.labelled,
-      kept: counts.kept,
-      keptWithEntities: counts.keptWithEntities,
-      entities: json.entities,
-      seconds: json.seconds,
-    }));
-    return 0;
-  } finally {
-    for (const t of teachers) await t.release();
-  }
+  const clash = outputClash(run);
+  if (clash) return fail(clash);
+  console.log(JSON.stringify(await pseudoLabelFiles(run)));
+  return 0;
 }
 
 if (import.meta.main) await runMain("pseudo-label", main);

@@ -18,7 +18,6 @@ const ALLOWED = new Set([
   // issue 21: the training-run skeleton shrinks these
   "train/ner_data/pseudo_label.ts pseudoLabel",
   "cli/finetune.ts main",
-  "cli/pseudo_label.ts main",
 ]);
 
 const START =

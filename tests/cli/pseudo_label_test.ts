@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { loadRecognizer } from "../../infer/pipeline.ts";
 import { parseKlue } from "../../train/ner_data/datasets/klue.ts";
 import { countTypes } from "../../train/ner_data/datasets/types.ts";
-import { defaultReportPath, main } from "../../cli/pseudo_label.ts";
+import { main } from "../../cli/pseudo_label.ts";
+import { defaultReportPath } from "../../train/ner_data/pseudo_label_files.ts";
 
 const MODEL = new URL("../../fixtures/ner-tiny/", import.meta.url).pathname;
 const CORPUS = new URL("../../fixtures/tokenizer/corpus/", import.meta.url).pathname;

@@ -13,5 +13,6 @@ export * from "./harmonize.ts";
 export * from "./label_map.ts";
 export * from "./noise.ts";
 export * from "./pseudo_label.ts";
+export * from "./pseudo_label_files.ts";
 export * from "./split.ts";
 export * from "./datasets/mod.ts";

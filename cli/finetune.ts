@@ -25,6 +25,7 @@ import { DATASET_FORMATS } from "../train/ner_data/datasets/mod.ts";
 import type { DatasetFormat } from "../train/ner_data/datasets/types.ts";
 import {
   FINETUNE_DEFAULTS,
+  FINETUNE_SETTINGS,
   type FinetuneConfig,
   finetuneConfigFromJson,
 } from "../train/finetune/finetune_config.ts";
@@ -42,7 +43,6 @@ Data (SRC is PATH or FORMAT:PATH or FORMAT:PATH:MAP; FORMAT one of ${DATASET_FOR
   --format FORMAT        format of sources given as a plain PATH (default auto)
   --map MAP              type map of sources without their own: kmou-klue | nikl-klue | naver-klue | FILE
   --data FILE            JSON data spec {"train": [{"path","format","map"}…], "dev": […]} instead of --train/--dev
-  --types PS,LC,…        entity types to learn (default: every type in the training data)
 
 Model:
   --model DIR            NERSOTA model folder, Hugging Face ELECTRA folder (discriminator or token classifier),
@@ -51,20 +51,15 @@ Model:
   --init random          start from random weights: needs --config (HF config.json) and --vocab
   --out DIR              output: inference model folder + checkpoints, metrics.jsonl, report.json
 
-Training (defaults: the original project's koelectra-small NER config):
-  --epochs N (${FINETUNE_DEFAULTS.epochs})  --batch-size N (${FINETUNE_DEFAULTS.batchSize})  --lr X (${FINETUNE_DEFAULTS.learningRate})  --max-seq-len N (${FINETUNE_DEFAULTS.maxSeqLength})
-  --max-steps N          stop after N updates   --warmup N    linear warm-up updates (0)
-  --weight-decay X (0)   --adam-epsilon X (1e-8)   --max-grad-norm X (1.0)
-  --eval-every N         evaluate every N updates (default: every epoch)   --patience N (${FINETUNE_DEFAULTS.patience}, 0: off)
-  --metric micro_f1|macro_f1   best-model criterion (micro_f1)
-  --scheme BIO|BIOES     --label-mode all-subwords|first-subword (all-subwords)   --crf   CRF layer (all-subwords only)
-  --decoding bio-viterbi|argmax   softmax decoding: best valid BIO path (default) or per-token argmax
-  --no-bucketing         pad every batch to --max-seq-len (to measure what length bucketing saves)
-  --seed N (${FINETUNE_DEFAULTS.seed})  --provider cpu|cuda|webgpu|wasm  --threads N  --quiet
+Run:
+  --provider cpu|cuda|webgpu|wasm  --threads N  --quiet
   --resume               continue the run in --out (data, model and settings from its run.json; options that
                          differ from them are refused)
   --clear                start a new run in an --out that holds an older one, deleting it (else refused)
-  --train-config FILE    hyperparameters as JSON (snake_case keys; flags override it)`;
+  --train-config FILE    the training settings below as JSON (their snake_case keys); flags override it
+
+Training (defaults: the original project's koelectra-small NER config):
+${FINETUNE_SETTINGS.usage("Only in --train-config:")}`;
 
 /** CLI entry point; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -81,26 +76,7 @@ export async function main(args: string[]): Promise<number> {
       format: { type: "string" },
       map: { type: "string" },
       out: { type: "string" },
-      types: { type: "string" },
-      scheme: { type: "string" },
-      "label-mode": { type: "string" },
-      crf: { type: "boolean" },
-      decoding: { type: "string" },
-      epochs: { type: "string" },
-      "batch-size": { type: "string" },
-      lr: { type: "string" },
-      "max-seq-len": { type: "string" },
-      stride: { type: "string" },
-      "max-steps": { type: "string" },
-      warmup: { type: "string" },
-      "weight-decay": { type: "string" },
-      "adam-epsilon": { type: "string" },
-      "max-grad-norm": { type: "string" },
-      "eval-every": { type: "string" },
-      patience: { type: "string" },
-      metric: { type: "string" },
-      "no-bucketing": { type: "boolean" },
-      seed: { type: "string" },
+      ...FINETUNE_SETTINGS.parseArgsOptions(),
       provider: { type: "string" },
       threads: { type: "string" },
       resume: { type: "boolean" },
@@ -171,35 +147,8 @@ export async function main(args: string[]): Promise<number> {
     : undefined;
   const base: FinetuneConfig = trainConfig
     ? finetuneConfigFromJson(trainConfig, values["train-config"])
-    : { ...FINETUNE_DEFAULTS, types: [] };
-  const flags: Record<string, unknown> = {};
-  const num = (flag: string, key: string) => {
-    const v = (values as Record<string, unknown>)[flag];
-    if (v === undefined) return;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new Error(`--${flag} must be a number, got "${v}"`);
-    flags[key] = n;
-  };
-  num("epochs", "num_train_epochs");
-  num("batch-size", "batch_size");
-  num("lr", "learning_rate");
-  num("max-seq-len", "max_seq_length");
-  num("stride", "stride");
-  num("max-steps", "max_steps");
-  num("warmup", "warmup_steps");
-  num("weight-decay", "weight_decay");
-  num("adam-epsilon", "adam_epsilon");
-  num("max-grad-norm", "max_grad_norm");
-  num("eval-every", "eval_every");
-  num("patience", "patience");
-  num("seed", "seed");
-  if (values.metric) flags.metric = values.metric;
-  if (values.scheme) flags.scheme = values.scheme.toUpperCase();
-  if (values["label-mode"]) flags.label_mode = values["label-mode"];
-  if (values.crf) flags.crf = true;
-  if (values.decoding) flags.decoding = values.decoding;
-  if (values["no-bucketing"]) flags.bucket_batches = 0;
-  if (values.types) flags.types = values.types.split(",").map((t) => t.trim()).filter(Boolean);
+    : FINETUNE_DEFAULTS;
+  const flags = FINETUNE_SETTINGS.toJson(FINETUNE_SETTINGS.fromFlags(values));
   const config = finetuneConfigFromJson(flags, "command-line options", base);
 
   const result = await finetune({

@@ -16,32 +16,36 @@ import { pretrain } from "../train/pretrain/pretrain.ts";
 import { stopOnSignal } from "../train/run/training_run.ts";
 import {
   presetConfig,
+  PRESETS,
   readPretrainConfig,
-  type TrainConfig,
+  TRAIN_SETTINGS,
   validateTrainConfig,
   withGenerator,
 } from "../train/pretrain/pretrain_config.ts";
 import { runMain } from "./util.ts";
 
-const USAGE = `Usage: deno task pretrain --data DIR --config FILE --out DIR [options]
+const PRESET_NAMES = Object.keys(PRESETS).join(", ");
+
+const USAGE = `Usage: deno task pretrain --data DIR (--config FILE | --preset NAME) --out DIR [options]
 
   --data DIR          shard folder from \`deno task build-data\` (its vocab.txt is shipped with the model)
-  --config FILE       {"model": HF ElectraConfig, "train": {...}} (see configs/), or --preset debug
+  --config FILE       {"model": HF ElectraConfig, "train": {...}} (see configs/)
+  --preset NAME       a config of configs/ by name: ${PRESET_NAMES} (tiny and debug: the tiny model)
   --out DIR           run folder: metrics.jsonl, checkpoints/, model/, discriminator/ (HF), generator/ (HF)
   --provider NAME     cpu (default) | cuda | webgpu
   --device-id N       CUDA device (ONNX Runtime CUDA EP option deviceId)
   --resume            continue from the newest valid checkpoint in OUT/checkpoints (same data and settings)
   --clear             start a new run in an OUT that holds an older one, deleting it (else refused)
-  --steps N           num_train_steps            --batch-size N   train_batch_size
-  --accumulate N      micro-batches per update   --eval-every N   evaluation interval (updates)
-  --save-every N      checkpoint interval        --keep N         checkpoints kept
-  --seed N            seed of everything random  --threads N      intra-op threads
+  --threads N         intra-op threads
   --eval-data DIR     held-out shards (default: a seeded share of --data)
   --vocab FILE        vocab.txt (default: DATA/vocab.txt)
   --stop-after N      end this invocation after N updates (checkpointed; --resume continues the schedule)
   --stop-at N         end the run at update N of the schedule as if it were the last (checkpoint, eval, model
                       folders): a model taken partway through a longer schedule
-  --quiet             no progress on the terminal`;
+  --quiet             no progress on the terminal
+
+Training (flags override the config's "train" section; defaults: ELECTRA-small's recipe):
+${TRAIN_SETTINGS.usage("Only in the config file:")}`;
 
 /** CLI entry point; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -56,13 +60,7 @@ export async function main(args: string[]): Promise<number> {
       "device-id": { type: "string" },
       resume: { type: "boolean", default: false },
       clear: { type: "boolean", default: false },
-      steps: { type: "string" },
-      "batch-size": { type: "string" },
-      accumulate: { type: "string" },
-      "eval-every": { type: "string" },
-      "save-every": { type: "string" },
-      keep: { type: "string" },
-      seed: { type: "string" },
+      ...TRAIN_SETTINGS.parseArgsOptions(),
       threads: { type: "string" },
       "eval-data": { type: "string" },
       vocab: { type: "string" },
@@ -93,18 +91,8 @@ export async function main(args: string[]): Promise<number> {
     }
     return n;
   };
-  const overrides: Partial<TrainConfig> = {};
-  const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => {
-    if (v !== undefined) overrides[k] = v;
-  };
-  set("trainSteps", int("steps", values.steps));
-  set("batchSize", int("batch-size", values["batch-size"]));
-  set("accumulate", int("accumulate", values.accumulate));
-  set("evalEvery", int("eval-every", values["eval-every"]));
-  set("saveEvery", int("save-every", values["save-every"]));
-  set("keepCheckpoints", int("keep", values.keep));
-  set("seed", int("seed", values.seed));
-  let config = values.config ? await readPretrainConfig(values.config) : presetConfig(values.preset!);
+  const overrides = TRAIN_SETTINGS.fromFlags(values);
+  let config = values.config ? await readPretrainConfig(values.config) : await presetConfig(values.preset!);
   const train = { ...config.train, ...overrides };
   validateTrainConfig(train, values.config ?? `preset ${values.preset}`);
   config = withGenerator(config.model, train, values.config);

@@ -17,7 +17,6 @@ const FOLDERS = ["onnx", "infer", "train", "cli"];
 const ALLOWED = new Set([
   // issue 21: the training-run skeleton shrinks these
   "train/ner_data/pseudo_label.ts pseudoLabel",
-  "cli/finetune.ts main",
 ]);
 
 const START =

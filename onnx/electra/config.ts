@@ -5,54 +5,131 @@
  * (`architectures`, `id2label`, `transformers_version`, …) are kept verbatim in `extras` and written back.
  * @module
  */
+import { Settings, type SettingsValues } from "../settings.ts";
+
+/** The settings of one ELECTRA network, declared once, with Hugging Face's `ElectraConfig` keys and defaults. */
+export const ELECTRA_TABLE = {
+  vocabSize: {
+    key: "vocab_size",
+    default: 30522,
+    check: { type: "integer", min: 1 },
+    doc: "word-piece vocabulary size",
+  },
+  embeddingSize: {
+    key: "embedding_size",
+    default: 128,
+    check: { type: "integer", min: 1 },
+    doc: "width of the embedding tables (projected to hidden_size by embeddings_project when they differ)",
+  },
+  hiddenSize: {
+    key: "hidden_size",
+    default: 256,
+    check: { type: "integer", min: 1 },
+    doc: "width of the encoder",
+  },
+  numHiddenLayers: {
+    key: "num_hidden_layers",
+    default: 12,
+    check: { type: "integer", min: 1 },
+    doc: "encoder layers",
+  },
+  numAttentionHeads: {
+    key: "num_attention_heads",
+    default: 4,
+    check: { type: "integer", min: 1 },
+    doc: "attention heads per layer",
+  },
+  intermediateSize: {
+    key: "intermediate_size",
+    default: 1024,
+    check: { type: "integer", min: 1 },
+    doc: "feed-forward width",
+  },
+  hiddenAct: {
+    key: "hidden_act",
+    default: "gelu",
+    check: {
+      type: "oneOf",
+      values: ["gelu"],
+      expected: `"gelu" (the erf form every released ELECTRA uses; no other is supported)`,
+    },
+    doc: "activation of the feed-forward layers",
+  },
+  hiddenDropoutProb: {
+    key: "hidden_dropout_prob",
+    default: 0.1,
+    check: { type: "number", min: 0, lt: 1 },
+    doc: "dropout of hidden states",
+  },
+  attentionProbsDropoutProb: {
+    key: "attention_probs_dropout_prob",
+    default: 0.1,
+    check: { type: "number", min: 0, lt: 1 },
+    doc: "dropout of attention probabilities",
+  },
+  maxPositionEmbeddings: {
+    key: "max_position_embeddings",
+    default: 512,
+    check: { type: "integer", min: 1 },
+    doc: "longest sequence (rows of the position table)",
+  },
+  typeVocabSize: {
+    key: "type_vocab_size",
+    default: 2,
+    check: { type: "integer", min: 1 },
+    doc: "token types (segments)",
+  },
+  initializerRange: {
+    key: "initializer_range",
+    default: 0.02,
+    check: { type: "number", gt: 0 },
+    doc: "std of the normal weight init",
+  },
+  layerNormEps: {
+    key: "layer_norm_eps",
+    default: 1e-12,
+    check: { type: "number", gt: 0 },
+    doc: "LayerNorm ε",
+  },
+  padTokenId: { key: "pad_token_id", default: 0, check: { type: "integer", min: 0 }, doc: "id of [PAD]" },
+  positionEmbeddingType: {
+    key: "position_embedding_type",
+    default: "absolute",
+    check: {
+      type: "oneOf",
+      values: ["absolute"],
+      expected: `"absolute" (no other position embeddings are supported)`,
+    },
+    doc: "position embeddings",
+  },
+  classifierDropout: {
+    key: "classifier_dropout",
+    default: null,
+    check: { type: "number", min: 0, lt: 1, nullable: true },
+    doc: "dropout before the token classifier (null: hidden_dropout_prob, as HF)",
+  },
+} as const;
+
+/** Parsing, validation and JSON of `ELECTRA_TABLE`. */
+export const ELECTRA_SETTINGS: Settings<typeof ELECTRA_TABLE> = new Settings(ELECTRA_TABLE, {
+  relations: (c) =>
+    c.hiddenSize % c.numAttentionHeads !== 0
+      ? `hidden_size ${c.hiddenSize} is not a multiple of num_attention_heads ${c.numAttentionHeads}`
+      : c.padTokenId >= c.vocabSize
+      ? `pad_token_id ${c.padTokenId} is not a token id below vocab_size ${c.vocabSize}`
+      : undefined,
+});
 
 /** Hyperparameters of one ELECTRA network (a discriminator, a generator or a tagger). */
-export interface ElectraConfig {
-  /** Word-piece vocabulary size. */
-  vocabSize: number;
-  /** Width of the embedding tables; projected to `hiddenSize` by `embeddings_project` when they differ. */
-  embeddingSize: number;
-  hiddenSize: number;
-  numHiddenLayers: number;
-  numAttentionHeads: number;
-  /** Feed-forward width. */
-  intermediateSize: number;
-  /** Only erf-form `"gelu"`, which every released ELECTRA uses. */
-  hiddenAct: "gelu";
-  hiddenDropoutProb: number;
-  attentionProbsDropoutProb: number;
-  maxPositionEmbeddings: number;
-  typeVocabSize: number;
-  /** Std of the normal weight init. */
-  initializerRange: number;
-  layerNormEps: number;
-  padTokenId: number;
-  /** Only `"absolute"` position embeddings. */
-  positionEmbeddingType: "absolute";
-  /** Dropout before the token classifier; null means `hiddenDropoutProb`, as in HF. */
-  classifierDropout: number | null;
+export interface ElectraConfig extends SettingsValues<typeof ELECTRA_TABLE> {
   /** Other HF keys, preserved verbatim (architectures, model_type, id2label, label2id, …). */
   extras: Record<string, unknown>;
 }
 
 /** ELECTRA-small (google-research/electra, KoELECTRA-small) with this project's 35,000-piece vocabulary. */
 export const ELECTRA_SMALL: Readonly<ElectraConfig> = Object.freeze({
+  ...ELECTRA_SETTINGS.defaults,
   vocabSize: 35000,
-  embeddingSize: 128,
-  hiddenSize: 256,
-  numHiddenLayers: 12,
-  numAttentionHeads: 4,
-  intermediateSize: 1024,
-  hiddenAct: "gelu",
-  hiddenDropoutProb: 0.1,
-  attentionProbsDropoutProb: 0.1,
-  maxPositionEmbeddings: 512,
-  typeVocabSize: 2,
-  initializerRange: 0.02,
-  layerNormEps: 1e-12,
-  padTokenId: 0,
-  positionEmbeddingType: "absolute",
-  classifierDropout: null,
   extras: {},
 });
 
@@ -106,29 +183,6 @@ export function withLabels(c: ElectraConfig, labels: readonly string[]): Electra
   const label2id = Object.fromEntries(labels.map((l, i) => [l, i]));
   return { ...c, extras: { ...c.extras, id2label, label2id } };
 }
-
-type Field = Exclude<keyof ElectraConfig, "extras">;
-
-// HF name → our field, in the order HF writes them (alphabetical, as `to_json_string(sort_keys=True)`).
-const FIELDS: [string, Field][] = [
-  ["attention_probs_dropout_prob", "attentionProbsDropoutProb"],
-  ["classifier_dropout", "classifierDropout"],
-  ["embedding_size", "embeddingSize"],
-  ["hidden_act", "hiddenAct"],
-  ["hidden_dropout_prob", "hiddenDropoutProb"],
-  ["hidden_size", "hiddenSize"],
-  ["initializer_range", "initializerRange"],
-  ["intermediate_size", "intermediateSize"],
-  ["layer_norm_eps", "layerNormEps"],
-  ["max_position_embeddings", "maxPositionEmbeddings"],
-  ["num_attention_heads", "numAttentionHeads"],
-  ["num_hidden_layers", "numHiddenLayers"],
-  ["pad_token_id", "padTokenId"],
-  ["position_embedding_type", "positionEmbeddingType"],
-  ["type_vocab_size", "typeVocabSize"],
-  ["vocab_size", "vocabSize"],
-];
-const FIELD_OF = new Map(FIELDS);
 
 /**
  * Keys that HF configs carry besides `ElectraConfig`'s own (from `PretrainedConfig` and ELECTRA's
@@ -202,57 +256,9 @@ export const KNOWN_HF_EXTRAS: ReadonlySet<string> = new Set([
   "use_cache",
 ]);
 
-/** Throws with the field name when a value is out of range or unsupported. */
+/** Throws, naming the key, when a value is out of range or unsupported. */
 export function validateConfig(c: ElectraConfig, where = "ELECTRA config"): void {
-  const positive: Field[] = [
-    "vocabSize",
-    "embeddingSize",
-    "hiddenSize",
-    "numHiddenLayers",
-    "numAttentionHeads",
-    "intermediateSize",
-    "maxPositionEmbeddings",
-    "typeVocabSize",
-  ];
-  for (const f of positive) {
-    const v = c[f];
-    if (!Number.isInteger(v) || (v as number) < 1) {
-      throw new Error(`${where}: ${f} must be a positive integer, got ${v}`);
-    }
-  }
-  if (c.hiddenSize % c.numAttentionHeads !== 0) {
-    throw new Error(
-      `${where}: hiddenSize ${c.hiddenSize} is not a multiple of numAttentionHeads ${c.numAttentionHeads}`,
-    );
-  }
-  for (const f of ["hiddenDropoutProb", "attentionProbsDropoutProb"] as Field[]) {
-    const v = c[f] as number;
-    if (typeof v !== "number" || !(v >= 0 && v < 1)) {
-      throw new Error(`${where}: ${f} must be in [0, 1), got ${v}`);
-    }
-  }
-  if (c.classifierDropout !== null && !(c.classifierDropout >= 0 && c.classifierDropout < 1)) {
-    throw new Error(`${where}: classifierDropout must be null or in [0, 1), got ${c.classifierDropout}`);
-  }
-  if (!(c.layerNormEps > 0)) {
-    throw new Error(`${where}: layerNormEps must be positive, got ${c.layerNormEps}`);
-  }
-  if (!(c.initializerRange > 0)) {
-    throw new Error(`${where}: initializerRange must be positive, got ${c.initializerRange}`);
-  }
-  if (!Number.isInteger(c.padTokenId) || c.padTokenId < 0 || c.padTokenId >= c.vocabSize) {
-    throw new Error(`${where}: padTokenId ${c.padTokenId} is not a token id below vocabSize ${c.vocabSize}`);
-  }
-  if (c.hiddenAct !== "gelu") {
-    throw new Error(
-      `${where}: hidden_act "${c.hiddenAct}" is not supported (only "gelu", the erf form ELECTRA uses)`,
-    );
-  }
-  if (c.positionEmbeddingType !== "absolute") {
-    throw new Error(
-      `${where}: position_embedding_type "${c.positionEmbeddingType}" is not supported (only "absolute")`,
-    );
-  }
+  ELECTRA_SETTINGS.validate(c, where);
 }
 
 /**
@@ -268,33 +274,15 @@ export function configFromHf(json: unknown, where = "config.json"): ElectraConfi
   if (obj.model_type !== undefined && obj.model_type !== "electra") {
     throw new Error(`"${where}": model_type is "${obj.model_type}", expected "electra"`);
   }
-  // HF's own ElectraConfig defaults (vocab 30522) when a key is absent, so that a config HF reads the same
+  // Missing keys take HF's own ElectraConfig defaults (the declared ones), so that a config HF reads the same
   // way reads the same here.
-  const c: ElectraConfig = { ...ELECTRA_SMALL, vocabSize: 30522, extras: {} };
-  const unknown: string[] = [];
+  const extras: Record<string, unknown> = {};
+  const own: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
-    const field = FIELD_OF.get(k);
-    if (field) {
-      const numeric = field !== "hiddenAct" && field !== "positionEmbeddingType" &&
-        field !== "classifierDropout";
-      if (numeric && typeof v !== "number") {
-        throw new Error(`"${where}": ${k} must be a number, got ${JSON.stringify(v)}`);
-      }
-      (c as unknown as Record<string, unknown>)[field] = v;
-    } else if (KNOWN_HF_EXTRAS.has(k)) {
-      c.extras[k] = v;
-    } else {
-      unknown.push(k);
-    }
+    if (KNOWN_HF_EXTRAS.has(k)) extras[k] = v;
+    else own[k] = v;
   }
-  if (unknown.length) {
-    throw new Error(
-      `"${where}": unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")} ` +
-        `(not an ElectraConfig field; fix the spelling or remove ${unknown.length > 1 ? "them" : "it"})`,
-    );
-  }
-  validateConfig(c, `"${where}"`);
-  return c;
+  return { ...ELECTRA_SETTINGS.fromJson(own, `"${where}"`), extras };
 }
 
 /** The config as a HF `config.json` object: `model_type: "electra"`, fields and extras in sorted key order. */
@@ -302,7 +290,7 @@ export function configToHf(c: ElectraConfig, architectures?: string[]): Record<s
   validateConfig(c);
   const merged: Record<string, unknown> = { ...c.extras, model_type: "electra" };
   if (architectures) merged.architectures = architectures;
-  for (const [k, f] of FIELDS) merged[k] = c[f];
+  Object.assign(merged, ELECTRA_SETTINGS.toJson(c));
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(merged).sort()) out[k] = merged[k];
   return out;

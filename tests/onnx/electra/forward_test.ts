@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { TINY_ELECTRA } from "./tiny_config.ts";
-import { generatorConfig } from "../../../onnx/electra/config.ts";
+import { electraConfig, generatorConfig } from "../../../onnx/electra/config.ts";
 import { fillNormal, hashString, type ParamSource, prng } from "../../../onnx/electra/init.ts";
 import { buildPretrainingGraph } from "../../../onnx/electra/pretraining.ts";
 import { buildMaskedLmGraph } from "../../../onnx/electra/masked_lm.ts";
@@ -18,8 +18,9 @@ import {
   type Weights,
 } from "./reference.ts";
 
-// Tiny sizes; embedding ≠ hidden so that embeddings_project is exercised, 4 heads of 8.
-const config = TINY_ELECTRA;
+// The tiny model (embedding ≠ hidden, so embeddings_project is exercised) with two layers, so that the
+// reference also checks how layers chain.
+const config = electraConfig({ ...TINY_ELECTRA, numHiddenLayers: 2 });
 
 /** Random values for every parameter, LayerNorm and biases included, so that none is trivially 0 or 1. */
 const randomParams: ParamSource = (name, dims, kind) => {
@@ -118,7 +119,7 @@ Deno.test("token-classification training graph: ignore-index mean cross-entropy"
 });
 
 Deno.test("pretraining graph matches a plain TypeScript ELECTRA (generator, sampling, discriminator, losses)", async (t) => {
-  const gen = generatorConfig(config); // hidden 8 (so it has its own embeddings_project), 1 head, FFN 32
+  const gen = generatorConfig(config, 0.5); // hidden 32 ≠ embedding 16 (its own embeddings_project), 1 head, FFN 128
   const P = 3;
   const positions = [1, 4, 2, 2, 0, 0]; // second sequence: one real prediction, then padding at 0
   const labels = [9, 13, 30, 17, 0, 0];

@@ -235,10 +235,13 @@ Deno.test("config.json: unknown keys are rejected by name, HF extras are kept", 
     "id2label keys sorted as strings, as Python writes them",
   );
   assert.throws(() => configFromHf({ model_type: "bert" }), /model_type is "bert"/);
-  assert.throws(() => configFromHf({ hidden_act: "relu" }), /hidden_act "relu" is not supported/);
+  assert.throws(
+    () => configFromHf({ hidden_act: "relu" }),
+    /hidden_act must be "gelu" \(.*no other is supported\), got "relu"/,
+  );
   assert.throws(
     () => configFromHf({ hidden_size: 30, num_attention_heads: 4 }),
-    /not a multiple of numAttentionHeads/,
+    /hidden_size 30 is not a multiple of num_attention_heads 4/,
   );
 });
 

@@ -1,13 +1,9 @@
-/** The tiny ELECTRA several tests build: embedding ≠ hidden (embeddings_project exercised), 2 layers, 4 heads of 8. */
-import { electraConfig } from "../../../onnx/electra/config.ts";
+/**
+ * The one tiny model of tests and smoke runs, configs/tiny_config.json (`--preset tiny`), as an ElectraConfig:
+ * embedding 16 ≠ hidden 64 (embeddings_project exercised), 1 layer, 2 heads of 32, 128-piece vocab, 64 positions.
+ */
+import { configFromHf, type ElectraConfig } from "../../../onnx/electra/config.ts";
+import tiny from "../../../configs/tiny_config.json" with { type: "json" };
 
-/** A 2-layer, hidden-32 ELECTRA config over a 40-token vocab and 12 positions. */
-export const TINY_ELECTRA = electraConfig({
-  vocabSize: 40,
-  embeddingSize: 16,
-  hiddenSize: 32,
-  numHiddenLayers: 2,
-  numAttentionHeads: 4,
-  intermediateSize: 48,
-  maxPositionEmbeddings: 12,
-});
+/** The `model` section of configs/tiny_config.json. */
+export const TINY_ELECTRA: ElectraConfig = configFromHf(tiny.model, "configs/tiny_config.json: model");

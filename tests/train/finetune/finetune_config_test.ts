@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { parseArgs } from "node:util";
 import {
   effectiveStride,
   FINETUNE_DEFAULTS,
+  FINETUNE_SETTINGS,
   finetuneConfigFromJson,
   finetuneConfigToJson,
   finetuneLr,
@@ -47,4 +49,63 @@ Deno.test("finetuneLr() and effectiveStride() match hand-computed values", () =>
   assert.equal(finetuneLr(110, 110, c), 0);
   assert.equal(effectiveStride({ ...FINETUNE_DEFAULTS, stride: -1, maxSeqLength: 128 }), 31); // ⌊126 / 4⌋
   assert.equal(effectiveStride({ ...FINETUNE_DEFAULTS, stride: 8, maxSeqLength: 128 }), 8);
+});
+
+Deno.test("deno task finetune's training flags map to their settings (every flag of the hand-written mapping)", () => {
+  const flags = (args: string[]) =>
+    FINETUNE_SETTINGS.toJson(
+      FINETUNE_SETTINGS.fromFlags(parseArgs({ args, options: FINETUNE_SETTINGS.parseArgsOptions() }).values),
+    );
+  const args = [
+    ["--epochs", "3"],
+    ["--batch-size", "8"],
+    ["--lr", "1e-3"],
+    ["--max-seq-len", "64"],
+    ["--stride", "4"],
+    ["--max-steps", "100"],
+    ["--warmup", "10"],
+    ["--weight-decay", "0.01"],
+    ["--adam-epsilon", "1e-6"],
+    ["--max-grad-norm", "0.5"],
+    ["--eval-every", "20"],
+    ["--patience", "2"],
+    ["--seed", "7"],
+    ["--metric", "macro_f1"],
+    ["--scheme", "bioes"],
+    ["--label-mode", "first-subword"],
+    ["--decoding", "argmax"],
+    ["--no-bucketing"],
+    ["--types", "PS,LC"],
+  ].flat();
+  const json = flags(args);
+  assert.deepEqual(json, {
+    learning_rate: 1e-3,
+    batch_size: 8,
+    max_seq_length: 64,
+    stride: 4,
+    num_train_epochs: 3,
+    max_steps: 100,
+    warmup_steps: 10,
+    adam_epsilon: 1e-6,
+    weight_decay: 0.01,
+    max_grad_norm: 0.5,
+    eval_every: 20,
+    patience: 2,
+    metric: "macro_f1",
+    bucket_batches: 0,
+    seed: 7,
+    scheme: "BIOES",
+    label_mode: "first-subword",
+    types: ["PS", "LC"],
+    decoding: "argmax",
+  });
+  assert.deepEqual(flags(["--crf"]), { crf: true });
+  // Flags override a config over the defaults, through the same checks.
+  const c = finetuneConfigFromJson(flags(["--crf"]), "command-line options", FINETUNE_DEFAULTS);
+  assert.equal(c.crf, true);
+  assert.throws(() => flags(["--epochs", "two"]), /--epochs must be a positive integer, got "two"/);
+  assert.throws(
+    () => finetuneConfigFromJson(flags(["--crf", "--label-mode", "first-subword"]), "command-line options"),
+    /command-line options: crf needs label_mode "all-subwords"/,
+  );
 });

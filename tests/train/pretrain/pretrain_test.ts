@@ -83,7 +83,7 @@ Deno.test("pretrain config files parse, round-trip and reject unknown keys", asy
   const json = pretrainConfigToJson(small) as { model: object; train: Record<string, unknown> };
   assert.throws(
     () => pretrainConfigFromJson({ ...json, train: { ...json.train, learing_rate: 1 } }, "x.json"),
-    /"x\.json": unknown train key "learing_rate"/,
+    /"x\.json": unknown key "train\.learing_rate" \(did you mean "train\.learning_rate"\?\)/,
   );
   assert.throws(
     () => pretrainConfigFromJson({ ...json, optimizer: {} }, "x.json"),
@@ -91,7 +91,7 @@ Deno.test("pretrain config files parse, round-trip and reject unknown keys", asy
   );
   assert.throws(
     () => pretrainConfigFromJson({ ...json, train: { ...json.train, mask_prob: 2 } }, "x.json"),
-    /train\.mask_prob must be in \(0, 1\)/,
+    /"x\.json": train\.mask_prob must be a number in \(0, 1\), got 2/,
   );
   assert.throws(
     () => pretrainConfigFromJson({ ...json, train: { ...json.train, max_seq_length: 1024 } }, "x.json"),
@@ -265,7 +265,7 @@ Deno.test("pretrain CLI runs a preset end to end, --resume on a finished run doe
   assert.deepEqual((await listCheckpoints(join(out, "checkpoints"))).map((c) => c.step), [2]);
   await assert.rejects(
     main(["--data", data, "--config", TINY, "--out", out, "--steps", "x"]),
-    /--steps must be a non-negative integer/,
+    /--steps must be a positive integer, got "x"/,
   );
   await Deno.remove(out, { recursive: true });
 });
@@ -365,10 +365,10 @@ Deno.test("pretrain config: objective and whole_word_mask are checked by name", 
   );
   assert.throws(
     () => pretrainConfigFromJson({ model, train: { objective: "bert" } }),
-    /train\.objective must be "electra" or "mlm"/,
+    /train\.objective must be "electra" or "mlm", got "bert"/,
   );
   assert.throws(
     () => pretrainConfigFromJson({ model, train: { whole_word_mask: 1 } }),
-    /whole_word_mask must be true or false/,
+    /train\.whole_word_mask must be true or false, got 1/,
   );
 });

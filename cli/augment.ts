@@ -1,16 +1,13 @@
 /**
  * `deno task augment --data [FORMAT:]PATH[:MAP] --out FILE.tsv`: writes augmented copies of a labelled dataset
- * (train/ner_data/augment.ts: mentions swapped within their type with the particle after them re-agreed, written
- * particles after entities made spoken or dropped, colloquial noise: laughter, interjections and emoji around
- * entities, spaces dropped and doubled) as KLUE TSV, to be listed as one more `--train` source next to the
- * original; `--report` writes what changed as JSON.
+ * (train/ner_data/augment.ts: mentions swapped within their type with the particle after them re-agreed,
+ * written particles after entities made spoken or dropped, colloquial noise: laughter, interjections and emoji
+ * around entities, spaces dropped and doubled) as KLUE TSV, to be listed as one more `--train` source next to
+ * the original; `--report` writes what changed as JSON (train/ner_data/augment_files.ts).
  * @module
  */
 import { intFlag, parseFlags, runMain, usageError } from "./util.ts";
-import { augment } from "../train/ner_data/augment.ts";
-import { writeKlue } from "../train/ner_data/datasets/klue.ts";
-import { loadSources, parseSource } from "../train/finetune/sources.ts";
-import { refuseOverwrite, writeFileAtomic } from "../train/util/fs.ts";
+import { augmentFile } from "../train/ner_data/augment_files.ts";
 
 const USAGE = `Usage: deno task augment --data [FORMAT:]PATH[:MAP] --out FILE.tsv [options]
 
@@ -102,28 +99,10 @@ export async function main(args: string[]): Promise<number> {
     copies: intFlag("copies", values.copies, 1),
     seed: intFlag("seed", values.seed, 0),
   };
-  const source = parseSource(values.data, "auto");
-  await refuseOverwrite({ "--out": values.out, "--report": values.report }, { "--data": source.path });
-  const data = await loadSources([source], (m) => console.error(m));
-  const result = augment(data, options);
-  await writeFileAtomic(values.out, writeKlue(result.examples));
-  const summary = {
-    sentences: data.length,
-    copies: result.examples.length,
-    swapped: result.swapped,
-    particlesReagreed: result.particlesReagreed,
-    particlesSpoken: result.particlesSpoken,
-    givenNames: result.givenNames,
-    particlesDropped: result.particlesDropped,
-    ...result.noise,
-  };
-  console.log(JSON.stringify(summary));
-  if (values.report) {
-    await writeFileAtomic(
-      values.report,
-      JSON.stringify({ data: values.data, options, ...summary }, null, 2) + "\n",
-    );
-  }
+  const { data, out, report } = values;
+  console.log(
+    JSON.stringify(await augmentFile({ data, out, report, options, log: (m) => console.error(m) })),
+  );
   return 0;
 }
 

@@ -12,23 +12,16 @@
  * names subsets by the regex's first group, e.g. `^([a-z]+)_` for an id prefix), and the confusion table
  * of types. `--errors` writes every sentence with a missed or spurious entity as JSON lines, `--report`
  * the whole report as JSON. `--data` takes the same `FORMAT:PATH[:MAP]` sources as `deno task finetune`.
- * Gold labelled a word at a time (particles inside entities) gets a warning first (train/ner_data/gold_check.ts).
+ * Gold labelled a word at a time (particles inside entities) gets a warning first (train/ner_data/gold_check.ts);
+ * train/evaluate/evaluate_files.ts does the work.
  * @module
  */
 import { parseArgs } from "node:util";
 import type { Decoding } from "../infer/window_labels.ts";
 import type { Provider } from "../onnx/runtime.ts";
-import { refuseOverwrite, writeFileAtomic } from "../train/util/fs.ts";
 import type { DatasetFormat } from "../train/ner_data/datasets/types.ts";
-import {
-  defaultSubsets,
-  evaluateModelFolder,
-  formatReport,
-  subsetByRegex,
-} from "../train/evaluate/evaluate.ts";
-import { loadSources, parseSource } from "../train/finetune/sources.ts";
-import { formatErrors } from "../train/evaluate/metrics.ts";
-import { wordLevelGold, wordLevelWarning } from "../train/ner_data/gold_check.ts";
+import { formatReport } from "../train/evaluate/evaluate.ts";
+import { evaluateFiles } from "../train/evaluate/evaluate_files.ts";
 import { runMain } from "./util.ts";
 
 const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [options]
@@ -80,47 +73,25 @@ export async function main(args: string[]): Promise<number> {
     console.error(`eval: --decoding must be "argmax" or "bio-viterbi", got "${values.decoding}"`);
     return 2;
   }
-  const format = (values.format ?? "auto") as DatasetFormat | "auto";
-  const sources = values.data.map((s) => parseSource(s, format, values.map));
-  await refuseOverwrite({ "--errors": values.errors, "--report": values.report }, {
-    "--data": sources.map((s) => s.path),
-    "--map": values.map,
-    "--model": values.model,
-  });
-  const examples = await loadSources(sources, (m) => console.error(m));
-  const wordLevel = wordLevelGold(examples);
-  if (wordLevel) console.error(wordLevelWarning(wordLevel));
-  const split = values["split-by"];
-  const subsetOf = split === "none"
-    ? undefined
-    : split
-    ? subsetByRegex(new RegExp(split))
-    : defaultSubsets(examples);
-  const { report, errors, decoding } = await evaluateModelFolder(values.model, examples, {
-    provider: values.provider as Provider | undefined,
-    threads: values.threads ? Number(values.threads) : undefined,
-    batchSize: values["batch-size"] ? Number(values["batch-size"]) : undefined,
-    subsetOf,
+  const { report, errors, decoding } = await evaluateFiles({
+    model: values.model,
+    data: values.data,
+    format: (values.format ?? "auto") as DatasetFormat | "auto",
+    map: values.map,
+    errors: values.errors,
+    report: values.report,
+    splitBy: values["split-by"],
     decoding: values.decoding as Decoding | undefined,
     variant: values.variant,
+    batchSize: values["batch-size"] ? Number(values["batch-size"]) : undefined,
+    provider: values.provider as Provider | undefined,
+    threads: values.threads ? Number(values.threads) : undefined,
+    log: (m) => console.error(m),
   });
   console.error(`Decoding: ${decoding === "viterbi" ? "CRF Viterbi (crf.safetensors)" : decoding}`);
   console.log(formatReport(report, values.digits ? Number(values.digits) : 4));
-  if (values.errors) {
-    await writeFileAtomic(values.errors, new TextEncoder().encode(formatErrors(errors)));
-    console.error(`Wrote ${errors.length} sentences with errors to "${values.errors}"`);
-  }
-  if (values.report) {
-    const json = {
-      model: values.model,
-      ...(values.variant ? { variant: values.variant } : {}),
-      data: sources,
-      decoding,
-      ...report,
-    };
-    await writeFileAtomic(values.report, new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
-    console.error(`Wrote "${values.report}"`);
-  }
+  if (values.errors) console.error(`Wrote ${errors.length} sentences with errors to "${values.errors}"`);
+  if (values.report) console.error(`Wrote "${values.report}"`);
   return 0;
 }
 

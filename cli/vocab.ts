@@ -1,21 +1,14 @@
 /**
  * `deno task vocab --corpus DIR|FILE [--corpus …] --size 35000 --out vocab.txt`: trains a WordPiece
- * vocabulary on corpus files, streaming them with progress, and writes it atomically.
+ * vocabulary on corpus files, streaming them with progress, and writes it atomically
+ * (train/corpus/vocab_files.ts).
  * @module
  */
 
 import { intFlag as int, parseFlags, usageError } from "./util.ts";
-import { refuseOverwrite, writeFileAtomic } from "../train/util/fs.ts";
-import {
-  type CorpusFormat,
-  issuePrinter,
-  LineCleaner,
-  listCorpusFiles,
-  parseFormat,
-  readCorpusFile,
-} from "../train/corpus/corpus.ts";
-import { trainWordPiece, vocabToText, WordCounter } from "../train/corpus/vocab.ts";
-import { WordPieceTokenizer } from "../infer/tokenizer.ts";
+import { refuseOverwrite } from "../train/util/fs.ts";
+import { type CorpusFormat, listCorpusFiles, parseFormat } from "../train/corpus/corpus.ts";
+import { buildVocabFiles } from "../train/corpus/vocab_files.ts";
 
 const USAGE = `Usage: deno task vocab --corpus DIR|FILE [--corpus DIR|FILE ...] --out vocab.txt [options]
 
@@ -74,81 +67,25 @@ export async function main(args: string[]): Promise<number> {
   if (files.length === 0) return fail(`no .txt/.tsv/.csv files under ${corpus.join(", ")}`);
   await refuseOverwrite({ "--out": v.out, "--tokenizer-json": v["tokenizer-json"] }, { "--corpus": files });
 
-  const log = v.quiet ? () => {} : (s: string) => console.error(s);
-  const t0 = performance.now();
-  const counter = new WordCounter(maxWords);
-  const cleaner = new LineCleaner({ dedupe: true });
-  const issues = issuePrinter();
-  let lastLog = 0;
-  let bytesDone = 0;
-  const totalBytes = (await Promise.all(files.map((f) => Deno.stat(f)))).reduce((s, i) => s + i.size, 0);
-  for (const file of files) {
-    let fileBytes = 0;
-    for await (
-      const item of readCorpusFile(file, { format, onIssue: issues.onIssue, onBytes: (b) => fileBytes = b })
-    ) {
-      const line = cleaner.clean(item.text);
-      if (line) counter.add(line);
-      const now = performance.now();
-      if (now - lastLog > 2000) {
-        lastLog = now;
-        const done = bytesDone + fileBytes;
-        log(
-          `counting: ${(done / 2 ** 20).toFixed(1)}/${(totalBytes / 2 ** 20).toFixed(1)} MiB, ` +
-            `${cleaner.stats.kept} lines, ${counter.counts.size} distinct words, ` +
-            `${((now - t0) / 1000).toFixed(0)} s, rss ${rssMiB()} MiB`,
-        );
-      }
-    }
-    bytesDone += fileBytes;
-  }
-  const tCount = performance.now();
-  const s = cleaner.stats;
-  log(
-    `counted ${counter.counts.size} distinct words in ${s.kept} lines (${s.duplicate} duplicate, ${s.empty} empty, ` +
-      `${s.tooLong} too long skipped; ${counter.pruned} rare words pruned) in ${
-        ((tCount - t0) / 1000).toFixed(1)
-      } s`,
-  );
-  const tokens = trainWordPiece(counter.counts, {
-    vocabSize: size,
+  const summary = await buildVocabFiles({
+    files,
+    format,
+    out: v.out,
+    tokenizerJson: v["tokenizer-json"],
+    size,
     minFrequency,
     limitAlphabet,
     unused,
-    onMergeProgress: (done, total) => {
-      const el = (performance.now() - tCount) / 1000;
-      const eta = done > 0 ? (el / done) * (total - done) : 0;
-      log(
-        `merging: ${done}/${total} merges, ${el.toFixed(0)} s, eta ${eta.toFixed(0)} s, rss ${rssMiB()} MiB`,
-      );
-    },
+    maxWords,
+    log: v.quiet ? () => {} : (s: string) => console.error(s),
   });
-  await writeFileAtomic(v.out, vocabToText(tokens));
-  if (v["tokenizer-json"]) {
-    const tok = WordPieceTokenizer.fromVocab(vocabToText(tokens));
-    await writeFileAtomic(v["tokenizer-json"], JSON.stringify(tok.toTokenizerJson(), null, 2) + "\n");
-  }
-  const total = (performance.now() - t0) / 1000;
-  const summary = {
-    out: v.out,
-    vocabSize: tokens.length,
-    files: files.length,
-    lines: s.kept,
-    distinctWords: counter.counts.size,
-    seconds: Number(total.toFixed(1)),
-    peakRssMiB: rssMiB(),
-  };
   console.log(JSON.stringify(summary));
-  if (tokens.length < size) {
+  if (summary.vocabSize < size) {
     console.error(
-      `note: the corpus yielded only ${tokens.length} tokens (no pair left with count ≥ ${minFrequency})`,
+      `note: the corpus yielded only ${summary.vocabSize} tokens (no pair left with count ≥ ${minFrequency})`,
     );
   }
   return 0;
-}
-
-function rssMiB(): number {
-  return Math.round(Deno.memoryUsage().rss / 2 ** 20);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

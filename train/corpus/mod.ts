@@ -5,3 +5,4 @@
  */
 export * from "./corpus.ts";
 export * from "./vocab.ts";
+export * from "./vocab_files.ts";

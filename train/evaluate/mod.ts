@@ -4,5 +4,6 @@
  * @module
  */
 export * from "./evaluate.ts";
+export * from "./evaluate_files.ts";
 export * from "./metrics.ts";
 export * from "./plot.ts";

@@ -6,6 +6,7 @@
  */
 export * from "./align.ts";
 export * from "./augment.ts";
+export * from "./augment_files.ts";
 export * from "./colloquial.ts";
 export * from "./features.ts";
 export * from "./gold_check.ts";

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { trainWordPiece, vocabToText, WordCounter } from "../../../train/corpus/vocab.ts";
-import { main } from "../../../cli/vocab.ts";
 import { WordPieceTokenizer } from "../../../infer/tokenizer.ts";
 import { LineCleaner, readCorpora } from "../../../train/corpus/corpus.ts";
 
@@ -80,35 +79,4 @@ Deno.test("WordCounter prunes the rarest words past maxWords", () => {
   assert.ok(c.counts.size <= 1000);
   assert.equal(c.counts.get("자주"), 5);
   assert.ok(c.pruned > 0 && c.pruneFloor === 1);
-});
-
-Deno.test("vocab CLI writes vocab.txt and tokenizer.json atomically, and rejects bad flags", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const out = `${dir}/sub/vocab.txt`;
-    const json = `${dir}/tokenizer.json`;
-    const code = await main([
-      "--corpus",
-      corpusDir,
-      "--size",
-      "200",
-      "--min-frequency",
-      "1",
-      "--out",
-      out,
-      "--tokenizer-json",
-      json,
-      "--quiet",
-    ]);
-    assert.equal(code, 0);
-    const text = await Deno.readTextFile(out);
-    assert.equal(text.split("\n").length - 1, 200);
-    const fromJson = WordPieceTokenizer.fromTokenizerJson(await Deno.readTextFile(json));
-    assert.equal(fromJson.toVocabTxt(), text);
-    assert.deepEqual([...Deno.readDirSync(`${dir}/sub`)].map((e) => e.name), ["vocab.txt"]);
-    assert.equal(await main(["--out", out]), 2);
-    assert.equal(await main(["--corpus", corpusDir, "--out", out, "--size", "abc"]), 2);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 });

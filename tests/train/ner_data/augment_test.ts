@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import {
   augment,
   type AugmentCounts,
@@ -8,34 +7,8 @@ import {
   givenName,
   mentionPool,
 } from "../../../train/ner_data/augment.ts";
-import type { NerExample } from "../../../train/ner_data/datasets/types.ts";
-import { parseKlue } from "../../../train/ner_data/datasets/klue.ts";
-import { main } from "../../../cli/augment.ts";
+import { ex, marked } from "./markup.ts";
 import { scripted } from "../util/scripted_rng.ts";
-
-/** An example from `<mention:TYPE>` markup. */
-function ex(id: string, marked: string): NerExample {
-  const entities = [];
-  let text = "";
-  for (const m of marked.split(/(<[^<>]+:[A-Z]+>)/)) {
-    const hit = /^<(.+):([A-Z]+)>$/.exec(m);
-    if (hit) {
-      entities.push({ start: text.length, end: text.length + hit[1].length, type: hit[2] });
-      text += hit[1];
-    } else text += m;
-  }
-  return { id, text, entities };
-}
-
-/** The markup of an example (inverse of `ex`). */
-function marked(e: NerExample): string {
-  let out = "", at = 0;
-  for (const x of e.entities) {
-    out += e.text.slice(at, x.start) + `<${e.text.slice(x.start, x.end)}:${x.type}>`;
-    at = x.end;
-  }
-  return out + e.text.slice(at);
-}
 
 Deno.test("finalConsonant() reads the final-consonant slot of a syllable", () => {
   assert.equal(finalConsonant("수"), 0); // no final consonant
@@ -150,62 +123,6 @@ Deno.test("augment() draws from the data's own mentions, is seeded, and leaves t
   assert.deepEqual(augment(data, { ...o, givenNames: 0 }), a, "a zero rate draws nothing: the same copies");
 });
 
-Deno.test("deno task augment writes the copies as KLUE TSV that reads back", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const src = join(dir, "train.tsv"), out = join(dir, "aug.tsv"), report = join(dir, "aug.json");
-    const rows = (id: string, text: string, tags: string[]) =>
-      `## ${id}\t${text}\n` + [...text.replace(/<([^:]+):[A-Z]+>/g, "$1")].map((c, i) => `${c}\t${tags[i]}`)
-        .join("\n") +
-      "\n\n";
-    await Deno.writeTextFile(
-      src,
-      rows("s1", "<민수:PS>와 놀았다", ["B-PS", "I-PS", "O", "O", "O", "O", "O"]) +
-        rows("s2", "<김철민:PS>이 왔다", ["B-PS", "I-PS", "I-PS", "O", "O", "O", "O"]),
-    );
-    const code = await main([
-      "--data",
-      `klue:${src}`,
-      "--out",
-      out,
-      "--colloquial",
-      "--swap-types",
-      "none",
-      "--report",
-      report,
-    ]);
-    assert.equal(code, 0);
-    const back = parseKlue(await Deno.readTextFile(out), out).examples;
-    assert.deepEqual(back.map(marked), ["<민수:PS>랑 놀았다"]);
-    const r = JSON.parse(await Deno.readTextFile(report));
-    assert.equal(r.particlesSpoken, 1);
-    assert.equal(r.sentences, 2);
-    assert.equal(r.givenNames, 0);
-    assert.equal(await main(["--data", `klue:${src}`, "--out", out, "--given-names", "2"]), 2);
-    // Every PS full name cut (rate 1, no swaps): 김철민이 → 철민이; 민수 has no surname to cut.
-    assert.equal(
-      await main([
-        "--data",
-        `klue:${src}`,
-        "--out",
-        out,
-        "--swap-types",
-        "none",
-        "--given-names",
-        "1",
-        "--report",
-        report,
-      ]),
-      0,
-    );
-    const cut = parseKlue(await Deno.readTextFile(out), out).examples;
-    assert.deepEqual(cut.map(marked), ["<철민:PS>이 왔다"]);
-    assert.equal(JSON.parse(await Deno.readTextFile(report)).givenNames, 1);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
 Deno.test("augmentOne() drops case particles after entities, and makes each particle spoken at colloquialRate", () => {
   const pool = new Map<string, string[]>();
   const none = { swapTypes: [] as string[], swapRate: 0, colloquial: false };
@@ -263,26 +180,4 @@ Deno.test("augment() adds seeded noise from its own stream: without noise the co
   assert.deepEqual(augment(data, { ...o, noise: { ...noise, dropSpaces: 0 } }), plain);
   assert.throws(() => augment(data, { ...o, noise: { ...noise, emoji: 2 } }), /emoji must be in \[0, 1\]/);
   assert.throws(() => augment(data, { ...o, dropParticles: -1 }), /dropParticles must be in \[0, 1\]/);
-});
-
-Deno.test("deno task augment takes the noise and particle flags", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const src = join(dir, "train.tsv"), out = join(dir, "aug.tsv"), report = join(dir, "aug.json");
-    await Deno.writeTextFile(
-      src,
-      "## s1\t<민수:PS>가 <어제:DT> 왔어\n민\tB-PS\n수\tI-PS\n가\tO\n \tO\n어\tB-DT\n제\tI-DT\n \tO\n왔\tO\n어\tO\n\n",
-    );
-    const args = ["--data", `klue:${src}`, "--out", out, "--swap-types", "none", "--report", report];
-    assert.equal(await main([...args, "--drop-particles", "1", "--double-spaces", "1"]), 0);
-    const back = parseKlue(await Deno.readTextFile(out), out).examples;
-    assert.deepEqual(back.map(marked), ["<민수:PS>  <어제:DT>  왔어"]);
-    const r = JSON.parse(await Deno.readTextFile(report));
-    assert.equal(r.particlesDropped, 1);
-    assert.equal(r.spacesDoubled, 2);
-    assert.equal(r.options.noise.doubleSpaces, 1);
-    assert.equal(await main([...args, "--laughter", "1.5"]), 2);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 });

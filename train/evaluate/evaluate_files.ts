@@ -1,0 +1,82 @@
+/**
+ * `deno task eval` as a function: gold data read from `FORMAT:PATH[:MAP]` sources (with a warning for gold
+ * labelled a word at a time), a model folder evaluated on it (evaluate.ts) with subsets by sentence id, and
+ * the error list and the report written as files; nothing written may land on an input.
+ * @module
+ */
+import type { Decoding } from "../../infer/window_labels.ts";
+import type { Provider } from "../../onnx/runtime.ts";
+import { loadSources, parseSource } from "../finetune/sources.ts";
+import { wordLevelGold, wordLevelWarning } from "../ner_data/gold_check.ts";
+import type { DatasetFormat } from "../ner_data/datasets/types.ts";
+import { refuseOverwrite, writeFileAtomic } from "../util/fs.ts";
+import { defaultSubsets, type EvalReport, evaluateModelFolder, subsetByRegex } from "./evaluate.ts";
+import { type ErrorEntry, formatErrors } from "./metrics.ts";
+
+/** What `evaluateFiles` evaluates, on what, and where it writes. */
+export interface EvaluateFilesOptions {
+  /** The inference model folder. */
+  model: string;
+  /** Gold data: `PATH`, `FORMAT:PATH` or `FORMAT:PATH:MAP`. */
+  data: readonly string[];
+  /** Format of plain paths (default `auto`). */
+  format?: DatasetFormat | "auto";
+  /** Type map of sources without their own. */
+  map?: string;
+  /** Where the sentences with errors go as JSON lines. */
+  errors?: string;
+  /** Where the whole report goes as JSON. */
+  report?: string;
+  /** Subsets named by the regex's first group over sentence ids; `none`: no subsets; default KLUE's suffixes. */
+  splitBy?: string;
+  decoding?: Decoding;
+  variant?: string;
+  batchSize?: number;
+  provider?: Provider;
+  threads?: number;
+  /** The readers' notes and the word-level gold warning. */
+  log: (message: string) => void;
+}
+
+/**
+ * Evaluates `o.model` on the gold data, writes the errors and the report where asked, and returns them with
+ * the decoding used (`viterbi` for a CRF folder).
+ */
+export async function evaluateFiles(
+  o: EvaluateFilesOptions,
+): Promise<{ report: EvalReport; errors: ErrorEntry[]; decoding: string }> {
+  const sources = o.data.map((s) => parseSource(s, o.format ?? "auto", o.map));
+  await refuseOverwrite({ "--errors": o.errors, "--report": o.report }, {
+    "--data": sources.map((s) => s.path),
+    "--map": o.map,
+    "--model": o.model,
+  });
+  const examples = await loadSources(sources, o.log);
+  const wordLevel = wordLevelGold(examples);
+  if (wordLevel) o.log(wordLevelWarning(wordLevel));
+  const subsetOf = o.splitBy === "none"
+    ? undefined
+    : o.splitBy
+    ? subsetByRegex(new RegExp(o.splitBy))
+    : defaultSubsets(examples);
+  const { report, errors, decoding } = await evaluateModelFolder(o.model, examples, {
+    provider: o.provider,
+    threads: o.threads,
+    batchSize: o.batchSize,
+    subsetOf,
+    decoding: o.decoding,
+    variant: o.variant,
+  });
+  if (o.errors) await writeFileAtomic(o.errors, new TextEncoder().encode(formatErrors(errors)));
+  if (o.report) {
+    const json = {
+      model: o.model,
+      ...(o.variant ? { variant: o.variant } : {}),
+      data: sources,
+      decoding,
+      ...report,
+    };
+    await writeFileAtomic(o.report, new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
+  }
+  return { report, errors, decoding };
+}

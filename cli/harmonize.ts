@@ -1,16 +1,12 @@
 /**
  * `deno task harmonize --reference [FORMAT:]PATH --data [FORMAT:]PATH[:MAP] --out FILE.tsv`: tags, in a
  * mapped dataset, the words the reference tags consistently but the dataset's guideline leaves untagged
- * (`train/ner_data/harmonize.ts`), and writes the result as KLUE TSV plus a JSON report (`--report`) of the learnt
- * lexicon and of what was added.
+ * (`train/ner_data/harmonize.ts`), and writes the result as KLUE TSV plus a JSON report (`--report`) of the
+ * learnt lexicon and of what was added (train/ner_data/harmonize_files.ts).
  * @module
  */
 import { intFlag, parseFlags, runMain, usageError } from "./util.ts";
-import { writeKlue } from "../train/ner_data/datasets/klue.ts";
-import { countTypes } from "../train/ner_data/datasets/types.ts";
-import { loadSources, parseSource } from "../train/finetune/sources.ts";
-import { refuseOverwrite, writeFileAtomic } from "../train/util/fs.ts";
-import { addWords, buildLexicon, harmonize } from "../train/ner_data/harmonize.ts";
+import { harmonizeFiles, harmonizeSummary } from "../train/ner_data/harmonize_files.ts";
 
 const USAGE =
   `Usage: deno task harmonize --reference [FORMAT:]PATH --data [FORMAT:]PATH[:MAP] --out FILE.tsv [options]
@@ -61,40 +57,20 @@ export async function main(args: string[]): Promise<number> {
     }
     words.push([m[1], m[2]]);
   }
-  const heads = values.heads, merge = values.merge;
-  const log = (m: string) => console.error(m);
-  const refSource = parseSource(values.reference, "auto"), dataSource = parseSource(values.data, "auto");
-  await refuseOverwrite({ "--out": values.out, "--report": values.report }, {
-    "--reference": refSource.path,
-    "--data": dataSource.path,
-  });
-  const reference = await loadSources([refSource], log);
-  const data = await loadSources([dataSource], log);
-  const lexicon = addWords(
-    buildLexicon(reference, { types, minCount, minRate, heads }),
-    reference,
+  const { lexicon, added } = await harmonizeFiles({
+    reference: values.reference,
+    data: values.data,
+    out: values.out,
+    report: values.report,
+    types,
+    minCount,
+    minRate,
+    heads: values.heads,
+    merge: values.merge,
     words,
-    heads,
-  );
-  const { examples, added } = harmonize(data, lexicon, { merge });
-  await writeFileAtomic(values.out, writeKlue(examples));
-  const total = Object.values(added).reduce((a, b) => a + b, 0);
-  const top = Object.entries(added).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([w, n]) => `${w} ${n}`);
-  console.log(
-    `${lexicon.length} words learnt; ${total} entities added (${top.join(", ")}${top.length ? ", …" : ""})`,
-  );
-  if (values.report) {
-    const report = {
-      reference: values.reference,
-      data: values.data,
-      options: { types, minCount, minRate, heads, merge, words },
-      lexicon,
-      added,
-      before: countTypes(data),
-      after: countTypes(examples),
-    };
-    await writeFileAtomic(values.report, JSON.stringify(report, null, 2) + "\n");
-  }
+    log: (m) => console.error(m),
+  });
+  console.log(harmonizeSummary(lexicon.length, added));
   return 0;
 }
 

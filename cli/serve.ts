@@ -8,8 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Provider } from "../onnx/runtime.ts";
-import { type ServerOptions, startServer } from "../infer/server.ts";
-import { workerModel } from "../infer/served_model.ts";
+import { checkCorsOrigins, serveModel, type ServerOptions } from "../infer/server.ts";
 import { intFlag, resolveModel, runMain } from "./util.ts";
 
 const USAGE =
@@ -62,13 +61,7 @@ export async function main(
   if (provider !== undefined && !PROVIDERS.includes(provider)) {
     throw new Error(`--provider must be one of ${PROVIDERS.join(", ")}, got "${provider}"`);
   }
-  for (const origin of values.cors ?? []) {
-    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      throw new Error(
-        `--cors takes an origin like https://example.com (scheme and host, no path) or *, got "${origin}"`,
-      );
-    }
-  }
+  checkCorsOrigins(values.cors ?? []);
   const options: ServerOptions = {
     hostname: values.host,
     port: int("port", 0),
@@ -87,18 +80,8 @@ export async function main(
   const batchSize = int("batch-size", 1);
   const maxTokens = int("max-tokens", 1);
   const model = await resolveModel(values.model);
-  // The model runs in a worker (and once there before we listen), so a run never holds this thread.
-  const served = await workerModel(model, { provider, batchSize, variant: values.variant }, { maxTokens });
-  const server = startServer(served, {
-    ...options,
-    onListen: (a) => {
-      console.error(
-        `serve: ${served.info.location} on ${served.info.provider}, listening on http://${a.hostname}:${a.port}/`,
-      );
-      hooks.onListen?.(a);
-    },
-  });
-  await server.finished;
+  const load = { provider, batchSize, variant: values.variant };
+  await serveModel(model, load, { ...options, maxTokens }, (m) => console.error(`serve: ${m}`));
   console.error("serve: stopped");
   return 0;
 }

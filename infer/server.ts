@@ -27,9 +27,9 @@
  * @module
  */
 import { basename } from "node:path";
-import { type Entity, NerPipeline } from "./pipeline.ts";
+import { type Entity, type LoadOptions, NerPipeline } from "./pipeline.ts";
 import { convertOffsets, OFFSET_UNITS, type OffsetUnit } from "./offsets.ts";
-import { DEFAULT_MAX_TOKENS, type ServedModel, unchecked } from "./served_model.ts";
+import { DEFAULT_MAX_TOKENS, type ServedModel, unchecked, workerModel } from "./served_model.ts";
 import { guardedServe, type GuardedServer } from "./header_guard.ts";
 
 /** Server limits and behaviour. */
@@ -529,4 +529,38 @@ export function startServer(model: ServedModel | NerPipeline, options: ServerOpt
       await finished;
     },
   };
+}
+
+/** Checks `cors` origins: `*`, or a scheme and host with no path; throws naming the first other one. */
+export function checkCorsOrigins(origins: readonly string[]): void {
+  for (const origin of origins) {
+    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new Error(
+        `--cors takes an origin like https://example.com (scheme and host, no path) or *, got "${origin}"`,
+      );
+    }
+  }
+}
+
+/**
+ * `deno task serve`: loads `model` in a worker (`workerModel`, checked there before listening, so a run
+ * never holds this thread), serves it (`startServer`) and resolves once the server has stopped. `log` hears
+ * where it listens; `options.maxTokens` is the worker's limit.
+ */
+export async function serveModel(
+  model: string | URL,
+  load: Pick<LoadOptions, "provider" | "batchSize" | "variant">,
+  options: ServerOptions,
+  log: (message: string) => void,
+): Promise<void> {
+  const { maxTokens, ...serverOptions } = options;
+  const served = await workerModel(model, load, { maxTokens });
+  const server = startServer(served, {
+    ...serverOptions,
+    onListen: (a) => {
+      log(`${served.info.location} on ${served.info.provider}, listening on http://${a.hostname}:${a.port}/`);
+      options.onListen?.(a);
+    },
+  });
+  await server.finished;
 }

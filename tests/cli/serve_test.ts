@@ -42,3 +42,14 @@ Deno.test("serve opens the int8 variant by default on cpu, float32 with --varian
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("serve: flags are checked before the model loads", async () => {
+  const missing = "/nonexistent/model";
+  await assert.rejects(() => main(["--model", missing, "--port", "x"]), /--port must be an integer/);
+  await assert.rejects(() => main(["--model", missing, "--provider", "gpu"]), /--provider must be one of/);
+  await assert.rejects(
+    () => main(["--model", missing, "--max-tokens", "0"]),
+    /--max-tokens must be an integer ≥ 1/,
+  );
+  await assert.rejects(() => main(["--model", missing, "--cors", "example.com/x"]), /--cors takes an origin/);
+});

@@ -1,8 +1,7 @@
 // The server under load, faults and bad input (issue 22, items 1 and 6; issue 20, item 5).
 import assert from "node:assert/strict";
 import { loadRecognizer } from "../../infer/pipeline.ts";
-import { type RunningServer, type ServerOptions, startServer } from "../../infer/server.ts";
-import { main } from "../../cli/serve.ts";
+import { type RunningServer, serveModel, type ServerOptions, startServer } from "../../infer/server.ts";
 import { localModel, type ServedModel, workerModel } from "../../infer/served_model.ts";
 import { FIXTURE, SENTENCES } from "./ner_fixture.ts";
 
@@ -360,26 +359,18 @@ Deno.test("serve: a label-count mismatch fails at start, not on every request", 
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("serve: flags are checked before the model loads", async () => {
-  const missing = "/nonexistent/model";
-  await assert.rejects(() => main(["--model", missing, "--port", "x"]), /--port must be an integer/);
-  await assert.rejects(() => main(["--model", missing, "--provider", "gpu"]), /--provider must be one of/);
-  await assert.rejects(
-    () => main(["--model", missing, "--max-tokens", "0"]),
-    /--max-tokens must be an integer ≥ 1/,
-  );
-  await assert.rejects(() => main(["--model", missing, "--cors", "example.com/x"]), /--cors takes an origin/);
-});
-
-Deno.test("serve: main serves through the worker and stops on its signal", async () => {
+Deno.test("serveModel(): serves through the worker, says where it listens, stops on its signal", async () => {
   const ac = new AbortController();
   let port = 0;
   const listening = Promise.withResolvers<void>();
-  const done = main(["--model", "fixtures/ner-tiny", "--port", "0", "--cors", "*"], {
+  const logged: string[] = [];
+  const done = serveModel("fixtures/ner-tiny", {}, {
+    port: 0,
+    cors: ["*"],
     signal: ac.signal,
     handleSignals: false,
     onListen: (a) => (port = a.port, listening.resolve()),
-  });
+  }, (m) => logged.push(m));
   await listening.promise;
   const ner = await loadRecognizer(FIXTURE, { provider: "cpu" });
   const ref = await ner.recognize(SENTENCES[0]);
@@ -390,5 +381,10 @@ Deno.test("serve: main serves through the worker and stops on its signal", async
   assert.equal(r.headers.get("access-control-allow-origin"), "*");
   assert.deepEqual((await r.json()).entities, ref);
   ac.abort();
-  assert.equal(await done, 0);
+  assert.equal(await done, undefined);
+  assert.equal(logged.length, 1);
+  assert.match(
+    logged[0],
+    new RegExp(`fixtures/ner-tiny/? on cpu, listening on http://127\\.0\\.0\\.1:${port}/$`),
+  );
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadRecognizer } from "../../infer/pipeline.ts";
-import { MicroBatcher, type RunningServer, startServer } from "../../infer/server.ts";
+import { checkCorsOrigins, MicroBatcher, type RunningServer, startServer } from "../../infer/server.ts";
 import { FIXTURE, SENTENCES } from "./ner_fixture.ts";
 
 async function withServer(
@@ -146,4 +146,16 @@ Deno.test("MicroBatcher: groups by time and size, splits results back, propagate
   await Promise.all([b.add(["1", "2", "3"]), b.add(["4", "5"])]);
   assert.deepEqual(calls[0], ["1", "2", "3", "4", "5"], "size limit flushes at once");
   await assert.rejects(() => b.add(["boom"]), /boom/);
+});
+
+Deno.test("checkCorsOrigins(): * or a scheme and host; a path, a bare host or another scheme is named", () => {
+  checkCorsOrigins(["*", "https://example.com", "http://localhost:8000"]);
+  for (const bad of ["example.com", "https://example.com/", "https://example.com/x", "ftp://example.com"]) {
+    assert.throws(
+      () => checkCorsOrigins(["*", bad]),
+      new Error(
+        `--cors takes an origin like https://example.com (scheme and host, no path) or *, got "${bad}"`,
+      ),
+    );
+  }
 });

@@ -4,7 +4,7 @@
 // Skips, saying why, where /usr/bin/chromium is missing (`.ci/install-browser` installs it).
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { buildWeb } from "../../cli/web.ts";
+import { buildWeb } from "../../train/release/web_page.ts";
 import { serveStatic } from "../../infer/static_server.ts";
 import { loadRecognizer } from "../../infer/pipeline.ts";
 import { FIXTURE, SENTENCES } from "../infer/ner_fixture.ts";

@@ -11,6 +11,7 @@ export * from "./colloquial.ts";
 export * from "./features.ts";
 export * from "./gold_check.ts";
 export * from "./harmonize.ts";
+export * from "./harmonize_files.ts";
 export * from "./label_map.ts";
 export * from "./noise.ts";
 export * from "./pseudo_label.ts";

@@ -1,25 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { addWords, buildLexicon, harmonize } from "../../../train/ner_data/harmonize.ts";
-import { main } from "../../../cli/harmonize.ts";
-import { readKlue, writeKlue } from "../../../train/ner_data/datasets/klue.ts";
-import type { NerExample } from "../../../train/ner_data/datasets/types.ts";
-
-const ex = (id: string, text: string, entities: [number, number, string][] = []): NerExample => ({
-  id,
-  text,
-  entities: entities.map(([start, end, type]) => ({ start, end, type })),
-});
-
-// A reference in KLUE's guideline: 이날 always DT (3 of 3), 오후 TI 2 of 4 word-start times, 하나 QT once.
-const REFERENCE = [
-  ex("r1", "이날 비가 왔다", [[0, 2, "DT"]]),
-  ex("r2", "그는 이날도 왔다", [[3, 5, "DT"]]),
-  ex("r3", "이날 오후 회의", [[0, 2, "DT"], [3, 5, "TI"]]),
-  ex("r4", "오후에 보자 오후 늦게", [[0, 2, "TI"]]),
-  ex("r5", "오후반 수업은 하나", [[8, 10, "QT"]]),
-  ex("r6", "김철수가 왔다", [[0, 3, "PS"]]),
-];
+import { ex, REFERENCE } from "./harmonize_reference.ts";
 
 Deno.test("buildLexicon keeps words tagged often enough, with counts and the majority type", () => {
   const lex = buildLexicon(REFERENCE, { minCount: 2, minRate: 0.5 });
@@ -105,47 +87,4 @@ Deno.test("addWords adds hand-given words with their reference counts, longest f
   ]);
   const { added } = harmonize([ex("k", "어제 오후반")], lex);
   assert.deepEqual(added, { 오후반: 1, 어제: 1 });
-});
-
-Deno.test("deno task harmonize writes KLUE TSV and a report", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(join(dir, "ref.tsv"), writeKlue(REFERENCE));
-    await Deno.writeTextFile(
-      join(dir, "data.tsv"),
-      writeKlue([ex("k1", "그는 이날은 쉬었다"), ex("k2", "이날 오후")]),
-    );
-    const out = join(dir, "out.tsv"), report = join(dir, "report.json");
-    const run = (...flags: string[]) =>
-      main([
-        "--reference",
-        `klue:${join(dir, "ref.tsv")}`,
-        "--data",
-        `klue:${join(dir, "data.tsv")}`,
-        "--out",
-        out,
-        "--report",
-        report,
-        ...flags,
-      ]);
-    assert.equal(await run("--min-count", "2"), 0);
-    const { examples } = await readKlue(out);
-    assert.deepEqual(examples.map((e) => e.entities), [
-      [{ start: 3, end: 5, type: "DT" }],
-      [{ start: 0, end: 2, type: "DT" }, { start: 3, end: 5, type: "TI" }],
-    ]);
-    const r = JSON.parse(await Deno.readTextFile(report));
-    assert.deepEqual(r.added, { 이날: 2, 오후: 1 });
-    assert.deepEqual(r.after, { DT: 2, TI: 1 });
-    assert.equal(await main(["--reference", "x", "--data", "y", "--out", out, "--min-rate", "2"]), 2);
-    assert.equal(await main(["--reference", "x", "--data", "y", "--out", out, "--word", "어제"]), 2);
-    // --word, --heads and --merge reach the lexicon and the report.
-    assert.equal(await run("--word", "그는:PS", "--heads", "--merge"), 0);
-    const r2 = JSON.parse(await Deno.readTextFile(report));
-    assert.deepEqual(r2.options.words, [["그는", "PS"]]);
-    assert.equal(r2.options.merge, true);
-    assert.deepEqual(r2.added, { 이날: 2, 그는: 1 });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 });

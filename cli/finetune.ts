@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Provider } from "../onnx/runtime.ts";
 import { finetune } from "../train/finetune/finetune.ts";
-import { type DataSource, parseSource, readDataSpec } from "../train/finetune/sources.ts";
+import { type DataSource, parseSource, readDataSpec } from "../train/ner_data/sources.ts";
 import type { ModelInit } from "../train/finetune/start_model.ts";
 import { DATASET_FORMATS } from "../train/ner_data/datasets/mod.ts";
 import type { DatasetFormat } from "../train/ner_data/datasets/types.ts";

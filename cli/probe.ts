@@ -10,7 +10,7 @@
  */
 import { intFlag, parseFlags, runMain } from "./util.ts";
 import { readJsonFile } from "../train/util/fs.ts";
-import { parseSource } from "../train/finetune/sources.ts";
+import { parseSource } from "../train/ner_data/sources.ts";
 import { probeCurve, readProbeRecipe, runProbe } from "../train/pretrain/probe.ts";
 
 const USAGE = `Usage: deno task probe --encoder SPEC --out DIR [options]

@@ -1,6 +1,6 @@
 // Inputs past the size where spreading an array into a call overflows the stack (issue 22, item 3).
 import assert from "node:assert/strict";
-import { loadSources } from "../../train/finetune/sources.ts";
+import { loadSources } from "../../train/ner_data/sources.ts";
 import { renderSvg } from "../../train/evaluate/plot.ts";
 
 Deno.test("loadSources() reads a source of 130,000 sentences", async () => {

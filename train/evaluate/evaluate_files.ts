@@ -6,7 +6,7 @@
  */
 import type { Decoding } from "../../infer/window_labels.ts";
 import type { Provider } from "../../onnx/runtime.ts";
-import { loadSources, parseSource } from "../finetune/sources.ts";
+import { loadSources, parseSource } from "../ner_data/sources.ts";
 import { wordLevelGold, wordLevelWarning } from "../ner_data/gold_check.ts";
 import type { DatasetFormat } from "../ner_data/datasets/types.ts";
 import { refuseOverwrite, writeFileAtomic } from "../util/fs.ts";

@@ -72,7 +72,7 @@ import {
   finetuneLr,
   softmaxDecoding,
 } from "./finetune_config.ts";
-import { type DataSource, loadSources } from "./sources.ts";
+import { type DataSource, loadSources } from "../ner_data/sources.ts";
 import { loadStartModel, type ModelInit, type StartModel } from "./start_model.ts";
 import { crfFromTensors, taggerForward, writeTaggerFolder } from "./tagger.ts";
 

@@ -6,6 +6,5 @@
 export * from "./crf_loss_reference.ts";
 export * from "./finetune.ts";
 export * from "./finetune_config.ts";
-export * from "./sources.ts";
 export * from "./start_model.ts";
 export * from "./tagger.ts";

@@ -4,7 +4,7 @@
  * written may land on the dataset.
  * @module
  */
-import { loadSources, parseSource } from "../finetune/sources.ts";
+import { loadSources, parseSource } from "./sources.ts";
 import { refuseOverwrite, writeFileAtomic } from "../util/fs.ts";
 import { augment, type AugmentOptions, type AugmentResult } from "./augment.ts";
 import { writeKlue } from "./datasets/klue.ts";

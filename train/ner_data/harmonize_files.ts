@@ -4,7 +4,7 @@
  * of the lexicon and of what was added. Nothing written may land on an input.
  * @module
  */
-import { loadSources, parseSource } from "../finetune/sources.ts";
+import { loadSources, parseSource } from "./sources.ts";
 import { refuseOverwrite, writeFileAtomic } from "../util/fs.ts";
 import { writeKlue } from "./datasets/klue.ts";
 import { countTypes } from "./datasets/types.ts";

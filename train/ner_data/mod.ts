@@ -18,3 +18,4 @@ export * from "./pseudo_label.ts";
 export * from "./pseudo_label_files.ts";
 export * from "./split.ts";
 export * from "./datasets/mod.ts";
+export * from "./sources.ts";

@@ -23,7 +23,7 @@ import { listCheckpoints } from "../run/checkpoints.ts";
 import type { DatasetFormat } from "../ner_data/datasets/types.ts";
 import { evaluateModelFolder } from "../evaluate/evaluate.ts";
 import { finetune } from "../finetune/finetune.ts";
-import { type DataSource, loadSources } from "../finetune/sources.ts";
+import { type DataSource, loadSources } from "../ner_data/sources.ts";
 import type { ModelInit } from "../finetune/start_model.ts";
 import {
   type FinetuneConfig,

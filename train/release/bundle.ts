@@ -230,5 +230,5 @@ export function compileFailureHelp(stderr: string, code: number, stage: string):
   if (!isDownloadFailure(stderr)) return `deno compile failed (exit ${code})`;
   return `\`deno compile\` could not download denort (the runtime it embeds) — this machine has no access to ` +
     `dl.deno.land. Run \`deno task compile\` where the network allows, or set DENORT_BIN to a local denort ` +
-    `of Deno ${Deno.version.deno}. The staged bundle in ${stage} and its loader are tested offline by tests/cli/compile_test.ts.`;
+    `of Deno ${Deno.version.deno}. The staged bundle in ${stage} and its loader are tested offline by tests/train/release/bundle_test.ts.`;
 }

@@ -11,7 +11,7 @@ import { buildPretrainingData } from "../../../train/pretrain_data/build_data.ts
 import { listCheckpoints } from "../../../train/run/checkpoints.ts";
 import { readDataset } from "../../../train/ner_data/datasets/mod.ts";
 import { evaluateModelFolder } from "../../../train/evaluate/evaluate.ts";
-import { fixedSubset } from "../../../train/finetune/sources.ts";
+import { fixedSubset } from "../../../train/ner_data/sources.ts";
 import { loadCheckpointEncoder } from "../../../train/finetune/start_model.ts";
 import { pretrain } from "../../../train/pretrain/pretrain.ts";
 import { DEFAULT_TRAIN, readPretrainConfig, withGenerator } from "../../../train/pretrain/pretrain_config.ts";

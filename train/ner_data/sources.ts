@@ -4,9 +4,9 @@
  * and their reading into one example list (a fixed subset, a label map).
  * @module
  */
-import { DATASET_FORMATS, readDataset } from "../ner_data/datasets/mod.ts";
-import { countTypes, type DatasetFormat, type NerExample } from "../ner_data/datasets/types.ts";
-import { applyLabelMap, BUILTIN_MAPS, type LabelMap, parseLabelMap } from "../ner_data/label_map.ts";
+import { DATASET_FORMATS, readDataset } from "./datasets/mod.ts";
+import { countTypes, type DatasetFormat, type NerExample } from "./datasets/types.ts";
+import { applyLabelMap, BUILTIN_MAPS, type LabelMap, parseLabelMap } from "./label_map.ts";
 import { exists, readJsonFile } from "../util/fs.ts";
 import { Rng } from "../util/rng.ts";
 

@@ -28,9 +28,10 @@ import {
   FINETUNE_SETTINGS,
   type FinetuneConfig,
   finetuneConfigFromJson,
+  readFinetuneConfig,
 } from "../train/finetune/finetune_config.ts";
 import { runMain } from "./util.ts";
-import { readJsonFile, refuseOverwrite } from "../train/util/fs.ts";
+import { refuseOverwrite } from "../train/util/fs.ts";
 import { readRunRecord } from "../train/run/run_folder.ts";
 
 const USAGE =
@@ -142,12 +143,9 @@ export async function main(args: string[]): Promise<number> {
   });
 
   // Flags override the JSON config, which overrides the defaults; all go through the key check.
-  const trainConfig = values["train-config"]
-    ? await readJsonFile(values["train-config"], "--train-config") as Record<string, unknown>
-    : undefined;
-  const base: FinetuneConfig = trainConfig
-    ? finetuneConfigFromJson(trainConfig, values["train-config"])
-    : FINETUNE_DEFAULTS;
+  const file = values["train-config"] ? await readFinetuneConfig(values["train-config"]) : undefined;
+  const trainConfig = file?.json;
+  const base: FinetuneConfig = file?.config ?? FINETUNE_DEFAULTS;
   const flags = FINETUNE_SETTINGS.toJson(FINETUNE_SETTINGS.fromFlags(values));
   const config = finetuneConfigFromJson(flags, "command-line options", base);
 

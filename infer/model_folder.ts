@@ -23,6 +23,7 @@
  * @module
  */
 import { configFromHf, type ElectraConfig, labelNames } from "../onnx/electra/config.ts";
+import { type JsonText, keyLinesAt, parseJsonText } from "../onnx/json_lines.ts";
 import { type CrfParams, crfParamsFromSafetensors } from "./crf.ts";
 import type { Decoding } from "./window_labels.ts";
 import type { LabelMode } from "./decode.ts";
@@ -168,12 +169,9 @@ export function memorySource(files: Record<string, Uint8Array | string>, locatio
   };
 }
 
-function parseJson(bytes: Uint8Array, where: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new Error(`Cannot parse "${where}": ${(e as Error).message}`);
-  }
+/** A JSON file of the folder, with where its keys are (syntax errors read `FILE:LINE:COL: not valid JSON: …`). */
+function parseJson(bytes: Uint8Array, where: string): JsonText {
+  return parseJsonText(new TextDecoder().decode(bytes), where);
 }
 
 /** Checks a parsed `nersota.json`, filling defaults for missing optional keys; throws naming the bad key. */
@@ -358,13 +356,14 @@ export async function readModelFolder(
     "nersota.json",
     "inference settings; write the folder with inferenceFolderFiles() (infer/model_folder_files.ts)",
   );
-  const config = configFromHf(parseJson(configBytes, at("config.json")), at("config.json"));
+  const configDoc = parseJson(configBytes, at("config.json"));
+  const config = configFromHf(configDoc.json, at("config.json"), keyLinesAt(configDoc));
   const labels = labelNames(config);
   if (!labels?.length) {
     throw new Error(`"${at("config.json")}" has no id2label: not a token-classification model`);
   }
   const meta = parseMeta(
-    parseJson(metaBytes, at("nersota.json")),
+    parseJson(metaBytes, at("nersota.json")).json,
     at("nersota.json"),
     config.maxPositionEmbeddings,
   );

@@ -77,6 +77,17 @@ export interface SettingsOptions<S extends SettingsTable> {
   relations?: (c: SettingsValues<S>) => string | undefined;
 }
 
+/**
+ * Where the keys of the JSON object given to `fromJson` stand in its file (see onnx/json_lines.ts), so that a
+ * message about a key the file gave reads `FILE:LINE: …`.
+ */
+export interface KeyLines {
+  /** The file name messages start with. */
+  file: string;
+  /** The 1-based line of a key of the object, when the file gave it. */
+  line: (key: string) => number | undefined;
+}
+
 /** A check compiled from its spec. */
 interface Check {
   expected: string;
@@ -264,12 +275,14 @@ export class Settings<S extends SettingsTable> {
   /**
    * `base` (the defaults unless given) overridden by a JSON object's keys; `$comment` keys are skipped, unknown
    * keys are an error naming each (and the nearest known key), bad values an error naming key and expectation.
-   * `where` (a file name, or "command-line options") starts every message.
+   * `where` (a file name, or "command-line options") starts every message; with `lines`, a message about a key
+   * the JSON gave starts with its file and line instead (`FILE:LINE: learning_rate must be …`).
    */
   fromJson(
     json: unknown,
     where: string,
     base: Readonly<SettingsValues<S>> = this.defaults,
+    lines?: KeyLines,
   ): SettingsValues<S> {
     if (typeof json !== "object" || json === null || Array.isArray(json)) {
       const section = this.#prefix ? ` as "${this.#prefix.replace(/\.$/, "")}"` : "";
@@ -282,11 +295,19 @@ export class Settings<S extends SettingsTable> {
       if (f) given.set(f, v);
       else if (k !== "$comment") unknown.push(k);
     }
-    if (unknown.length) throw new Error(`${where}: ${this.#unknownKeys(unknown)}`);
+    const at = (key: string) => {
+      const line = lines?.line(key);
+      return line === undefined ? where : `${lines!.file}:${line}`;
+    };
+    if (unknown.length) throw new Error(`${at(unknown[0])}: ${this.#unknownKeys(unknown)}`);
     const from: Record<string, unknown> = base;
     // Lists are copied, so that the result shares nothing with `base` or `json`.
     const copy = (v: unknown) => Array.isArray(v) ? [...v] : v;
-    return this.#build((f) => copy(given.has(f) ? given.get(f) : from[f]), where);
+    return this.#build(
+      (f) => copy(given.has(f) ? given.get(f) : from[f]),
+      where,
+      (f) => given.has(f) ? at(this.table[f].key) : where,
+    );
   }
 
   /** The config (or the part given) as JSON with the declared keys, in declaration order. */
@@ -352,10 +373,14 @@ export class Settings<S extends SettingsTable> {
     return lines.join("\n");
   }
 
-  /** A config from each field's value, every value checked, then the relations. */
-  #build(value: (f: string) => unknown, where: string): SettingsValues<S> {
+  /** A config from each field's value, every value checked (errors start with `whereOf(field)`), then the relations. */
+  #build(
+    value: (f: string) => unknown,
+    where: string,
+    whereOf: (f: string) => string = () => where,
+  ): SettingsValues<S> {
     const out: Record<string, unknown> = {};
-    for (const f of this.fields) out[f] = this.#checked(f, value(f), where);
+    for (const f of this.fields) out[f] = this.#checked(f, value(f), whereOf(f));
     // Every field was checked against its declared check just above: the object has the table's type.
     const c = out as SettingsValues<S>;
     const wrong = this.options.relations?.(c);

@@ -5,7 +5,7 @@
  * (`architectures`, `id2label`, `transformers_version`, …) are kept verbatim in `extras` and written back.
  * @module
  */
-import { Settings, type SettingsValues } from "../settings.ts";
+import { type KeyLines, Settings, type SettingsValues } from "../settings.ts";
 
 /** The settings of one ELECTRA network, declared once, with Hugging Face's `ElectraConfig` keys and defaults. */
 export const ELECTRA_TABLE = {
@@ -264,15 +264,19 @@ export function validateConfig(c: ElectraConfig, where = "ELECTRA config"): void
 /**
  * Parses a HF `config.json` object: ElectraConfig fields (missing ones take HF's `ElectraConfig`
  * defaults, which are ELECTRA-small's apart from the vocabulary), known extras preserved, anything else
- * rejected by name. `where` (a file name) goes into errors.
+ * rejected by name. `where` (a file name) goes into errors; with `lines` (where the file's keys are), errors
+ * about a key the file gave name its line instead (`FILE:LINE: …`).
  */
-export function configFromHf(json: unknown, where = "config.json"): ElectraConfig {
+export function configFromHf(json: unknown, where = "config.json", lines?: KeyLines): ElectraConfig {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new Error(`"${where}" is not a JSON object`);
   }
   const obj = json as Record<string, unknown>;
   if (obj.model_type !== undefined && obj.model_type !== "electra") {
-    throw new Error(`"${where}": model_type is "${obj.model_type}", expected "electra"`);
+    const line = lines?.line("model_type");
+    throw new Error(
+      `${line === undefined ? `"${where}"` : `${lines!.file}:${line}`}: model_type is "${obj.model_type}", expected "electra"`,
+    );
   }
   // Missing keys take HF's own ElectraConfig defaults (the declared ones), so that a config HF reads the same
   // way reads the same here.
@@ -282,7 +286,7 @@ export function configFromHf(json: unknown, where = "config.json"): ElectraConfi
     if (KNOWN_HF_EXTRAS.has(k)) extras[k] = v;
     else own[k] = v;
   }
-  return { ...ELECTRA_SETTINGS.fromJson(own, `"${where}"`), extras };
+  return { ...ELECTRA_SETTINGS.fromJson(own, `"${where}"`, undefined, lines), extras };
 }
 
 /** The config as a HF `config.json` object: `model_type: "electra"`, fields and extras in sorted key order. */

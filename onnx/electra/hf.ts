@@ -17,6 +17,7 @@
  * metadata `format: "nersota"`), `vocab.txt`, and the tokenizer files when known.
  * @module
  */
+import type { KeyLines } from "../settings.ts";
 import { decodeSafetensors, encodeSafetensors } from "../safetensors.ts";
 import type { Tensor } from "../tensor.ts";
 import { configFromHf, configToHf, type ElectraConfig, numLabels, pythonJson } from "./config.ts";
@@ -265,6 +266,8 @@ export interface ElectraModelFiles {
 export interface HfFolder {
   /** Parsed `config.json`. */
   config: unknown;
+  /** Where config.json's keys are (onnx/json_lines.ts), so that errors about them name the line. */
+  configLines?: KeyLines;
   /** `model.safetensors` bytes. */
   safetensors: Uint8Array;
   /** Folder name, for errors. */
@@ -283,7 +286,7 @@ function readHf(
   folder: HfFolder,
 ): { config: ElectraConfig; arch: HfArchitecture; tensors: Record<string, Tensor> } {
   const src = folder.source ?? "HF folder";
-  const config = configFromHf(folder.config, `${src}/config.json`);
+  const config = configFromHf(folder.config, `${src}/config.json`, folder.configLines);
   const file = `${src}/model.safetensors`;
   const { tensors } = decodeSafetensors(folder.safetensors, file);
   const arch = detectArchitecture(config, Object.keys(tensors));
@@ -322,7 +325,7 @@ export function importHf(
     );
   }
   const gsrc = generator.source ?? "generator folder";
-  const gconfig = configFromHf(generator.config, `${gsrc}/config.json`);
+  const gconfig = configFromHf(generator.config, `${gsrc}/config.json`, generator.configLines);
   const gfile = `${gsrc}/model.safetensors`;
   const gtensors = checkHfTensors(
     decodeSafetensors(generator.safetensors, gfile).tensors,
@@ -378,12 +381,16 @@ export function encodeModelWeights(model: ElectraModelFiles): Uint8Array {
   return encodeSafetensors(model.weights, { format: NERSOTA_FORMAT, kind: model.kind, layout: GRAPH_LAYOUT });
 }
 
-/** Reads our model folder's files (config.json, optional generator_config.json, model.safetensors). */
+/**
+ * Reads our model folder's files (config.json, optional generator_config.json, model.safetensors); `lines`
+ * (where each config file's keys are) lets errors about a key name its line.
+ */
 export function decodeModelWeights(
   configJson: unknown,
   safetensors: Uint8Array,
   generatorConfigJson?: unknown,
   source = "model folder",
+  lines: { config?: KeyLines; generator?: KeyLines } = {},
 ): ElectraModelFiles {
   const { tensors, metadata } = decodeSafetensors(safetensors, `${source}/model.safetensors`);
   if (metadata.format !== NERSOTA_FORMAT || metadata.layout !== GRAPH_LAYOUT) {
@@ -396,10 +403,10 @@ export function decodeModelWeights(
   if (!(kind in ARCH_OF_KIND)) {
     throw new Error(`"${source}/model.safetensors": unknown model kind "${metadata.kind}"`);
   }
-  const config = configFromHf(configJson, `${source}/config.json`);
+  const config = configFromHf(configJson, `${source}/config.json`, lines.config);
   const generator = generatorConfigJson === undefined
     ? undefined
-    : configFromHf(generatorConfigJson, `${source}/generator_config.json`);
+    : configFromHf(generatorConfigJson, `${source}/generator_config.json`, lines.generator);
   if (kind === "pretraining" && !generator) {
     throw new Error(`"${source}": a pretraining model needs generator_config.json`);
   }

@@ -60,7 +60,20 @@ Deno.test("readModelFolder() names the folder and the missing or bad file", asyn
   );
   await assert.rejects(
     () => readModelFolder(memorySource({ ...files, "nersota.json": "{" }, "m")),
-    /Cannot parse "m\/nersota\.json"/,
+    /m\/nersota\.json:1:2: not valid JSON: /,
+  );
+  // config.json: an error about one of its keys names the line (on the fixture's layout, one key a line).
+  const config = new TextDecoder().decode(files["config.json"]).replace(
+    '"hidden_size": 32',
+    '"hidden_size": 0',
+  );
+  await assert.rejects(
+    () => readModelFolder(memorySource({ ...files, "config.json": config }, "m")),
+    {
+      message: `m/config.json:${
+        config.split("\n").findIndex((l) => l.includes('"hidden_size"')) + 1
+      }: hidden_size must be a positive integer, got 0`,
+    },
   );
   await assert.rejects(
     () => readModelFolder(memorySource(files, "m"), { variant: "int8" }),

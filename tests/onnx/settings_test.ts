@@ -154,6 +154,38 @@ Deno.test("Settings: a section prefix names keys as the file spells them", () =>
   });
 });
 
+Deno.test("Settings.fromJson() with key lines: errors about a key the file gave name FILE:LINE", () => {
+  const lines = {
+    file: "ft.json",
+    line: (k: string) => ({ learning_rate: 3, lerning_rate: 5, scheme: 7 })[k],
+  };
+  assert.throws(() => S.fromJson({ learning_rate: 0 }, '"ft.json"', S.defaults, lines), {
+    message: "ft.json:3: learning_rate must be a positive number, got 0",
+  });
+  assert.throws(() => S.fromJson({ lerning_rate: 1 }, '"ft.json"', S.defaults, lines), {
+    message: 'ft.json:5: unknown key "lerning_rate" (did you mean "learning_rate"?)',
+  });
+  // A key the locator does not know, a bad default or base value and a relation keep the plain `where`.
+  assert.throws(() => S.fromJson({ num_train_epochs: 0 }, '"ft.json"', S.defaults, lines), {
+    message: '"ft.json": num_train_epochs must be a positive integer, got 0',
+  });
+  assert.throws(() => S.fromJson({}, '"ft.json"', { ...S.defaults, epochs: 0 }, lines), {
+    message: '"ft.json": num_train_epochs must be a positive integer, got 0',
+  });
+  assert.throws(() => S.fromJson({ crf: true, scheme: "BIOES" }, '"ft.json"', S.defaults, lines), {
+    message: '"ft.json": crf needs scheme "BIO"',
+  });
+  // With a section prefix the key reads as the file spells it.
+  const train = new Settings({ steps: TABLE.epochs }, { prefix: "train." });
+  assert.throws(
+    () =>
+      train.fromJson({ num_train_epochs: 0 }, '"x.json"', train.defaults, { file: "x.json", line: () => 9 }),
+    {
+      message: "x.json:9: train.num_train_epochs must be a positive integer, got 0",
+    },
+  );
+});
+
 Deno.test("Settings: parseArgs options and flag values, each flag checked and named", () => {
   const parse = (args: string[]) =>
     S.fromFlags(parseArgs({ args, options: S.parseArgsOptions(), strict: true }).values);

@@ -8,7 +8,9 @@
  * @module
  */
 import type { Decoding } from "../../infer/window_labels.ts";
-import { Settings, type SettingsValues } from "../../onnx/settings.ts";
+import { keyLinesAt } from "../../onnx/json_lines.ts";
+import { type KeyLines, Settings, type SettingsValues } from "../../onnx/settings.ts";
+import { readJsonText } from "../util/fs.ts";
 
 /** The fine-tuning settings, declared once: field, JSON key, flag, default, check, doc. */
 export const FINETUNE_TABLE = {
@@ -212,13 +214,29 @@ export function validateFinetuneConfig(c: FinetuneConfig, where = "fine-tuning c
   FINETUNE_SETTINGS.validate(c, where);
 }
 
-/** `base` (the defaults) overridden by a JSON object with snake_case keys; unknown keys are an error naming them. */
+/**
+ * `base` (the defaults) overridden by a JSON object with snake_case keys; unknown keys are an error naming
+ * them; with `lines` (where the object's keys are in its file), errors about a key name its line.
+ */
 export function finetuneConfigFromJson(
   json: unknown,
   where = "fine-tuning config",
   base: Readonly<FinetuneConfig> = FINETUNE_DEFAULTS,
+  lines?: KeyLines,
 ): FinetuneConfig {
-  return FINETUNE_SETTINGS.fromJson(json, where, base);
+  return FINETUNE_SETTINGS.fromJson(json, where, base, lines);
+}
+
+/**
+ * Reads a `--train-config` file: the JSON object it holds (the settings the user gave) and the config it
+ * makes of the defaults; errors name the file and the line.
+ */
+export async function readFinetuneConfig(
+  path: string,
+): Promise<{ json: Record<string, unknown>; config: FinetuneConfig }> {
+  const doc = await readJsonText(path, "--train-config");
+  const config = finetuneConfigFromJson(doc.json, path, FINETUNE_DEFAULTS, keyLinesAt(doc));
+  return { json: doc.json as Record<string, unknown>, config };
 }
 
 /** The decoding a softmax model trained with `c` uses (see `FinetuneConfig.decoding`). */

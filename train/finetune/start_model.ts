@@ -8,11 +8,12 @@ import { decodeCheckpoint } from "../../onnx/checkpoint.ts";
 import { configFromHf, type ElectraConfig, labelNames } from "../../onnx/electra/config.ts";
 import type { ModelKind } from "../../onnx/electra/hf.ts";
 import { GENERATOR_PREFIX } from "../../onnx/electra/pretraining.ts";
+import { keyLinesAt } from "../../onnx/json_lines.ts";
 import { decodeSafetensors } from "../../onnx/safetensors.ts";
 import type { Tensor } from "../../onnx/tensor.ts";
 import { pretrainConfigFromJson } from "../pretrain/pretrain_config.ts";
 import { readWeightsFolder } from "../release/weights_folder.ts";
-import { exists, readJsonFile } from "../util/fs.ts";
+import { exists, readJsonText } from "../util/fs.ts";
 
 /** Where the starting weights come from. */
 export type ModelInit =
@@ -54,7 +55,8 @@ export interface StartModel {
  */
 export async function loadStartModel(init: ModelInit): Promise<StartModel> {
   if (init.kind === "random") {
-    const config = configFromHf(await readJsonFile(init.config, "--config"), init.config);
+    const doc = await readJsonText(init.config, "--config");
+    const config = configFromHf(doc.json, init.config, keyLinesAt(doc));
     return { config, weights: {}, vocab: await Deno.readTextFile(init.vocab), kind: "random" };
   }
   if (init.kind === "checkpoint") return await loadCheckpointEncoder(init.path, init.vocab);

@@ -6,7 +6,8 @@
  */
 import { join } from "node:path";
 import { configFromHf } from "../../onnx/electra/config.ts";
-import { readJsonFile } from "../util/fs.ts";
+import { keyLinesAt } from "../../onnx/json_lines.ts";
+import { readJsonText } from "../util/fs.ts";
 import { writeFileAtomic } from "../run/artifacts_io.ts";
 import { writeModelFolder } from "../release/hf_folder.ts";
 import { openShards } from "../pretrain_data/shards.ts";
@@ -42,7 +43,8 @@ export interface EmbeddingRecord {
 
 /** Trains the embeddings and writes the encoder folder `o.out`; returns the record it writes beside them. */
 export async function writeEmbeddingFolder(o: EmbeddingFolderOptions): Promise<EmbeddingRecord> {
-  const config = configFromHf(await readJsonFile(o.config, "model config"), o.config);
+  const doc = await readJsonText(o.config, "model config");
+  const config = configFromHf(doc.json, o.config, keyLinesAt(doc));
   const vocabText = await Deno.readTextFile(o.vocab);
   const tokens = vocabText.split(/\r?\n/);
   if (tokens.at(-1) === "") tokens.pop();

@@ -12,7 +12,9 @@
  */
 import { fileURLToPath } from "node:url";
 import { configFromHf, configToHf, type ElectraConfig, generatorConfig } from "../../onnx/electra/config.ts";
-import { Settings, type SettingsValues } from "../../onnx/settings.ts";
+import { type JsonText, keyLinesAt } from "../../onnx/json_lines.ts";
+import { type KeyLines, Settings, type SettingsValues } from "../../onnx/settings.ts";
+import { readJsonText } from "../util/fs.ts";
 
 /** Pretraining objectives: ELECTRA's replaced-token detection, or masked LM on the full-width encoder. */
 export type Objective = "electra" | "mlm";
@@ -198,10 +200,13 @@ export const PRESETS: Readonly<Record<string, string>> = Object.freeze({
   small: "small_config.json",
 });
 
-/** Parses the `train` section (snake_case keys), rejecting unknown keys and checking ranges. */
-export function trainConfigFromJson(json: unknown, where = "config"): TrainConfig {
+/**
+ * Parses the `train` section (snake_case keys), rejecting unknown keys and checking ranges; with `lines`
+ * (where the section's keys are), errors about a key name its line.
+ */
+export function trainConfigFromJson(json: unknown, where = "config", lines?: KeyLines): TrainConfig {
   if (json === undefined) return { ...DEFAULT_TRAIN };
-  return TRAIN_SETTINGS.fromJson(json, `"${where}"`);
+  return TRAIN_SETTINGS.fromJson(json, `"${where}"`, undefined, lines);
 }
 
 /** The `train` section as JSON (snake_case keys). */
@@ -214,25 +219,33 @@ export function validateTrainConfig(c: TrainConfig, where = "config"): void {
   TRAIN_SETTINGS.validate(c, `"${where}"`);
 }
 
-/** Parses a whole config file object (`{model, train}`), rejecting unknown top-level keys. */
-export function pretrainConfigFromJson(json: unknown, where = "config.json"): PretrainConfig {
+/**
+ * Parses a whole config file object (`{model, train}`), rejecting unknown top-level keys; with `doc` (the
+ * file's lines, from `parseJsonText`), errors about a key the file gave name its line.
+ */
+export function pretrainConfigFromJson(
+  json: unknown,
+  where = "config.json",
+  doc?: Pick<JsonText, "file" | "lines">,
+): PretrainConfig {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new Error(`"${where}" is not a JSON object`);
   }
   const obj = json as Record<string, unknown>;
   const extra = Object.keys(obj).filter((k) => k !== "model" && k !== "train" && k !== "$comment");
   if (extra.length) {
+    const line = doc?.lines.get(extra[0]);
     throw new Error(
-      `"${where}": unknown top-level key${extra.length > 1 ? "s" : ""} ${
-        extra.map((k) => `"${k}"`).join(", ")
-      } (expected "model" and "train")`,
+      `${line === undefined ? `"${where}"` : `${doc!.file}:${line}`}: unknown top-level key${
+        extra.length > 1 ? "s" : ""
+      } ${extra.map((k) => `"${k}"`).join(", ")} (expected "model" and "train")`,
     );
   }
   if (!obj.model) {
     throw new Error(`"${where}": missing "model" (the discriminator's Hugging Face ElectraConfig)`);
   }
-  const model = configFromHf(obj.model, `${where}: model`);
-  const train = trainConfigFromJson(obj.train, where);
+  const model = configFromHf(obj.model, `${where}: model`, doc && keyLinesAt(doc, "model"));
+  const train = trainConfigFromJson(obj.train, where, doc && keyLinesAt(doc, "train"));
   return withGenerator(model, train, where);
 }
 
@@ -267,21 +280,10 @@ export function pretrainConfigToJson(c: PretrainConfig): Record<string, unknown>
   return { model: configToHf(c.model, ["ElectraForPreTraining"]), train: trainConfigToJson(c.train) };
 }
 
-/** Reads and parses a config file. */
+/** Reads and parses a config file; errors name the file and, for a key or a syntax error, the line. */
 export async function readPretrainConfig(path: string): Promise<PretrainConfig> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new Error(`Cannot read config "${path}": ${(e as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`Cannot parse config "${path}": ${(e as Error).message}`);
-  }
-  return pretrainConfigFromJson(json, path);
+  const doc = await readJsonText(path, "config");
+  return pretrainConfigFromJson(doc.json, path, doc);
 }
 
 /**

@@ -17,7 +17,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { exists } from "../util/fs.ts";
+import { exists, readJsonText } from "../util/fs.ts";
 import { writeFileAtomic } from "../run/artifacts_io.ts";
 import { listCheckpoints } from "../run/checkpoints.ts";
 import type { DatasetFormat } from "../ner_data/datasets/types.ts";
@@ -26,11 +26,13 @@ import { finetune } from "../finetune/finetune.ts";
 import { type DataSource, loadSources } from "../ner_data/sources.ts";
 import type { ModelInit } from "../finetune/start_model.ts";
 import {
+  FINETUNE_DEFAULTS,
   type FinetuneConfig,
   finetuneConfigFromJson,
   finetuneConfigToJson,
 } from "../finetune/finetune_config.ts";
 import { decodeCheckpoint } from "../../onnx/checkpoint.ts";
+import { type JsonText, keyLinesAt } from "../../onnx/json_lines.ts";
 
 /** The probe's fixed recipe (`configs/probe/probe.json`, paths resolved). */
 export interface ProbeRecipe {
@@ -78,59 +80,81 @@ const SOURCE_KEYS = ["path", "format", "map", "take"];
 
 /**
  * Parses a probe recipe. `$RUNS/` at the start of a path is the `runs` folder (the recipe's data folder,
- * e.g. /work/nersota-runs/v8); other relative paths are relative to the working directory.
+ * e.g. /work/nersota-runs/v8); other relative paths are relative to the working directory. With `doc` (the
+ * file's lines, from `parseJsonText`), errors about a key the file gave name its line.
  */
-export function probeRecipeFromJson(json: unknown, where: string, runs: string): ProbeRecipe {
+export function probeRecipeFromJson(
+  json: unknown,
+  where: string,
+  runs: string,
+  doc?: Pick<JsonText, "file" | "lines">,
+): ProbeRecipe {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new Error(`"${where}" is not a JSON object`);
   }
+  // The file and line of the first of these key paths the file gave, else the file.
+  const at = (...keys: string[]): string => {
+    const line = keys.map((k) => doc?.lines.get(k)).find((l) => l !== undefined);
+    return line === undefined ? `"${where}"` : `${doc!.file}:${line}`;
+  };
   const o = json as Record<string, unknown>;
   const extra = Object.keys(o).filter((k) => !RECIPE_KEYS.includes(k));
   if (extra.length) {
     throw new Error(
-      `"${where}": unknown key(s) ${extra.join(", ")} (expected ${RECIPE_KEYS.slice(1).join(", ")})`,
+      `${at(extra[0])}: unknown key(s) ${extra.join(", ")} (expected ${RECIPE_KEYS.slice(1).join(", ")})`,
     );
   }
-  const path = (v: unknown, key: string): string => {
+  const path = (v: unknown, key: string, parent = key): string => {
     if (typeof v !== "string" || !v) {
-      throw new Error(`"${where}": ${key} must be a path, got ${JSON.stringify(v)}`);
+      throw new Error(`${at(key, parent)}: ${key} must be a path, got ${JSON.stringify(v)}`);
     }
     return v.startsWith("$RUNS/") ? join(runs, v.slice(6)) : v;
   };
   const source = (v: unknown, key: string): DataSource => {
     if (typeof v !== "object" || v === null) {
-      throw new Error(`"${where}": ${key} must be {path, format, map, take}`);
+      throw new Error(`${at(key)}: ${key} must be {path, format, map, take}`);
     }
     const s = v as Record<string, unknown>;
     const bad = Object.keys(s).filter((k) => !SOURCE_KEYS.includes(k));
     if (bad.length) {
-      throw new Error(`"${where}": ${key} has unknown key(s) ${bad.join(", ")} (known: ${SOURCE_KEYS})`);
+      throw new Error(
+        `${at(`${key}.${bad[0]}`, key)}: ${key} has unknown key(s) ${bad.join(", ")} (known: ${SOURCE_KEYS})`,
+      );
     }
     if (s.take !== undefined && !(Number.isInteger(s.take) && (s.take as number) > 0)) {
-      throw new Error(`"${where}": ${key}.take must be a positive integer, got ${JSON.stringify(s.take)}`);
+      throw new Error(
+        `${at(`${key}.take`)}: ${key}.take must be a positive integer, got ${JSON.stringify(s.take)}`,
+      );
     }
     return {
-      path: path(s.path, `${key}.path`),
+      path: path(s.path, `${key}.path`, key),
       format: (s.format ?? "auto") as DatasetFormat | "auto",
       map: s.map as string | undefined,
       take: s.take as number | undefined,
     };
   };
   if (!Array.isArray(o.train) || !o.train.length) {
-    throw new Error(`"${where}": train must be a non-empty list of sources`);
+    throw new Error(`${at("train")}: train must be a non-empty list of sources`);
   }
   if (typeof o.dev !== "object" || o.dev === null || Array.isArray(o.dev) || !Object.keys(o.dev).length) {
-    throw new Error(`"${where}": dev must be an object {name: source} with at least one dev set`);
+    throw new Error(`${at("dev")}: dev must be an object {name: source} with at least one dev set`);
   }
   const seeds = o.seeds;
   if (!Array.isArray(seeds) || !seeds.length || !seeds.every((s) => Number.isInteger(s) && s >= 0)) {
     throw new Error(
-      `"${where}": seeds must be a non-empty list of integers ≥ 0, got ${JSON.stringify(seeds)}`,
+      `${at("seeds")}: seeds must be a non-empty list of integers ≥ 0, got ${JSON.stringify(seeds)}`,
     );
   }
-  const ft = finetuneConfigFromJson(o.finetune ?? {}, `${where}: finetune`);
+  const ft = finetuneConfigFromJson(
+    o.finetune ?? {},
+    `${where}: finetune`,
+    FINETUNE_DEFAULTS,
+    doc && keyLinesAt(doc, "finetune"),
+  );
   if (ft.patience !== 0) {
-    throw new Error(`"${where}": finetune.patience must be 0 (the probe has no dev selection)`);
+    throw new Error(
+      `${at("finetune.patience", "finetune")}: finetune.patience must be 0 (the probe has no dev selection)`,
+    );
   }
   return {
     model: path(o.model, "model"),
@@ -142,15 +166,10 @@ export function probeRecipeFromJson(json: unknown, where: string, runs: string):
   };
 }
 
-/** Reads a recipe file (see `probeRecipeFromJson`). */
+/** Reads a recipe file (see `probeRecipeFromJson`); errors name the file and, where they can, the line. */
 export async function readProbeRecipe(path: string, runs: string): Promise<ProbeRecipe> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await Deno.readTextFile(path));
-  } catch (e) {
-    throw new Error(`Cannot read probe recipe "${path}": ${(e as Error).message}`);
-  }
-  return probeRecipeFromJson(json, path, runs);
+  const doc = await readJsonText(path, "probe recipe");
+  return probeRecipeFromJson(doc.json, path, runs, doc);
 }
 
 /**

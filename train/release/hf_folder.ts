@@ -18,11 +18,12 @@ import {
   SPECIAL_TOKENS_MAP,
   tokenizerConfig,
 } from "../../onnx/electra/hf.ts";
-import { exists, readJsonFile } from "../util/fs.ts";
+import { exists, readJsonFile, readJsonText } from "../util/fs.ts";
 import { inferenceFolderFiles } from "../../infer/model_folder_files.ts";
 import { WordPieceTokenizer } from "../../infer/tokenizer.ts";
 import { decodeModel as decodeGraph, encodeModel } from "../../onnx/proto.ts";
 import { int8Compute } from "../../onnx/quantize.ts";
+import { keyLinesAt } from "../../onnx/json_lines.ts";
 import { readWeightsFolder } from "./weights_folder.ts";
 import { labelNames } from "../../onnx/electra/config.ts";
 
@@ -52,8 +53,10 @@ export async function readHfFolder(dir: string): Promise<HfFolder> {
     }
     throw new Error(`"${dir}" has no model.safetensors`);
   }
+  const config = await readJsonText(join(dir, "config.json"));
   return {
-    config: await readJsonFile(join(dir, "config.json")),
+    config: config.json,
+    configLines: keyLinesAt(config),
     safetensors: await Deno.readFile(st),
     source: dir,
   };

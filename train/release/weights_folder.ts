@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { decodeModel as decodeGraph } from "../../onnx/proto.ts";
 import { graphWeights } from "../../onnx/graph_weights.ts";
+import { keyLinesAt } from "../../onnx/json_lines.ts";
 import { decodeSafetensors } from "../../onnx/safetensors.ts";
 import type { Tensor } from "../../onnx/tensor.ts";
 import {
@@ -20,7 +21,7 @@ import {
   importHf,
 } from "../../onnx/electra/hf.ts";
 import { readModelFolder, urlSource } from "../../infer/model_folder.ts";
-import { exists, readJsonFile } from "../util/fs.ts";
+import { exists, readJsonText } from "../util/fs.ts";
 
 /** A folder's model, its vocabulary and, when the weights came from somewhere unusual, a notice saying so. */
 export interface WeightsFolder {
@@ -43,13 +44,15 @@ export async function readWeightsFolder(dir: string): Promise<WeightsFolder> {
   const st = join(dir, "model.safetensors");
   if (await exists(st)) {
     const bytes = await Deno.readFile(st);
-    const configJson = await readJsonFile(join(dir, "config.json"));
+    const config = await readJsonText(join(dir, "config.json"));
     if (decodeSafetensors(bytes, st).metadata.format === "nersota") {
       const gen = join(dir, "generator_config.json");
-      const genJson = (await exists(gen)) ? await readJsonFile(gen) : undefined;
-      return { model: decodeModelWeights(configJson, bytes, genJson, dir), vocab };
+      const genDoc = (await exists(gen)) ? await readJsonText(gen) : undefined;
+      const lines = { config: keyLinesAt(config), generator: genDoc && keyLinesAt(genDoc) };
+      return { model: decodeModelWeights(config.json, bytes, genDoc?.json, dir, lines), vocab };
     }
-    return { model: importHf({ config: configJson, safetensors: bytes, source: dir }).model, vocab };
+    const folder = { config: config.json, configLines: keyLinesAt(config), safetensors: bytes, source: dir };
+    return { model: importHf(folder).model, vocab };
   }
   if (!(await exists(join(dir, "nersota.json"))) || !(await exists(join(dir, "inference.onnx")))) {
     const names: string[] = [];

@@ -5,6 +5,7 @@
  * @module
  */
 import { basename, dirname, join, resolve, sep as SEP } from "node:path";
+import { type JsonText, parseJsonText } from "../../onnx/json_lines.ts";
 
 /**
  * Writes `data` to `path` atomically, creating the parent folder; strings are written as UTF-8. Temporary
@@ -109,18 +110,21 @@ export async function exists(path: string | URL): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
 
-/** Reads and parses a JSON file; errors name the file (and `what` it is, when given) and the cause. */
-export async function readJsonFile(path: string, what?: string): Promise<unknown> {
-  const name = what ? `${what} "${path}"` : `"${path}"`;
+/**
+ * Reads and parses a JSON file, keeping where its keys are (for messages naming lines); errors name the file
+ * (and `what` it is, when given): `Cannot read …` or `FILE:LINE:COL: not valid JSON (WHAT): …`.
+ */
+export async function readJsonText(path: string, what?: string): Promise<JsonText> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    throw new Error(`Cannot read ${name}: ${(e as Error).message}`);
+    throw new Error(`Cannot read ${what ? `${what} "${path}"` : `"${path}"`}: ${(e as Error).message}`);
   }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`Cannot parse ${name}: ${(e as Error).message}`);
-  }
+  return parseJsonText(text, path, what);
+}
+
+/** Reads and parses a JSON file (see `readJsonText`). */
+export async function readJsonFile(path: string, what?: string): Promise<unknown> {
+  return (await readJsonText(path, what)).json;
 }

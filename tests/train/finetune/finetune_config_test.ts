@@ -7,8 +7,10 @@ import {
   finetuneConfigFromJson,
   finetuneConfigToJson,
   finetuneLr,
+  readFinetuneConfig,
   softmaxDecoding,
 } from "../../../train/finetune/finetune_config.ts";
+import { withTempDir } from "../temp_dir.ts";
 
 Deno.test("finetuneConfigFromJson(): snake_case keys over the defaults, unknown keys and bad values named", () => {
   const c = finetuneConfigFromJson(
@@ -108,4 +110,22 @@ Deno.test("deno task finetune's training flags map to their settings (every flag
     () => finetuneConfigFromJson(flags(["--crf", "--label-mode", "first-subword"]), "command-line options"),
     /command-line options: crf needs label_mode "all-subwords"/,
   );
+});
+
+Deno.test("readFinetuneConfig(): the file's object and config; errors about a key name FILE:LINE", async () => {
+  await withTempDir("nersota-ftc-", async (dir) => {
+    const file = `${dir}/ft.json`;
+    await Deno.writeTextFile(file, '{\n  "$comment": "x",\n  "num_train_epochs": 3\n}\n');
+    const { json, config } = await readFinetuneConfig(file);
+    assert.deepEqual(json, { $comment: "x", num_train_epochs: 3 });
+    assert.equal(config.epochs, 3);
+    await Deno.writeTextFile(file, '{\n  "num_train_epochs": 3,\n  "scheme": "BIOX"\n}\n');
+    await assert.rejects(() => readFinetuneConfig(file), {
+      message: new RegExp(`^${file}:3: scheme must be`),
+    });
+    await Deno.writeTextFile(file, '{"num_train_epochs": 3, "optimiser": "sgd"}');
+    await assert.rejects(() => readFinetuneConfig(file), {
+      message: new RegExp(`^${file}:1: unknown key "optimiser"`),
+    });
+  });
 });

@@ -48,16 +48,43 @@ Deno.test("finetune --train-config, --data and --config: JSON errors name the fi
     const model = ["--init", "random", "--config", fixture("config.json"), "--vocab", fixture("vocab.txt")];
     await assert.rejects(
       () => finetuneCli([...model, ...base, "--train-config", broken]),
-      /Cannot parse --train-config ".*broken\.json"/,
+      /broken\.json:1:3: not valid JSON \(--train-config\): expected a '"'-quoted key or '}', found 'n'/,
     );
     await assert.rejects(
       () => finetuneCli([...model, "--data", broken, "--out", join(dir, "out")]),
-      /Cannot parse --data ".*broken\.json"/,
+      /broken\.json:1:3: not valid JSON \(--data\): expected a '"'-quoted key or '}', found 'n'/,
     );
     await assert.rejects(
       () => finetuneCli(["--init", "random", "--config", broken, "--vocab", fixture("vocab.txt"), ...base]),
-      /Cannot parse --config ".*broken\.json"/,
+      /broken\.json:1:3: not valid JSON \(--config\): expected a '"'-quoted key or '}', found 'n'/,
     );
+  });
+});
+
+Deno.test("finetune --train-config and --config: a bad value or an unknown key names FILE:LINE", async () => {
+  await withDir(async (dir) => {
+    const ft = join(dir, "ft.json");
+    const base = ["--train", `klue:${fixture("train.tsv")}`, "--out", join(dir, "out"), "--quiet"];
+    const model = ["--init", "random", "--config", fixture("config.json"), "--vocab", fixture("vocab.txt")];
+    await Deno.writeTextFile(ft, '{\n  "num_train_epochs": 2,\n  "learning_rate": "fast"\n}\n');
+    await assert.rejects(() => finetuneCli([...model, ...base, "--train-config", ft]), {
+      message: `${ft}:3: learning_rate must be a positive number, got "fast"`,
+    });
+    await Deno.writeTextFile(ft, '{\n  "num_train_epochs": 2,\n\n  "batchsize": 8\n}\n');
+    await assert.rejects(() => finetuneCli([...model, ...base, "--train-config", ft]), {
+      message: `${ft}:4: unknown key "batchsize" (did you mean "batch_size"?)`,
+    });
+    const config = join(dir, "config.json");
+    const text = (await Deno.readTextFile(fixture("config.json"))).replace(
+      /"num_hidden_layers": \d+/,
+      '"num_hidden_layers": -1',
+    );
+    await Deno.writeTextFile(config, text);
+    const line = text.split("\n").findIndex((l) => l.includes('"num_hidden_layers"')) + 1;
+    const random = ["--init", "random", "--config", config, "--vocab", fixture("vocab.txt")];
+    await assert.rejects(() => finetuneCli([...random, ...base]), {
+      message: new RegExp(`^${config}:${line}: num_hidden_layers must be`),
+    });
   });
 });
 

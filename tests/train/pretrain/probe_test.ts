@@ -74,6 +74,49 @@ Deno.test("probeRecipeFromJson() resolves $RUNS and rejects unknown keys, bad ta
   assert.throws(() => tinyRecipe({ dev: {} }), /dev must be an object/);
 });
 
+Deno.test("readProbeRecipe(): errors about a key of the file name FILE:LINE, in its finetune section too", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nersota-probe-" });
+  try {
+    const file = join(dir, "recipe.json");
+    const recipe = {
+      model: "$RUNS/config.json",
+      vocab: "$RUNS/vocab.txt",
+      train: [{ path: "$RUNS/train.tsv", format: "klue", take: 20 }],
+      dev: { dev: { path: "$RUNS/dev.tsv", format: "klue" } },
+      seeds: [1],
+      finetune: { num_train_epochs: 2, patience: 0 },
+    };
+    const cases: [unknown, string, string][] = [
+      [
+        { ...recipe, finetune: { num_train_epochs: 0, patience: 0 } },
+        '"num_train_epochs"',
+        "num_train_epochs must be",
+      ],
+      [
+        { ...recipe, finetune: { num_train_epoch: 2, patience: 0 } },
+        '"num_train_epoch"',
+        'unknown key "num_train_epoch"',
+      ],
+      [{ ...recipe, train: [{ path: "x", take: 0 }] }, '"take"', "train[0].take must be a positive integer"],
+      [{ ...recipe, seeds: [-1] }, '"seeds"', "seeds must be a non-empty list"],
+    ];
+    for (const [json, bad, message] of cases) {
+      const text = JSON.stringify(json, null, 2);
+      await Deno.writeTextFile(file, text);
+      const line = text.split("\n").findIndex((l) => l.includes(bad)) + 1;
+      await assert.rejects(() => readProbeRecipe(file, "/runs"), (e: Error) => {
+        assert.ok(
+          e.message.startsWith(`${file}:${line}: ${message}`),
+          `${e.message} (expected line ${line})`,
+        );
+        return true;
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("fixedSubset() takes the same n items in their order whatever the caller's seed", () => {
   const items = Array.from({ length: 100 }, (_, i) => i);
   const a = fixedSubset(items, 10);

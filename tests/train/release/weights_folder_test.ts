@@ -339,3 +339,22 @@ Deno.test("export --from-hf of a pretrained discriminator gives a folder finetun
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a Hugging Face folder's config.json: an error about a key names FILE:LINE", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nersota-wf-" });
+  try {
+    const hf = fileURLToPath(new URL("../../../fixtures/electra/tiny/", import.meta.url));
+    await Deno.copyFile(join(hf, "model.safetensors"), join(dir, "model.safetensors"));
+    const text = (await Deno.readTextFile(join(hf, "config.json"))).replace(
+      '"hidden_act": "gelu"',
+      '"hidden_act": "swish"',
+    );
+    await Deno.writeTextFile(join(dir, "config.json"), text);
+    const line = text.split("\n").findIndex((l) => l.includes('"hidden_act"')) + 1;
+    await assert.rejects(readWeightsFolder(dir), {
+      message: new RegExp(`^${join(dir, "config.json")}:${line}: hidden_act must be .*, got "swish"$`),
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

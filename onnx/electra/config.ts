@@ -274,9 +274,8 @@ export function configFromHf(json: unknown, where = "config.json", lines?: KeyLi
   const obj = json as Record<string, unknown>;
   if (obj.model_type !== undefined && obj.model_type !== "electra") {
     const line = lines?.line("model_type");
-    throw new Error(
-      `${line === undefined ? `"${where}"` : `${lines!.file}:${line}`}: model_type is "${obj.model_type}", expected "electra"`,
-    );
+    const at = line === undefined ? `"${where}"` : `${lines!.file}:${line}`;
+    throw new Error(`${at}: model_type is "${obj.model_type}", expected "electra"`);
   }
   // Missing keys take HF's own ElectraConfig defaults (the declared ones), so that a config HF reads the same
   // way reads the same here.

@@ -325,6 +325,7 @@ export function partialPath(out: string): string {
   return `${out}.partial`;
 }
 
+/** The state file: the settings a resume must share, how much of the partial output counts, the counts. */
 interface State {
   version: 1;
   settings: Record<string, unknown>;
@@ -332,6 +333,7 @@ interface State {
   counts: PseudoLabelCounts;
 }
 
+/** The counts of a run that has read nothing yet. */
 function emptyCounts(files: readonly string[]): PseudoLabelCounts {
   return {
     read: 0,
@@ -355,6 +357,7 @@ function emptyCounts(files: readonly string[]): PseudoLabelCounts {
   };
 }
 
+/** The state file of an interrupted run, checked to be one and to share `settings`. */
 async function loadState(path: string, settings: Record<string, unknown>): Promise<State> {
   let state: State;
   try {
@@ -376,12 +379,13 @@ async function loadState(path: string, settings: Record<string, unknown>): Promi
   return state;
 }
 
-// KLUE TSV keeps the text and the tags apart; a text that itself reads as markup would not read back the same.
+/** True when KLUE TSV reads `ex` back as it is (a text that itself reads as markup would not). */
 function writable(ex: NerExample): boolean {
   const m = parseMarkup(renderMarkup(ex.text, ex.entities));
   return m.text === ex.text && m.entities.length === ex.entities.length && m.problems.length === 0;
 }
 
+/** The UTF-8 length of a string, without encoding it. */
 function utf8Length(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
@@ -391,10 +395,302 @@ function utf8Length(s: string): number {
   return n;
 }
 
+/** A corpus text waiting for the teachers. */
 interface Pending {
   text: string;
   file: string;
   id: string;
+}
+
+/** `PseudoLabelOptions` checked, with their defaults filled in. */
+interface Plan {
+  files: readonly string[];
+  format?: CorpusFormat;
+  out: string;
+  minConfidence: number;
+  exclusions?: ExclusionSet;
+  minChars: number;
+  maxChars: number;
+  maxPerSource: number;
+  dropTypes: ReadonlySet<string>;
+  maxEmptyShare: number;
+  chunk: number;
+  settings: Record<string, unknown>;
+  checkpointSeconds: number;
+  progressSeconds: number;
+  log: (line: string) => void;
+  onIssue?: (issue: CorpusIssue) => void;
+}
+
+/** Checks the teachers and the threshold, and fills in the defaults of the options. */
+function planOf(teachers: readonly Teacher[], options: PseudoLabelOptions): Plan {
+  if (teachers.length === 0) throw new Error("pseudoLabel: no teacher");
+  const { minConfidence } = options;
+  if (!(minConfidence >= 0 && minConfidence <= 1)) {
+    throw new RangeError(`minConfidence must be in [0, 1], got ${minConfidence}`);
+  }
+  return {
+    files: options.files,
+    format: options.format,
+    out: options.out,
+    minConfidence,
+    exclusions: options.exclusions,
+    minChars: options.minChars ?? 2,
+    maxChars: options.maxChars ?? 300,
+    maxPerSource: options.maxPerSource ?? Infinity,
+    dropTypes: new Set(options.dropTypes ?? []),
+    maxEmptyShare: options.maxEmptyShare ?? 1,
+    chunk: options.chunk ?? 256,
+    settings: options.settings ?? {},
+    checkpointSeconds: options.checkpointSeconds ?? 30,
+    progressSeconds: options.progressSeconds ?? 5,
+    log: options.log ?? (() => {}),
+    onIssue: options.onIssue,
+  };
+}
+
+/**
+ * Where a run starts: empty counts, or the counts and output length of the interrupted run's state file
+ * (with `resume`; without it a state file is an error, so that nothing is overwritten by accident).
+ */
+async function startingPoint(
+  plan: Plan,
+  resume: boolean | undefined,
+): Promise<{ counts: PseudoLabelCounts; partialBytes: number }> {
+  const { out, log } = plan;
+  const state = statePath(out), partial = partialPath(out);
+  const hasState = await Deno.stat(state).then(() => true, () => false);
+  if (hasState && !resume) {
+    throw new Error(
+      `"${state}" holds an interrupted run into "${out}": pass --resume to go on with it, or delete it to start over`,
+    );
+  }
+  if (!hasState) {
+    if (resume) log(`no interrupted run into "${out}": starting`);
+    return { counts: emptyCounts(plan.files), partialBytes: 0 };
+  }
+  const { counts, partialBytes } = await loadState(state, plan.settings);
+  const size = (await Deno.stat(partial).catch(() => undefined))?.size;
+  if (size === undefined || size < partialBytes) {
+    throw new Error(
+      `Cannot resume: "${partial}" is missing or shorter than the state says (${partialBytes} bytes)`,
+    );
+  }
+  log(`resuming after ${counts.read} texts (${counts.kept} kept)`);
+  return { counts, partialBytes };
+}
+
+/**
+ * Progress in bytes: the files before, plus the UTF-8 size of the texts taken from the current one (the
+ * reader's own count runs up to 1 MiB ahead of the texts labelled).
+ */
+class ProgressMeter {
+  readonly t0 = performance.now();
+  bytesBefore = 0;
+  fileBytes = 0;
+  readerBytes = 0;
+  currentFile: string;
+  /** Where this invocation's own reading began (a resumed run replays the earlier part); -1 before. */
+  startBytes = -1;
+  readonly #readAtStart: number;
+
+  /** A meter over files of `totalBytes` in all, for a run that has read `readAtStart` texts already. */
+  constructor(readonly totalBytes: number, readAtStart: number, firstFile: string) {
+    this.#readAtStart = readAtStart;
+    this.currentFile = firstFile;
+  }
+
+  /** Bytes of the corpus done. */
+  done(): number {
+    return this.bytesBefore + Math.min(this.fileBytes, this.readerBytes);
+  }
+
+  /** The progress line: file, MiB done of all, counts, rate and the time left. */
+  line(counts: PseudoLabelCounts): string {
+    const el = (performance.now() - this.t0) / 1000;
+    const done = this.done();
+    const rate = (counts.read - this.#readAtStart) / Math.max(el, 1e-9);
+    const eta = done > this.startBytes && this.startBytes >= 0
+      ? (el / (done - this.startBytes)) * (this.totalBytes - done)
+      : NaN;
+    const share = counts.labelled ? ((100 * counts.kept) / counts.labelled).toFixed(1) : "0.0";
+    return `${basename(this.currentFile)}: ${(done / 2 ** 20).toFixed(1)}/${
+      (this.totalBytes / 2 ** 20).toFixed(1)
+    } MiB, ` +
+      `read ${counts.read}, labelled ${counts.labelled}, kept ${counts.kept} (${share} %), ` +
+      `${rate.toFixed(0)} texts/s, ETA ${formatDuration(eta)}`;
+  }
+}
+
+/** What a run carries from batch to batch. */
+interface Run {
+  plan: Plan;
+  teachers: readonly Teacher[];
+  counts: PseudoLabelCounts;
+  /** Bytes of `out.partial` that the counts account for. */
+  partialBytes: number;
+  file: Deno.FsFile;
+  pending: Pending[];
+  meter: ProgressMeter;
+  lastCheckpoint: number;
+  lastProgress: number;
+  /** Texts seen by all files (tabs turned into spaces), for the dedupe. */
+  cleaner: LineCleaner;
+  /** Where skipped lines are reported when the options name no `onIssue`. */
+  printIssues: (issue: CorpusIssue) => void;
+}
+
+/** Writes the state file, after the partial output it points into is on disk. */
+async function checkpoint(run: Run): Promise<void> {
+  await run.file.sync();
+  const s: State = {
+    version: 1,
+    settings: run.plan.settings,
+    partialBytes: run.partialBytes,
+    counts: run.counts,
+  };
+  await writeFileAtomic(statePath(run.plan.out), JSON.stringify(s) + "\n");
+}
+
+/** Each teacher's recognitions of `texts` (one per text, checked). */
+async function recognizeAll(
+  teachers: readonly Teacher[],
+  texts: readonly string[],
+): Promise<DetailedRecognition[][]> {
+  const results: DetailedRecognition[][] = [];
+  for (const t of teachers) {
+    const r = await t.recognizeDetailed(texts);
+    if (r.length !== texts.length) {
+      throw new Error(`A teacher returned ${r.length} results for ${texts.length} texts`);
+    }
+    results.push(r);
+  }
+  return results;
+}
+
+/** Why a labelled text is not kept, as the counter it adds to; undefined when it is kept. */
+function dropReason(
+  run: Run,
+  src: SourceCounts,
+  v: Verdict,
+  ex: NerExample,
+): "disagreed" | "unsure" | "droppedType" | "droppedCap" | "droppedEmpty" | "unwritable" | undefined {
+  const { counts, plan } = run;
+  if (!v.agree) return "disagreed";
+  if (!v.keep) return "unsure";
+  if (v.entities.some((e) => plan.dropTypes.has(e.type))) return "droppedType";
+  if (src.kept >= plan.maxPerSource) return "droppedCap";
+  if (
+    v.entities.length === 0 &&
+    counts.kept - counts.keptWithEntities + 1 > plan.maxEmptyShare * (counts.kept + 1)
+  ) {
+    return "droppedEmpty";
+  }
+  if (!writable(ex)) return "unwritable";
+}
+
+/** Counts one labelled text under the rule and the caps; its KLUE TSV when it is kept, else "". */
+function keptText(run: Run, p: Pending, v: Verdict): string {
+  const { counts } = run;
+  const src = counts.sources[p.file];
+  counts.labelled++;
+  src.labelled++;
+  counts.histogram[histogramBin(v.confidence)]++;
+  const ex: NerExample = { id: p.id, text: p.text, entities: v.entities };
+  const why = dropReason(run, src, v, ex);
+  if (why) {
+    counts[why]++;
+    return "";
+  }
+  counts.kept++;
+  src.kept++;
+  if (v.entities.length) counts.keptWithEntities++;
+  for (const e of v.entities) counts.entities[e.type] = (counts.entities[e.type] ?? 0) + 1;
+  return writeKlue([ex]);
+}
+
+/** Labels the pending texts, appends the kept ones to the partial output and checkpoints when it is time. */
+async function flush(run: Run): Promise<void> {
+  const { pending } = run;
+  if (pending.length === 0) return;
+  const results = await recognizeAll(run.teachers, pending.map((p) => p.text));
+  let chunkText = "";
+  pending.forEach((p, i) => {
+    chunkText += keptText(run, p, judge(results.map((r) => r[i]), run.plan.minConfidence));
+  });
+  pending.length = 0;
+  const bytes = new TextEncoder().encode(chunkText);
+  let off = 0;
+  while (off < bytes.length) off += await run.file.write(bytes.subarray(off));
+  run.partialBytes += bytes.length;
+  const now = performance.now();
+  if (now - run.lastCheckpoint >= run.plan.checkpointSeconds * 1000) {
+    await checkpoint(run);
+    run.lastCheckpoint = now;
+  }
+}
+
+/** Why a text read is not labelled, as the counter it adds to; undefined when it goes to the teachers. */
+function skipReason(
+  plan: Plan,
+  text: string | null,
+): "empty" | "duplicate" | "tooShort" | "tooLong" | "excluded" | undefined {
+  if (text === "") return "empty";
+  if (text === null) return "duplicate";
+  const n = [...text].length;
+  if (n < plan.minChars) return "tooShort";
+  if (n > plan.maxChars) return "tooLong";
+  if (plan.exclusions?.matches(text)) return "excluded";
+}
+/**
+ * Reads one corpus file into batches for the teachers, from where the interrupted run left it (texts it read
+ * only rebuild the dedupe), up to `maxPerSource` kept sentences; its last batch is labelled at its end.
+ */
+async function labelFile(run: Run, path: string): Promise<void> {
+  const { counts, plan, meter } = run;
+  meter.currentFile = path;
+  meter.fileBytes = meter.readerBytes = 0;
+  const src = counts.sources[path];
+  const skip = src.read;
+  let item = 0, lastLine = -1, repeat = 0;
+  // Lines the interrupted run has already reported are not reported again.
+  const report = plan.onIssue ?? run.printIssues;
+  for await (
+    const { text: raw, line } of readCorpusFile(path, {
+      format: plan.format,
+      onIssue: (i) => item >= skip && report(i),
+      onBytes: (b) => meter.readerBytes = b,
+    })
+  ) {
+    repeat = line === lastLine ? repeat + 1 : 1;
+    meter.fileBytes += utf8Length(raw) + 1;
+    lastLine = line;
+    // KLUE TSV cannot hold a tab in a sentence.
+    const text = run.cleaner.clean(raw.replaceAll("\t", " "));
+    if (item++ < skip) continue; // read by the interrupted run: only its dedupe hash is rebuilt
+    if (src.kept >= plan.maxPerSource) break;
+    if (meter.startBytes < 0) meter.startBytes = meter.done();
+    counts.read++;
+    src.read++;
+    const why = skipReason(plan, text);
+    if (why) {
+      counts[why]++;
+      if (why === "excluded") src.excluded++;
+    } else {
+      const id = `${basename(path).replace(/\s/g, "_")}:${line}${repeat > 1 ? `.${repeat}` : ""}`;
+      run.pending.push({ text: text!, file: path, id });
+      if (run.pending.length >= plan.chunk) await flush(run);
+    }
+    const now = performance.now();
+    if (now - run.lastProgress >= plan.progressSeconds * 1000) {
+      plan.log(meter.line(counts));
+      run.lastProgress = now;
+    }
+  }
+  // A file ends its batch, so that a checkpoint's position never lies inside pending texts.
+  await flush(run);
+  meter.bytesBefore += (await Deno.stat(path)).size;
+  meter.fileBytes = meter.readerBytes = 0;
 }
 
 /**
@@ -405,185 +701,39 @@ export async function pseudoLabel(
   teachers: readonly Teacher[],
   options: PseudoLabelOptions,
 ): Promise<PseudoLabelCounts> {
-  if (teachers.length === 0) throw new Error("pseudoLabel: no teacher");
-  const { files, out, minConfidence } = options;
-  if (!(minConfidence >= 0 && minConfidence <= 1)) {
-    throw new RangeError(`minConfidence must be in [0, 1], got ${minConfidence}`);
-  }
-  const minChars = options.minChars ?? 2, maxChars = options.maxChars ?? 300;
-  const maxPerSource = options.maxPerSource ?? Infinity;
-  const dropTypes = new Set(options.dropTypes ?? []);
-  const maxEmptyShare = options.maxEmptyShare ?? 1;
-  const chunk = options.chunk ?? 256;
-  const settings = options.settings ?? {};
-  const log = options.log ?? (() => {});
-  const state = statePath(out), partial = partialPath(out);
-
-  let counts = emptyCounts(files);
-  let partialBytes = 0;
-  const hasState = await Deno.stat(state).then(() => true, () => false);
-  if (hasState && !options.resume) {
-    throw new Error(
-      `"${state}" holds an interrupted run into "${out}": pass --resume to go on with it, or delete it to start over`,
-    );
-  }
-  if (hasState) {
-    const s = await loadState(state, settings);
-    counts = s.counts;
-    partialBytes = s.partialBytes;
-    const size = (await Deno.stat(partial).catch(() => undefined))?.size;
-    if (size === undefined || size < partialBytes) {
-      throw new Error(
-        `Cannot resume: "${partial}" is missing or shorter than the state says (${partialBytes} bytes)`,
-      );
-    }
-    log(`resuming after ${counts.read} texts (${counts.kept} kept)`);
-  } else if (options.resume) log(`no interrupted run into "${out}": starting`);
-
+  const plan = planOf(teachers, options);
+  const { counts, partialBytes } = await startingPoint(plan, options.resume);
+  const { out, files } = plan;
+  const partial = partialPath(out);
   await Deno.mkdir(dirname(out), { recursive: true });
   const file = await Deno.open(partial, { write: true, create: true });
-  const encoder = new TextEncoder();
   try {
     await file.truncate(partialBytes); // drops what was appended after the last checkpoint
     await file.seek(partialBytes, Deno.SeekMode.Start);
     const cleaner = new LineCleaner({ maxChars: Infinity });
     const printIssues = issuePrinter().onIssue;
     const totalBytes = (await Promise.all(files.map((f) => Deno.stat(f)))).reduce((a, s) => a + s.size, 0);
-    const t0 = performance.now();
-    const readAtStart = counts.read;
-    // Progress in bytes: the files before, plus the UTF-8 size of the texts taken from this one (the reader's
-    // own count runs up to 1 MiB ahead of the texts labelled).
-    let bytesBefore = 0, fileBytes = 0, readerBytes = 0, currentFile = files[0] ?? "";
-    let startBytes = -1; // where this invocation's own reading began (a resumed run replays the earlier part)
-    let lastCheckpoint = t0, lastProgress = t0;
-    const pending: Pending[] = [];
-
-    const progress = () => {
-      const el = (performance.now() - t0) / 1000;
-      const done = bytesBefore + Math.min(fileBytes, readerBytes);
-      const rate = (counts.read - readAtStart) / Math.max(el, 1e-9);
-      const eta = done > startBytes && startBytes >= 0
-        ? (el / (done - startBytes)) * (totalBytes - done)
-        : NaN;
-      const share = counts.labelled ? ((100 * counts.kept) / counts.labelled).toFixed(1) : "0.0";
-      log(
-        `${basename(currentFile)}: ${(done / 2 ** 20).toFixed(1)}/${
-          (totalBytes / 2 ** 20).toFixed(1)
-        } MiB, ` +
-          `read ${counts.read}, labelled ${counts.labelled}, kept ${counts.kept} (${share} %), ` +
-          `${rate.toFixed(0)} texts/s, ETA ${formatDuration(eta)}`,
-      );
+    const meter = new ProgressMeter(totalBytes, counts.read, files[0] ?? "");
+    const run: Run = {
+      plan,
+      teachers,
+      counts,
+      partialBytes,
+      file,
+      pending: [],
+      meter,
+      lastCheckpoint: meter.t0,
+      lastProgress: meter.t0,
+      cleaner,
+      printIssues,
     };
-    const checkpoint = async () => {
-      await file.sync();
-      const s: State = { version: 1, settings, partialBytes, counts };
-      await writeFileAtomic(state, JSON.stringify(s) + "\n");
-    };
-    const flush = async () => {
-      if (pending.length === 0) return;
-      const texts = pending.map((p) => p.text);
-      const results: DetailedRecognition[][] = [];
-      for (const t of teachers) {
-        const r = await t.recognizeDetailed(texts);
-        if (r.length !== texts.length) {
-          throw new Error(`A teacher returned ${r.length} results for ${texts.length} texts`);
-        }
-        results.push(r);
-      }
-      let chunkText = "";
-      pending.forEach((p, i) => {
-        const v = judge(results.map((r) => r[i]), minConfidence);
-        const src = counts.sources[p.file];
-        counts.labelled++;
-        src.labelled++;
-        counts.histogram[histogramBin(v.confidence)]++;
-        if (!v.agree) return void counts.disagreed++;
-        if (!v.keep) return void counts.unsure++;
-        if (v.entities.some((e) => dropTypes.has(e.type))) return void counts.droppedType++;
-        if (src.kept >= maxPerSource) return void counts.droppedCap++;
-        if (
-          v.entities.length === 0 &&
-          counts.kept - counts.keptWithEntities + 1 > maxEmptyShare * (counts.kept + 1)
-        ) {
-          return void counts.droppedEmpty++;
-        }
-        const ex: NerExample = { id: p.id, text: p.text, entities: v.entities };
-        if (!writable(ex)) return void counts.unwritable++;
-        chunkText += writeKlue([ex]);
-        counts.kept++;
-        src.kept++;
-        if (v.entities.length) counts.keptWithEntities++;
-        for (const e of v.entities) counts.entities[e.type] = (counts.entities[e.type] ?? 0) + 1;
-      });
-      pending.length = 0;
-      const bytes = encoder.encode(chunkText);
-      let off = 0;
-      while (off < bytes.length) off += await file.write(bytes.subarray(off));
-      partialBytes += bytes.length;
-      const now = performance.now();
-      if (now - lastCheckpoint >= (options.checkpointSeconds ?? 30) * 1000) {
-        await checkpoint();
-        lastCheckpoint = now;
-      }
-    };
-
-    for (const path of files) {
-      currentFile = path;
-      fileBytes = readerBytes = 0;
-      const src = counts.sources[path];
-      const skip = src.read;
-      let item = 0, lastLine = -1, repeat = 0;
-      // Lines the interrupted run has already reported are not reported again.
-      const report = options.onIssue ?? printIssues;
-      for await (
-        const { text: raw, line } of readCorpusFile(path, {
-          format: options.format,
-          onIssue: (i) => item >= skip && report(i),
-          onBytes: (b) => readerBytes = b,
-        })
-      ) {
-        repeat = line === lastLine ? repeat + 1 : 1;
-        fileBytes += utf8Length(raw) + 1;
-        lastLine = line;
-        // KLUE TSV cannot hold a tab in a sentence.
-        const text = cleaner.clean(raw.replaceAll("\t", " "));
-        if (item++ < skip) continue; // read by the interrupted run: only its dedupe hash is rebuilt
-        if (src.kept >= maxPerSource) break;
-        if (startBytes < 0) startBytes = bytesBefore + Math.min(fileBytes, readerBytes);
-        counts.read++;
-        src.read++;
-        if (text === "") counts.empty++;
-        else if (text === null) counts.duplicate++;
-        else {
-          const n = [...text].length;
-          if (n < minChars) counts.tooShort++;
-          else if (n > maxChars) counts.tooLong++;
-          else if (options.exclusions?.matches(text)) {
-            counts.excluded++;
-            src.excluded++;
-          } else {
-            const id = `${basename(path).replace(/\s/g, "_")}:${line}${repeat > 1 ? `.${repeat}` : ""}`;
-            pending.push({ text, file: path, id });
-            if (pending.length >= chunk) await flush();
-          }
-        }
-        const now = performance.now();
-        if (now - lastProgress >= (options.progressSeconds ?? 5) * 1000) {
-          progress();
-          lastProgress = now;
-        }
-      }
-      // A file ends its batch, so that a checkpoint's position never lies inside pending texts.
-      await flush();
-      bytesBefore += (await Deno.stat(path)).size;
-      fileBytes = readerBytes = 0;
-    }
-    progress();
+    for (const path of files) await labelFile(run, path);
+    plan.log(meter.line(counts));
     await file.sync();
   } finally {
     file.close();
   }
   await Deno.rename(partial, out);
-  await Deno.remove(state).catch(() => {});
+  await Deno.remove(statePath(out)).catch(() => {});
   return counts;
 }

@@ -63,13 +63,20 @@ export function maskedMean(x: Value, mask: Value): Value {
   return div(reduceSum(mul(x, mask)), max(reduceSum(mask), 1));
 }
 
+/** Sigmoid binary cross-entropy per item from logits x and 0/1 targets y: max(x,0) − x·y + log(1 + e^−|x|). */
+export function binaryCrossEntropyPerItem(logits: Value, targets: Value): Value {
+  return add(sub(relu(logits), mul(logits, targets)), log(add(exp(neg(abs(logits))), 1)));
+}
+
 /**
  * Mean binary cross-entropy of `logits` against float `targets` (0/1 or soft), over positions where the
  * optional float `mask` is 1, in the stable form max(x, 0) − x·t + log(1 + e^(−|x|)).
  */
 export function binaryCrossEntropyWithLogits(logits: Value, targets: Value, mask?: Value): Value {
-  const t = targets.dtype === logits.dtype ? targets : cast(targets, logits.dtype);
-  const per = add(sub(relu(logits), mul(logits, t)), log(add(exp(neg(abs(logits))), 1)));
+  const per = binaryCrossEntropyPerItem(
+    logits,
+    targets.dtype === logits.dtype ? targets : cast(targets, logits.dtype),
+  );
   if (!mask) return reduceMean(per);
   return maskedMean(per, mask.dtype === logits.dtype ? mask : cast(mask, logits.dtype));
 }

@@ -7,7 +7,6 @@
  */
 import type { Graph, Value } from "../graph.ts";
 import {
-  abs,
   add,
   div,
   exp,
@@ -15,10 +14,8 @@ import {
   log,
   matMul,
   mul,
-  neg,
   reduceMax,
   reduceSum,
-  relu,
   squeeze,
   sub,
   transpose,
@@ -57,20 +54,16 @@ export function classifierHead(g: Graph, ctx: BuildContext, hidden: Value, numLa
 }
 
 /**
- * Softmax cross-entropy per item: logits (…, C), integer labels (…) that are valid class ids → (…).
+ * Softmax cross-entropy per item when every label is a valid class id (no ignore index, unlike
+ * `crossEntropyPerItem` of losses.ts): logits (…, C), integer labels (…) → (…).
  * Written as log-sum-exp minus the label's logit (ReduceMax/Exp/ReduceSum/Log/GatherElements), which
  * runs on every execution provider; the max shift cancels exactly, so its gradient path adds nothing.
  */
-export function crossEntropyPerItem(logits: Value, labels: Value): Value {
+export function crossEntropyValidLabels(logits: Value, labels: Value): Value {
   const shifted = sub(logits, reduceMax(logits, [-1], true)); // (…, C)
   const lse = log(reduceSum(exp(shifted), [-1], true)); // (…, 1)
   const picked = gatherElements(shifted, unsqueeze(labels, [-1]), -1); // (…, 1)
   return squeeze(sub(lse, picked), [-1]); // (…)
-}
-
-/** Sigmoid binary cross-entropy per item from logits x and 0/1 targets y: max(x,0) − x·y + log(1 + e^−|x|). */
-export function binaryCrossEntropyPerItem(logits: Value, targets: Value): Value {
-  return add(sub(relu(logits), mul(logits, targets)), log(add(exp(neg(abs(logits))), 1)));
 }
 
 /** Σ w·l / (Σ w + 1e-6): the weighted mean ELECTRA uses for both pretraining losses (0 when Σ w = 0). */

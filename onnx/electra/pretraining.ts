@@ -56,7 +56,8 @@ import {
   positionIds,
 } from "./embeddings.ts";
 import { electraModel } from "./encoder.ts";
-import { binaryCrossEntropyPerItem, discriminatorHead, weightedMean } from "./heads.ts";
+import { discriminatorHead, weightedMean } from "./heads.ts";
+import { binaryCrossEntropyPerItem } from "../losses.ts";
 import { initParams, type ParamSource } from "./init.ts";
 
 /** Scope of the generator's own parameters in the joint graph. */
@@ -168,7 +169,7 @@ export function maskedLmHead(
   ); // (B·P, V)
   const flatLabels = reshape(labels, [-1]); // (B·P)
   const flatWeights = reshape(weights, [-1]);
-  // Cross-entropy as log-sum-exp − picked logit (as `crossEntropyPerItem`), written out here to share
+  // Cross-entropy as log-sum-exp − picked logit (as `crossEntropyValidLabels`), written out here to share
   // exp(shifted) with the sampler. The max shift cancels exactly, so it is a stop-gradient: otherwise
   // autodiff differentiates ReduceMax (Equal, Cast, Div, Mul, Neg over (B·P, V)) for a zero contribution.
   const shifted = sub(flatLogits, stopGradient(reduceMax(flatLogits, [-1], true))); // (B·P, V)

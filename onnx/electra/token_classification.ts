@@ -10,7 +10,7 @@ import { cast, div, equal, max, mul, not, reduceSum, where } from "../ops.ts";
 import { type ElectraConfig, numLabels as configLabels } from "./config.ts";
 import type { BuildContext, Dropout } from "./embeddings.ts";
 import { electraModel } from "./encoder.ts";
-import { classifierHead, crossEntropyPerItem } from "./heads.ts";
+import { classifierHead, crossEntropyValidLabels } from "./heads.ts";
 import { initParams, type ParamSource } from "./init.ts";
 
 /** HF's ignore index for labels that do not count (padding, non-first sub-words, special tokens). */
@@ -70,7 +70,7 @@ export function tokenClassificationLoss(logits: Value, labels: Value, ignoreInde
   );
   const safe = where(valid, labels, g.constant({ dtype: "int64", dims: [], data: new BigInt64Array([0n]) })); // (B, T)
   const weights = cast(valid, logits.dtype); // (B, T)
-  const losses = crossEntropyPerItem(logits, safe); // (B, T)
+  const losses = crossEntropyValidLabels(logits, safe); // (B, T)
   return div(reduceSum(mul(losses, weights)), max(reduceSum(weights), 1));
 }
 

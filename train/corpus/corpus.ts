@@ -33,7 +33,7 @@ export interface CorpusText {
 
 /** Options of the readers. */
 export interface ReadOptions {
-  /** Layout of the file; picked from the file name when absent (see `detectFormat`). */
+  /** Layout of the file; picked from the file name when absent (see `detectCorpusFormat`). */
   format?: CorpusFormat;
   /** Receives each skipped line; the default prints the first 20 per file to stderr. */
   onIssue?: (issue: CorpusIssue) => void;
@@ -54,7 +54,7 @@ const KNOWN: Record<string, CorpusFormat> = {
 };
 
 /** The format of a corpus file from its name: the known corpora, else `.tsv` → label-tsv, `.csv` needs a flag. */
-export function detectFormat(path: string): CorpusFormat {
+export function detectCorpusFormat(path: string): CorpusFormat {
   const name = basename(path);
   if (name in KNOWN) return KNOWN[name];
   const ext = extname(name).toLowerCase();
@@ -217,7 +217,7 @@ export async function* readLines(
 
 /** Streams the text pieces of one corpus file in the given (or detected) format. */
 export async function* readCorpusFile(path: string, options: ReadOptions = {}): AsyncGenerator<CorpusText> {
-  const format = options.format ?? detectFormat(path);
+  const format = options.format ?? detectCorpusFormat(path);
   const onIssue = options.onIssue ?? issuePrinter().onIssue;
   const opts = { ...options, onIssue };
   const bad = (line: number, expected: string) =>

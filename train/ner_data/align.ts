@@ -19,13 +19,14 @@
 import type { Encoding } from "../../infer/encoding.ts";
 import type { LabelMode } from "../../infer/decode.ts";
 import type { Scheme } from "../../infer/model_folder.ts";
-import type { Entity } from "./datasets/types.ts";
+import type { TypedSpan } from "./datasets/types.ts";
+import { IGNORE_INDEX } from "../../onnx/electra/token_classification.ts";
 
 // The tagging scheme and label mode are the inference folder's (infer/), re-exported for training code.
 export type { LabelMode, Scheme };
 
-/** The label id ignored by the loss. */
-export const IGNORE_INDEX = -100;
+// The label id the loss ignores is the graph's (one constant on both sides of the artifacts contract).
+export { IGNORE_INDEX };
 
 /** The default labelling mode (see the module comment for why). */
 export const DEFAULT_LABEL_MODE: LabelMode = "all-subwords";
@@ -73,7 +74,7 @@ export interface AlignOptions {
  */
 export function alignLabels(
   encoding: Encoding,
-  entities: readonly Entity[],
+  entities: readonly TypedSpan[],
   options: AlignOptions,
 ): number[] {
   const scheme = options.scheme ?? "BIO";

@@ -10,7 +10,7 @@
  * emoji around entities, spaces dropped and doubled) is added to each copy.
  * @module
  */
-import type { Entity, NerExample } from "./datasets/types.ts";
+import type { NerExample, TypedSpan } from "./datasets/types.ts";
 import { addNoise, checkNoise, hasNoise, type NoiseCounts, type NoiseOptions } from "./noise.ts";
 import { Rng } from "../util/rng.ts";
 
@@ -166,7 +166,7 @@ export function augmentOne(
 ): NerExample | undefined {
   const spokenRate = o.colloquialRate ?? 1;
   let text = "", cursor = 0;
-  const entities: Entity[] = [];
+  const entities: TypedSpan[] = [];
   for (const [i, e] of ex.entities.entries()) {
     if (e.start < cursor) return undefined; // overlapping entities: leave such a sentence alone
     text += ex.text.slice(cursor, e.start);

@@ -21,7 +21,7 @@
  * ```
  * @module
  */
-import { type Entity, type NerExample, sortEntities } from "./datasets/types.ts";
+import { type NerExample, sortEntities, type TypedSpan } from "./datasets/types.ts";
 
 /** One learnt word: its text, KLUE's majority type, how often it is tagged and occurs in the reference. */
 export interface LexiconEntry {
@@ -169,8 +169,8 @@ export function harmonize(
 ): HarmonizeResult {
   const added: Record<string, number> = {};
   const out = examples.map((ex) => {
-    const entities: Entity[] = [...ex.entities];
-    const fresh: Entity[] = [];
+    const entities: TypedSpan[] = [...ex.entities];
+    const fresh: TypedSpan[] = [];
     for (const w of lexicon) {
       for (const i of wordStarts(ex.text, w.text)) {
         const end = i + w.text.length;

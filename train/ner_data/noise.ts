@@ -5,7 +5,7 @@
  * saw `ㅋㅋㅋ민수` learns that the first token of a sentence is a name. Entity offsets stay exact.
  * @module
  */
-import type { Entity, NerExample } from "./datasets/types.ts";
+import type { NerExample, TypedSpan } from "./datasets/types.ts";
 import type { Rng } from "../util/rng.ts";
 
 /** Chances, each per gap between words (and at the sentence's start and end for insertions). */
@@ -153,7 +153,7 @@ export function addNoise(ex: NerExample, o: NoiseOptions, rng: Rng, counts?: Noi
     for (const x of shifts) if (x.from <= pos) s = x.shift;
     return s;
   };
-  const entities: Entity[] = ex.entities.map((e) => {
+  const entities: TypedSpan[] = ex.entities.map((e) => {
     const s = shiftAt(e.start);
     return { start: e.start + s, end: e.end + s, type: e.type };
   });

@@ -24,7 +24,7 @@ import {
   readCorpusFile,
 } from "../corpus/corpus.ts";
 import { writeKlue } from "./datasets/klue.ts";
-import { DATASET_FORMATS, detectFormat, parseDataset, readDataset } from "./datasets/mod.ts";
+import { DATASET_FORMATS, detectDatasetFormat, parseDataset, readDataset } from "./datasets/mod.ts";
 import {
   type DatasetFormat,
   type NerExample,
@@ -136,7 +136,7 @@ export async function readExclusionTexts(
   const text = await readText(path);
   let f = format;
   if (f === "auto") {
-    const detected = detectFormat(path, text);
+    const detected = detectDatasetFormat(path, text);
     f = detected === "conll" && !looksLikeConll(text) ? "lines" : detected;
   }
   if (f === "lines") {

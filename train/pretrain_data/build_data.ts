@@ -25,8 +25,8 @@ import { encodeShard, type RawExample, shardFileName, type ShardIndex, writeShar
 import { writeFileAtomic } from "../util/fs.ts";
 import { WordPieceTokenizer } from "../../infer/tokenizer.ts";
 
-/** A small, fast, seedable PRNG (mulberry32): `next()` in [0, 1). */
-export class Rng {
+/** build-data's seedable PRNG (mulberry32; the shards depend on its stream): `next()` in [0, 1). */
+export class Mulberry32 {
   #s: number;
   constructor(seed: number) {
     this.#s = seed >>> 0;
@@ -49,7 +49,7 @@ export function chunkSeed(seed: number, k: number): number {
   return hash53(`${seed}:${k}`) % 4294967296;
 }
 
-/** Where `ExampleBuilder` draws its random numbers (an `Rng`, or a scripted stand-in in tests). */
+/** Where `ExampleBuilder` draws its random numbers (an `Mulberry32`, or a scripted stand-in in tests). */
 export interface RandomSource {
   next(): number;
   int(lo: number, hi: number): number;
@@ -142,7 +142,7 @@ export function buildChunk(
     options.maxSeqLength,
     tokenizer.clsId,
     tokenizer.sepId,
-    new Rng(chunkSeed(options.seed, options.index)),
+    new Mulberry32(chunkSeed(options.seed, options.index)),
   );
   const examples: RawExample[] = [];
   let content = 0, unknown = 0;

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import {
   type CorpusIssue,
   type CorpusText,
-  detectFormat,
+  detectCorpusFormat,
   hash53,
   LineCleaner,
   listCorpusFiles,
@@ -22,15 +22,15 @@ async function read(file: string, issues: CorpusIssue[] = []): Promise<CorpusTex
   return out;
 }
 
-Deno.test("detectFormat() knows the shipped corpora by name", () => {
-  assert.equal(detectFormat("/x/nsmc_reviews.txt"), "text");
-  assert.equal(detectFormat("curse_detection.txt"), "pipe-label");
-  assert.equal(detectFormat("parakqc.txt"), "label-label-tsv");
-  assert.equal(detectFormat("3i4k_utterances.tsv"), "label-tsv");
-  assert.equal(detectFormat("question_pair.csv"), "csv:question1,question2");
-  assert.equal(detectFormat("chatbot_data.csv"), "csv:Q,A");
-  assert.equal(detectFormat("other.txt"), "text");
-  assert.throws(() => detectFormat("other.csv"), /--format csv:COLUMN/);
+Deno.test("detectCorpusFormat() knows the shipped corpora by name", () => {
+  assert.equal(detectCorpusFormat("/x/nsmc_reviews.txt"), "text");
+  assert.equal(detectCorpusFormat("curse_detection.txt"), "pipe-label");
+  assert.equal(detectCorpusFormat("parakqc.txt"), "label-label-tsv");
+  assert.equal(detectCorpusFormat("3i4k_utterances.tsv"), "label-tsv");
+  assert.equal(detectCorpusFormat("question_pair.csv"), "csv:question1,question2");
+  assert.equal(detectCorpusFormat("chatbot_data.csv"), "csv:Q,A");
+  assert.equal(detectCorpusFormat("other.txt"), "text");
+  assert.throws(() => detectCorpusFormat("other.csv"), /--format csv:COLUMN/);
   assert.equal(parseFormat("csv:a,b"), "csv:a,b");
   assert.throws(() => parseFormat("json"), /Unknown corpus format "json"/);
 });

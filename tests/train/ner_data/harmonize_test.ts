@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { addWords, buildLexicon, harmonize } from "../../../train/ner_data/harmonize.ts";
 import { ex, REFERENCE } from "./harmonize_reference.ts";
 

@@ -6,8 +6,8 @@ import {
   buildPretrainingData,
   chunkSeed,
   ExampleBuilder,
+  Mulberry32,
   type RandomSource,
-  Rng,
 } from "../../../train/pretrain_data/build_data.ts";
 import { main } from "../../../cli/build_data.ts";
 import { openShards, type ShardIndex } from "../../../train/pretrain_data/shards.ts";
@@ -101,14 +101,14 @@ Deno.test("ExampleBuilder ends documents at blank lines and draws random target 
   assert.equal(b.flush(), null);
 });
 
-Deno.test("Rng is deterministic and chunk seeds differ", () => {
-  const a = new Rng(7), b = new Rng(7);
+Deno.test("Mulberry32 is deterministic and chunk seeds differ", () => {
+  const a = new Mulberry32(7), b = new Mulberry32(7);
   const xs = Array.from({ length: 5 }, () => a.next());
   assert.deepEqual(xs, Array.from({ length: 5 }, () => b.next()));
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   assert.notEqual(chunkSeed(42, 0), chunkSeed(42, 1));
   assert.notEqual(chunkSeed(42, 0), chunkSeed(43, 0));
-  const r = new Rng(1);
+  const r = new Mulberry32(1);
   for (let i = 0; i < 1000; i++) {
     const v = r.int(5, 128);
     assert.ok(Number.isInteger(v) && v >= 5 && v <= 128);

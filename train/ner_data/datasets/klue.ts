@@ -7,7 +7,6 @@
 import { klueBlock } from "../../../infer/formats.ts";
 import {
   DatasetError,
-  type Entity,
   type NerExample,
   parseMarkup,
   type ReadResult,
@@ -15,6 +14,7 @@ import {
   sortEntities,
   spansFromTags,
   splitLines,
+  type TypedSpan,
   WarningSink,
 } from "./types.ts";
 
@@ -54,7 +54,7 @@ export function parseKlue(text: string, file: string): ReadResult {
       if (m.text !== sentence) {
         sink.add(cur.line, "markup-differs", `the marked sentence differs from the characters below it`);
       } else {
-        const key = (e: Entity) => `${e.start}:${e.end}:${e.type}`;
+        const key = (e: TypedSpan) => `${e.start}:${e.end}:${e.type}`;
         const fromTags = new Set(entities.map(key));
         const fromMarkup = new Set(m.entities.map(key));
         if (fromTags.size !== fromMarkup.size || [...fromTags].some((k) => !fromMarkup.has(k))) {

@@ -9,7 +9,6 @@
 import { getEntities } from "../../../infer/decode.ts";
 import {
   baseName,
-  type Entity,
   type NerExample,
   parseMarkup,
   type ReadResult,
@@ -17,6 +16,7 @@ import {
   renderMarkup,
   sortEntities,
   splitLines,
+  type TypedSpan,
   WarningSink,
 } from "./types.ts";
 
@@ -41,8 +41,8 @@ interface Block {
 }
 
 /** Places the marked line's entities on the raw line when the two texts differ slightly. */
-function relocate(raw: string, markedText: string, entities: Entity[]): Entity[] | undefined {
-  const out: Entity[] = [];
+function relocate(raw: string, markedText: string, entities: TypedSpan[]): TypedSpan[] | undefined {
+  const out: TypedSpan[] = [];
   let delta = 0;
   let cursor = 0;
   for (const e of entities) {
@@ -105,7 +105,7 @@ function markedEntities(
   layout: Block["layout"],
   types: ReadonlySet<string>,
   sink: WarningSink,
-): { sentence: string; entities: Entity[] } {
+): { sentence: string; entities: TypedSpan[] } {
   const m = parseMarkup(marked, layout === "klp" ? undefined : types);
   for (const p of m.problems) sink.add(markedLine, "markup", p);
   if (raw === undefined || m.text === raw) return { sentence: m.text, entities: m.entities };
@@ -127,7 +127,7 @@ function markedEntities(
 }
 
 /** Entities from the morpheme tags, placed by walking the morpheme surfaces through the sentence. */
-function tagEntities(b: Block, sentence: string, fromTags: [string, number, number][]): Entity[] {
+function tagEntities(b: Block, sentence: string, fromTags: [string, number, number][]): TypedSpan[] {
   let pos = 0;
   const starts: number[] = [];
   const ends: number[] = [];
@@ -145,7 +145,7 @@ function tagEntities(b: Block, sentence: string, fromTags: [string, number, numb
 function checkTagCounts(
   b: Block,
   fromTags: [string, number, number][],
-  entities: Entity[],
+  entities: TypedSpan[],
   sink: WarningSink,
 ): void {
   const count = (xs: string[]) => {
@@ -206,7 +206,7 @@ function blockExample(
     sink.add(first, "header", `no raw or marked sentence; sentence rebuilt from the morphemes`);
     raw = spelled.trim();
   }
-  let entities: Entity[] = [];
+  let entities: TypedSpan[] = [];
   let sentence = raw ?? "";
   if (marked !== undefined) {
     const markedLine = b.layout === "klp" ? first + 1 : first + 2;

@@ -10,12 +10,12 @@ import { type LabelStudioNames, labelStudioTask } from "../../../infer/formats.t
 import { parseLocatedJson } from "./json_source.ts";
 import {
   DatasetError,
-  type Entity,
   locateSurface,
   type NerExample,
   type ReadResult,
   readText,
   sortEntities,
+  type TypedSpan,
   WarningSink,
 } from "./types.ts";
 
@@ -138,8 +138,8 @@ function readSpans(
   spans: { value: unknown; line: number }[],
   file: string,
   sink: WarningSink,
-): Entity[] {
-  const entities: Entity[] = [];
+): TypedSpan[] {
+  const entities: TypedSpan[] = [];
   for (const { value: v, line } of spans) {
     if (!isObject(v)) throw new DatasetError(file, line, `expected a span object`);
     const labels = v.labels ?? v.hypertextlabels;

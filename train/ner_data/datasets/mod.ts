@@ -38,7 +38,7 @@ export const DATASET_FORMATS: readonly DatasetFormat[] = [
  * with four columns KMOU; `; `/`$` lines are KMOU's older layout; `n<TAB>word<TAB>tag` is Naver;
  * anything else is CoNLL.
  */
-export function detectFormat(name: string, text: string): DatasetFormat {
+export function detectDatasetFormat(name: string, text: string): DatasetFormat {
   const head = text.replace(/^\uFEFF/, "").slice(0, 20000);
   const trimmed = head.trimStart();
   if (/\.json$/i.test(name) || trimmed.startsWith("{") || trimmed.startsWith("[")) {
@@ -67,7 +67,7 @@ export function parseDataset(
   file: string,
   format: DatasetFormat | "auto" = "auto",
 ): ReadResult {
-  const f = format === "auto" ? detectFormat(file, text) : format;
+  const f = format === "auto" ? detectDatasetFormat(file, text) : format;
   switch (f) {
     case "klue":
       return parseKlue(text, file);

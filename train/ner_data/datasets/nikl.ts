@@ -8,12 +8,12 @@
 import { parseLocatedJson } from "./json_source.ts";
 import {
   DatasetError,
-  type Entity,
   locateSurface,
   type NerExample,
   type ReadResult,
   readText,
   sortEntities,
+  type TypedSpan,
   WarningSink,
 } from "./types.ts";
 
@@ -52,7 +52,7 @@ export function parseNikl(text: string, file: string): ReadResult {
       if (!Array.isArray(nes)) {
         throw new DatasetError(file, lineOf(s), `expected "NE" of sentence "${id}" to be an array`);
       }
-      const entities: Entity[] = [];
+      const entities: TypedSpan[] = [];
       for (const ne of nes) {
         const line = lineOf(ne);
         if (

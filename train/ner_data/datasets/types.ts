@@ -6,8 +6,8 @@
 
 import { type Chunk, getEntities } from "../../../infer/decode.ts";
 
-/** One entity: `[start, end)` in JavaScript string indices of the example's text. */
-export interface Entity {
+/** One entity as a typed span: `[start, end)` in JavaScript string indices of the example's text. */
+export interface TypedSpan {
   start: number;
   end: number;
   type: string;
@@ -17,7 +17,7 @@ export interface Entity {
 export interface NerExample {
   id: string;
   text: string;
-  entities: Entity[];
+  entities: TypedSpan[];
 }
 
 /** A recoverable inconsistency found while reading; reading went on after it. */
@@ -77,7 +77,7 @@ export function splitLines(text: string): string[] {
 }
 
 /** Sorts entities by start, then end, then type, in place, and returns them. */
-export function sortEntities(entities: Entity[]): Entity[] {
+export function sortEntities(entities: TypedSpan[]): TypedSpan[] {
   return entities.sort((a, b) =>
     a.start - b.start || a.end - b.end || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0)
   );
@@ -93,7 +93,7 @@ export function countTypes(examples: NerExample[]): Record<string, number> {
 /** Result of stripping `<surface:TYPE>` markup. */
 export interface Markup {
   text: string;
-  entities: Entity[];
+  entities: TypedSpan[];
   /** Problems such as unclosed `<` that were kept as literal text. */
   problems: string[];
 }
@@ -108,7 +108,7 @@ const MARK = /<((?:[^<>]|<[^<>:]*>)*):([A-Z][A-Z0-9_]*)>/g;
  * are not markup stay literal, and an empty surface is reported.
  */
 export function parseMarkup(marked: string, types?: ReadonlySet<string>): Markup {
-  const entities: Entity[] = [];
+  const entities: TypedSpan[] = [];
   const problems: string[] = [];
   let text = "";
   let last = 0;
@@ -228,7 +228,7 @@ export function spansFromTags(
   pieces: readonly string[],
   tags: readonly string[],
   separator: string,
-): { text: string; entities: Entity[]; chunks: Chunk[] } {
+): { text: string; entities: TypedSpan[]; chunks: Chunk[] } {
   const starts: number[] = [];
   let pos = 0;
   for (const p of pieces) {

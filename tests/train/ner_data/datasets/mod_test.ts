@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { detectFormat, readDataset } from "../../../../train/ner_data/datasets/mod.ts";
+import { detectDatasetFormat, readDataset } from "../../../../train/ner_data/datasets/mod.ts";
 
 const dir = new URL("../../../../fixtures/datasets/", import.meta.url);
 
-Deno.test("detectFormat() recognises every fixture by name and content", async (t) => {
+Deno.test("detectDatasetFormat() recognises every fixture by name and content", async (t) => {
   const cases: [string, string][] = [
     ["klue_sample.tsv", "klue"],
     ["kmou_sample.txt", "kmou"],
@@ -16,7 +16,7 @@ Deno.test("detectFormat() recognises every fixture by name and content", async (
   for (const [name, format] of cases) {
     await t.step(name, async () => {
       const text = await Deno.readTextFile(new URL(name, dir));
-      assert.equal(detectFormat(name, text), format);
+      assert.equal(detectDatasetFormat(name, text), format);
       const r = await readDataset(new URL(name, dir).pathname);
       assert.ok(r.examples.length >= 2);
     });

@@ -22,7 +22,7 @@ const USAGE = `Usage: deno task probe --encoder SPEC --out DIR [options]
                       write OUT/curve.jsonl (tokens, CPU hours, scores per checkpoint)
   --out DIR           output folder (probe.json; resumes what is already there)
   --recipe FILE       the fixed recipe (default configs/probe/probe.json)
-  --runs DIR          the recipe's $RUNS folder: splits and vocab (default /work/nersota-runs/v8)
+  --runs DIR          the recipe's $RUNS folder: splits and vocab (default /work/nersota-runs/default, the recipe's)
   --dev NAME=SRC      replace or add dev set NAME (SRC as in finetune: [FORMAT:]PATH[:MAP]); NAME=none drops it
   --seeds 1,2         replace the recipe's seeds (the recipe's own are the probe; use for smoke runs)
   --baseline FILE     with --curve: a probe.json of random weights, the curve's point at 0 tokens
@@ -39,7 +39,7 @@ export async function main(args: string[]): Promise<number> {
       curve: { type: "string" },
       out: { type: "string" },
       recipe: { type: "string", default: "configs/probe/probe.json" },
-      runs: { type: "string", default: "/work/nersota-runs/v8" },
+      runs: { type: "string", default: "/work/nersota-runs/default" },
       dev: { type: "string", multiple: true },
       seeds: { type: "string" },
       baseline: { type: "string" },

@@ -80,7 +80,7 @@ const SOURCE_KEYS = ["path", "format", "map", "take"];
 
 /**
  * Parses a probe recipe. `$RUNS/` at the start of a path is the `runs` folder (the recipe's data folder,
- * e.g. /work/nersota-runs/v8); other relative paths are relative to the working directory. With `doc` (the
+ * e.g. /work/nersota-runs/default); other relative paths are relative to the working directory. With `doc` (the
  * file's lines, from `parseJsonText`), errors about a key the file gave name its line.
  */
 export function probeRecipeFromJson(

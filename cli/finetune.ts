@@ -48,7 +48,8 @@ Data (SRC is PATH or FORMAT:PATH or FORMAT:PATH:MAP; FORMAT one of ${DATASET_FOR
 Model:
   --model DIR            NERSOTA model folder, Hugging Face ELECTRA folder (discriminator or token classifier),
                          or an inference folder with no model.safetensors (models/default: weights read from
-                         its inference.onnx, int8 ones dequantised)
+                         its inference.onnx, int8 ones dequantised), or a pretraining checkpoint
+                         (RUN/checkpoints/step-N.safetensors of deno task pretrain: its encoder; needs --vocab)
   --init random          start from random weights: needs --config (HF config.json) and --vocab
   --out DIR              output: inference model folder + checkpoints, metrics.jsonl, report.json
 
@@ -131,7 +132,11 @@ export async function main(args: string[]): Promise<number> {
     }
     model = { kind: "random", config: values.config, vocab: values.vocab };
   } else if (values.init !== undefined) return fail(`--init must be "random", got "${values.init}"`);
-  else if (values.model) model = { kind: "folder", dir: values.model };
+  else if (values.model?.endsWith(".safetensors")) {
+    // A pretraining checkpoint holds weights and Adam moments but no vocabulary.
+    if (!values.vocab) return fail("--model with a pretraining checkpoint (.safetensors) needs --vocab");
+    model = { kind: "checkpoint", path: values.model, vocab: values.vocab };
+  } else if (values.model) model = { kind: "folder", dir: values.model };
   else return fail("--model DIR or --init random is required");
   await refuseOverwrite({ "--out": values.out }, {
     "--model": values.model,

@@ -19,6 +19,11 @@
 #      GIVEN_NAMES: the augmentation's chance of cutting a PS full name to the given name (default 0.3).
 #      DEV: both (default: KLUE dev + KMOU dev, 696 sentences) or klue (KLUE dev, 228) for keeping the best epoch.
 #      INIT: random (default: the shipped model's start) or pretrained (fine-tune the encoder of the pretrain stage).
+#      ENCODER: with INIT=pretrained, the encoder to fine-tune instead of the pretrain stage's: a pretraining
+#      checkpoint (RUN/checkpoints/step-N.safetensors, read with RUNS/vocab.txt) or a model folder; the data and
+#      pretrain stages are then skipped.
+#      NOISE: 1 adds colloquial noise (laughter, interjections, emoji, spaces dropped and doubled, case particles
+#      dropped; docs/colloquial.md) to the augmented copies, written to RUNS/augmented-noise; 0 (default) does not.
 #      At our CPU compute, fine-tuning from random weights beat fine-tuning from our pretrained encoders
 #      (docs/history.md), so by default the data and pretrain stages are skipped: INIT=pretrained runs them.
 set -euo pipefail
@@ -33,13 +38,17 @@ AUGMENT=${AUGMENT:-1}
 HARMONIZE_RELATIVE=${HARMONIZE_RELATIVE:-1}
 GIVEN_NAMES=${GIVEN_NAMES:-0.3}
 DEV=${DEV:-both}
+ENCODER=${ENCODER:-}
+NOISE=${NOISE:-0}
 case "$INIT" in
   random) default_stages="split vocab harmonize augment finetune adapt eval ship" ;;
-  pretrained) default_stages="split vocab data pretrain harmonize augment finetune adapt eval ship" ;;
+  pretrained) default_stages="split vocab data pretrain harmonize augment finetune adapt eval ship"
+    [ -n "$ENCODER" ] && default_stages="split vocab harmonize augment finetune adapt eval ship" ;;
   *) echo "INIT must be random or pretrained, got '$INIT'" >&2; exit 2 ;;
 esac
 stages=${*:-$default_stages}
 MODEL="$RUNS/adapt" # the fine-tuned folder that is evaluated and shipped
+AUGMENTED="$RUNS/augmented"; [ "$NOISE" = 1 ] && AUGMENTED="$RUNS/augmented-noise"
 case "$DEV" in
   klue) dev=(--dev "klue:$RUNS/klue/dev.tsv") ;;
   both) dev=(--dev "klue:$RUNS/klue/dev.tsv" --dev "klue:$RUNS/kmou/dev.tsv:kmou-klue") ;;
@@ -93,22 +102,28 @@ if has augment && [ "$AUGMENT" = 1 ]; then
   # the names: one augmented copy of each train side, mentions of PS/LC/OG swapped within their type at rate 0.5
   # (the particle after a swapped mention re-agreed), a GIVEN_NAMES share of PS full names cut to the given name as
   # speech names people (김민수 → 민수), written particles after entities made spoken.
-  mkdir -p "$RUNS/augmented"
+  # NOISE=1: the same copies with chat noise at per-gap rates, plus copies that only the noise changed.
+  noise=()
+  [ "$NOISE" = 1 ] && noise=(--laughter 0.05 --interjections 0.03 --emoji 0.03 --drop-spaces 0.1
+    --double-spaces 0.02 --drop-particles 0.3)
+  mkdir -p "$AUGMENTED"
   for source in klue=klue/train.tsv kmou=harmonized/kmou-train.tsv; do
     name=${source%%=*}
-    [ -f "$RUNS/augmented/$name-train.tsv" ] || deno task augment --data "klue:$RUNS/${source#*=}" --colloquial \
-      --seed 0 --given-names "$GIVEN_NAMES" --out "$RUNS/augmented/$name-train.tsv" \
-      --report "$RUNS/augmented/$name-train.json"
+    [ -f "$AUGMENTED/$name-train.tsv" ] || deno task augment --data "klue:$RUNS/${source#*=}" --colloquial \
+      --seed 0 --given-names "$GIVEN_NAMES" "${noise[@]}" --out "$AUGMENTED/$name-train.tsv" \
+      --report "$AUGMENTED/$name-train.json"
   done
 fi
 if has finetune; then
   extra=()
-  [ "$AUGMENT" = 1 ] && extra=(--train "klue:$RUNS/augmented/klue-train.tsv" --train "klue:$RUNS/augmented/kmou-train.tsv")
+  [ "$AUGMENT" = 1 ] && extra=(--train "klue:$AUGMENTED/klue-train.tsv" --train "klue:$AUGMENTED/kmou-train.tsv")
   resume=(); [ -e "$RUNS/finetune/checkpoints" ] || [ -e "$RUNS/finetune/run.json" ] && resume=(--resume)
   # The KLUE half is listed three times: its guideline (QT counts, TI durations, relative dates as DT) is what
   # the model must speak, and it has 1,807 training sentences against KMOU's 23,033.
   if [ "$INIT" = random ]; then
     start=(--init random --config configs/default/model.json --vocab "$RUNS/vocab.txt")
+  elif [ -n "$ENCODER" ]; then
+    start=(--model "$ENCODER" --vocab "$RUNS/vocab.txt")
   else
     start=(--model "$RUNS/pretrain/discriminator")
   fi

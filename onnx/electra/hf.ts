@@ -17,6 +17,7 @@
  * metadata `format: "nersota"`), `vocab.txt`, and the tokenizer files when known.
  * @module
  */
+import { float16Bits, float16Value } from "../quantize.ts";
 import type { KeyLines } from "../settings.ts";
 import { decodeSafetensors, encodeSafetensors } from "../safetensors.ts";
 import type { Tensor } from "../tensor.ts";
@@ -58,6 +59,26 @@ export function transpose2d(t: Tensor): Tensor {
   const out = new (src.constructor as Float32ArrayConstructor)(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = src[i * c + j];
   return { dtype: t.dtype, dims: [c, r], data: out };
+}
+
+/** float16 tensors widened to float32 (exactly): models stored in half precision compute and train in float32. */
+export function widenFloat16(tensors: Record<string, Tensor>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(tensors)) {
+    out[k] = t.dtype === "float16" ? f16ToF32(t) : t;
+  }
+  return out;
+}
+
+/** float32 tensors rounded to float16 (nearest even), for half-size storage; other dtypes unchanged. */
+export function narrowToFloat16(tensors: Record<string, Tensor>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(tensors)) {
+    out[k] = t.dtype === "float32"
+      ? { dtype: "float16", dims: t.dims, data: Uint16Array.from(t.data as Float32Array, float16Bits) }
+      : t;
+  }
+  return out;
 }
 
 /** Converts tensors between HF (out, in) and graph (in, out) layout (the same transpose both ways). */
@@ -114,19 +135,9 @@ export function hfTensorShapes(
   return m;
 }
 
-/** Converts a float16 (raw bits) tensor to float32. */
+/** Converts a float16 (raw bits) tensor to float32 (exactly). */
 function f16ToF32(t: Tensor): Tensor {
-  const bits = t.data as Uint16Array;
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i], s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
-    out[i] = e === 0
-      ? s * 2 ** -14 * (f / 1024)
-      : e === 31
-      ? (f ? NaN : s * Infinity)
-      : s * 2 ** (e - 15) * (1 + f / 1024);
-  }
-  return { dtype: "float32", dims: t.dims, data: out };
+  return { dtype: "float32", dims: t.dims, data: Float32Array.from(t.data as Uint16Array, float16Value) };
 }
 
 /** Which architecture a HF checkpoint is, from `architectures` in its config or else from its tensors. */
@@ -410,7 +421,7 @@ export function decodeModelWeights(
   if (kind === "pretraining" && !generator) {
     throw new Error(`"${source}": a pretraining model needs generator_config.json`);
   }
-  const model: ElectraModelFiles = { kind, config, generator, weights: tensors };
+  const model: ElectraModelFiles = { kind, config, generator, weights: widenFloat16(tensors) };
   exportHf(model); // validates every name and shape against the configs
   return model;
 }

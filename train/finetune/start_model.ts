@@ -4,14 +4,13 @@
  * @module
  */
 import { join } from "node:path";
-import { decodeCheckpoint } from "../../onnx/checkpoint.ts";
 import { configFromHf, type ElectraConfig, labelNames } from "../../onnx/electra/config.ts";
 import type { ModelKind } from "../../onnx/electra/hf.ts";
 import { GENERATOR_PREFIX } from "../../onnx/electra/pretraining.ts";
 import { keyLinesAt } from "../../onnx/json_lines.ts";
 import { decodeSafetensors } from "../../onnx/safetensors.ts";
 import type { Tensor } from "../../onnx/tensor.ts";
-import { pretrainConfigFromJson } from "../pretrain/pretrain_config.ts";
+import { readPretrainCheckpoint } from "../pretrain/checkpoint_folder.ts";
 import { readWeightsFolder } from "../release/weights_folder.ts";
 import { exists, readJsonText } from "../util/fs.ts";
 
@@ -93,13 +92,8 @@ export async function loadStartModel(init: ModelInit): Promise<StartModel> {
  * discriminator config its run state records, its parameters without the pretraining heads and Adam moments.
  */
 export async function loadCheckpointEncoder(path: string, vocabPath: string): Promise<StartModel> {
-  const state = await decodeCheckpoint(await Deno.readFile(path), path);
-  const run = state.config as { format?: string; config?: unknown } | null;
-  if (run?.format !== "nersota-pretrain/1") {
-    throw new Error(`"${path}" is not a pretraining checkpoint (its run state format is "${run?.format}")`);
-  }
-  const { model: config } = pretrainConfigFromJson(run.config, `${path} (saved config)`);
+  const { config, params } = await readPretrainCheckpoint(path);
   const weights: Record<string, Tensor> = {};
-  for (const [n, t] of Object.entries(state.params)) if (!isPretrainingHead(n)) weights[n] = t;
-  return { config, weights, vocab: await Deno.readTextFile(vocabPath), kind: "base" };
+  for (const [n, t] of Object.entries(params)) if (!isPretrainingHead(n)) weights[n] = t;
+  return { config: config.model, weights, vocab: await Deno.readTextFile(vocabPath), kind: "base" };
 }

@@ -4,6 +4,7 @@
  * fine-tuning probe that scores an encoder or a pretraining run's checkpoints (`deno task probe`).
  * @module
  */
+export * from "./checkpoint_folder.ts";
 export * from "./embeddings.ts";
 export * from "./embeddings_folder.ts";
 export * from "./pretrain.ts";

@@ -14,10 +14,13 @@ import {
   exportHf,
   hfTensorShapes,
   importHf,
+  narrowToFloat16,
   pythonJson,
   splitPretraining,
   swapLinearLayout,
+  widenFloat16,
 } from "../../../onnx/electra/hf.ts";
+import { float16Bits, float16Value } from "../../../onnx/quantize.ts";
 import { fromWeights, initParams } from "../../../onnx/electra/init.ts";
 import { buildPretrainingGraph } from "../../../onnx/electra/pretraining.ts";
 import { buildTokenClassificationGraph } from "../../../onnx/electra/token_classification.ts";
@@ -283,5 +286,36 @@ Deno.test("deno task export: HF → ours → HF round trip on disk; .bin pickles
     );
   } finally {
     await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("narrowToFloat16() rounds to nearest even and widenFloat16() restores exactly; our folder reads float16 as float32", () => {
+  // Hand-computed binary16 values: 0.1 → 0x2e66 = 0.0999755859375; 65519 rounds down to the largest half 65504,
+  // 65520 is the tie that overflows to Infinity; 2^-25 is the tie between 0 and the smallest subnormal (even: 0).
+  const x = Float32Array.from([1, 0.1, -2.5, 65519, 65520, 2 ** -25, 3 * 2 ** -25]);
+  const half = narrowToFloat16({ t: { dtype: "float32", dims: [7], data: x } }).t;
+  assert.equal(half.dtype, "float16");
+  assert.deepEqual([...half.data as Uint16Array], [0x3c00, 0x2e66, 0xc100, 0x7bff, 0x7c00, 0, 2]);
+  const back = widenFloat16({ t: half, ids: { dtype: "int32", dims: [1], data: Int32Array.from([7]) } });
+  assert.deepEqual([...back.t.data as Float32Array], [
+    1,
+    0.0999755859375,
+    -2.5,
+    65504,
+    Infinity,
+    0,
+    2 ** -23,
+  ]);
+  assert.equal(back.ids.dtype, "int32");
+
+  const { model } = importHf(hfMain());
+  const bytes = encodeModelWeights({ ...model, weights: narrowToFloat16(model.weights) });
+  assert.ok(bytes.length < encodeModelWeights(model).length * 0.6);
+  const read = decodeModelWeights(JSON.parse(configToJson(model.config)), bytes);
+  assert.equal(read.kind, "discriminator");
+  for (const [n, t] of Object.entries(model.weights)) {
+    assert.equal(read.weights[n].dtype, "float32", n);
+    const want = Float32Array.from(t.data as Float32Array, (v) => float16Value(float16Bits(v)));
+    assert.deepEqual(read.weights[n].data, want, n);
   }
 });

@@ -7,14 +7,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildPretrainingData } from "../../../train/pretrain_data/build_data.ts";
 import { listCheckpoints } from "../../../train/run/checkpoints.ts";
 import { readDataset } from "../../../train/ner_data/datasets/mod.ts";
 import { evaluateModelFolder } from "../../../train/evaluate/evaluate.ts";
 import { fixedSubset } from "../../../train/ner_data/sources.ts";
 import { loadCheckpointEncoder } from "../../../train/finetune/start_model.ts";
-import { pretrain } from "../../../train/pretrain/pretrain.ts";
-import { DEFAULT_TRAIN, readPretrainConfig, withGenerator } from "../../../train/pretrain/pretrain_config.ts";
+import { readPretrainConfig } from "../../../train/pretrain/pretrain_config.ts";
 import { configFromHf } from "../../../onnx/electra/config.ts";
 import {
   probeCurve,
@@ -24,6 +22,7 @@ import {
   runProbe,
 } from "../../../train/pretrain/probe.ts";
 import { main } from "../../../cli/probe.ts";
+import { tinyPretrainRun } from "./tiny_run.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../../fixtures/finetune/${name}`, import.meta.url));
@@ -181,41 +180,7 @@ Deno.test("runProbe() scores each seed on each dev set as the kept model scores,
 Deno.test("probeCurve() probes kept pretraining checkpoints into curve.jsonl with tokens and CPU hours", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "nersota-curve-" });
   try {
-    // A pretraining corpus from the fixture's sentences, in its character vocabulary.
-    const text = (await readDataset(fixture("train.tsv"), "klue")).examples.map((e) => e.text).join("\n\n");
-    await Deno.writeTextFile(join(tmp, "corpus.txt"), text + "\n");
-    const shards = join(tmp, "shards");
-    await buildPretrainingData({
-      corpus: [join(tmp, "corpus.txt")],
-      vocabText: await Deno.readTextFile(fixture("vocab.txt")),
-      outDir: shards,
-      maxSeqLength: 32,
-      seed: 1,
-    });
-    const model = configFromHf(JSON.parse(await Deno.readTextFile(fixture("config.json"))));
-    const config = withGenerator(model, {
-      ...DEFAULT_TRAIN,
-      trainSteps: 4,
-      warmupSteps: 1,
-      batchSize: 4,
-      maxSeqLength: 32,
-      evalEvery: 0,
-      evalExamples: 0,
-      saveEvery: 2,
-      keepCheckpoints: 1,
-      keepEvery: 2,
-      logEvery: 1,
-    });
-    const run = join(tmp, "run");
-    await pretrain({
-      config,
-      data: shards,
-      vocab: fixture("vocab.txt"),
-      out: run,
-      threads: 1,
-      quiet: true,
-      export: false,
-    });
+    const run = await tinyPretrainRun(tmp);
     const ckpts = await listCheckpoints(join(run, "checkpoints"));
     assert.deepEqual(ckpts.map((c) => c.step), [2, 4]); // keep 1, but step 2 is a multiple of keep_checkpoint_every
     const enc = await loadCheckpointEncoder(ckpts[0].path, fixture("vocab.txt"));

@@ -158,6 +158,13 @@ if has eval; then
     --report "$RUNS/eval-klue-test-int8-compute.json"
   deno task eval --model "$RUNS/finetune-int8" --variant int8 --data "klue:$RUNS/kmou/test.tsv" --map kmou-klue \
     --report "$RUNS/eval-kmou-test-int8-compute.json"
+  # The hand-labelled colloquial sets (docs/colloquial.md), by style; F1 and the no-entity rate.
+  for side in test dev; do
+    deno task eval --model "$MODEL" --data "klue:data/colloquial/$side.tsv" --split-by='-([a-z]+)$' \
+      --report "$RUNS/eval-colloquial-$side.json" --errors "$RUNS/errors-colloquial-$side.jsonl"
+    deno task eval --model "$RUNS/finetune-int8" --data "klue:data/colloquial/$side.tsv" --split-by='-([a-z]+)$' \
+      --report "$RUNS/eval-colloquial-$side-int8.json"
+  done
 fi
 if has ship; then
   rm -rf models/default && mkdir -p models/default
@@ -168,13 +175,20 @@ if has ship; then
   cp "$MODEL/model.safetensors" models/default/model.safetensors
   if [ -f "$MODEL/crf.safetensors" ]; then cp "$MODEL/crf.safetensors" models/default/crf.safetensors; fi
   for f in eval-klue-test eval-kmou-test eval-klue-test-int8 eval-kmou-test-int8 eval-klue-test-int8-compute \
-    eval-kmou-test-int8-compute eval-kmou-test-harmonized-int8; do
+    eval-kmou-test-int8-compute eval-kmou-test-harmonized-int8 eval-colloquial-test eval-colloquial-test-int8 \
+    eval-colloquial-dev-int8; do
     # Reports without the machine-specific paths they were run from.
     deno eval 'const [a, b] = Deno.args; const r = JSON.parse(Deno.readTextFileSync(a)); delete r.model;
       r.data = (r.data ?? []).map((d) => ({ ...d, path: d.path.split("/").slice(-2).join("/") }));
       Deno.writeTextFileSync(b, JSON.stringify(r, null, 2) + "\n");' "$RUNS/$f.json" "models/default/$f.json"
   done
+  # The pretraining run's record: the recipe's own, or the run folder that holds ENCODER (RUN/checkpoints/step-N
+  # or RUN/encoder).
   pretrain=(); [ "$INIT" = pretrained ] && pretrain=(--pretrain "$RUNS/pretrain")
+  if [ "$INIT" = pretrained ] && [ -n "$ENCODER" ]; then
+    run=$(dirname "$ENCODER"); [[ "$ENCODER" == *.safetensors ]] && run=$(dirname "$run")
+    pretrain=(--pretrain "$run")
+  fi
   deno task model-card --spec configs/default/card.json --runs "$RUNS" "${pretrain[@]}" \
     --finetune "$RUNS/finetune" --finetune "$RUNS/adapt" --model models/default
 fi

@@ -152,7 +152,9 @@ export function modelCard(c: ModelCardInput): string {
   return `# ${c.title}
 
 Named-entity recognition (${types.join(", ")}) trained with NERSOTA (ONNX Runtime, no Python): ${
-    c.pretrain
+    c.pretrain?.objective === "mlm"
+      ? "WordPiece vocab → masked-LM\npretraining of the encoder → token-classification fine-tuning."
+      : c.pretrain
       ? "WordPiece vocab → ELECTRA\nreplaced-token-detection pretraining → token-classification fine-tuning."
       : c.start?.kind === "folder"
       ? "token-classification\nfine-tuning of an existing model (see Training)."
@@ -167,7 +169,7 @@ ${
 
 ## Model
 - Architecture: ELECTRA ${
-    c.pretrain ? "discriminator" : "encoder"
+    c.pretrain && c.pretrain.objective !== "mlm" ? "discriminator" : "encoder"
   }, ${m.num_hidden_layers} layers, hidden ${m.hidden_size}, ${m.num_attention_heads} heads,
   FFN ${m.intermediate_size}, embeddings ${m.embedding_size}, vocab ${m.vocab_size} (WordPiece, ${
     c.lowercase ? "lower-cased" : "cased"

@@ -161,6 +161,29 @@ Deno.test("modelCard() of a user's run makes no claim its spec and logs do not m
   }
 });
 
+Deno.test("modelCard() of a masked-LM pretrained encoder says masked LM, not replaced-token detection", () => {
+  const card = modelCard({
+    title: "M",
+    model: { num_hidden_layers: 4, hidden_size: 256 },
+    parameters: 10,
+    labels: ["O", "B-PS", "I-PS"],
+    onnxBytes: 2 ** 20,
+    pretrain: { objective: "mlm", mask_prob: 0.15, num_train_steps: 6100 },
+    pretrainTakenAt: 1200,
+    finetune: { config: { epochs: 2 }, trainSentences: 5, data: ["klue a"] },
+    evals: [{ name: "KLUE test", description: "465 sentences", report }],
+    compute: [],
+    recipe: [],
+  });
+  assertMatchMsg(card, /masked-LM\npretraining of the encoder → token-classification fine-tuning/);
+  assertMatchMsg(card, /Architecture: ELECTRA encoder, 4 layers/);
+  assertMatchMsg(
+    card,
+    /the encoder of update 1,200, before the end of this 6,100-update schedule\): objective "mlm"/,
+  );
+  assert.doesNotMatch(card, /replaced-token|discriminator/);
+});
+
 function assertMatchMsg(text: string, re: RegExp) {
   assert.match(text, re, `model card lacks ${re}`);
 }

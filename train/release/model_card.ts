@@ -126,12 +126,25 @@ function kept(r: { config: Record<string, unknown>; dev?: string[]; bestDevStep?
 
 /** Markdown table: one row per split (and subset), micro/macro F1 and the F1 of each label. */
 export function resultsTable(evals: readonly CardEval[], labels: readonly string[]): string {
-  const head = `| test split | sentences | entities | micro F1 | macro F1 | ${labels.join(" | ")} |`;
-  const rule = `|---|---:|---:|---:|---:|${labels.map(() => "---:").join("|")}|`;
+  // The no-entity rate (gold-empty texts given an entity) is the error users see most on chat text; reports
+  // older than it have no column.
+  const noEntity = evals.some((e) => e.report.noEntity);
+  const head = `| test split | sentences | entities | micro F1 | macro F1 | ${labels.join(" | ")} |${
+    noEntity ? " gold-empty texts given an entity |" : ""
+  }`;
+  const rule = `|---|---:|---:|---:|---:|${labels.map(() => "---:").join("|")}|${noEntity ? "---:|" : ""}`;
+  const rate = (s: ScoreSummary) =>
+    !s.noEntity
+      ? " – |"
+      : ` ${(100 * s.noEntity.rate).toFixed(1)} % (${int(s.noEntity.flagged)} of ${
+        int(s.noEntity.sentences)
+      }) |`;
   const row = (name: string, s: ScoreSummary) =>
-    `| ${name} | ${int(s.sentences)} | ${int(s.support)} | ${pct(s.micro.f1)} | ${pct(s.macro.f1)} | ${
-      labels.map((l) => (s.perType[l] ? pct(s.perType[l].f1) : "–")).join(" | ")
-    } |`;
+    `| ${name} | ${int(s.sentences)} | ${int(s.support)} | ${s.support ? pct(s.micro.f1) : "–"} | ${
+      s.support ? pct(s.macro.f1) : "–"
+    } | ${labels.map((l) => (s.perType[l] ? pct(s.perType[l].f1) : "–")).join(" | ")} |${
+      noEntity ? rate(s) : ""
+    }`;
   const rows: string[] = [];
   for (const e of evals) {
     rows.push(row(`**${e.name}**`, e.report));

@@ -37,6 +37,28 @@ Deno.test("resultsTable() prints percentages per split, subset and type, with a 
   assert.equal(t[2], "| **KLUE test** | 6 | 14 | 80.00 | 70.00 | 90.00 | 50.00 |");
   assert.equal(t[3], "| KLUE test: nsmc | 3 | 5 | 75.00 | 60.00 | 80.00 | – |");
   assert.equal(t.length, 4);
+  // With the no-entity rate in a report: a column; a subset with no gold entity prints dashes, not 0 F1.
+  const empty = {
+    ...report.subsets!.nsmc,
+    support: 0,
+    perType: {},
+    noEntity: { sentences: 3, flagged: 1, rate: 1 / 3 },
+  };
+  const withRate = {
+    ...report,
+    noEntity: { sentences: 270, flagged: 119, rate: 119 / 270 },
+    subsets: { reaction: empty },
+  };
+  const u = resultsTable([{ name: "Colloquial test", description: "d", report: withRate }], ["PS"]).split(
+    "\n",
+  );
+  assert.equal(
+    u[0],
+    "| test split | sentences | entities | micro F1 | macro F1 | PS | gold-empty texts given an entity |",
+  );
+  assert.equal(u[1], "|---|---:|---:|---:|---:|---:|---:|");
+  assert.equal(u[2], "| **Colloquial test** | 6 | 14 | 80.00 | 70.00 | 90.00 | 44.1 % (119 of 270) |");
+  assert.equal(u[3], "| Colloquial test: reaction | 3 | 0 | – | – | – | 33.3 % (1 of 3) |");
 });
 
 Deno.test("modelCard() names the licences, the architecture, the compute and the recipe", () => {

@@ -12,7 +12,14 @@ import { electraAdam } from "../onnx/optimizer.ts";
 import type { Provider } from "../onnx/runtime.ts";
 import type { Tensor } from "../onnx/tensor.ts";
 import { TrainRunner } from "../onnx/trainer.ts";
-import { maskBatch, maxPredictions, pretrainFeeds, sampleUniform } from "../train/pretrain_data/masking.ts";
+import type { Sampler } from "../onnx/electra/pretraining.ts";
+import {
+  gumbelNoise,
+  maskBatch,
+  maxPredictions,
+  pretrainFeeds,
+  sampleUniform,
+} from "../train/pretrain_data/masking.ts";
 import { type PretrainConfig, readPretrainConfig, withGenerator } from "../train/pretrain/pretrain_config.ts";
 import { pretrainingForward } from "../train/pretrain/pretrain_model.ts";
 import { Rng } from "../train/util/rng.ts";
@@ -45,13 +52,14 @@ export function pretrainArtifacts(cfg: PretrainConfig): TrainingArtifacts {
 
 /**
  * A synthetic pretraining batch: full-length rows of random non-special ids framed by [CLS] … [SEP], two
- * segments, masked at 15 %, with the sampler's uniforms.
+ * segments, masked at 15 %, with the sampler's noise (uniforms by default; none for the masked-LM graph).
  */
 export function syntheticPretrainBatch(
   B: number,
   T: number,
   vocabSize: number,
   rng: Rng,
+  noise: Sampler | "none" = "inverse-cdf",
 ): Record<string, Tensor> {
   const P = maxPredictions(0.15, T);
   const inputIds = new Int32Array(B * T),
@@ -67,7 +75,13 @@ export function syntheticPretrainBatch(
     maskProb: 0.15,
     numPredictions: P,
   }, rng);
-  return pretrainFeeds(m, { name: "sample_uniform", data: sampleUniform(B, P, rng) });
+  if (noise === "none") return pretrainFeeds(m);
+  return pretrainFeeds(
+    m,
+    noise === "gumbel"
+      ? { name: "gumbel_noise", data: gumbelNoise(B, P, vocabSize, rng) }
+      : { name: "sample_uniform", data: sampleUniform(B, P, rng) },
+  );
 }
 
 /** Measures pretraining tokens/s; returns `{pretrain_tokens_per_s, step_ms, build_s, …}`. */

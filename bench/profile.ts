@@ -1,111 +1,103 @@
 /**
- * `deno task profile`: runs N ELECTRA-small fine-tuning steps (train_step.onnx through TrainRunner) with
- * ONNX Runtime's profiler on, then summarises the profile of the timed steps (the first, warm-up run is
- * left out) as markdown: time by op type, and by part of the step (forward, backward, optimizer: told
- * apart by node names, since the autodiff names gradient nodes after the forward node they differentiate
- * and the optimizer builds under its own names).
+ * `deno task profile`: runs a few train steps with ONNX Runtime's profiler on and summarises the profile of
+ * the timed steps (the first, warm-up run left out) as markdown: kernel time by op type and by part of the
+ * step (train/run/step_profile.ts). `--objective` picks the step:
+ * - `finetune` (default): the token-classification step of bench/finetune_bench.ts (13 labels); parts
+ *   forward, backward, optimizer. ELECTRA-small unless `--config` gives a model shape.
+ * - `mlm` / `electra`: the pretraining step the trainer builds (train/pretrain/pretrain_model.ts) on
+ *   synthetic masked batches; forward parts by the builders' scopes (train/pretrain/step_parts.ts).
+ *   Default configs: configs/pretrain/mlm15.json, configs/pretrain/electra-bs128.json. Dropout as in
+ *   training (the config's rates); the plain train_step is profiled (accumulation adds no work per token).
  *
- * `deno task profile [--batch 32] [--seq 128] [--steps 3] [--dropout] [--threads 2] [--level all] [--keep]`
+ * `--config FILE`: a pretraining config (`{model, train}`) or a bare model config (Hugging Face config.json,
+ * e.g. configs/default/model.json); its model shape is used by every objective, its `train` section by the
+ * pretraining ones (the objective flag wins over its `objective`).
+ *
+ * `deno task profile [--objective finetune|mlm|electra] [--config FILE] [--batch 32] [--seq 128] [--steps 3]
+ *   [--dropout] [--threads 2] [--level all] [--keep] [--out FILE]`
  * @module
  */
 import { parseArgs } from "node:util";
-import { BENCH_LABELS, benchFinetune } from "./finetune_bench.ts";
+import { fileURLToPath } from "node:url";
+import { initialState } from "../onnx/checkpoint.ts";
+import { configFromHf, type ElectraConfig } from "../onnx/electra/config.ts";
 import type { SessionOptions } from "../onnx/runtime.ts";
-import { buildBackward } from "../onnx/autodiff.ts";
-import { ELECTRA_SMALL, electraConfig, withLabels } from "../onnx/electra/config.ts";
-import { buildTokenClassificationGraph } from "../onnx/electra/token_classification.ts";
+import type { Tensor } from "../onnx/tensor.ts";
+import { TrainRunner } from "../onnx/trainer.ts";
+import {
+  DEFAULT_TRAIN,
+  type Objective,
+  type PretrainConfig,
+  readPretrainConfig,
+  withGenerator,
+} from "../train/pretrain/pretrain_config.ts";
+import { buildPretrainArtifacts } from "../train/pretrain/pretrain_model.ts";
+import { pretrainStepParts } from "../train/pretrain/step_parts.ts";
+import { partsByIndex, type ProfileEvent, summarise } from "../train/run/step_profile.ts";
+import { readJsonFile } from "../train/util/fs.ts";
+import { Rng } from "../train/util/rng.ts";
+import { BENCH_LABELS, finetuneArtifacts, finetuneBatch } from "./finetune_bench.ts";
+import { syntheticPretrainBatch } from "./pretrain_bench.ts";
 
-interface ProfileEvent {
-  cat: string;
-  name: string;
-  dur: number;
-  ts: number;
-  args?: { op_name?: string; provider?: string; node_index?: string };
+const OBJECTIVES = ["finetune", "mlm", "electra"] as const;
+const DEFAULT_CONFIGS: Record<Objective, string> = {
+  mlm: "configs/pretrain/mlm15.json",
+  electra: "configs/pretrain/electra-bs128.json",
+};
+
+/** A pretraining config from `{model, train}` or a bare model config, set to `objective` and batch B × T. */
+async function pretrainConfigFor(path: string, objective: Objective, B: number, T: number) {
+  const json = await readJsonFile(path, "config") as Record<string, unknown>;
+  const base: PretrainConfig = json.model
+    ? await readPretrainConfig(path)
+    : withGenerator(configFromHf(json, path), DEFAULT_TRAIN, path);
+  return withGenerator(base.model, {
+    ...base.train,
+    objective,
+    batchSize: B,
+    maxSeqLength: T,
+    accumulate: 1,
+  }, path);
 }
 
-/**
- * Classifies profile node names by the index the graph builder puts in every node name (`scope/Op_N`, N
- * in creation order): the train step is built forward (nodes < `backwardFrom`), then backward, then the
- * clipping + AdamW update (nodes ≥ `optimizerFrom`). Nodes ORT made by fusion keep an original name.
- */
-export function partsByIndex(backwardFrom: number, optimizerFrom: number): (name: string) => string {
-  return (name) => {
-    const m = [...name.replace(/_kernel_time$/, "").matchAll(/_(\d+)/g)].pop();
-    if (!m) return "other (ORT-made)";
-    const i = Number(m[1]);
-    return i < backwardFrom ? "forward" : i < optimizerFrom ? "backward" : "optimizer";
-  };
-}
-
-/** Node-index boundaries of the fine-tuning train step: [first backward node, first optimizer node]. */
-export function finetuneBoundaries(seq: number): [number, number] {
-  const config = withLabels(
-    electraConfig({ ...ELECTRA_SMALL, maxPositionEmbeddings: Math.max(512, seq) }),
-    BENCH_LABELS,
-  );
-  const g = buildTokenClassificationGraph({ config, seed: 1, training: true });
-  const backwardFrom = g.nodes.length;
-  const loss = g.outputs.find((v) => v.name === "loss")!;
-  buildBackward(g, loss, [...g.parameters].filter((n) => g.initializers.get(n)?.dtype.startsWith("float")));
-  return [backwardFrom, g.nodes.length];
-}
-
-/** Summarises an ORT profile JSON (node events of all but the first `skipRuns` runs) as markdown tables. */
-export function summarise(events: ProfileEvent[], classify: (name: string) => string, skipRuns = 1): string {
-  const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run").sort((a, b) =>
-    a.ts - b.ts
-  );
-  const from = runs[skipRuns]?.ts ?? 0;
-  const kept = runs.slice(skipRuns);
-  const nodes = events.filter((e) => e.cat === "Node" && e.name.endsWith("_kernel_time") && e.ts >= from);
-  const runMs = kept.reduce((s, r) => s + r.dur, 0) / 1000 / Math.max(1, kept.length);
-  const byOp = new Map<string, { us: number; n: number }>();
-  const byPart = new Map<string, number>();
-  const byNode = new Map<string, { us: number; op: string }>();
-  let total = 0;
-  for (const e of nodes) {
-    const op = e.args?.op_name ?? "?";
-    const o = byOp.get(op) ?? { us: 0, n: 0 };
-    o.us += e.dur;
-    o.n++;
-    byOp.set(op, o);
-    const p = classify(e.name);
-    byPart.set(p, (byPart.get(p) ?? 0) + e.dur);
-    const nn = byNode.get(e.name) ?? { us: 0, op };
-    nn.us += e.dur;
-    byNode.set(e.name, nn);
-    total += e.dur;
+/** Runs 1 warm-up + `steps` profiled steps; returns the profile's events and the median step time. */
+async function profiledSteps(
+  trainStep: Uint8Array,
+  params: Record<string, Tensor>,
+  batch: (i: number) => Record<string, Tensor>,
+  o: { steps: number; threads: number; level: SessionOptions["graphOptimizationLevel"]; keep: boolean },
+): Promise<{ events: ProfileEvent[]; stepMs: number }> {
+  const dir = await Deno.makeTempDir({ prefix: "nersota-profile-" });
+  const runner = await TrainRunner.open(trainStep, initialState(params), {
+    threads: o.threads,
+    graphOptimizationLevel: o.level,
+    profilePrefix: `${dir}/train_step`,
+    seed: 1,
+  });
+  const feeds = Array.from({ length: o.steps + 1 }, (_, i) => batch(i));
+  const times: number[] = [];
+  for (const [i, f] of feeds.entries()) {
+    const t = performance.now();
+    await runner.step(f, 1e-4);
+    if (i > 0) times.push(performance.now() - t);
   }
-  const k = Math.max(1, kept.length);
-  const ms = (us: number) => (us / 1000 / k).toFixed(1);
-  const pct = (us: number) => ((100 * us) / total).toFixed(1);
-  const lines = [
-    `Profiled ${kept.length} step(s): model_run ${runMs.toFixed(0)} ms/step, kernels ${ms(total)} ms/step ` +
-    `(the rest is ORT's own work between kernels: allocation, copies, scheduling).`,
-    "",
-    "| part | ms/step | % of kernel time |",
-    "|---|---:|---:|",
-    ...[...byPart].sort((a, b) => b[1] - a[1]).map(([p, us]) => `| ${p} | ${ms(us)} | ${pct(us)} |`),
-    "",
-    "| op type | ms/step | % | calls/step |",
-    "|---|---:|---:|---:|",
-    ...[...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, 25).map(([op, o]) =>
-      `| ${op} | ${ms(o.us)} | ${pct(o.us)} | ${(o.n / k).toFixed(0)} |`
-    ),
-    "",
-    "| top nodes | op | ms/step |",
-    "|---|---|---:|",
-    ...[...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, 15).map(([n, o]) =>
-      `| ${n.replace(/_kernel_time$/, "").slice(0, 70)} | ${o.op} | ${ms(o.us)} |`
-    ),
-  ];
-  return lines.join("\n");
+  runner.session.endProfiling();
+  await runner.release();
+  const file = [...Deno.readDirSync(dir)].map((e) => `${dir}/${e.name}`).find((f) => f.endsWith(".json"));
+  if (!file) throw new Error(`ONNX Runtime wrote no profile under ${dir}`);
+  const events = JSON.parse(await Deno.readTextFile(file)) as ProfileEvent[];
+  if (o.keep) console.error(`profile kept at ${file}`);
+  else await Deno.remove(dir, { recursive: true });
+  times.sort((a, b) => a - b);
+  return { events, stepMs: times[times.length >> 1] };
 }
 
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
+      objective: { type: "string", default: "finetune" },
+      config: { type: "string" },
       batch: { type: "string", default: "32" },
       seq: { type: "string", default: "128" },
       steps: { type: "string", default: "3" },
@@ -116,31 +108,56 @@ if (import.meta.main) {
       out: { type: "string" },
     },
   });
-  const dir = await Deno.makeTempDir({ prefix: "nersota-profile-" });
-  const prefix = `${dir}/train_step`;
-  const r = await benchFinetune({
-    batch: Number(values.batch),
-    seq: Number(values.seq),
+  const objective = values.objective as typeof OBJECTIVES[number];
+  if (!OBJECTIVES.includes(objective)) {
+    throw new Error(`--objective ${values.objective}: expected one of ${OBJECTIVES.join(", ")}`);
+  }
+  const B = Number(values.batch), T = Number(values.seq);
+  const run = {
     steps: Number(values.steps),
-    warmup: 1,
-    dropout: values.dropout,
     threads: Number(values.threads),
-    graphOptimizationLevel: values.level as SessionOptions["graphOptimizationLevel"],
-    profilePrefix: prefix,
-  });
-  const file = [...Deno.readDirSync(dir)].map((e) => `${dir}/${e.name}`).find((f) => f.endsWith(".json"));
-  if (!file) throw new Error(`ONNX Runtime wrote no profile under ${dir}`);
-  const md =
-    `### Train step profile (batch ${values.batch} × seq ${values.seq}, ${values.threads} threads, ` +
-    `optimisation "${values.level}", dropout ${values.dropout ? "on" : "off"}; step ${
-      r.finetune_step_ms.toFixed(0)
-    } ms median)\n\n` +
-    summarise(
-      JSON.parse(await Deno.readTextFile(file)),
-      partsByIndex(...finetuneBoundaries(Number(values.seq))),
+    level: values.level as SessionOptions["graphOptimizationLevel"],
+    keep: values.keep,
+  };
+  let title: string, classify: (name: string) => string, profiled: { events: ProfileEvent[]; stepMs: number };
+  if (objective === "finetune") {
+    const model: ElectraConfig | undefined = values.config
+      ? (await pretrainConfigFor(values.config, "mlm", B, T)).model
+      : undefined;
+    const a = finetuneArtifacts({ seq: T, dropout: values.dropout, model });
+    classify = partsByIndex(a.trainStepLayout!);
+    const vocab = a.params["electra.embeddings.word_embeddings.weight"].dims[0];
+    profiled = await profiledSteps(
+      a.trainStep,
+      a.params,
+      (i) => finetuneBatch(B, T, vocab, BENCH_LABELS.length, 1 + (i % 2)),
+      run,
     );
+    title = `Fine-tuning step profile (${values.config ?? "ELECTRA-small"}, dropout ${
+      values.dropout ? "on" : "off"
+    }`;
+  } else {
+    const path = values.config ?? fileURLToPath(new URL(`../${DEFAULT_CONFIGS[objective]}`, import.meta.url));
+    const cfg = await pretrainConfigFor(path, objective, B, T);
+    const a = buildPretrainArtifacts(cfg);
+    classify = pretrainStepParts(a.trainStep, a.trainStepLayout!, objective);
+    const rng = new Rng(7);
+    const noise = objective === "mlm" ? "none" : cfg.train.sampler;
+    profiled = await profiledSteps(
+      a.trainStep,
+      a.params,
+      () => syntheticPretrainBatch(B, T, cfg.model.vocabSize, rng, noise),
+      run,
+    );
+    title = `${objective === "mlm" ? "Masked-LM" : "ELECTRA"} pretraining step profile (${
+      values.config ?? DEFAULT_CONFIGS[objective]
+    }${
+      objective === "electra" ? `, generator × ${cfg.train.generatorSize}, sampler ${cfg.train.sampler}` : ""
+    }, dropout as in training`;
+  }
+  const md = `### ${title}; batch ${B} × seq ${T}, ${run.threads} thread(s), optimisation "${run.level}"; ` +
+    `step ${profiled.stepMs.toFixed(0)} ms median, ${(profiled.stepMs / (B * T)).toFixed(3)} ms/token)\n\n` +
+    summarise(profiled.events, classify);
   console.log(md);
   if (values.out) await Deno.writeTextFile(values.out, md + "\n");
-  if (values.keep) console.error(`profile kept at ${file}`);
-  else await Deno.remove(dir, { recursive: true });
 }

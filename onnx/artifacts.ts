@@ -83,6 +83,17 @@ export interface TrainingArtifacts {
   optimizer: OptimizerConfig;
   /** Float type of parameters and of the `step`/`lr` scalars. */
   dtype: DType;
+  /**
+   * Where train_step's parts begin in its node list (forward from 0): what a profiler needs to tell the
+   * forward pass, the gradient nodes and the clipping + optimizer update apart (only the first is scoped).
+   */
+  trainStepLayout?: TrainStepLayout;
+}
+
+/** Node indices of train_step where the backward pass and the optimizer update begin. */
+export interface TrainStepLayout {
+  backwardFrom: number;
+  optimizerFrom: number;
 }
 
 /** Input/output names of the training graphs. */
@@ -156,7 +167,7 @@ function buildTrainGraph(
   options: ArtifactOptions,
   variant: Variant,
   weights: Record<string, Tensor> | undefined,
-): { g: Graph; names: string[]; batchInputs: InputSpec[] } {
+): { g: Graph; names: string[]; batchInputs: InputSpec[]; layout: TrainStepLayout } {
   const given = new Graph(
     variant === "step" ? "train_step" : variant === "accumulate" ? "accumulate" : "train_step_accum",
   );
@@ -176,8 +187,10 @@ function buildTrainGraph(
   const names = selectParams(g, options.params);
   if (!names.length) throw new Error("buildTrainingArtifacts(): no trainable parameters");
   promoteToInputs(g, names);
+  const backwardFrom = g.nodes.length;
   const grads = buildBackward(g, loss, names);
   g.output(loss, NAMES.loss);
+  const layout = { backwardFrom, optimizerFrom: g.nodes.length };
   const dtype = g.values.get(names[0])!.dtype;
   const acc = variant === "step" ? undefined : new Map(names.map((n) => {
     const p = g.values.get(n)!;
@@ -187,7 +200,7 @@ function buildTrainGraph(
     for (const n of names) {
       g.outputs.push(g.op("Add", [grads.get(n)!, acc!.get(n)!], {}, { names: [NAMES.newGrad(n)] })[0]);
     }
-    return { g, names, batchInputs };
+    return { g, names, batchInputs, layout };
   }
   const scale = variant === "stepAccum" ? g.input(NAMES.gradScale, dtype, []) : undefined;
   const slots: ParamSlot[] = names.map((n) => {
@@ -210,7 +223,7 @@ function buildTrainGraph(
     const u = params.get(n)!;
     g.outputs.push(u.param, u.m, u.v);
   }
-  return { g, names, batchInputs };
+  return { g, names, batchInputs, layout };
 }
 
 /**
@@ -231,7 +244,7 @@ export function buildTrainingArtifacts(
   overrideWeights(probe, options.weights, "buildTrainingArtifacts()");
   const weights: Record<string, Tensor> = {};
   for (const n of probe.parameters) weights[n] = probe.initializers.get(n)!;
-  const { g: train, names, batchInputs } = buildTrainGraph(buildForward, options, "step", weights);
+  const { g: train, names, batchInputs, layout } = buildTrainGraph(buildForward, options, "step", weights);
   const params: Record<string, Tensor> = {};
   for (const n of names) params[n] = weights[n];
 
@@ -258,6 +271,7 @@ export function buildTrainingArtifacts(
     dropout: train.inputs.some((v) => v.name === NAMES.seed),
     optimizer: options.optimizer ?? adamw(),
     dtype: train.values.get(names[0])!.dtype,
+    trainStepLayout: layout,
   };
   if (options.accumulation) {
     result.accumulate = buildTrainGraph(buildForward, options, "accumulate", weights).g.toBytes(model);

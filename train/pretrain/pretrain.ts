@@ -27,11 +27,10 @@
  * @module
  */
 import { join } from "node:path";
-import { buildTrainingArtifacts, NAMES } from "../../onnx/artifacts.ts";
+import { NAMES } from "../../onnx/artifacts.ts";
 import { initialState } from "../../onnx/checkpoint.ts";
 import { Graph } from "../../onnx/graph.ts";
 import { mul } from "../../onnx/ops.ts";
-import { electraAdam } from "../../onnx/optimizer.ts";
 import {
   openSession,
   type OrtTensor,
@@ -73,7 +72,7 @@ import {
   type TrainConfig,
 } from "./pretrain_config.ts";
 import { type EvalMetrics, evaluateHeldOut, type HeldOutBatch } from "./pretrain_eval.ts";
-import { maskedLmForward, pretrainingForward } from "./pretrain_model.ts";
+import { buildPretrainArtifacts } from "./pretrain_model.ts";
 
 /** Options of `pretrain` (the run folder's, resume's and stop's are `RunOptions`'). */
 export interface PretrainOptions extends RunOptions<PretrainConfig> {
@@ -346,21 +345,7 @@ async function openSessions(
   d: PretrainData,
 ): Promise<PretrainSessions> {
   const { cfg } = d, t = cfg.train;
-  const forward = t.objective === "mlm"
-    ? maskedLmForward({ config: cfg.model, seed: t.seed })
-    : pretrainingForward({
-      discriminator: cfg.model,
-      generator: cfg.generator,
-      seed: t.seed,
-      discriminatorWeight: t.discWeight,
-      sampler: t.sampler,
-    });
-  const optimizer = electraAdam({
-    eps: t.adamEpsilon,
-    weightDecay: t.weightDecay,
-    maxGradNorm: t.maxGradNorm,
-  });
-  const artifacts = buildTrainingArtifacts(forward, { optimizer, accumulation: t.accumulate > 1 });
+  const artifacts = buildPretrainArtifacts(cfg);
   const runner = run.own(
     await TrainRunner.open(
       t.accumulate > 1 ? artifacts.trainStepAccum! : artifacts.trainStep,

@@ -3,7 +3,12 @@
  * `buildTrainingArtifacts`: which outputs each artifact (train, eval, inference) gets.
  * @module
  */
-import type { BuildForward, ForwardResult } from "../../onnx/artifacts.ts";
+import {
+  type BuildForward,
+  buildTrainingArtifacts,
+  type ForwardResult,
+  type TrainingArtifacts,
+} from "../../onnx/artifacts.ts";
 import type { Value } from "../../onnx/graph.ts";
 import {
   buildMaskedLmGraph,
@@ -12,6 +17,8 @@ import {
   type ParamSource,
   type Sampler,
 } from "../../onnx/electra/mod.ts";
+import { electraAdam } from "../../onnx/optimizer.ts";
+import type { PretrainConfig } from "./pretrain_config.ts";
 
 /** What the pretraining forward builder needs. */
 export interface PretrainModelOptions {
@@ -87,4 +94,30 @@ export function maskedLmForward(
     if (ctx.mode === "inference") return { outputs: { mlm_logits: out.get("mlm_logits")! } };
     return { loss: out.get("loss")!, outputs: { mlm_accuracy: out.get("mlm_accuracy")! } };
   };
+}
+
+/** The forward builder of a config's objective: masked LM on the full-width model, or generator + discriminator. */
+export function objectiveForward(cfg: PretrainConfig): BuildForward {
+  const t = cfg.train;
+  return t.objective === "mlm" ? maskedLmForward({ config: cfg.model, seed: t.seed }) : pretrainingForward({
+    discriminator: cfg.model,
+    generator: cfg.generator,
+    seed: t.seed,
+    discriminatorWeight: t.discWeight,
+    sampler: t.sampler,
+  });
+}
+
+/**
+ * The artifacts a pretraining run trains with (its objective's graph, ELECTRA's AdamW with the config's
+ * settings, the accumulation pair when it accumulates); the profiler builds the same ones.
+ */
+export function buildPretrainArtifacts(cfg: PretrainConfig): TrainingArtifacts {
+  const t = cfg.train;
+  const optimizer = electraAdam({
+    eps: t.adamEpsilon,
+    weightDecay: t.weightDecay,
+    maxGradNorm: t.maxGradNorm,
+  });
+  return buildTrainingArtifacts(objectiveForward(cfg), { optimizer, accumulation: t.accumulate > 1 });
 }

@@ -67,6 +67,25 @@ const feeds = {
 };
 const row = (xs: number[], b: number) => xs.slice(b * T, (b + 1) * T);
 
+/** Runs a pretraining graph (RTD or masked LM) once on `feeds` and the masked positions, labels and weights. */
+async function runMasked(
+  g: Graph,
+  masked: { P: number; positions: number[]; labels: number[]; weights: number[] },
+  extra: Record<string, Tensor> = {},
+): Promise<Record<string, Tensor>> {
+  const { P } = masked;
+  const session = await openSession(g.toBytes());
+  const out = await session.run({
+    ...feeds,
+    masked_lm_positions: tensor("int64", [B, P], masked.positions),
+    masked_lm_ids: tensor("int64", [B, P], masked.labels),
+    masked_lm_weights: tensor("float32", [B, P], masked.weights),
+    ...extra,
+  });
+  await session.release();
+  return out;
+}
+
 Deno.test("token-classification graph matches a plain TypeScript ELECTRA", async (t) => {
   const L = 5;
   const variants = [
@@ -137,17 +156,13 @@ Deno.test("pretraining graph matches a plain TypeScript ELECTRA (generator, samp
         sampler,
       });
       const uniform = [0.05, 0.5, 0.93, 0.31, 0.7, 0.2];
-      const session = await openSession(g.toBytes());
-      const out = await session.run({
-        ...feeds,
-        masked_lm_positions: tensor("int64", [B, P], positions),
-        masked_lm_ids: tensor("int64", [B, P], labels),
-        masked_lm_weights: tensor("float32", [B, P], weights),
-        ...(sampler === "gumbel"
+      const out = await runMasked(
+        g,
+        { P, positions, labels, weights },
+        sampler === "gumbel"
           ? { gumbel_noise: { dtype: "float32", dims: [B, P, config.vocabSize], data: noise } as Tensor }
-          : { sample_uniform: tensor("float32", [B, P], uniform) }),
-      });
-      await session.release();
+          : { sample_uniform: tensor("float32", [B, P], uniform) },
+      );
       const ws = weightsOf(g);
       let genSum = 0, genW = 0, mlmRight = 0, discSum = 0, discW = 0, discRight = 0;
       for (let b = 0; b < B; b++) {
@@ -273,14 +288,7 @@ Deno.test("masked-LM graph matches a plain TypeScript ELECTRA: full-width logits
     g.parameters.has("generator_lm_head.bias") &&
       g.parameters.has("electra.encoder.layer.1.output.dense.weight"),
   );
-  const session = await openSession(g.toBytes());
-  const out = await session.run({
-    ...feeds,
-    masked_lm_positions: tensor("int64", [B, P], positions),
-    masked_lm_ids: tensor("int64", [B, P], labels),
-    masked_lm_weights: tensor("float32", [B, P], weights),
-  });
-  await session.release();
+  const out = await runMasked(g, { P, positions, labels, weights });
   const ws = weightsOf(g);
   let sum = 0, count = 0, right = 0;
   for (let b = 0; b < B; b++) {
@@ -307,4 +315,35 @@ Deno.test("masked-LM graph matches a plain TypeScript ELECTRA: full-width logits
   }
   assertClose(out.loss.data as Float32Array, [sum / (count + 1e-6)], 1e-4, "loss");
   assertClose(out.mlm_accuracy.data as Float32Array, [right / (count + 1e-6)], 1e-5, "accuracy");
+});
+
+Deno.test("mlm_accuracy counts the predictions whose label is the argmax of the logits (masked LM and generator)", async () => {
+  const P = 3;
+  const positions = [1, 4, 2, 2, 0, 3];
+  const weights = [1, 1, 1, 1, 0, 1]; // one padded prediction, whose label is right but must not count
+  const run = (g: Graph, labels: number[], extra: Record<string, Tensor> = {}) =>
+    runMasked(g, { P, positions, labels, weights }, extra);
+  const argmaxes = (t: Tensor) =>
+    Array.from({ length: B * P }, (_, k) => {
+      const row = Array.from(t.data as Float32Array).slice(k * config.vocabSize, (k + 1) * config.vocabSize);
+      return row.indexOf(Math.max(...row));
+    });
+  const mlm = buildMaskedLmGraph({ config, params: randomParams, debugOutputs: true });
+  const rtd = buildPretrainingGraph({
+    discriminator: config,
+    params: randomParams,
+    sampler: "inverse-cdf",
+    debugOutputs: true,
+  });
+  const uniform = { sample_uniform: tensor("float32", [B, P], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]) };
+  for (
+    const [g, logitsName, extra] of [[mlm, "mlm_logits", {}], [rtd, "generator_logits", uniform]] as const
+  ) {
+    const best = argmaxes((await run(g, new Array(B * P).fill(5), extra))[logitsName]);
+    // Right at predictions 0, 2, 4 (padding), 5; wrong (argmax + 1) at 1 and 3: 3 of the 5 real ones.
+    const labels = best.map((a, k) => [1, 3].includes(k) ? (a + 1) % config.vocabSize : a);
+    const out = await run(g, labels, extra);
+    assert.deepEqual(argmaxes(out[logitsName]), best, "the logits do not depend on the labels");
+    assertClose(out.mlm_accuracy.data as Float32Array, [3 / (5 + 1e-6)], 1e-6, `${logitsName} accuracy`);
+  }
 });

@@ -40,6 +40,7 @@ export {
   memorySource,
   type ModelSource,
   readModelFolder,
+  type SymbolEntities,
   urlSource,
 } from "./infer/model_folder.ts";
 export { inferenceFolderFiles, type InferenceFolderInput } from "./infer/model_folder_files.ts";
@@ -50,6 +51,7 @@ export {
   decodeEntities,
   type EntitySpan,
   getEntities,
+  hasLetterOrDigit,
   type LabelMode,
   type LabelUnit,
   labelUnits,

@@ -36,6 +36,8 @@ const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [op
                        (default: KLUE's -nsmc/-wikitree suffix when every id has one; "none" to turn off)
   --digits N           decimals in the printed report (4)
   --decoding MODE      bio-viterbi | argmax: overrides the folder's nersota.json (softmax models)
+  --symbol-entities keep|drop
+                       drop: leave out entities with no letter or digit (ㅋㅋ, emoji); overrides nersota.json
   --variant NAME       a graph variant listed in nersota.json (int8: int8 dense layers)
   --batch-size N (32)  --provider cpu|cuda|webgpu|wasm  --threads N`;
 
@@ -53,6 +55,7 @@ export async function main(args: string[]): Promise<number> {
       "split-by": { type: "string" },
       digits: { type: "string" },
       decoding: { type: "string" },
+      "symbol-entities": { type: "string" },
       variant: { type: "string" },
       "batch-size": { type: "string" },
       provider: { type: "string" },
@@ -73,6 +76,11 @@ export async function main(args: string[]): Promise<number> {
     console.error(`eval: --decoding must be "argmax" or "bio-viterbi", got "${values.decoding}"`);
     return 2;
   }
+  const symbols = values["symbol-entities"];
+  if (symbols !== undefined && symbols !== "keep" && symbols !== "drop") {
+    console.error(`eval: --symbol-entities must be "keep" or "drop", got "${symbols}"`);
+    return 2;
+  }
   const { report, errors, decoding } = await evaluateFiles({
     model: values.model,
     data: values.data,
@@ -82,6 +90,7 @@ export async function main(args: string[]): Promise<number> {
     report: values.report,
     splitBy: values["split-by"],
     decoding: values.decoding as Decoding | undefined,
+    symbolEntities: symbols,
     variant: values.variant,
     batchSize: values["batch-size"] ? Number(values["batch-size"]) : undefined,
     provider: values.provider as Provider | undefined,

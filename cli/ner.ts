@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import type { OrtModule, Provider } from "../onnx/runtime.ts";
 import type { Decoding } from "../infer/window_labels.ts";
-import type { ModelSource } from "../infer/model_folder.ts";
+import type { ModelSource, SymbolEntities } from "../infer/model_folder.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "../infer/formats.ts";
 import {
   InputError,
@@ -60,6 +60,7 @@ Options:
   --provider P         cpu (default), wasm, webgpu or cuda
   --batch-size N       windows per ONNX Runtime run (default 32)
   --decoding MODE      bio-viterbi or argmax: overrides the model's nersota.json (softmax models)
+  --symbol-entities keep|drop  drop: no entity without a letter or digit (ㅋㅋ, emoji); overrides nersota.json
   --variant NAME       fp32, or a graph variant the model folder lists (int8: int8 dense layers, cpu
                        only); default int8 on the cpu provider where the folder lists it, else fp32
   --stats              print timings to stderr
@@ -101,6 +102,7 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
         provider: { type: "string" },
         "batch-size": { type: "string" },
         decoding: { type: "string" },
+        "symbol-entities": { type: "string" },
         variant: { type: "string" },
         stats: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -120,6 +122,8 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
       throw new CliError(`--batch-size must be a positive integer, got "${values["batch-size"]}"`);
     }
     choice("decoding", decoding, ["bio-viterbi", "argmax"]);
+    const symbolEntities = values["symbol-entities"] as SymbolEntities | undefined;
+    choice("symbol-entities", symbolEntities, ["keep", "drop"]);
     const provider = (values.provider ?? defaults.provider) as Provider | undefined;
     choice("provider", provider || undefined, ["cpu", "wasm", "webgpu", "cuda"]);
     // Inputs: arguments, else files, else stdin; files are opened now (a missing one fails before the
@@ -142,6 +146,7 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
         provider,
         batchSize,
         decoding,
+        symbolEntities,
         variant,
         ort: provider === defaults.provider ? defaults.ort : undefined,
       },

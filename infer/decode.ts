@@ -63,6 +63,25 @@ export function getEntities(tags: readonly string[]): Chunk[] {
   return chunks;
 }
 
+// Hangul jamo (conjoining, compatibility, extended A/B): letters to Unicode, but laughter and reactions
+// (ㅋㅋ, ㅇㅋ) in chat, never a name.
+const JAMO = /[\u1100-\u11FF\u3130-\u318F\uA960-\uA97F\uD7B0-\uD7FF]/gu;
+
+/**
+ * Whether an entity's text holds a letter or digit other than a Hangul jamo; spans without one (jamo
+ * laughter, emoji, punctuation) are what `symbolEntities: "drop"` removes.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hasLetterOrDigit } from "./decode.ts";
+ * assert.ok(hasLetterOrDigit("민수") && hasLetterOrDigit("BTS") && hasLetterOrDigit("3시"));
+ * assert.ok(!hasLetterOrDigit("ㅋㅋㅋ") && !hasLetterOrDigit("😂😂") && !hasLetterOrDigit("^^;"));
+ * ```
+ */
+export function hasLetterOrDigit(text: string): boolean {
+  return /[\p{L}\p{N}]/u.test(text.replace(JAMO, ""));
+}
+
 /** Options for {@link decodeEntities}. */
 export interface DecodeOptions {
   /** Label names indexed by label id, e.g. `["O", "B-DT", "I-DT", ...]`. */

@@ -37,6 +37,9 @@ export const INFERENCE_FORMAT_VERSION = 1;
 export type Scheme = "BIO" | "BIOES";
 
 /** The contents of `nersota.json`. */
+/** What happens to entities with no letter or digit (see `InferenceMeta.symbolEntities`). */
+export type SymbolEntities = "keep" | "drop";
+
 export interface InferenceMeta {
   format: typeof INFERENCE_FORMAT;
   version: number;
@@ -60,6 +63,11 @@ export interface InferenceMeta {
    * `"bio-viterbi"`, the best valid BIO/BIOES path (all-subwords models only).
    */
   decoding?: Decoding;
+  /**
+   * `"drop"`: entities whose text has no letter or digit other than Hangul jamo (ㅋㅋㅋ, emoji) are left out,
+   * since none of a tag set of names, places, dates and amounts can be one; `"keep"` (the default) keeps them.
+   */
+  symbolEntities?: SymbolEntities;
   /** Free-form provenance (training run, data, scores). */
   info?: Record<string, unknown>;
   /**
@@ -229,6 +237,8 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
       `"argmax" with labelMode "${labelMode}" (bio-viterbi needs a label on every sub-word)`,
     );
   }
+  const symbolEntities = j.symbolEntities ?? "keep";
+  if (symbolEntities !== "keep" && symbolEntities !== "drop") throw bad("symbolEntities", `"keep" or "drop"`);
   return {
     format: INFERENCE_FORMAT,
     version: j.version,
@@ -241,6 +251,7 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
     variants: variants as Record<string, string>,
     ...(j.crf !== undefined ? { crf: j.crf as string } : {}),
     decoding,
+    ...(symbolEntities === "drop" ? { symbolEntities } : {}),
     info: (j.info as Record<string, unknown> | undefined) ?? undefined,
     ...(sums !== undefined ? { sha256: sums as Record<string, string> } : {}),
   };

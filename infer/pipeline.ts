@@ -14,7 +14,7 @@ import { openSession, type OrtModule, type Provider, type Session } from "../onn
 import type { Tensor } from "../onnx/tensor.ts";
 import type { CrfDecoder } from "./crf.ts";
 import { type Decoding, labelDecoder, windowLabels } from "./window_labels.ts";
-import { decodeEntities, labelUnits } from "./decode.ts";
+import { decodeEntities, hasLetterOrDigit, labelUnits } from "./decode.ts";
 import type { Encoding } from "./encoding.ts";
 import {
   folderDecoding,
@@ -22,6 +22,7 @@ import {
   type LoadedModelFolder,
   type ModelSource,
   readModelFolder,
+  type SymbolEntities,
   urlSource,
 } from "./model_folder.ts";
 import { normalizeForModel, originalSpan } from "./normalize.ts";
@@ -75,6 +76,8 @@ export interface PipelineOptions {
   stride?: number;
   /** Overrides `nersota.json`'s `decoding` of a softmax model (`argmax` or `bio-viterbi`; a CRF keeps its Viterbi). */
   decoding?: Decoding;
+  /** Overrides `nersota.json`'s `symbolEntities`: `"drop"` leaves out entities with no letter or digit (ㅋㅋ, emoji). */
+  symbolEntities?: SymbolEntities;
 }
 
 /** Options of `loadRecognizer`. */
@@ -134,6 +137,8 @@ export interface ModelInfo {
   quantized: InferenceMeta["quantized"];
   /** How labels are picked: `viterbi` with the folder's CRF, else `nersota.json`'s `decoding` (`argmax` by default). */
   decoding: "argmax" | "viterbi" | "bio-viterbi";
+  /** Whether entities with no letter or digit are kept or dropped (`nersota.json`'s `symbolEntities`). */
+  symbolEntities: SymbolEntities;
   vocabSize: number;
   hiddenSize: number;
   numHiddenLayers: number;
@@ -181,6 +186,7 @@ export class NerPipeline {
   lastStats: RunStats | undefined;
   #hasTypeIds: boolean;
   #crf: CrfDecoder | undefined;
+  #dropSymbols: boolean;
 
   constructor(
     session: Session,
@@ -222,6 +228,11 @@ export class NerPipeline {
     this.#hasTypeIds = session.inputNames.includes("token_type_ids");
     const decoding = folderDecoding(folder, options.decoding);
     this.#crf = labelDecoder(folder.labels, folder.crf, decoding);
+    const symbols = options.symbolEntities ?? folder.meta.symbolEntities ?? "keep";
+    if (symbols !== "keep" && symbols !== "drop") {
+      throw new RangeError(`symbolEntities must be "keep" or "drop", got ${JSON.stringify(symbols)}`);
+    }
+    this.#dropSymbols = symbols === "drop";
     this.info = {
       location: folder.location,
       onnxFile: folder.onnxFile,
@@ -234,6 +245,7 @@ export class NerPipeline {
       stride: this.stride,
       quantized: folder.meta.quantized ?? null,
       decoding: folder.crf ? "viterbi" : decoding,
+      symbolEntities: symbols,
       vocabSize: folder.config.vocabSize,
       hiddenSize: folder.config.hiddenSize,
       numHiddenLayers: folder.config.numHiddenLayers,
@@ -347,6 +359,7 @@ export class NerPipeline {
     const options = { labels: this.labels, mode: this.meta.labelMode };
     const out = predicted.map(({ encoding, ids, probs }, i) => ({
       entities: decodeEntities(texts[i], encoding, ids, probs, options)
+        .filter((e) => !this.#dropSymbols || hasLetterOrDigit(e.text))
         .map(({ type, text, start, end, score }) => ({ type, text, start, end, score })),
       tokens: labelUnits(encoding, ids, probs, options).filter((u) => u.tokens.length > 0).map((u) => ({
         start: encoding.offsets[u.tokens[0]][0],

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { argmaxWithProb, decodeEntities } from "../../infer/decode.ts";
+import { argmaxWithProb, decodeEntities, hasLetterOrDigit } from "../../infer/decode.ts";
 import { alignLabels, labelsFor } from "../../train/ner_data/align.ts";
 import { ENC, TEXT } from "../train/ner_data/align_cases.ts";
 
@@ -66,4 +66,16 @@ Deno.test("argmaxWithProb() returns the best label and its softmax probability",
   assert.deepEqual(ids, [1, 0]);
   assert.ok(Math.abs(probs[0] - 0.75) < 1e-12);
   assert.ok(Math.abs(probs[1] - 0.5) < 1e-12);
+});
+
+Deno.test("hasLetterOrDigit(): syllables, Latin, Han, digits count; Hangul jamo, emoji and punctuation do not", () => {
+  for (const t of ["민수", "BTS", "서울大", "3시", "ㅋㅋ민수", "ㄱ1", "é", "٣"]) {
+    assert.ok(hasLetterOrDigit(t), t);
+  }
+  // Compatibility jamo (ㅋ U+314B), conjoining jamo (ᄏ U+110F, ᅡ U+1161), extended-A (ꥠ U+A960), emoji, symbols.
+  for (
+    const t of ["ㅋㅋㅋ", "ㅇㅋ", "ㅠㅠ", "\u110F\u1161", "\uA960", "😂😂", "💕", "^^;", "!!! ???", "", "  "]
+  ) {
+    assert.ok(!hasLetterOrDigit(t), JSON.stringify(t));
+  }
 });

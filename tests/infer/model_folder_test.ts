@@ -113,6 +113,13 @@ Deno.test("parseMeta() fills defaults and rejects bad values by key", () => {
     () => parseMeta({ ...v, labelMode: "first-subword" }),
     /"decoding" is "bio-viterbi".*first-subword/,
   );
+  assert.equal(m.symbolEntities, undefined); // keep, and absent from the folder's metadata
+  assert.equal(parseMeta({ ...v, symbolEntities: "drop" }).symbolEntities, "drop");
+  assert.equal(parseMeta({ ...v, symbolEntities: "keep" }).symbolEntities, undefined);
+  assert.throws(
+    () => parseMeta({ ...v, symbolEntities: true }),
+    /"symbolEntities" is true, expected "keep" or "drop"/,
+  );
 });
 
 Deno.test("folderDecoding() takes the override, else the folder's, and refuses bio-viterbi on first-subword models", () => {

@@ -143,3 +143,34 @@ Deno.test("recognizeDetailed() gives recognize()'s entities and the label and pr
 Deno.test("NerPipeline: release", async () => {
   await cpu.release();
 });
+
+Deno.test("symbolEntities drop: entities without a letter or digit (jamo laughter, emoji, punctuation) are left out", async () => {
+  const texts = [
+    "😂😂 어제 강남역에서",
+    "ㅎㅎ 어제 ^^ 만났어 ㅠㅠ",
+    "ㅋㅋㅋㅋ",
+    "헐 ㄹㅇ 민수 ㅋㅋㅋ",
+    "!!! ??? 어제",
+  ];
+  const kept = await loadRecognizer(FIXTURE, { provider: "cpu" });
+  const keep = await kept.recognize(texts);
+  assert.equal(kept.info.symbolEntities, "keep");
+  await kept.release();
+  const drop = await loadRecognizer(FIXTURE, { provider: "cpu", symbolEntities: "drop" });
+  try {
+    assert.equal(drop.info.symbolEntities, "drop");
+    const dropped = await drop.recognize(texts);
+    // The fixture tags symbol spans (😂😂 as LC, ㅋㅋㅋㅋ as TI): the option removes exactly those.
+    assert.deepEqual(dropped, keep.map((es) => es.filter((e) => /[가-힣A-Za-z0-9]/.test(e.text))));
+    assert.ok(keep.flat().length - dropped.flat().length >= 8, JSON.stringify(keep));
+    assert.deepEqual(dropped[2], []);
+    assert.deepEqual(dropped[3].map((e) => e.text), ["민수 ㅋㅋㅋ"]); // a name with laughter glued on stays
+    assert.deepEqual((await drop.recognizeDetailed(texts)).map((d) => d.entities), dropped);
+  } finally {
+    await drop.release();
+  }
+  await assert.rejects(
+    loadRecognizer(FIXTURE, { provider: "cpu", symbolEntities: "none" as "drop" }),
+    /symbolEntities must be "keep" or "drop", got "none"/,
+  );
+});

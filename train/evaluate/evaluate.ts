@@ -8,11 +8,11 @@
  * the list of errors.
  * @module
  */
-import { decodeEntities, type EntitySpan, type LabelMode } from "../../infer/decode.ts";
+import { decodeEntities, type EntitySpan, hasLetterOrDigit, type LabelMode } from "../../infer/decode.ts";
 import type { CrfParams } from "../../infer/crf.ts";
 import { type Decoding, labelDecoder, windowLabels } from "../../infer/window_labels.ts";
 import { mergeWindows } from "../../infer/windows.ts";
-import { folderDecoding, readModelFolder, urlSource } from "../../infer/model_folder.ts";
+import { folderDecoding, readModelFolder, type SymbolEntities, urlSource } from "../../infer/model_folder.ts";
 import { WordPieceTokenizer } from "../../infer/tokenizer.ts";
 import { openSession, type Provider } from "../../onnx/runtime.ts";
 import type { Tensor } from "../../onnx/tensor.ts";
@@ -48,6 +48,8 @@ export interface PredictOptions {
   crf?: CrfParams;
   /** Without a CRF: per-token argmax (default) or the best valid BIO path (see `constrainedDecoder`). */
   decoding?: Decoding;
+  /** `"drop"`: leave out entities with no letter or digit (ㅋㅋ, emoji), as the pipeline does (default keep). */
+  symbolEntities?: SymbolEntities;
   batchSize: number;
   padId: number;
   maxLength: number;
@@ -110,7 +112,7 @@ export async function predict(
     return decodeEntities(texts[i], encoding, merged.map((m) => m.id), merged.map((m) => m.p), {
       labels: options.labels,
       mode: options.labelMode,
-    });
+    }).filter((e) => options.symbolEntities !== "drop" || hasLetterOrDigit(e.text));
   });
   return { spans, loss: lossCount ? lossSum / lossCount : undefined, tokens };
 }
@@ -274,6 +276,8 @@ export interface EvaluateFolderOptions {
   subsetOf?: (id: string) => string | undefined;
   /** Overrides `nersota.json`'s `decoding` (softmax models; a CRF always decodes by its Viterbi). */
   decoding?: Decoding;
+  /** Overrides `nersota.json`'s `symbolEntities` (`"drop"`: no entity without a letter or digit). */
+  symbolEntities?: SymbolEntities;
   /** Graph variant listed in `nersota.json`'s `variants` (e.g. `int8`); default `inference.onnx`. */
   variant?: string;
 }
@@ -315,6 +319,7 @@ export async function evaluateModelFolder(
       labelMode: folder.meta.labelMode,
       crf,
       decoding,
+      symbolEntities: options.symbolEntities ?? folder.meta.symbolEntities,
       batchSize: options.batchSize ?? 32,
       padId: Math.max(0, tokenizer.padId),
       maxLength: folder.meta.maxLength,

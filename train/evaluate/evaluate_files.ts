@@ -5,6 +5,7 @@
  * @module
  */
 import type { Decoding } from "../../infer/window_labels.ts";
+import type { SymbolEntities } from "../../infer/model_folder.ts";
 import type { Provider } from "../../onnx/runtime.ts";
 import { loadSources, parseSource } from "../ner_data/sources.ts";
 import { wordLevelGold, wordLevelWarning } from "../ner_data/gold_check.ts";
@@ -30,6 +31,8 @@ export interface EvaluateFilesOptions {
   /** Subsets named by the regex's first group over sentence ids; `none`: no subsets; default KLUE's suffixes. */
   splitBy?: string;
   decoding?: Decoding;
+  /** Overrides the folder's `symbolEntities` (`"drop"`: no entity without a letter or digit). */
+  symbolEntities?: SymbolEntities;
   variant?: string;
   batchSize?: number;
   provider?: Provider;
@@ -65,6 +68,7 @@ export async function evaluateFiles(
     batchSize: o.batchSize,
     subsetOf,
     decoding: o.decoding,
+    symbolEntities: o.symbolEntities,
     variant: o.variant,
   });
   if (o.errors) await writeFileAtomic(o.errors, new TextEncoder().encode(formatErrors(errors)));

@@ -134,7 +134,7 @@ export function resultsTable(evals: readonly CardEval[], labels: readonly string
   }`;
   const rule = `|---|---:|---:|---:|---:|${labels.map(() => "---:").join("|")}|${noEntity ? "---:|" : ""}`;
   const rate = (s: ScoreSummary) =>
-    !s.noEntity
+    !s.noEntity?.sentences
       ? " – |"
       : ` ${(100 * s.noEntity.rate).toFixed(1)} % (${int(s.noEntity.flagged)} of ${
         int(s.noEntity.sentences)
@@ -142,7 +142,7 @@ export function resultsTable(evals: readonly CardEval[], labels: readonly string
   const row = (name: string, s: ScoreSummary) =>
     `| ${name} | ${int(s.sentences)} | ${int(s.support)} | ${s.support ? pct(s.micro.f1) : "–"} | ${
       s.support ? pct(s.macro.f1) : "–"
-    } | ${labels.map((l) => (s.perType[l] ? pct(s.perType[l].f1) : "–")).join(" | ")} |${
+    } | ${labels.map((l) => (s.perType[l]?.support ? pct(s.perType[l].f1) : "–")).join(" | ")} |${
       noEntity ? rate(s) : ""
     }`;
   const rows: string[] = [];

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { WordPieceTokenizer } from "../../../infer/tokenizer.ts";
 import type { Tensor } from "../../../onnx/tensor.ts";
-import { buildReport, defaultSubsets, predict, subsetByRegex } from "../../../train/evaluate/evaluate.ts";
+import {
+  buildReport,
+  defaultSubsets,
+  evaluateModelFolder,
+  predict,
+  subsetByRegex,
+} from "../../../train/evaluate/evaluate.ts";
+import { loadRecognizer } from "../../../infer/pipeline.ts";
 import { makeInputs } from "../../../train/ner_data/features.ts";
 
 const chars = [..."민수랑어제봤"];
@@ -72,4 +79,25 @@ Deno.test("predict() merges windows and decodes argmax, or Viterbi with BIO cons
   };
   const viterbi = await predict([text], encoded, features, run, { ...opts, crf });
   assert.deepEqual(viterbi.spans[0].map((e) => [e.type, e.text]), [["PS", "민수"], ["DT", "어제"]]);
+});
+
+Deno.test("evaluateModelFolder() with symbolEntities drop scores the pipeline's entities: symbol-only spans left out", async () => {
+  const fixture = new URL("../../../fixtures/ner-tiny/", import.meta.url).pathname;
+  const texts = ["😂😂 어제 강남역에서", "ㅎㅎ 어제 ^^ 만났어 ㅠㅠ", "ㅋㅋㅋㅋ", "!!! ??? 어제"];
+  const examples = texts.map((text, i) => ({ id: `r-${i}`, text, entities: [] }));
+  const keep = await evaluateModelFolder(fixture, examples);
+  const drop = await evaluateModelFolder(fixture, examples, { symbolEntities: "drop" });
+  const pipeline = await loadRecognizer(fixture, { provider: "cpu", symbolEntities: "drop" });
+  try {
+    const want = await pipeline.recognize(texts);
+    assert.deepEqual(
+      drop.predictions.map((es) => es.map((e) => [e.type, e.start, e.end])),
+      want.map((es) => es.map((e) => [e.type, e.start, e.end])),
+    );
+  } finally {
+    await pipeline.release();
+  }
+  assert.ok(keep.predictions.flat().length > drop.predictions.flat().length);
+  assert.equal(drop.predictions[2].length, 0);
+  assert.ok(drop.report.noEntity!.flagged < keep.report.noEntity!.flagged);
 });

@@ -138,15 +138,13 @@ if has adapt; then
   # KLUE's guideline differs from KMOU's (relative dates such as 오늘 are DT, counts QT, parts of day TI), and
   # KMOU is most of the fine-tuning data: a short continuation on the KLUE train side alone adapts to it.
   resume=(); [ -e "$RUNS/adapt/checkpoints" ] || [ -e "$RUNS/adapt/run.json" ] && resume=(--resume)
-  deno task finetune --model "$RUNS/finetune" --train-config configs/default/adapt.json \
-    --train "klue:$RUNS/klue/train.tsv" "${dev[@]}" --threads "$THREADS" --out "$RUNS/adapt" \
-    "${resume[@]}"
-fi
-if has eval; then
   # Entities with no letter or digit (jamo laughter, emoji) are never names, places, dates or amounts: the shipped
   # model leaves them out (nersota.json's symbolEntities; docs/colloquial.md has the rule and the measurements).
-  deno eval 'const f = Deno.args[0]; const j = JSON.parse(Deno.readTextFileSync(f)); j.symbolEntities = Deno.args[1];
-    Deno.writeTextFileSync(f, JSON.stringify(j, null, 2) + "\n");' "$MODEL/nersota.json" "$SYMBOLS"
+  deno task finetune --model "$RUNS/finetune" --train-config configs/default/adapt.json \
+    --train "klue:$RUNS/klue/train.tsv" "${dev[@]}" --threads "$THREADS" --out "$RUNS/adapt" \
+    --symbol-entities "$SYMBOLS" "${resume[@]}"
+fi
+if has eval; then
   deno task eval --model "$MODEL" --data "klue:$RUNS/klue/test.tsv" \
     --report "$RUNS/eval-klue-test.json" --errors "$RUNS/errors-klue-test.jsonl"
   deno task eval --model "$MODEL" --data "klue:$RUNS/kmou/test.tsv" --map kmou-klue \

@@ -44,3 +44,38 @@ Deno.test("finetune CLI --model CHECKPOINT starts from its encoder; without --vo
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("finetune CLI --symbol-entities drop is saved in nersota.json (keep by default) and refused when unknown", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "nersota-ft-symbols-" });
+  try {
+    const start = [
+      "--init",
+      "random",
+      "--config",
+      finetuneFixture("config.json"),
+      "--vocab",
+      finetuneFixture("vocab.txt"),
+    ];
+    const train = [
+      "--train",
+      `klue:${finetuneFixture("train.tsv")}`,
+      ...FROZEN_FINETUNE_FLAGS,
+      "--max-steps",
+      "1",
+    ];
+    const meta = async (dir: string) => JSON.parse(await Deno.readTextFile(join(dir, "nersota.json")));
+    assert.equal(
+      await main([...start, ...train, "--symbol-entities", "drop", "--out", join(tmp, "drop")]),
+      0,
+    );
+    assert.equal((await meta(join(tmp, "drop"))).symbolEntities, "drop");
+    assert.equal(await main([...start, ...train, "--out", join(tmp, "keep")]), 0);
+    assert.equal((await meta(join(tmp, "keep"))).symbolEntities, undefined);
+    await assert.rejects(
+      main([...start, ...train, "--symbol-entities", "some", "--out", join(tmp, "bad")]),
+      /symbol_entities must be one of "keep", "drop"|symbol.entities/,
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

@@ -35,6 +35,7 @@ import { openSession, type Provider, type Session } from "../../onnx/runtime.ts"
 import type { Tensor } from "../../onnx/tensor.ts";
 import { TrainRunner } from "../../onnx/trainer.ts";
 import { WordPieceTokenizer } from "../../infer/tokenizer.ts";
+import type { SymbolEntities } from "../../infer/model_folder.ts";
 import {
   buildReport,
   defaultSubsets,
@@ -505,6 +506,7 @@ async function evaluateDev(d: FinetuneData, runner: TrainRunner, evaluator: Sess
     labelMode: c.labelMode,
     crf: c.crf ? crfFromTensors(params) : undefined,
     decoding: softmaxDecoding(c),
+    symbolEntities: c.symbolEntities as SymbolEntities,
     batchSize: c.evalBatchSize,
     padId: Math.max(0, d.tokenizer.padId),
     maxLength: c.maxSeqLength,

@@ -178,6 +178,13 @@ export const FINETUNE_TABLE = {
     // First-subword models decode by argmax (their continuation tokens carry no label), CRF models by their own Viterbi.
     doc: "decoding of an all-subwords softmax model: the best valid BIO path, or argmax per token",
   },
+  symbolEntities: {
+    key: "symbol_entities",
+    flag: "symbol-entities",
+    default: "keep",
+    check: { type: "oneOf", values: ["keep", "drop"] },
+    doc: "drop: leave out entities with no letter or digit (ㅋㅋ, emoji) in dev scores and the saved model",
+  },
   evalBatchSize: {
     key: "eval_batch_size",
     default: 64,

@@ -112,6 +112,7 @@ export async function writeTaggerFolder(
       stride: effectiveStride(input.c),
       doLowerCase: false,
       decoding: softmaxDecoding(input.c),
+      ...(input.c.symbolEntities === "drop" ? { symbolEntities: "drop" as const } : {}),
       info: input.info,
     },
   });

@@ -40,7 +40,6 @@ export {
   memorySource,
   type ModelSource,
   readModelFolder,
-  type SymbolEntities,
   urlSource,
 } from "./infer/model_folder.ts";
 export { inferenceFolderFiles, type InferenceFolderInput } from "./infer/model_folder_files.ts";
@@ -55,6 +54,7 @@ export {
   type LabelMode,
   type LabelUnit,
   labelUnits,
+  type SymbolEntities,
 } from "./infer/decode.ts";
 export { viterbi } from "./infer/crf.ts";
 export { constrainedDecoder, type Decoding, labelDecoder, windowLabels } from "./infer/window_labels.ts";

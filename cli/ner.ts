@@ -15,7 +15,8 @@
 import { parseArgs } from "node:util";
 import type { OrtModule, Provider } from "../onnx/runtime.ts";
 import type { Decoding } from "../infer/window_labels.ts";
-import type { ModelSource, SymbolEntities } from "../infer/model_folder.ts";
+import type { ModelSource } from "../infer/model_folder.ts";
+import type { SymbolEntities } from "../infer/decode.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "../infer/formats.ts";
 import {
   InputError,

@@ -63,6 +63,9 @@ export function getEntities(tags: readonly string[]): Chunk[] {
   return chunks;
 }
 
+/** What happens to entities with no letter or digit (see `InferenceMeta.symbolEntities`). */
+export type SymbolEntities = "keep" | "drop";
+
 // Hangul jamo (conjoining, compatibility, extended A/B): letters to Unicode, but laughter and reactions
 // (ㅋㅋ, ㅇㅋ) in chat, never a name.
 const JAMO = /[\u1100-\u11FF\u3130-\u318F\uA960-\uA97F\uD7B0-\uD7FF]/gu;
@@ -88,6 +91,8 @@ export interface DecodeOptions {
   labels: readonly string[];
   /** How the model was trained to label sub-words; default `all-subwords`. */
   mode?: LabelMode;
+  /** `"drop"`: leave out entities with no letter or digit (see {@link hasLetterOrDigit}); default keep. */
+  symbolEntities?: SymbolEntities;
 }
 
 function isSpace(ch: string): boolean {
@@ -160,6 +165,7 @@ export function decodeEntities(
     while (start < end && isSpace(text[start])) start++;
     while (end > start && isSpace(text[end - 1])) end--;
     if (start >= end) continue;
+    if (options.symbolEntities === "drop" && !hasLetterOrDigit(text.slice(start, end))) continue;
     const score = ps.reduce((a, b) => a + b, 0) / ps.length;
     out.push({ type, start, end, score, text: text.slice(start, end) });
   }

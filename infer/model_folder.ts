@@ -22,6 +22,7 @@
  * `variants` lists them, and `LoadOptions.variant` picks one.
  * @module
  */
+import type { SymbolEntities } from "./decode.ts";
 import { configFromHf, type ElectraConfig, labelNames } from "../onnx/electra/config.ts";
 import { type JsonText, keyLinesAt, parseJsonText } from "../onnx/json_lines.ts";
 import { type CrfParams, crfParamsFromSafetensors } from "./crf.ts";
@@ -37,9 +38,6 @@ export const INFERENCE_FORMAT_VERSION = 1;
 export type Scheme = "BIO" | "BIOES";
 
 /** The contents of `nersota.json`. */
-/** What happens to entities with no letter or digit (see `InferenceMeta.symbolEntities`). */
-export type SymbolEntities = "keep" | "drop";
-
 export interface InferenceMeta {
   format: typeof INFERENCE_FORMAT;
   version: number;

@@ -14,7 +14,7 @@ import { openSession, type OrtModule, type Provider, type Session } from "../onn
 import type { Tensor } from "../onnx/tensor.ts";
 import type { CrfDecoder } from "./crf.ts";
 import { type Decoding, labelDecoder, windowLabels } from "./window_labels.ts";
-import { decodeEntities, hasLetterOrDigit, labelUnits } from "./decode.ts";
+import { decodeEntities, labelUnits, type SymbolEntities } from "./decode.ts";
 import type { Encoding } from "./encoding.ts";
 import {
   folderDecoding,
@@ -22,7 +22,6 @@ import {
   type LoadedModelFolder,
   type ModelSource,
   readModelFolder,
-  type SymbolEntities,
   urlSource,
 } from "./model_folder.ts";
 import { normalizeForModel, originalSpan } from "./normalize.ts";
@@ -186,7 +185,7 @@ export class NerPipeline {
   lastStats: RunStats | undefined;
   #hasTypeIds: boolean;
   #crf: CrfDecoder | undefined;
-  #dropSymbols: boolean;
+  #symbols: SymbolEntities;
 
   constructor(
     session: Session,
@@ -232,7 +231,7 @@ export class NerPipeline {
     if (symbols !== "keep" && symbols !== "drop") {
       throw new RangeError(`symbolEntities must be "keep" or "drop", got ${JSON.stringify(symbols)}`);
     }
-    this.#dropSymbols = symbols === "drop";
+    this.#symbols = symbols;
     this.info = {
       location: folder.location,
       onnxFile: folder.onnxFile,
@@ -356,10 +355,9 @@ export class NerPipeline {
     const t0 = now();
     const predicted = await this.predictTokens(texts, recognizeOptions);
     const t1 = now();
-    const options = { labels: this.labels, mode: this.meta.labelMode };
+    const options = { labels: this.labels, mode: this.meta.labelMode, symbolEntities: this.#symbols };
     const out = predicted.map(({ encoding, ids, probs }, i) => ({
       entities: decodeEntities(texts[i], encoding, ids, probs, options)
-        .filter((e) => !this.#dropSymbols || hasLetterOrDigit(e.text))
         .map(({ type, text, start, end, score }) => ({ type, text, start, end, score })),
       tokens: labelUnits(encoding, ids, probs, options).filter((u) => u.tokens.length > 0).map((u) => ({
         start: encoding.offsets[u.tokens[0]][0],

@@ -8,11 +8,11 @@
  * the list of errors.
  * @module
  */
-import { decodeEntities, type EntitySpan, hasLetterOrDigit, type LabelMode } from "../../infer/decode.ts";
+import { decodeEntities, type EntitySpan, type LabelMode, type SymbolEntities } from "../../infer/decode.ts";
 import type { CrfParams } from "../../infer/crf.ts";
 import { type Decoding, labelDecoder, windowLabels } from "../../infer/window_labels.ts";
 import { mergeWindows } from "../../infer/windows.ts";
-import { folderDecoding, readModelFolder, type SymbolEntities, urlSource } from "../../infer/model_folder.ts";
+import { folderDecoding, readModelFolder, urlSource } from "../../infer/model_folder.ts";
 import { WordPieceTokenizer } from "../../infer/tokenizer.ts";
 import { openSession, type Provider } from "../../onnx/runtime.ts";
 import type { Tensor } from "../../onnx/tensor.ts";
@@ -112,7 +112,8 @@ export async function predict(
     return decodeEntities(texts[i], encoding, merged.map((m) => m.id), merged.map((m) => m.p), {
       labels: options.labels,
       mode: options.labelMode,
-    }).filter((e) => options.symbolEntities !== "drop" || hasLetterOrDigit(e.text));
+      symbolEntities: options.symbolEntities,
+    });
   });
   return { spans, loss: lossCount ? lossSum / lossCount : undefined, tokens };
 }

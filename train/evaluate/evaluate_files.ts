@@ -5,7 +5,7 @@
  * @module
  */
 import type { Decoding } from "../../infer/window_labels.ts";
-import type { SymbolEntities } from "../../infer/model_folder.ts";
+import type { SymbolEntities } from "../../infer/decode.ts";
 import type { Provider } from "../../onnx/runtime.ts";
 import { loadSources, parseSource } from "../ner_data/sources.ts";
 import { wordLevelGold, wordLevelWarning } from "../ner_data/gold_check.ts";

@@ -35,7 +35,7 @@ import { openSession, type Provider, type Session } from "../../onnx/runtime.ts"
 import type { Tensor } from "../../onnx/tensor.ts";
 import { TrainRunner } from "../../onnx/trainer.ts";
 import { WordPieceTokenizer } from "../../infer/tokenizer.ts";
-import type { SymbolEntities } from "../../infer/model_folder.ts";
+import type { SymbolEntities } from "../../infer/decode.ts";
 import {
   buildReport,
   defaultSubsets,

@@ -58,14 +58,22 @@ export interface CheckpointFolderOptions {
  */
 export async function checkpointToFolder(o: CheckpointFolderOptions): Promise<PretrainCheckpoint> {
   const ckpt = await readPretrainCheckpoint(o.checkpoint);
-  const weights = o.float16 ? narrowToFloat16(ckpt.params) : ckpt.params;
-  await writeModelFolder(
-    ckpt.config.train.objective === "mlm"
-      ? { kind: "masked-lm", config: ckpt.config.model, weights }
-      : { kind: "pretraining", config: ckpt.config.model, generator: ckpt.config.generator, weights },
-    o.out,
-  );
+  await writePretrainFolder(o.out, ckpt.config, o.float16 ? narrowToFloat16(ckpt.params) : ckpt.params);
   await writeFileAtomic(join(o.out, "vocab.txt"), await Deno.readFile(o.vocab));
   if (o.hfOut) await toHf(o.out, o.hfOut);
   return ckpt;
+}
+
+/** Writes a pretraining model as our model folder: masked LM, or discriminator with its generator, by objective. */
+export async function writePretrainFolder(
+  dir: string,
+  cfg: PretrainConfig,
+  weights: Record<string, Tensor>,
+): Promise<void> {
+  await writeModelFolder(
+    cfg.train.objective === "mlm"
+      ? { kind: "masked-lm", config: cfg.model, weights }
+      : { kind: "pretraining", config: cfg.model, generator: cfg.generator, weights },
+    dir,
+  );
 }

@@ -52,7 +52,8 @@ import {
   specialIdsFromVocab,
 } from "../pretrain_data/masking.ts";
 import { openShards, type ShardSet } from "../pretrain_data/shards.ts";
-import { toHf, writeModelFolder } from "../release/hf_folder.ts";
+import { toHf } from "../release/hf_folder.ts";
+import { writePretrainFolder } from "./checkpoint_folder.ts";
 import type { MetricsRecord } from "../run/metrics_log.ts";
 import { checkResumeMatches } from "../run/run_folder.ts";
 import {
@@ -510,14 +511,8 @@ export async function exportModels(
   log: (m: string) => void = console.error,
 ): Promise<void> {
   const modelDir = join(out, "model");
-  const weights = copyTensors(params);
+  await writePretrainFolder(modelDir, cfg, copyTensors(params));
   const mlm = cfg.train.objective === "mlm";
-  await writeModelFolder(
-    mlm
-      ? { kind: "masked-lm", config: cfg.model, weights }
-      : { kind: "pretraining", config: cfg.model, generator: cfg.generator, weights },
-    modelDir,
-  );
   if (!vocabPath) {
     log(
       `warning: no vocab.txt given (--vocab) or found beside the data; wrote "${modelDir}" but not the Hugging Face folders`,

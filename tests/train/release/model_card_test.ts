@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import type { MetricsRecord } from "../../../train/run/metrics_log.ts";
-import { computeFromMetrics, modelCard, resultsTable } from "../../../train/release/model_card.ts";
+import {
+  computeFromMetrics,
+  modelCard,
+  type ModelCardInput,
+  resultsTable,
+} from "../../../train/release/model_card.ts";
 import { report } from "./card_report.ts";
 
 Deno.test("computeFromMetrics() sums window times from cumulative (pretrain) and windowed (finetune) logs", () => {
@@ -141,19 +146,29 @@ Deno.test("modelCard() names the licences, the architecture, the compute and the
   assert.ok(!card.includes("$comment"), "keys starting with $ are not hyperparameters");
 });
 
+/** The least a card needs: a 4-layer model, one type, one evaluation, no compute or recipe lines. */
+const smallCard: ModelCardInput = {
+  title: "M",
+  model: { num_hidden_layers: 4, hidden_size: 256 },
+  parameters: 10,
+  labels: ["O", "B-PS", "I-PS"],
+  onnxBytes: 2 ** 20,
+  finetune: { config: { epochs: 2 }, trainSentences: 5, data: ["klue a"] },
+  evals: [{ name: "KLUE test", description: "465 sentences", report }],
+  compute: [],
+  recipe: [],
+};
+
 Deno.test("modelCard() of a user's run makes no claim its spec and logs do not make", () => {
   const card = modelCard({
+    ...smallCard,
     title: "Mine",
-    model: { num_hidden_layers: 4, hidden_size: 256 },
-    parameters: 10,
     labels: ["O", "B-PRODUCT", "I-PRODUCT"],
-    onnxBytes: 2 ** 20,
     labelMode: "first-subword",
     lowercase: true,
     start: { kind: "folder", dir: "models/default", notice: "weights read from inference.onnx" },
     finetune: { config: { epochs: 2 }, trainSentences: 500, data: ["label-studio mine.json"] },
     evals: [{ name: "My test", description: "50 sentences", report }],
-    compute: [],
     recipe: ["deno task finetune --model models/default --train label-studio:mine.json --out mine"],
   });
   for (
@@ -185,17 +200,9 @@ Deno.test("modelCard() of a user's run makes no claim its spec and logs do not m
 
 Deno.test("modelCard() of a masked-LM pretrained encoder says masked LM, not replaced-token detection", () => {
   const card = modelCard({
-    title: "M",
-    model: { num_hidden_layers: 4, hidden_size: 256 },
-    parameters: 10,
-    labels: ["O", "B-PS", "I-PS"],
-    onnxBytes: 2 ** 20,
+    ...smallCard,
     pretrain: { objective: "mlm", mask_prob: 0.15, num_train_steps: 6100 },
     pretrainTakenAt: 1200,
-    finetune: { config: { epochs: 2 }, trainSentences: 5, data: ["klue a"] },
-    evals: [{ name: "KLUE test", description: "465 sentences", report }],
-    compute: [],
-    recipe: [],
   });
   assertMatchMsg(card, /masked-LM\npretraining of the encoder → token-classification fine-tuning/);
   assertMatchMsg(card, /Architecture: ELECTRA encoder, 4 layers/);

@@ -23,6 +23,10 @@
 #      checkpoint (RUN/checkpoints/step-N.safetensors, read with RUNS/vocab.txt) or a model folder; the data and
 #      pretrain stages are then skipped.
 #      SYMBOLS: drop (default) or keep: the shipped model's symbolEntities (entities with no letter or digit).
+#      FIT: split (default: train on the train sides, keep the epoch that scores best on DEV) or all (issue 19's
+#      lever d: KLUE dev and the harmonised KMOU dev join the training data, augmented with it; fine-tuning stops
+#      after epoch FIT_EPOCHS (default 8, the epoch run D kept) of the same schedule, adaptation keeps its last
+#      epoch; no dev set is read, and the vocabulary stays that of the train sides).
 #      NOISE: 1 adds colloquial noise (laughter, interjections, emoji, spaces dropped and doubled, case particles
 #      dropped; docs/colloquial.md) to the augmented copies, written to RUNS/augmented-noise; 0 (default) does not.
 #      At our CPU compute, fine-tuning from random weights beat fine-tuning from our pretrained encoders
@@ -42,6 +46,8 @@ DEV=${DEV:-both}
 ENCODER=${ENCODER:-}
 NOISE=${NOISE:-0}
 SYMBOLS=${SYMBOLS:-drop}
+FIT=${FIT:-split}
+FIT_EPOCHS=${FIT_EPOCHS:-8}
 case "$INIT" in
   random) default_stages="split vocab harmonize augment finetune adapt eval ship" ;;
   pretrained) default_stages="split vocab data pretrain harmonize augment finetune adapt eval ship"
@@ -51,10 +57,19 @@ esac
 stages=${*:-$default_stages}
 MODEL="$RUNS/adapt" # the fine-tuned folder that is evaluated and shipped
 AUGMENTED="$RUNS/augmented"; [ "$NOISE" = 1 ] && AUGMENTED="$RUNS/augmented-noise"
+[ "$FIT" = all ] && AUGMENTED="$AUGMENTED-fit"
 case "$DEV" in
   klue) dev=(--dev "klue:$RUNS/klue/dev.tsv") ;;
   both) dev=(--dev "klue:$RUNS/klue/dev.tsv" --dev "klue:$RUNS/kmou/dev.tsv:kmou-klue") ;;
   *) echo "DEV must be klue or both, got '$DEV'" >&2; exit 2 ;;
+esac
+# The labelled data fine-tuning and adaptation learn from: the train sides, or (FIT=all) train + dev.
+KLUE_TRAIN="$RUNS/klue/train.tsv" KMOU_TRAIN="$RUNS/harmonized/kmou-train.tsv" fit_stop=()
+case "$FIT" in
+  split) ;;
+  all) KLUE_TRAIN="$RUNS/fit/klue-train.tsv" KMOU_TRAIN="$RUNS/fit/kmou-train.tsv" dev=()
+    fit_stop=(--stop-after-epochs "$FIT_EPOCHS") ;;
+  *) echo "FIT must be split or all, got '$FIT'" >&2; exit 2 ;;
 esac
 has() { [[ " $stages " == *" $1 "* ]]; }
 mkdir -p "$RUNS"
@@ -93,11 +108,18 @@ if has harmonize; then
     relative=(--heads --merge --word 어제:DT --word 그제:DT --word 그저께:DT --word 모레:DT)
   # The test side too, as a second view of the KMOU test scores in KLUE's guideline (the lexicon comes from KLUE
   # train only).
-  for side in train test; do
+  sides=(train test); [ "$FIT" = all ] && sides+=(dev)
+  for side in "${sides[@]}"; do
     [ -f "$RUNS/harmonized/kmou-$side.tsv" ] || deno task harmonize --reference "klue:$RUNS/klue/train.tsv" \
       --data "klue:$RUNS/kmou/$side.tsv:kmou-klue" --out "$RUNS/harmonized/kmou-$side.tsv" \
       --report "$RUNS/harmonized/kmou-$side.json" "${relative[@]}"
   done
+fi
+if [ "$FIT" = all ] && { has harmonize || has augment || has finetune || has adapt; }; then
+  # Train + dev, one file each (the splits end with a blank line, so they concatenate sentence by sentence).
+  mkdir -p "$RUNS/fit"
+  [ -f "$KLUE_TRAIN" ] || cat "$RUNS/klue/train.tsv" "$RUNS/klue/dev.tsv" > "$KLUE_TRAIN"
+  [ -f "$KMOU_TRAIN" ] || cat "$RUNS/harmonized/kmou-train.tsv" "$RUNS/harmonized/kmou-dev.tsv" > "$KMOU_TRAIN"
 fi
 if has augment && [ "$AUGMENT" = 1 ]; then
   # Spoken Korean puts 랑/이랑 and 한테 where news writes 와/과 and 에게, and a tagger trained on few names learns
@@ -109,9 +131,9 @@ if has augment && [ "$AUGMENT" = 1 ]; then
   [ "$NOISE" = 1 ] && noise=(--laughter 0.05 --interjections 0.03 --emoji 0.03 --drop-spaces 0.1
     --double-spaces 0.02 --drop-particles 0.3)
   mkdir -p "$AUGMENTED"
-  for source in klue=klue/train.tsv kmou=harmonized/kmou-train.tsv; do
+  for source in "klue=$KLUE_TRAIN" "kmou=$KMOU_TRAIN"; do
     name=${source%%=*}
-    [ -f "$AUGMENTED/$name-train.tsv" ] || deno task augment --data "klue:$RUNS/${source#*=}" --colloquial \
+    [ -f "$AUGMENTED/$name-train.tsv" ] || deno task augment --data "klue:${source#*=}" --colloquial \
       --seed 0 --given-names "$GIVEN_NAMES" "${noise[@]}" --out "$AUGMENTED/$name-train.tsv" \
       --report "$AUGMENTED/$name-train.json"
   done
@@ -129,9 +151,9 @@ if has finetune; then
   else
     start=(--model "$RUNS/pretrain/discriminator")
   fi
-  deno task finetune "${start[@]}" --train-config "$FINETUNE_CONFIG" \
-    --train "klue:$RUNS/klue/train.tsv" --train "klue:$RUNS/klue/train.tsv" --train "klue:$RUNS/klue/train.tsv" \
-    --train "klue:$RUNS/harmonized/kmou-train.tsv" "${extra[@]}" "${dev[@]}" \
+  deno task finetune "${start[@]}" --train-config "$FINETUNE_CONFIG" "${fit_stop[@]}" \
+    --train "klue:$KLUE_TRAIN" --train "klue:$KLUE_TRAIN" --train "klue:$KLUE_TRAIN" \
+    --train "klue:$KMOU_TRAIN" "${extra[@]}" "${dev[@]}" \
     --threads "$THREADS" --out "$RUNS/finetune" "${resume[@]}"
 fi
 if has adapt; then
@@ -141,7 +163,7 @@ if has adapt; then
   # Entities with no letter or digit (jamo laughter, emoji) are never names, places, dates or amounts: the shipped
   # model leaves them out (nersota.json's symbolEntities; docs/colloquial.md has the rule and the measurements).
   deno task finetune --model "$RUNS/finetune" --train-config configs/default/adapt.json \
-    --train "klue:$RUNS/klue/train.tsv" "${dev[@]}" --threads "$THREADS" --out "$RUNS/adapt" \
+    --train "klue:$KLUE_TRAIN" "${dev[@]}" --threads "$THREADS" --out "$RUNS/adapt" \
     --symbol-entities "$SYMBOLS" "${resume[@]}"
 fi
 if has eval; then

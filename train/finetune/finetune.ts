@@ -167,6 +167,8 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   await using run = await TrainingRun.open(opts, finetuneRun(opts));
   const d = await loadFinetuneData(opts, run);
   const { c, total } = d;
+  // The last update of this run: the schedule's end, or the end of epoch `stop_after_epochs` within it.
+  const end = c.stopAfterEpochs > 0 ? Math.min(total, d.perEpoch * c.stopAfterEpochs) : total;
   const { runner, evaluator } = await openSessions(opts, run, d);
   await run.begin(runRecord(opts, d));
   const saved = run.resumed?.saved;
@@ -185,7 +187,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
 
   let step = runner.updates, paddedTokens = 0, stopped = false, earlyStopped = false;
   run.startClock();
-  while (step < total) {
+  while (step < end) {
     if (run.stopRequested(step)) {
       stopped = true;
       break;
@@ -206,8 +208,8 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     const epochEnd = cursor.batch >= plan(cursor.epoch).length;
     if (epochEnd) cursor = { epoch: cursor.epoch + 1, batch: 0 };
     const tokens = batch.reduce((a, i) => a + d.trainF.features[i].ids.length, 0);
-    run.count({ step, total, loss: r.loss, gradNorm: r.gradNorm, tokens }, { lr, epoch: cursor.epoch });
-    if (step % c.logEvery === 0 || step === total || epochEnd) {
+    run.count({ step, total: end, loss: r.loss, gradNorm: r.gradNorm, tokens }, { lr, epoch: cursor.epoch });
+    if (step % c.logEvery === 0 || step === end || epochEnd) {
       const w = run.takeWindow();
       await run.write({
         type: "train",
@@ -221,13 +223,13 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
         seconds: w.seconds,
       });
     }
-    const evalNow = c.evalEvery > 0 ? step % c.evalEvery === 0 || step === total : epochEnd || step === total;
+    const evalNow = c.evalEvery > 0 ? step % c.evalEvery === 0 || step === end : epochEnd || step === end;
     if (evalNow && evaluator) {
       const e = await evaluateDev(d, runner, evaluator);
       await logEvaluation(run, step, cursor.epoch, e);
       earlyStopped = await keepBest(opts, run, d, dev, { step, ...e }, () => runner.parameters());
     }
-    if (evalNow || epochEnd || step === total || earlyStopped) {
+    if (evalNow || epochEnd || step === end || earlyStopped) {
       await run.save({ ...runner.snapshot(), config: runState() }, c.keepCheckpoints);
     }
     if (earlyStopped) break;
@@ -489,7 +491,9 @@ function logPadding(
     c.maxSeqLength,
   );
   run.log(
-    `${d.perEpoch} steps per epoch, ${d.total} in all; tokens per epoch ${pad.tokens}, padded ${pad.padded} (${pad.fixed} at a fixed ${c.maxSeqLength})`,
+    `${d.perEpoch} steps per epoch, ${d.total} in all${
+      c.stopAfterEpochs > 0 ? ` (stopping after epoch ${c.stopAfterEpochs})` : ""
+    }; tokens per epoch ${pad.tokens}, padded ${pad.padded} (${pad.fixed} at a fixed ${c.maxSeqLength})`,
   );
 }
 

@@ -56,6 +56,14 @@ export const FINETUNE_TABLE = {
     check: { type: "integer", min: 0 },
     doc: "stop after this many updates in total (0: epochs decide)",
   },
+  stopAfterEpochs: {
+    key: "stop_after_epochs",
+    flag: "stop-after-epochs",
+    default: 0,
+    check: { type: "integer", min: 0 },
+    // Fitting on train + dev has no dev set to pick an epoch: it stops where a run with one kept its best.
+    doc: "stop after this many epochs, on the learning-rate schedule of num_train_epochs (0: at its end)",
+  },
   warmupSteps: {
     key: "warmup_steps",
     flag: "warmup",
@@ -200,6 +208,8 @@ export const FINETUNE_SETTINGS: Settings<typeof FINETUNE_TABLE> = new Settings(F
       ? `stride must be below max_seq_length - 2 (${
         c.maxSeqLength - 2
       }) or -1 (a quarter of the window), got ${c.stride}`
+      : c.stopAfterEpochs > c.epochs
+      ? `stop_after_epochs (${c.stopAfterEpochs}) must not exceed num_train_epochs (${c.epochs})`
       : c.crf && c.labelMode !== "all-subwords"
       ? `crf needs label_mode "all-subwords" (the CRF tags every token, as pytorch-bert-crf-ner)`
       : undefined,

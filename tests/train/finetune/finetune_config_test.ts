@@ -28,6 +28,10 @@ Deno.test("finetuneConfigFromJson(): snake_case keys over the defaults, unknown 
   );
   assert.throws(() => finetuneConfigFromJson({ decoding: "beam" }, "ft.json"), /decoding/);
   assert.throws(
+    () => finetuneConfigFromJson({ num_train_epochs: 3, stop_after_epochs: 4 }, "ft.json"),
+    /stop_after_epochs \(4\) must not exceed num_train_epochs \(3\)/,
+  );
+  assert.throws(
     () => finetuneConfigFromJson({ crf: true, label_mode: "first-subword" }, "ft.json"),
     /all-subwords/,
   );
@@ -65,6 +69,7 @@ Deno.test("deno task finetune's training flags map to their settings (every flag
     ["--max-seq-len", "64"],
     ["--stride", "4"],
     ["--max-steps", "100"],
+    ["--stop-after-epochs", "2"],
     ["--warmup", "10"],
     ["--weight-decay", "0.01"],
     ["--adam-epsilon", "1e-6"],
@@ -87,6 +92,7 @@ Deno.test("deno task finetune's training flags map to their settings (every flag
     stride: 4,
     num_train_epochs: 3,
     max_steps: 100,
+    stop_after_epochs: 2,
     warmup_steps: 10,
     adam_epsilon: 1e-6,
     weight_decay: 0.01,

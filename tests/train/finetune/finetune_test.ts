@@ -134,6 +134,39 @@ Deno.test("finetune() resumed after a simulated kill reproduces the uninterrupte
   }
 });
 
+Deno.test("finetune() with stop_after_epochs ends at that epoch on the full schedule's learning rates and saves the folder", async () => {
+  const [a, b, c] = await Promise.all(
+    ["a", "b", "c"].map((x) => Deno.makeTempDir({ prefix: `nersota-ft-se-${x}-` })),
+  );
+  try {
+    // 3 updates per epoch; no dev set, as when fitting on train + dev: the last update's weights are the folder.
+    const noDev = { dev: [] };
+    const stopped = await finetune(options(a, { epochs: 4, stopAfterEpochs: 2 }, noDev));
+    assert.equal(stopped.finished, true);
+    assert.equal(stopped.step, 6);
+    assert.ok((await Deno.stat(join(a, "model.safetensors"))).isFile, "the fitted model folder is written");
+    // The same 6 updates as the 4-epoch run cut after 6 (its schedule), not as a 2-epoch run (decayed to 0).
+    const cut = await finetune(options(b, { epochs: 4 }, { ...noDev, stopAfter: 6 }));
+    const short = await finetune(options(c, { epochs: 2 }, noDev));
+    for (const [n, t] of Object.entries(cut.params)) {
+      assert.deepEqual(stopped.params[n].data, t.data, `parameter ${n} differs from the cut 4-epoch run`);
+    }
+    const differs = Object.entries(short.params).some(([n, t]) =>
+      t.data.some((v, i) => v !== stopped.params[n].data[i])
+    );
+    assert.ok(differs, "a 2-epoch schedule decays differently");
+    const lrs = (await readMetrics(join(a, "metrics.jsonl"))).filter((m) => m.type === "train").map((m) =>
+      m.lr
+    );
+    assert.ok(
+      (lrs.at(-1) as number) > 0,
+      "the learning rate at the stop is that of a 4-epoch schedule, not 0",
+    );
+  } finally {
+    for (const d of [a, b, c]) await Deno.remove(d, { recursive: true });
+  }
+});
+
 Deno.test("finetune() with --crf trains the CRF transitions and the folder decodes with Viterbi", async () => {
   const out = await Deno.makeTempDir({ prefix: "nersota-ft-crf-" });
   try {

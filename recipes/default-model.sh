@@ -27,6 +27,8 @@
 #      lever d: KLUE dev and the harmonised KMOU dev join the training data, augmented with it; fine-tuning stops
 #      after epoch FIT_EPOCHS (default 8, the epoch run D kept) of the same schedule, adaptation keeps its last
 #      epoch; no dev set is read, and the vocabulary stays that of the train sides).
+#      SILVER: a silver KLUE TSV (deno task pseudo-label; docs/self-training.md) listed once more as a fine-tuning
+#      source (issue 19's lever b); empty (default): none.
 #      NOISE: 1 adds colloquial noise (laughter, interjections, emoji, spaces dropped and doubled, case particles
 #      dropped; docs/colloquial.md) to the augmented copies, written to RUNS/augmented-noise; 0 (default) does not.
 #      At our CPU compute, fine-tuning from random weights beat fine-tuning from our pretrained encoders
@@ -47,6 +49,7 @@ ENCODER=${ENCODER:-}
 NOISE=${NOISE:-0}
 SYMBOLS=${SYMBOLS:-drop}
 FIT=${FIT:-split}
+SILVER=${SILVER:-}
 FIT_EPOCHS=${FIT_EPOCHS:-8}
 case "$INIT" in
   random) default_stages="split vocab harmonize augment finetune adapt eval ship" ;;
@@ -141,6 +144,7 @@ fi
 if has finetune; then
   extra=()
   [ "$AUGMENT" = 1 ] && extra=(--train "klue:$AUGMENTED/klue-train.tsv" --train "klue:$AUGMENTED/kmou-train.tsv")
+  [ -n "$SILVER" ] && extra+=(--train "klue:$SILVER")
   resume=(); [ -e "$RUNS/finetune/checkpoints" ] || [ -e "$RUNS/finetune/run.json" ] && resume=(--resume)
   # The KLUE half is listed three times: its guideline (QT counts, TI durations, relative dates as DT) is what
   # the model must speak, and it has 1,807 training sentences against KMOU's 23,033.

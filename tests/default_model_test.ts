@@ -6,7 +6,12 @@
  * docs/history.md.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { loadRecognizer } from "../infer/pipeline.ts";
+import { graphWeights } from "../onnx/graph_weights.ts";
+import { decodeModel } from "../onnx/proto.ts";
+import { readWeightsFolder } from "../train/release/weights_folder.ts";
 
 const MODEL = new URL("../models/default/", import.meta.url);
 
@@ -64,4 +69,29 @@ Deno.test("the shipped default model's card names its licences and scores", asyn
   assert.match(card, /\| \*\*KLUE test\*\* \|/);
   const meta = JSON.parse(await Deno.readTextFile(new URL("nersota.json", MODEL)));
   assert.equal(meta.format, "nersota-inference");
+});
+
+Deno.test("the shipped float32 weights are the ones the shipped graph was quantised from", async () => {
+  const dir = fileURLToPath(MODEL);
+  const { model, notice } = await readWeightsFolder(dir);
+  assert.equal(notice, undefined, "read from model.safetensors, not out of the graph");
+  const graph = graphWeights(decodeModel(await Deno.readFile(join(dir, "inference.onnx"))), "inference.onnx");
+  const int8 = new Set(graph.int8);
+  const missing = Object.keys(model.weights).filter((n) => !graph.tensors[n]);
+  assert.deepEqual(missing, [], "every float32 weight is in the graph");
+  for (const [name, w] of Object.entries(model.weights)) {
+    const a = w.data as Float32Array, b = graph.tensors[name].data as Float32Array;
+    assert.deepEqual(graph.tensors[name].dims, w.dims, name);
+    if (!int8.has(name)) {
+      assert.deepEqual(b, a, `${name} is stored float32 in the graph: the same values`);
+      continue;
+    }
+    // Symmetric int8, per channel: within half a step of the channel's scale, so of the tensor's largest value.
+    let big = 0, err = 0;
+    for (let i = 0; i < a.length; i++) {
+      big = Math.max(big, Math.abs(a[i]));
+      err = Math.max(err, Math.abs(a[i] - b[i]));
+    }
+    assert.ok(err <= (big / 127 / 2) * 1.0001, `${name}: off by ${err}, half a step is ≤ ${big / 254}`);
+  }
 });

@@ -2,8 +2,9 @@
  * `deno task augment --data [FORMAT:]PATH[:MAP] --out FILE.tsv`: writes augmented copies of a labelled dataset
  * (train/ner_data/augment.ts: mentions swapped within their type with the particle after them re-agreed,
  * written particles after entities made spoken or dropped, colloquial noise: laughter, interjections and emoji
- * around entities, spaces dropped and doubled) as KLUE TSV, to be listed as one more `--train` source next to
- * the original; `--report` writes what changed as JSON (train/ner_data/augment_files.ts).
+ * around entities, spaces dropped and doubled; names drawn from a `--lexicon`) as KLUE TSV, to be listed as one
+ * more `--train` source next to the original; `--report` writes what changed as JSON
+ * (train/ner_data/augment_files.ts).
  * @module
  */
 import { intFlag, parseFlags, runMain, usageError } from "./util.ts";
@@ -29,6 +30,9 @@ inside an entity (default 0):
   --emoji F          insert one to three emoji
   --drop-spaces F    drop the space (민수랑 어제 → 민수랑어제)
   --double-spaces F  double a kept space
+A lexicon of names the data lacks (e.g. colloquial places and brands):
+  --lexicon FILE     one TYPE<TAB>NAME per line (# comments): swaps of those types may draw these names
+  --lexicon-rate F   chance that such a swap draws from the lexicon, not the data (default 0.5 with --lexicon)
   --copies N         copies per sentence (default 1; a copy that changes nothing is left out)
   --seed N           (default 0)
   --report FILE      JSON: options and counts of what changed`;
@@ -51,6 +55,8 @@ export async function main(args: string[]): Promise<number> {
       emoji: { type: "string", default: "0" },
       "drop-spaces": { type: "string", default: "0" },
       "double-spaces": { type: "string", default: "0" },
+      lexicon: { type: "string" },
+      "lexicon-rate": { type: "string" },
       copies: { type: "string", default: "1" },
       seed: { type: "string", default: "0" },
       report: { type: "string" },
@@ -61,6 +67,9 @@ export async function main(args: string[]): Promise<number> {
   const { values } = parsed;
   if (values.help) return console.log(USAGE), 0;
   if (!values.data || !values.out) return usageError(USAGE, "--data and --out are required");
+  if (values["lexicon-rate"] !== undefined && !values.lexicon) {
+    return usageError(USAGE, "--lexicon-rate needs --lexicon");
+  }
   const rate: Record<string, number> = {};
   for (
     const flag of [
@@ -73,9 +82,10 @@ export async function main(args: string[]): Promise<number> {
       "emoji",
       "drop-spaces",
       "double-spaces",
+      "lexicon-rate",
     ] as const
   ) {
-    const r = Number(values[flag] ?? "1");
+    const r = Number(values[flag] ?? (flag === "lexicon-rate" ? "0.5" : "1"));
     if (!(r >= 0 && r <= 1)) return usageError(USAGE, `--${flag} must be in [0, 1]`);
     rate[flag] = r;
   }
@@ -96,12 +106,13 @@ export async function main(args: string[]): Promise<number> {
       dropSpaces: rate["drop-spaces"],
       doubleSpaces: rate["double-spaces"],
     },
+    ...(values.lexicon ? { lexiconRate: rate["lexicon-rate"] } : {}),
     copies: intFlag("copies", values.copies, 1),
     seed: intFlag("seed", values.seed, 0),
   };
-  const { data, out, report } = values;
+  const { data, out, report, lexicon } = values;
   console.log(
-    JSON.stringify(await augmentFile({ data, out, report, options, log: (m) => console.error(m) })),
+    JSON.stringify(await augmentFile({ data, out, report, lexicon, options, log: (m) => console.error(m) })),
   );
   return 0;
 }

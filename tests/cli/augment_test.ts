@@ -22,6 +22,30 @@ Deno.test("deno task augment takes the noise and particle flags", async () => {
     assert.equal(r.options.noise.doubleSpaces, 1);
     assert.equal(await main([...args, "--laughter", "1.5"]), 2);
     assert.equal(await main([...args, "--given-names", "2"]), 2);
+    // A lexicon: every swapped DT draws its name from it (rate 1), and the report names the file.
+    const lexicon = join(dir, "lexicon.tsv");
+    await Deno.writeTextFile(lexicon, "# days\nDT\t그저께\n");
+    const swap = [
+      "--data",
+      `klue:${src}`,
+      "--out",
+      out,
+      "--report",
+      report,
+      "--swap-types",
+      "DT",
+      "--swap-rate",
+      "1",
+    ];
+    assert.equal(await main([...swap, "--lexicon", lexicon, "--lexicon-rate", "1"]), 0);
+    assert.deepEqual(parseKlue(await Deno.readTextFile(out), out).examples.map(marked), [
+      "<민수:PS>가 <그저께:DT> 왔어",
+    ]);
+    const lr = JSON.parse(await Deno.readTextFile(report));
+    assert.deepEqual([lr.lexicon, lr.lexiconSwaps, lr.options.lexiconRate], [lexicon, 1, 1]);
+    assert.equal(await main([...swap, "--lexicon-rate", "1"]), 2);
+    await Deno.writeTextFile(lexicon, "DT 그저께\n");
+    await assert.rejects(main([...swap, "--lexicon", lexicon]), /lexicon\.tsv:1: expected TYPE<TAB>NAME/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -33,6 +33,10 @@ export interface AugmentOptions {
   dropParticles?: number;
   /** Colloquial noise added to each copy (train/ner_data/noise.ts); none when absent or all rates are 0. */
   noise?: NoiseOptions;
+  /** Names per type that swaps may draw instead of the data's mentions (names the data lacks: `parseLexicon`). */
+  lexicon?: ReadonlyMap<string, readonly string[]>;
+  /** Chance that a swap of a type the lexicon has draws its name from the lexicon (default 0: never). */
+  lexiconRate?: number;
   /** Augmented copies made of each sentence (a copy that changes nothing is left out). */
   copies: number;
   seed: number;
@@ -48,6 +52,8 @@ export interface AugmentResult {
   givenNames: number;
   /** Case particles dropped after entities. */
   particlesDropped: number;
+  /** Swaps whose name came from the lexicon (counted in `swapped` too). */
+  lexiconSwaps: number;
   /** Insertions and space changes of the noise. */
   noise: NoiseCounts;
 }
@@ -59,6 +65,7 @@ export interface AugmentCounts {
   particlesReagreed: number;
   givenNames: number;
   particlesDropped?: number;
+  lexiconSwaps?: number;
   noise?: NoiseCounts;
 }
 
@@ -158,11 +165,20 @@ export function augmentOne(
   pool: Map<string, string[]>,
   o: Pick<
     AugmentOptions,
-    "swapTypes" | "swapRate" | "colloquial" | "givenNames" | "colloquialRate" | "dropParticles" | "noise"
+    | "swapTypes"
+    | "swapRate"
+    | "colloquial"
+    | "givenNames"
+    | "colloquialRate"
+    | "dropParticles"
+    | "noise"
+    | "lexicon"
+    | "lexiconRate"
   >,
   rng: Rng,
   counts: AugmentCounts = { swapped: 0, particlesSpoken: 0, particlesReagreed: 0, givenNames: 0 },
   noiseRng: Rng = rng,
+  lexiconRng: Rng = noiseRng,
 ): NerExample | undefined {
   const spokenRate = o.colloquialRate ?? 1;
   let text = "", cursor = 0;
@@ -175,7 +191,17 @@ export function augmentOne(
     // A draw for every entity, swapped or not, so one sentence's choices don't shift the next's.
     const draw = rng.next(), pick = candidates.length ? rng.int(candidates.length) : 0;
     let changed = false;
-    if (draw < o.swapRate && candidates.length > 1 && candidates[pick] !== mention) {
+    const names = o.lexiconRate && o.swapTypes.includes(e.type) ? o.lexicon?.get(e.type) ?? [] : [];
+    // Lexicon draws come from their own stream, made only where a lexicon name can be drawn: the rest stay.
+    if (draw < o.swapRate && names.length && lexiconRng.next() < o.lexiconRate!) {
+      const name = names[lexiconRng.int(names.length)];
+      if (name !== mention) {
+        mention = name;
+        changed = true;
+        counts.swapped++;
+        counts.lexiconSwaps = (counts.lexiconSwaps ?? 0) + 1;
+      }
+    } else if (draw < o.swapRate && candidates.length > 1 && candidates[pick] !== mention) {
       mention = candidates[pick];
       changed = true;
       counts.swapped++;
@@ -252,6 +278,7 @@ export function augment(examples: readonly NerExample[], o: AugmentOptions): Aug
     ["givenNames", o.givenNames ?? 0],
     ["colloquialRate", o.colloquialRate ?? 1],
     ["dropParticles", o.dropParticles ?? 0],
+    ["lexiconRate", o.lexiconRate ?? 0],
   ] as const;
   for (const [name, rate] of rates) {
     if (!(rate >= 0 && rate <= 1)) throw new RangeError(`${name} must be in [0, 1], got ${rate}`);
@@ -267,16 +294,41 @@ export function augment(examples: readonly NerExample[], o: AugmentOptions): Aug
     particlesReagreed: 0,
     givenNames: 0,
     particlesDropped: 0,
+    lexiconSwaps: 0,
     noise: { inserted: 0, spacesDropped: 0, spacesDoubled: 0 },
   };
   const out: NerExample[] = [];
   for (let k = 1; k <= o.copies; k++) {
     // The newer options draw from a stream of their own, so the swaps' draws stay as they were.
     const rng = new Rng(o.seed, "augment", k), noiseRng = new Rng(o.seed, "noise", k);
+    const lexiconRng = new Rng(o.seed, "lexicon", k);
     for (const ex of examples) {
-      const a = augmentOne(ex, pool, o, rng, counts, noiseRng);
+      const a = augmentOne(ex, pool, o, rng, counts, noiseRng, lexiconRng);
       if (a) out.push({ ...a, id: `${ex.id}~aug${k}` });
     }
   }
   return { examples: out, ...counts };
+}
+
+/**
+ * A swap lexicon from text: one `TYPE<TAB>NAME` per line (`#` lines and blank lines skipped), names kept once
+ * per type in file order; `path` names the file in errors, which give the line and what was expected.
+ */
+export function parseLexicon(text: string, path: string): Map<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = /^([A-Za-z][A-Za-z0-9_]*)\t+(\S.*)$/.exec(line);
+    if (!m) {
+      throw new Error(
+        `${path}:${i + 1}: expected TYPE<TAB>NAME (e.g. "LC\t홍대"), got "${line.slice(0, 60)}"`,
+      );
+    }
+    const set = out.get(m[1]) ?? new Set<string>();
+    set.add(m[2].trim());
+    out.set(m[1], set);
+  }
+  if (!out.size) throw new Error(`${path}: no TYPE<TAB>NAME line in the lexicon`);
+  return new Map([...out].map(([t, names]) => [t, [...names]]));
 }

@@ -6,7 +6,7 @@
  */
 import { loadSources, parseSource } from "./sources.ts";
 import { refuseOverwrite, writeFileAtomic } from "../util/fs.ts";
-import { augment, type AugmentOptions, type AugmentResult } from "./augment.ts";
+import { augment, type AugmentOptions, type AugmentResult, parseLexicon } from "./augment.ts";
 import { writeKlue } from "./datasets/klue.ts";
 import type { NoiseCounts } from "./noise.ts";
 
@@ -17,16 +17,26 @@ export type AugmentSummary =
   & NoiseCounts;
 
 /**
- * Reads `data` (`[FORMAT:]PATH[:MAP]`), writes its augmented copies to `out` as KLUE TSV and, when `report`
- * is given, `{data, options, ...summary}` there as JSON; returns the summary. `log` gets the reader's notes.
+ * Reads `data` (`[FORMAT:]PATH[:MAP]`) and the swap `lexicon` file when given (`parseLexicon`), writes the
+ * augmented copies to `out` as KLUE TSV and, when `report` is given, `{data, lexicon, options, ...summary}`
+ * there as JSON; returns the summary. `log` gets the reader's notes.
  */
 export async function augmentFile(
-  o: { data: string; out: string; report?: string; options: AugmentOptions; log: (message: string) => void },
+  o: {
+    data: string;
+    out: string;
+    report?: string;
+    lexicon?: string;
+    options: Omit<AugmentOptions, "lexicon">;
+    log: (message: string) => void;
+  },
 ): Promise<AugmentSummary> {
   const source = parseSource(o.data, "auto");
-  await refuseOverwrite({ "--out": o.out, "--report": o.report }, { "--data": source.path });
+  const inputs = { "--data": source.path, ...(o.lexicon ? { "--lexicon": o.lexicon } : {}) };
+  await refuseOverwrite({ "--out": o.out, "--report": o.report }, inputs);
   const data = await loadSources([source], o.log);
-  const result = augment(data, o.options);
+  const lexicon = o.lexicon ? parseLexicon(await Deno.readTextFile(o.lexicon), o.lexicon) : undefined;
+  const result = augment(data, { ...o.options, lexicon });
   await writeFileAtomic(o.out, writeKlue(result.examples));
   const summary = {
     sentences: data.length,
@@ -36,10 +46,16 @@ export async function augmentFile(
     particlesSpoken: result.particlesSpoken,
     givenNames: result.givenNames,
     particlesDropped: result.particlesDropped,
+    lexiconSwaps: result.lexiconSwaps,
     ...result.noise,
   };
   if (o.report) {
-    const json = { data: o.data, options: o.options, ...summary };
+    const json = {
+      data: o.data,
+      ...(o.lexicon ? { lexicon: o.lexicon } : {}),
+      options: o.options,
+      ...summary,
+    };
     await writeFileAtomic(o.report, JSON.stringify(json, null, 2) + "\n");
   }
   return summary;

@@ -6,6 +6,7 @@ import {
   finalConsonant,
   givenName,
   mentionPool,
+  parseLexicon,
 } from "../../../train/ner_data/augment.ts";
 import { ex, marked } from "./markup.ts";
 import { scripted } from "../util/scripted_rng.ts";
@@ -180,4 +181,35 @@ Deno.test("augment() adds seeded noise from its own stream: without noise the co
   assert.deepEqual(augment(data, { ...o, noise: { ...noise, dropSpaces: 0 } }), plain);
   assert.throws(() => augment(data, { ...o, noise: { ...noise, emoji: 2 } }), /emoji must be in \[0, 1\]/);
   assert.throws(() => augment(data, { ...o, dropParticles: -1 }), /dropParticles must be in \[0, 1\]/);
+});
+
+Deno.test("augment() with a lexicon: swaps of its types draw its names at lexiconRate, the other draws unchanged", () => {
+  const data = [
+    ex("1", "<민수:PS>가 <서울:LC>에 갔다"),
+    ex("2", "<영희:PS>는 <부산:LC>으로 왔다"),
+    ex("3", "<철수:PS>랑 <대구:LC>에서 만났다"),
+  ];
+  const o = { swapTypes: ["PS", "LC"], swapRate: 1, colloquial: false, copies: 2, seed: 5 };
+  const lexicon = new Map([["LC", ["홍대", "성수동"]]]);
+  const plain = augment(data, o);
+  assert.deepEqual(augment(data, { ...o, lexicon, lexiconRate: 0 }), plain, "rate 0: the very same copies");
+  const all = augment(data, { ...o, lexicon, lexiconRate: 1 });
+  assert.ok(all.lexiconSwaps > 0 && all.lexiconSwaps <= all.swapped);
+  for (const [i, e] of all.examples.entries()) {
+    const [ps, lc] = e.entities.map((x) => e.text.slice(x.start, x.end));
+    assert.ok(["홍대", "성수동"].includes(lc), `LC from the lexicon: ${e.text}`);
+    // PS has no lexicon: its swap is the one made without a lexicon.
+    const before = plain.examples[i];
+    assert.equal(ps, before.text.slice(before.entities[0].start, before.entities[0].end));
+  }
+  // The particle after a lexicon name agrees with it: 홍대 + 에서/으로→로, 성수동 + 으로.
+  for (const e of all.examples) assert.doesNotMatch(e.text, /홍대으로|성수동로 /, e.text);
+  assert.throws(() => augment(data, { ...o, lexicon, lexiconRate: 1.5 }), /lexiconRate must be in \[0, 1\]/);
+});
+
+Deno.test("parseLexicon() reads TYPE<TAB>NAME lines once each; a bad line is named with its file and line", () => {
+  const lex = parseLexicon("# places\nLC\t홍대\nLC\t홍대\n\nOG\t쿠팡이츠\r\nLC\t성수동\n", "lex.tsv");
+  assert.deepEqual([...lex], [["LC", ["홍대", "성수동"]], ["OG", ["쿠팡이츠"]]]);
+  assert.throws(() => parseLexicon("LC\t홍대\n홍대\n", "lex.tsv"), /lex\.tsv:2: expected TYPE<TAB>NAME/);
+  assert.throws(() => parseLexicon("# nothing\n", "lex.tsv"), /lex\.tsv: no TYPE<TAB>NAME line/);
 });

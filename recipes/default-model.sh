@@ -29,6 +29,9 @@
 #      epoch; no dev set is read, and the vocabulary stays that of the train sides).
 #      SILVER: a silver KLUE TSV (deno task pseudo-label; docs/self-training.md) listed once more as a fine-tuning
 #      source (issue 19's lever b); empty (default): none.
+#      LEXICON: a TYPE<TAB>NAME file whose names the augmentation's swaps also draw (deno task augment --lexicon,
+#      at rate 0.5; issue 19's lever a2: data/lexicon/colloquial-names.tsv), written to RUNS/augmented*-lexicon;
+#      empty (default): none.
 #      NOISE: 1 adds colloquial noise (laughter, interjections, emoji, spaces dropped and doubled, case particles
 #      dropped; docs/colloquial.md) to the augmented copies, written to RUNS/augmented-noise; 0 (default) does not.
 #      At our CPU compute, fine-tuning from random weights beat fine-tuning from our pretrained encoders
@@ -50,6 +53,7 @@ NOISE=${NOISE:-0}
 SYMBOLS=${SYMBOLS:-drop}
 FIT=${FIT:-split}
 SILVER=${SILVER:-}
+LEXICON=${LEXICON:-}
 FIT_EPOCHS=${FIT_EPOCHS:-8}
 case "$INIT" in
   random) default_stages="split vocab harmonize augment finetune adapt eval ship" ;;
@@ -61,6 +65,7 @@ stages=${*:-$default_stages}
 MODEL="$RUNS/adapt" # the fine-tuned folder that is evaluated and shipped
 AUGMENTED="$RUNS/augmented"; [ "$NOISE" = 1 ] && AUGMENTED="$RUNS/augmented-noise"
 [ "$FIT" = all ] && AUGMENTED="$AUGMENTED-fit"
+[ -n "$LEXICON" ] && AUGMENTED="$AUGMENTED-lexicon"
 case "$DEV" in
   klue) dev=(--dev "klue:$RUNS/klue/dev.tsv") ;;
   both) dev=(--dev "klue:$RUNS/klue/dev.tsv" --dev "klue:$RUNS/kmou/dev.tsv:kmou-klue") ;;
@@ -130,14 +135,16 @@ if has augment && [ "$AUGMENT" = 1 ]; then
   # (the particle after a swapped mention re-agreed), a GIVEN_NAMES share of PS full names cut to the given name as
   # speech names people (김민수 → 민수), written particles after entities made spoken.
   # NOISE=1: the same copies with chat noise at per-gap rates, plus copies that only the noise changed.
-  noise=()
-  [ "$NOISE" = 1 ] && noise=(--laughter 0.05 --interjections 0.03 --emoji 0.03 --drop-spaces 0.1
+  # LEXICON: swaps may also draw names the data lacks (colloquial places and brands).
+  flags=()
+  [ -n "$LEXICON" ] && flags+=(--lexicon "$LEXICON")
+  [ "$NOISE" = 1 ] && flags+=(--laughter 0.05 --interjections 0.03 --emoji 0.03 --drop-spaces 0.1
     --double-spaces 0.02 --drop-particles 0.3)
   mkdir -p "$AUGMENTED"
   for source in "klue=$KLUE_TRAIN" "kmou=$KMOU_TRAIN"; do
     name=${source%%=*}
     [ -f "$AUGMENTED/$name-train.tsv" ] || deno task augment --data "klue:${source#*=}" --colloquial \
-      --seed 0 --given-names "$GIVEN_NAMES" "${noise[@]}" --out "$AUGMENTED/$name-train.tsv" \
+      --seed 0 --given-names "$GIVEN_NAMES" "${flags[@]}" --out "$AUGMENTED/$name-train.tsv" \
       --report "$AUGMENTED/$name-train.json"
   done
 fi

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Issue 19's levers, each the default recipe with one change (docs/colloquial.md has each one's rule, written
+# before it trained), run one after another and scored on the dev sets only: test scores wait until a rule has
+# decided. Each run resumes where a stopped session left it; a lever already scored is skipped.
+# Usage: bash recipes/levers.sh [lever…]   (b a2 d c; default: b a2 d)
+#   b   one self-training round: the silver set of D (docs/self-training.md) as one more fine-tuning source
+#   a2  colloquial place and brand names in the augmentation's swaps (data/lexicon/colloquial-names.tsv)
+#   d   the recipe fit on train + dev (FIT=all): no selection dev score, it trains on it
+#   c   the recipe from the masked-LM encoder (update 1,200), no noise
+# Env: ROOT (default /work/nersota-runs: one folder per lever, outside the work tree), THREADS (default 2).
+# Writes one JSON line per lever to ROOT/levers.jsonl: colloquial dev micro/macro F1 and no-entity rate
+# (float32, the model's own symbolEntities: drop) and the selection dev (KLUE dev + KMOU dev) macro F1 of the
+# adapted model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=${ROOT:-/work/nersota-runs}
+THREADS=${THREADS:-2}
+deno() { npx --yes deno@2.9.6 "$@"; }
+levers=${*:-b a2 d}
+mkdir -p "$ROOT"
+
+silver() { # D's silver set, made once (the command and the rule: docs/colloquial.md, lever b)
+  local runs=$1 out="$ROOT/silver/silver-d.tsv"
+  [ -f "$out" ] && return
+  mkdir -p "$ROOT/silver"
+  resume=(); [ -f "$out.state.json" ] && resume=(--resume)
+  deno task pseudo-label --model models/default --corpus ../shared/data/corpus --out "$out" --min-confidence 0.95 \
+    --drop-types PS,OG --max-per-source 4000 --exclude "klue:$runs/klue/dev.tsv" --exclude "klue:$runs/klue/test.tsv" \
+    --exclude "klue:$runs/kmou/dev.tsv" --exclude "klue:$runs/kmou/test.tsv" --exclude data/colloquial/dev.tsv \
+    --exclude data/colloquial/test.tsv --threads "$THREADS" "${resume[@]}"
+}
+
+for lever in $levers; do
+  grep -q "\"lever\":\"$lever\"" "$ROOT/levers.jsonl" 2>/dev/null && { echo "$lever: scored already"; continue; }
+  case "$lever" in
+    b) runs="$ROOT/b1" vars=(SILVER="$ROOT/silver/silver-d.tsv") ;;
+    a2) runs="$ROOT/a2" vars=(LEXICON=data/lexicon/colloquial-names.tsv) ;;
+    d) runs="$ROOT/dfit" vars=(FIT=all) ;;
+    c) runs="$ROOT/v9c" vars=(INIT=pretrained ENCODER=models/pretrain-mlm15/checkpoints/step-00001200.safetensors) ;;
+    *) echo "unknown lever '$lever' (b a2 d c)" >&2; exit 2 ;;
+  esac
+  if [ "$lever" = b ]; then
+    RUNS="$runs" bash recipes/default-model.sh split
+    silver "$runs"
+  fi
+  env RUNS="$runs" THREADS="$THREADS" "${vars[@]}" bash recipes/default-model.sh split vocab harmonize augment finetune adapt
+  deno task eval --model "$runs/adapt" --data klue:data/colloquial/dev.tsv --split-by='-([a-z]+)$' \
+    --report "$runs/eval-colloquial-dev.json" --threads "$THREADS"
+  deno eval 'const [lever, runs, out] = Deno.args;
+    const read = (f) => { try { return JSON.parse(Deno.readTextFileSync(f)); } catch { return undefined; } };
+    const c = read(`${runs}/eval-colloquial-dev.json`), sel = read(`${runs}/adapt/dev_report.json`);
+    const line = { lever, runs, at: new Date().toISOString(), colloquial_dev: { micro: c.micro.f1,
+      macro: c.macro.f1, no_entity_rate: c.noEntity.rate, flagged: c.noEntity.flagged,
+      gold_empty: c.noEntity.sentences }, selection_dev_macro: sel?.macro.f1 ?? null };
+    Deno.writeTextFileSync(out, JSON.stringify(line) + "\n", { append: true });
+    console.log(JSON.stringify(line));' "$lever" "$runs" "$ROOT/levers.jsonl"
+done

@@ -7,7 +7,8 @@
  * data (KMOU, KLUE wikitree) rarely has the spoken forms, and a small set of training names makes a tagger
  * learn the names rather than their contexts. Optionally, case particles after entities are dropped as
  * speech drops them (민수가 왔어 → 민수 왔어), and colloquial noise (train/ner_data/noise.ts: laughter, interjections,
- * emoji around entities, spaces dropped and doubled) is added to each copy.
+ * emoji around entities, spaces dropped and doubled) is added to each copy, and swaps may draw names the data
+ * lacks from a lexicon (colloquial places and brands: `parseLexicon`).
  * @module
  */
 import type { NerExample, TypedSpan } from "./datasets/types.ts";
@@ -322,7 +323,7 @@ export function parseLexicon(text: string, path: string): Map<string, string[]> 
     const m = /^([A-Za-z][A-Za-z0-9_]*)\t+(\S.*)$/.exec(line);
     if (!m) {
       throw new Error(
-        `${path}:${i + 1}: expected TYPE<TAB>NAME (e.g. "LC\t홍대"), got "${line.slice(0, 60)}"`,
+        `${path}:${i + 1}: expected TYPE<TAB>NAME (e.g. "LC<TAB>홍대"), got "${line.slice(0, 60)}"`,
       );
     }
     const set = out.get(m[1]) ?? new Set<string>();

@@ -42,6 +42,8 @@ export interface ModelCardInput {
   quantized?: "int8" | "fp16" | null;
   /** nersota.json's `decoding` of the softmax labels (`argmax` when absent). */
   decoding?: string;
+  /** Size of the folder's float32 `model.safetensors` in bytes; absent when it ships graphs only. */
+  weightsBytes?: number;
   /** nersota.json's `variants` (name → graph file), with their sizes in bytes. */
   variants?: { name: string; file: string; bytes: number }[];
   /** Pretraining hyperparameters as in the config's `train` section; absent when fine-tuning started from random weights. */
@@ -199,6 +201,13 @@ ${
         v.name === "int8" ? ": dense layers computed in int8 on ONNX Runtime's CPU provider" : ""
       }): \`deno task ner --variant ${v.name}\`.\n`
     ).join("")
+  }${
+    c.weightsBytes
+      ? `- \`model.safetensors\`: ${
+        (c.weightsBytes / 2 ** 20).toFixed(1)
+      } MiB, the float32 weights as trained: ` +
+        "what `deno task finetune --model` and `deno task export --to-hf` start from.\n"
+      : ""
   }- Decoding: ${
     c.decoding === "bio-viterbi"
       ? "the most probable valid BIO path (Viterbi over the per-token scores, `I-X` only after `B-X`/`I-X`)"

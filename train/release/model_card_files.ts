@@ -196,6 +196,9 @@ export async function writeModelCard(f: CardFiles): Promise<string> {
     parameters,
     labels,
     onnxBytes: onnx.length,
+    weightsBytes: await exists(join(f.model, "model.safetensors"))
+      ? (await Deno.stat(join(f.model, "model.safetensors"))).size
+      : undefined,
     quantized: (nersota.quantized ?? null) as "int8" | "fp16" | null,
     decoding: (nersota.decoding as string | undefined) ?? "argmax",
     variants: await Promise.all(

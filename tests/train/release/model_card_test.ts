@@ -80,6 +80,7 @@ Deno.test("modelCard() names the licences, the architecture, the compute and the
     parameters: 1234567,
     labels: ["O", "B-PS", "I-PS", "B-LC", "I-LC"],
     onnxBytes: 3 * 2 ** 20,
+    weightsBytes: 16 * 2 ** 20,
     decoding: "bio-viterbi",
     variants: [{ name: "int8", file: "inference.int8.onnx", bytes: 4 * 2 ** 20 }],
     pretrain: { $comment: "hidden", learning_rate: 0.001, num_train_steps: 10000 },
@@ -132,6 +133,7 @@ Deno.test("modelCard() names the licences, the architecture, the compute and the
       /fine-tuning \(train side\), dev \(choosing the kept epoch\) \| MIT, non-commercial use only/,
       /Variant `int8` \(`inference\.int8\.onnx`, 4\.0 MiB: dense layers computed in int8/,
       /--variant int8/,
+      /`model\.safetensors`: 16\.0 MiB, the float32 weights as trained/,
       /Decoding: the most probable valid BIO path/,
       /\| \*\*KLUE test\*\* \| 6 \| 14 \| 80\.00 \| 70\.00 \| 90\.00 \| 50\.00 \|/,
       /- KLUE test: 465 sentences/,
@@ -180,6 +182,7 @@ Deno.test("modelCard() of a user's run makes no claim its spec and logs do not m
       /NERSOTA-ELECTRA/,
       /spoken/,
       /random weights/,
+      /model\.safetensors/, // a folder without float32 weights does not offer them
     ]
   ) {
     assert.doesNotMatch(card, claim);

@@ -37,6 +37,9 @@ A lexicon of names the data lacks (e.g. colloquial places and brands):
   --seed N           (default 0)
   --report FILE      JSON: options and counts of what changed`;
 
+/** The rates of the two flags without a parse default (their absence is told apart from a value). */
+const UNSET_RATES: Record<string, string> = { "colloquial-rate": "1", "lexicon-rate": "0.5" };
+
 /** Parses arguments, augments, writes; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const parsed = parseFlags(USAGE, {
@@ -85,7 +88,7 @@ export async function main(args: string[]): Promise<number> {
       "lexicon-rate",
     ] as const
   ) {
-    const r = Number(values[flag] ?? (flag === "lexicon-rate" ? "0.5" : "1"));
+    const r = Number(values[flag] ?? UNSET_RATES[flag]);
     if (!(r >= 0 && r <= 1)) return usageError(USAGE, `--${flag} must be in [0, 1]`);
     rate[flag] = r;
   }

@@ -22,7 +22,7 @@ import type { Provider } from "../onnx/runtime.ts";
 import type { DatasetFormat } from "../train/ner_data/datasets/types.ts";
 import { formatReport } from "../train/evaluate/evaluate.ts";
 import { evaluateFiles } from "../train/evaluate/evaluate_files.ts";
-import { runMain } from "./util.ts";
+import { minScoreFlag, runMain } from "./util.ts";
 
 const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [options]
 
@@ -38,6 +38,7 @@ const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [op
   --decoding MODE      bio-viterbi | argmax: overrides the folder's nersota.json (softmax models)
   --symbol-entities keep|drop
                        drop: leave out entities with no letter or digit (ㅋㅋ, emoji); overrides nersota.json
+  --min-score X        leave out entities scoring below X (0–1); overrides nersota.json's minScore
   --variant NAME       a graph variant listed in nersota.json (int8: int8 dense layers)
   --batch-size N (32)  --provider cpu|cuda|webgpu|wasm  --threads N`;
 
@@ -56,6 +57,7 @@ export async function main(args: string[]): Promise<number> {
       digits: { type: "string" },
       decoding: { type: "string" },
       "symbol-entities": { type: "string" },
+      "min-score": { type: "string" },
       variant: { type: "string" },
       "batch-size": { type: "string" },
       provider: { type: "string" },
@@ -81,6 +83,13 @@ export async function main(args: string[]): Promise<number> {
     console.error(`eval: --symbol-entities must be "keep" or "drop", got "${symbols}"`);
     return 2;
   }
+  let minScore: number | undefined;
+  try {
+    minScore = minScoreFlag(values["min-score"]);
+  } catch (e) {
+    console.error(`eval: ${(e as Error).message}`);
+    return 2;
+  }
   const { report, errors, decoding } = await evaluateFiles({
     model: values.model,
     data: values.data,
@@ -91,6 +100,7 @@ export async function main(args: string[]): Promise<number> {
     splitBy: values["split-by"],
     decoding: values.decoding as Decoding | undefined,
     symbolEntities: symbols,
+    minScore,
     variant: values.variant,
     batchSize: values["batch-size"] ? Number(values["batch-size"]) : undefined,
     provider: values.provider as Provider | undefined,

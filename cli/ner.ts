@@ -25,7 +25,7 @@ import {
   recognizeTexts,
   statsLine,
 } from "../infer/text_stream.ts";
-import { resolveModel } from "./util.ts";
+import { minScoreFlag, resolveModel } from "./util.ts";
 
 /** Where the CLI writes and reads; tests inject their own. */
 export interface CliIo {
@@ -62,6 +62,7 @@ Options:
   --batch-size N       windows per ONNX Runtime run (default 32)
   --decoding MODE      bio-viterbi or argmax: overrides the model's nersota.json (softmax models)
   --symbol-entities keep|drop  drop: no entity without a letter or digit (ㅋㅋ, emoji); overrides nersota.json
+  --min-score X        leave out entities scoring below X (0–1); overrides nersota.json's minScore
   --variant NAME       fp32, or a graph variant the model folder lists (int8: int8 dense layers, cpu
                        only); default int8 on the cpu provider where the folder lists it, else fp32
   --stats              print timings to stderr
@@ -104,6 +105,7 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
         "batch-size": { type: "string" },
         decoding: { type: "string" },
         "symbol-entities": { type: "string" },
+        "min-score": { type: "string" },
         variant: { type: "string" },
         stats: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -125,6 +127,12 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
     choice("decoding", decoding, ["bio-viterbi", "argmax"]);
     const symbolEntities = values["symbol-entities"] as SymbolEntities | undefined;
     choice("symbol-entities", symbolEntities, ["keep", "drop"]);
+    let minScore: number | undefined;
+    try {
+      minScore = minScoreFlag(values["min-score"]);
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
     const provider = (values.provider ?? defaults.provider) as Provider | undefined;
     choice("provider", provider || undefined, ["cpu", "wasm", "webgpu", "cuda"]);
     // Inputs: arguments, else files, else stdin; files are opened now (a missing one fails before the
@@ -148,6 +156,7 @@ export async function main(args: string[], io?: Partial<CliIo>, defaults: CliDef
         batchSize,
         decoding,
         symbolEntities,
+        minScore,
         variant,
         ort: provider === defaults.provider ? defaults.ort : undefined,
       },

@@ -9,14 +9,15 @@
 import { parseArgs } from "node:util";
 import type { Provider } from "../onnx/runtime.ts";
 import { checkCorsOrigins, serveModel, type ServerOptions } from "../infer/server.ts";
-import { intFlag, resolveModel, runMain } from "./util.ts";
+import { intFlag, minScoreFlag, resolveModel, runMain } from "./util.ts";
 
 const USAGE =
   `Usage: deno task serve [--model DIR|URL] [--port 8080] [--host 127.0.0.1] [--provider cpu|wasm|webgpu|cuda]
                        [--batch-size 32] [--max-batch 64] [--max-body-bytes 1048576] [--max-text-length 100000]
                        [--max-tokens 65536] [--max-queue 64] [--timeout-ms 60000] [--body-timeout-ms 10000]
                        [--header-timeout-ms 10000] [--idle-timeout-ms 60000] [--shutdown-timeout-ms 10000]
-                       [--cors ORIGIN]... [--variant fp32|int8] (default int8 on cpu where the folder lists it)`;
+                       [--cors ORIGIN]... [--variant fp32|int8] (default int8 on cpu where the folder lists it)
+                       [--min-score X] (leave out entities scoring below X, 0–1; default nersota.json's minScore)`;
 
 const PROVIDERS: Provider[] = ["cpu", "cuda", "webgpu", "wasm"];
 
@@ -45,6 +46,7 @@ export async function main(
       "shutdown-timeout-ms": { type: "string" },
       cors: { type: "string", multiple: true },
       variant: { type: "string" },
+      "min-score": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -79,8 +81,9 @@ export async function main(
   };
   const batchSize = int("batch-size", 1);
   const maxTokens = int("max-tokens", 1);
+  const minScore = minScoreFlag(values["min-score"]);
   const model = await resolveModel(values.model);
-  const load = { provider, batchSize, variant: values.variant };
+  const load = { provider, batchSize, variant: values.variant, minScore };
   await serveModel(model, load, { ...options, maxTokens }, (m) => console.error(`serve: ${m}`));
   console.error("serve: stopped");
   return 0;

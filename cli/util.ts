@@ -50,6 +50,14 @@ export function intFlag(name: string, value: string, min: number): number {
   return n;
 }
 
+/** The value of `--min-score` (undefined when absent); throws `--min-score must be a number from 0 to 1, got "VALUE"`. */
+export function minScoreFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = value.trim() ? Number(value) : NaN;
+  if (!(n >= 0 && n <= 1)) throw new Error(`--min-score must be a number from 0 to 1, got "${value}"`);
+  return n;
+}
+
 /** The shipped default model folder (`models/default/`), the model of `ner`, `serve`, `web` and `compile`. */
 export const DEFAULT_MODEL = new URL("../models/default/", import.meta.url);
 

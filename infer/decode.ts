@@ -93,6 +93,23 @@ export interface DecodeOptions {
   mode?: LabelMode;
   /** `"drop"`: leave out entities with no letter or digit (see {@link hasLetterOrDigit}); default keep. */
   symbolEntities?: SymbolEntities;
+  /** Entities whose score (the mean probability of their units' labels) is below this are left out; default 0. */
+  minScore?: number;
+}
+
+/**
+ * Checks an entity score floor (`minScore`): a number from 0 to 1; returns it, or throws naming `where`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkMinScore } from "./decode.ts";
+ * assert.equal(checkMinScore(0.7, "minScore"), 0.7);
+ * assert.throws(() => checkMinScore(1.5, "--min-score"), /--min-score must be a number from 0 to 1, got 1.5/);
+ * ```
+ */
+export function checkMinScore(value: unknown, where: string): number {
+  if (typeof value === "number" && value >= 0 && value <= 1) return value;
+  throw new RangeError(`${where} must be a number from 0 to 1, got ${JSON.stringify(value)}`);
 }
 
 function isSpace(ch: string): boolean {
@@ -167,6 +184,7 @@ export function decodeEntities(
     if (start >= end) continue;
     if (options.symbolEntities === "drop" && !hasLetterOrDigit(text.slice(start, end))) continue;
     const score = ps.reduce((a, b) => a + b, 0) / ps.length;
+    if (options.minScore !== undefined && score < options.minScore) continue;
     out.push({ type, start, end, score, text: text.slice(start, end) });
   }
   return out;

@@ -14,7 +14,7 @@ import { openSession, type OrtModule, type Provider, type Session } from "../onn
 import type { Tensor } from "../onnx/tensor.ts";
 import type { CrfDecoder } from "./crf.ts";
 import { type Decoding, labelDecoder, windowLabels } from "./window_labels.ts";
-import { decodeEntities, labelUnits, type SymbolEntities } from "./decode.ts";
+import { checkMinScore, decodeEntities, labelUnits, type SymbolEntities } from "./decode.ts";
 import type { Encoding } from "./encoding.ts";
 import {
   folderDecoding,
@@ -77,6 +77,8 @@ export interface PipelineOptions {
   decoding?: Decoding;
   /** Overrides `nersota.json`'s `symbolEntities`: `"drop"` leaves out entities with no letter or digit (ㅋㅋ, emoji). */
   symbolEntities?: SymbolEntities;
+  /** Overrides `nersota.json`'s `minScore`: entities scoring below it (0–1) are left out. */
+  minScore?: number;
 }
 
 /** Options of `loadRecognizer`. */
@@ -138,6 +140,8 @@ export interface ModelInfo {
   decoding: "argmax" | "viterbi" | "bio-viterbi";
   /** Whether entities with no letter or digit are kept or dropped (`nersota.json`'s `symbolEntities`). */
   symbolEntities: SymbolEntities;
+  /** Entities scoring below this are left out (`nersota.json`'s `minScore`; 0 keeps all). */
+  minScore: number;
   vocabSize: number;
   hiddenSize: number;
   numHiddenLayers: number;
@@ -186,6 +190,7 @@ export class NerPipeline {
   #hasTypeIds: boolean;
   #crf: CrfDecoder | undefined;
   #symbols: SymbolEntities;
+  #minScore: number;
 
   constructor(
     session: Session,
@@ -232,6 +237,7 @@ export class NerPipeline {
       throw new RangeError(`symbolEntities must be "keep" or "drop", got ${JSON.stringify(symbols)}`);
     }
     this.#symbols = symbols;
+    this.#minScore = checkMinScore(options.minScore ?? folder.meta.minScore ?? 0, "minScore");
     this.info = {
       location: folder.location,
       onnxFile: folder.onnxFile,
@@ -245,6 +251,7 @@ export class NerPipeline {
       quantized: folder.meta.quantized ?? null,
       decoding: folder.crf ? "viterbi" : decoding,
       symbolEntities: symbols,
+      minScore: this.#minScore,
       vocabSize: folder.config.vocabSize,
       hiddenSize: folder.config.hiddenSize,
       numHiddenLayers: folder.config.numHiddenLayers,
@@ -355,7 +362,12 @@ export class NerPipeline {
     const t0 = now();
     const predicted = await this.predictTokens(texts, recognizeOptions);
     const t1 = now();
-    const options = { labels: this.labels, mode: this.meta.labelMode, symbolEntities: this.#symbols };
+    const options = {
+      labels: this.labels,
+      mode: this.meta.labelMode,
+      symbolEntities: this.#symbols,
+      minScore: this.#minScore,
+    };
     const out = predicted.map(({ encoding, ids, probs }, i) => ({
       entities: decodeEntities(texts[i], encoding, ids, probs, options)
         .map(({ type, text, start, end, score }) => ({ type, text, start, end, score })),

@@ -110,7 +110,7 @@ export type ToWorker =
   | {
     type: "init";
     model: string;
-    options: Pick<LoadOptions, "provider" | "batchSize" | "threads" | "variant">;
+    options: ServedLoadOptions;
     maxTokens?: number;
   }
   | { type: "run"; id: number; requests: { texts: string[] }[] }
@@ -125,13 +125,19 @@ export type FromWorker =
   | { type: "error"; id: number; message: string }
   | { type: "released" };
 
+/** What a served model is loaded with (what crosses to the inference worker). */
+export type ServedLoadOptions = Pick<
+  LoadOptions,
+  "provider" | "batchSize" | "threads" | "variant" | "minScore"
+>;
+
 /**
  * Loads `model` (a path or URL) in a worker, checks it there, and serves it from there; the calling thread
  * only posts texts and reads entities.
  */
 export async function workerModel(
   model: string | URL,
-  options: Pick<LoadOptions, "provider" | "batchSize" | "threads" | "variant"> = {},
+  options: ServedLoadOptions = {},
   limits: ServeLimits = {},
 ): Promise<ServedModel> {
   const worker = new Worker(new URL("./inference_worker.ts", import.meta.url), { type: "module" });
@@ -208,7 +214,7 @@ export async function workerModel(
 /** Loads a model folder in this thread and wraps it for serving (the worker's side of `workerModel`). */
 export async function loadServed(
   model: string,
-  options: Pick<LoadOptions, "provider" | "batchSize" | "threads" | "variant">,
+  options: ServedLoadOptions,
 ): Promise<NerPipeline> {
   const ner = await loadRecognizer(model, options);
   try {

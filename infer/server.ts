@@ -27,9 +27,15 @@
  * @module
  */
 import { basename } from "node:path";
-import { type Entity, type LoadOptions, NerPipeline } from "./pipeline.ts";
+import { type Entity, NerPipeline } from "./pipeline.ts";
 import { convertOffsets, OFFSET_UNITS, type OffsetUnit } from "./offsets.ts";
-import { DEFAULT_MAX_TOKENS, type ServedModel, unchecked, workerModel } from "./served_model.ts";
+import {
+  DEFAULT_MAX_TOKENS,
+  type ServedLoadOptions,
+  type ServedModel,
+  unchecked,
+  workerModel,
+} from "./served_model.ts";
 import { guardedServe, type GuardedServer } from "./header_guard.ts";
 
 /** Server limits and behaviour. */
@@ -549,7 +555,7 @@ export function checkCorsOrigins(origins: readonly string[]): void {
  */
 export async function serveModel(
   model: string | URL,
-  load: Pick<LoadOptions, "provider" | "batchSize" | "variant">,
+  load: ServedLoadOptions,
   options: ServerOptions,
   log: (message: string) => void,
 ): Promise<void> {

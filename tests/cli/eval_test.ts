@@ -23,6 +23,8 @@ Deno.test("eval CLI refuses a call without --model or --data", async () => {
     2,
     'eval: --decoding must be "argmax" or "bio-viterbi", got "beam"\n',
   ]);
+  const floor = await run(["--model", "m", "--data", "x.tsv", "--min-score", "x"]);
+  assert.deepEqual([floor.code, floor.err], [2, 'eval: --min-score must be a number from 0 to 1, got "x"\n']);
   assert.match((await run(["--help"])).out, /^Usage: deno task eval --model DIR --data SRC/);
 });
 
@@ -46,6 +48,13 @@ Deno.test("eval CLI prints the report and says what it decoded and wrote", async
       /\nDecoding: argmax\nWrote \d+ sentences with errors to ".*e\.jsonl"\nWrote ".*r\.json"\n$/,
     );
     assert.equal(JSON.parse(await Deno.readTextFile(report)).model, "fixtures/ner-tiny");
+    // A floor of 1 leaves the fixture no entity (its scores are below 1): every gold one is missed.
+    const r1 = await run([...args, "--min-score", "1", "--report", join(dir, "r1.json")]);
+    assert.equal(r1.code, 0, r1.err);
+    const r1json = JSON.parse(await Deno.readTextFile(join(dir, "r1.json")));
+    assert.equal(r1json.minScore, 1);
+    assert.equal(r1json.micro.recall, 0);
+    assert.ok(r1json.support > 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -124,6 +124,11 @@ Deno.test("cli: usage errors exit 2 with a message", async () => {
   // The fixture is a first-subword model: constrained decoding needs every sub-word labelled.
   assert.match((await run([...MODEL, "--decoding", "bio-viterbi", "a"])).err, /needs an all-subwords model/);
   assert.match((await run([...MODEL, "--variant", "int8", "a"])).err, /has no "int8" variant \(has: fp32\)/);
+  const floor = await run([...MODEL, "--min-score", "1.5", "a"]);
+  assert.deepEqual([floor.code, floor.err], [
+    2,
+    'ner: --min-score must be a number from 0 to 1, got "1.5"\n',
+  ]);
   assert.match((await run(["--bogus"])).err, /Unknown option/);
   assert.equal((await run([...MODEL])).code, 2, "no text and a terminal stdin: usage");
   assert.match((await run(["--model", "/nonexistent", "a"])).err, /has no config\.json/);
@@ -191,4 +196,16 @@ Deno.test("cli: streams stdin: output starts before the input ends; 130,000 line
   assert.equal(lines, LINES);
   assert.equal(JSON.parse(first).text, SENTENCES[0]);
   assert.ok(outBeforeEnd, "output began before stdin ended");
+});
+
+Deno.test("cli: --min-score reaches the pipeline: a floor of 1 leaves out every entity the fixture scores below 1", async () => {
+  const entities = async (extra: string[]) => {
+    const r = await run([...MODEL, ...extra, SENTENCES[0], SENTENCES[1]]);
+    assert.equal(r.code, 0, r.err);
+    return r.out.trimEnd().split("\n").flatMap((l) => JSON.parse(l).entities as { score: number }[]);
+  };
+  const all = await entities([]), floor = await entities(["--min-score", "1"]);
+  assert.ok(all.length > 0 && all.every((e) => e.score < 1), JSON.stringify(all));
+  assert.deepEqual(floor, []);
+  assert.equal((await entities(["--min-score", "0"])).length, all.length);
 });

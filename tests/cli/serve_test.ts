@@ -52,4 +52,8 @@ Deno.test("serve: flags are checked before the model loads", async () => {
     /--max-tokens must be an integer ≥ 1/,
   );
   await assert.rejects(() => main(["--model", missing, "--cors", "example.com/x"]), /--cors takes an origin/);
+  await assert.rejects(
+    () => main(["--model", missing, "--min-score", "2"]),
+    /--min-score must be a number from 0 to 1/,
+  );
 });

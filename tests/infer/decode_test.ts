@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { argmaxWithProb, decodeEntities, hasLetterOrDigit } from "../../infer/decode.ts";
+import { argmaxWithProb, checkMinScore, decodeEntities, hasLetterOrDigit } from "../../infer/decode.ts";
 import { alignLabels, labelsFor } from "../../train/ner_data/align.ts";
 import { ENC, TEXT } from "../train/ner_data/align_cases.ts";
 
@@ -19,6 +19,27 @@ Deno.test("decodeEntities() inverts all-subwords alignment, emoji included", () 
   ]]);
   assert.ok(Math.abs(spans[0].score - 0.9) < 1e-12);
   assert.ok(Math.abs(spans[1].score - 0.7) < 1e-12); // mean of 0.8 and 0.6
+});
+
+Deno.test("decodeEntities() minScore leaves out entities whose mean unit probability is below it", () => {
+  const gold = [{ type: "PS", start: 0, end: 2 }, { type: "LC", start: 7, end: 10 }];
+  const ids = alignLabels(ENC, gold, { labels }).map((i) => (i < 0 ? 0 : i));
+  const probs = [1, 0.9, 1, 1, 0.8, 0.6, 1, 1, 1, 1]; // PS scores 0.9, LC (0.8 + 0.6) / 2 = 0.7
+  const texts = (minScore?: number) =>
+    decodeEntities(TEXT, ENC, ids, probs, { labels, minScore }).map((s) => s.text);
+  assert.deepEqual(texts(), ["민수", "강남역"]);
+  assert.deepEqual(texts(0), ["민수", "강남역"]);
+  assert.deepEqual(texts(0.65), ["민수", "강남역"]);
+  assert.deepEqual(texts(0.75), ["민수"]);
+  assert.deepEqual(texts(0.9), ["민수"]); // a score equal to the floor stays
+  assert.deepEqual(texts(0.95), []);
+  // first-subword: a word's score is its first sub-word's probability (민수랑 0.5, 강남역에서 0.7).
+  const first = id(["O", "B-PS", "B-PS", "O", "B-LC", "I-PS", "O", "O", "I-PS", "O"]);
+  const p2 = [1, 0.5, 0.1, 1, 0.7, 0.1, 0.1, 1, 0.1, 1];
+  const kept = decodeEntities(TEXT, ENC, first, p2, { labels, mode: "first-subword", minScore: 0.6 });
+  assert.deepEqual(kept.map((s) => [s.type, s.text]), [["LC", "강남역에서"]]);
+  assert.throws(() => checkMinScore(-0.1, "minScore"), /minScore must be a number from 0 to 1, got -0.1/);
+  assert.throws(() => checkMinScore("0.5", "minScore"), /got "0.5"/);
 });
 
 Deno.test("decodeEntities() first-subword: continuation tokens follow their word's label", () => {

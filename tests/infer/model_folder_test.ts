@@ -120,6 +120,15 @@ Deno.test("parseMeta() fills defaults and rejects bad values by key", () => {
     () => parseMeta({ ...v, symbolEntities: true }),
     /"symbolEntities" is true, expected "keep" or "drop"/,
   );
+  assert.equal(m.minScore, undefined); // no floor, and absent from the folder's metadata
+  assert.equal(parseMeta({ ...v, minScore: 0.7 }).minScore, 0.7);
+  assert.equal(parseMeta({ ...v, minScore: 0 }).minScore, undefined);
+  for (const bad of [1.5, -1, "0.7", true]) {
+    assert.throws(
+      () => parseMeta({ ...v, minScore: bad }),
+      /"minScore" is .*, expected a number from 0 to 1/,
+    );
+  }
 });
 
 Deno.test("folderDecoding() takes the override, else the folder's, and refuses bio-viterbi on first-subword models", () => {

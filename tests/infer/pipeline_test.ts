@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { memorySource } from "../../infer/model_folder.ts";
 import { loadRecognizer, type NerPipeline, wellFormed } from "../../infer/pipeline.ts";
 import { assertSameEntities, checkSpans, CROSS_TEXTS, SENTENCES } from "./ner_fixture.ts";
 
@@ -172,5 +173,49 @@ Deno.test("symbolEntities drop: entities without a letter or digit (jamo laughte
   await assert.rejects(
     loadRecognizer(FIXTURE, { provider: "cpu", symbolEntities: "none" as "drop" }),
     /symbolEntities must be "keep" or "drop", got "none"/,
+  );
+});
+
+Deno.test("minScore: entities scoring below the floor are left out, from the option or from nersota.json", async () => {
+  const every = await (async () => {
+    const p = await loadRecognizer(FIXTURE, { provider: "cpu" });
+    try {
+      assert.equal(p.info.minScore, 0);
+      return await p.recognize(SENTENCES);
+    } finally {
+      await p.release();
+    }
+  })();
+  const scores = every.flat().map((e) => e.score).sort((a, b) => a - b);
+  const floor = scores[Math.floor(scores.length / 2)]; // the median: some entities go, some stay
+  const want = every.map((es) => es.filter((e) => e.score >= floor));
+  assert.ok(want.flat().length > 0 && want.flat().length < every.flat().length, JSON.stringify(scores));
+  const byOption = await loadRecognizer(FIXTURE, { provider: "cpu", minScore: floor });
+  try {
+    assert.equal(byOption.info.minScore, floor);
+    assert.deepEqual(await byOption.recognize(SENTENCES), want);
+    assert.deepEqual((await byOption.recognizeDetailed(SENTENCES)).map((d) => d.entities), want);
+  } finally {
+    await byOption.release();
+  }
+  // The same floor written in the folder's nersota.json; an option overrides it (0 keeps every entity).
+  const files: Record<string, Uint8Array> = {};
+  for (const name of ["config.json", "inference.onnx", "vocab.txt", "nersota.json"]) {
+    files[name] = await Deno.readFile(new URL(name, FIXTURE));
+  }
+  const meta = JSON.parse(new TextDecoder().decode(files["nersota.json"]));
+  files["nersota.json"] = new TextEncoder().encode(JSON.stringify({ ...meta, minScore: floor }));
+  const byFolder = await loadRecognizer(memorySource(files, "floor"), { provider: "cpu" });
+  const overridden = await loadRecognizer(memorySource(files, "floor"), { provider: "cpu", minScore: 0 });
+  try {
+    assert.deepEqual(await byFolder.recognize(SENTENCES), want);
+    assert.deepEqual(await overridden.recognize(SENTENCES), every);
+  } finally {
+    await byFolder.release();
+    await overridden.release();
+  }
+  await assert.rejects(
+    loadRecognizer(FIXTURE, { provider: "cpu", minScore: 2 }),
+    /minScore must be a number from 0 to 1, got 2/,
   );
 });

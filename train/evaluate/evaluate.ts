@@ -50,6 +50,8 @@ export interface PredictOptions {
   decoding?: Decoding;
   /** `"drop"`: leave out entities with no letter or digit (ㅋㅋ, emoji), as the pipeline does (default keep). */
   symbolEntities?: SymbolEntities;
+  /** Entities scoring below this are left out, as the pipeline's `minScore` does (default 0). */
+  minScore?: number;
   batchSize: number;
   padId: number;
   maxLength: number;
@@ -113,6 +115,7 @@ export async function predict(
       labels: options.labels,
       mode: options.labelMode,
       symbolEntities: options.symbolEntities,
+      minScore: options.minScore,
     });
   });
   return { spans, loss: lossCount ? lossSum / lossCount : undefined, tokens };
@@ -279,6 +282,8 @@ export interface EvaluateFolderOptions {
   decoding?: Decoding;
   /** Overrides `nersota.json`'s `symbolEntities` (`"drop"`: no entity without a letter or digit). */
   symbolEntities?: SymbolEntities;
+  /** Overrides `nersota.json`'s `minScore` (entities scoring below it are left out). */
+  minScore?: number;
   /** Graph variant listed in `nersota.json`'s `variants` (e.g. `int8`); default `inference.onnx`. */
   variant?: string;
 }
@@ -321,6 +326,7 @@ export async function evaluateModelFolder(
       crf,
       decoding,
       symbolEntities: options.symbolEntities ?? folder.meta.symbolEntities,
+      minScore: options.minScore ?? folder.meta.minScore,
       batchSize: options.batchSize ?? 32,
       padId: Math.max(0, tokenizer.padId),
       maxLength: folder.meta.maxLength,

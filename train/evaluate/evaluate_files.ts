@@ -33,6 +33,8 @@ export interface EvaluateFilesOptions {
   decoding?: Decoding;
   /** Overrides the folder's `symbolEntities` (`"drop"`: no entity without a letter or digit). */
   symbolEntities?: SymbolEntities;
+  /** Overrides the folder's `minScore` (entities scoring below it are left out). */
+  minScore?: number;
   variant?: string;
   batchSize?: number;
   provider?: Provider;
@@ -69,6 +71,7 @@ export async function evaluateFiles(
     subsetOf,
     decoding: o.decoding,
     symbolEntities: o.symbolEntities,
+    minScore: o.minScore,
     variant: o.variant,
   });
   if (o.errors) await writeFileAtomic(o.errors, new TextEncoder().encode(formatErrors(errors)));
@@ -76,6 +79,7 @@ export async function evaluateFiles(
     const json = {
       model: o.model,
       ...(o.variant ? { variant: o.variant } : {}),
+      ...(o.minScore !== undefined ? { minScore: o.minScore } : {}),
       data: sources,
       decoding,
       ...report,

@@ -101,3 +101,25 @@ Deno.test("evaluateModelFolder() with symbolEntities drop scores the pipeline's 
   assert.equal(drop.predictions[2].length, 0);
   assert.ok(drop.report.noEntity!.flagged < keep.report.noEntity!.flagged);
 });
+
+Deno.test("evaluateModelFolder() with minScore scores the pipeline's entities at the same floor", async () => {
+  const fixture = new URL("../../../fixtures/ner-tiny/", import.meta.url).pathname;
+  const texts = ["어제 강남역에서 민수랑 만났어", "ㅋㅋ 지수 왔어", "내일 3시에 서울대 앞에서 봐"];
+  const examples = texts.map((text, i) => ({ id: `r-${i}`, text, entities: [] }));
+  const all = await evaluateModelFolder(fixture, examples);
+  const scores = all.predictions.flat().map((e) => e.score).sort((a, b) => a - b);
+  const floor = scores[Math.floor(scores.length / 2)];
+  const cut = await evaluateModelFolder(fixture, examples, { minScore: floor });
+  assert.deepEqual(cut.predictions, all.predictions.map((es) => es.filter((e) => e.score >= floor)));
+  assert.ok(cut.predictions.flat().length < all.predictions.flat().length);
+  const pipeline = await loadRecognizer(fixture, { provider: "cpu", minScore: floor });
+  try {
+    const want = await pipeline.recognize(texts);
+    assert.deepEqual(
+      cut.predictions.map((es) => es.map((e) => [e.type, e.start, e.end])),
+      want.map((es) => es.map((e) => [e.type, e.start, e.end])),
+    );
+  } finally {
+    await pipeline.release();
+  }
+});

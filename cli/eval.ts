@@ -21,7 +21,7 @@ import type { Decoding } from "../infer/window_labels.ts";
 import type { Provider } from "../onnx/runtime.ts";
 import type { DatasetFormat } from "../train/ner_data/datasets/types.ts";
 import { formatReport } from "../train/evaluate/evaluate.ts";
-import { evaluateFiles } from "../train/evaluate/evaluate_files.ts";
+import { evaluateFiles, formatSweep } from "../train/evaluate/evaluate_files.ts";
 import { minScoreFlag, runMain } from "./util.ts";
 
 const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [options]
@@ -39,6 +39,9 @@ const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [op
   --symbol-entities keep|drop
                        drop: leave out entities with no letter or digit (ㅋㅋ, emoji); overrides nersota.json
   --min-score X        leave out entities scoring below X (0–1); overrides nersota.json's minScore
+  --min-score-sweep X,Y,…
+                       one inference pass with no floor, then the scores at each floor (a table on
+                       stdout after the report, "sweep" in --report): to choose a minScore on a dev set
   --variant NAME       a graph variant listed in nersota.json (int8: int8 dense layers)
   --batch-size N (32)  --provider cpu|cuda|webgpu|wasm  --threads N`;
 
@@ -58,6 +61,7 @@ export async function main(args: string[]): Promise<number> {
       decoding: { type: "string" },
       "symbol-entities": { type: "string" },
       "min-score": { type: "string" },
+      "min-score-sweep": { type: "string" },
       variant: { type: "string" },
       "batch-size": { type: "string" },
       provider: { type: "string" },
@@ -83,14 +87,18 @@ export async function main(args: string[]): Promise<number> {
     console.error(`eval: --symbol-entities must be "keep" or "drop", got "${symbols}"`);
     return 2;
   }
-  let minScore: number | undefined;
+  let minScore: number | undefined, minScoreSweep: number[] | undefined;
   try {
     minScore = minScoreFlag(values["min-score"]);
+    minScoreSweep = values["min-score-sweep"]?.split(",").map((v) => minScoreFlag(v)!);
+    if (minScore !== undefined && minScoreSweep) {
+      throw new Error("--min-score and --min-score-sweep exclude each other");
+    }
   } catch (e) {
     console.error(`eval: ${(e as Error).message}`);
     return 2;
   }
-  const { report, errors, decoding } = await evaluateFiles({
+  const { report, errors, decoding, sweep } = await evaluateFiles({
     model: values.model,
     data: values.data,
     format: (values.format ?? "auto") as DatasetFormat | "auto",
@@ -101,6 +109,7 @@ export async function main(args: string[]): Promise<number> {
     decoding: values.decoding as Decoding | undefined,
     symbolEntities: symbols,
     minScore,
+    minScoreSweep,
     variant: values.variant,
     batchSize: values["batch-size"] ? Number(values["batch-size"]) : undefined,
     provider: values.provider as Provider | undefined,
@@ -109,6 +118,7 @@ export async function main(args: string[]): Promise<number> {
   });
   console.error(`Decoding: ${decoding === "viterbi" ? "CRF Viterbi (crf.safetensors)" : decoding}`);
   console.log(formatReport(report, values.digits ? Number(values.digits) : 4));
+  if (sweep) console.log(`\nEntity score floors (one pass with no floor):\n${formatSweep(sweep)}`);
   if (values.errors) console.error(`Wrote ${errors.length} sentences with errors to "${values.errors}"`);
   if (values.report) console.error(`Wrote "${values.report}"`);
   return 0;

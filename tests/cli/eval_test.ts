@@ -54,6 +54,17 @@ Deno.test("eval CLI prints the report and says what it decoded and wrote", async
     const r1json = JSON.parse(await Deno.readTextFile(join(dir, "r1.json")));
     assert.equal(r1json.minScore, 1);
     assert.equal(r1json.micro.recall, 0);
+    const sw = await run([...args, "--min-score-sweep", "0,1"]);
+    assert.equal(sw.code, 0, sw.err);
+    assert.match(
+      sw.out,
+      /\nEntity score floors \(one pass with no floor\):\nmin score\tmicro F1.*\n0\.00\t.*\n1\.00\t0\.00\t0\.00\t0\t/,
+    );
+    const both = await run([...args, "--min-score", "0.5", "--min-score-sweep", "0,1"]);
+    assert.deepEqual([both.code, both.err], [
+      2,
+      "eval: --min-score and --min-score-sweep exclude each other\n",
+    ]);
     assert.ok(r1json.support > 0);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -11,7 +11,14 @@ import { loadSources, parseSource } from "../ner_data/sources.ts";
 import { wordLevelGold, wordLevelWarning } from "../ner_data/gold_check.ts";
 import type { DatasetFormat } from "../ner_data/datasets/types.ts";
 import { refuseOverwrite, writeFileAtomic } from "../util/fs.ts";
-import { defaultSubsets, type EvalReport, evaluateModelFolder, subsetByRegex } from "./evaluate.ts";
+import {
+  buildReport,
+  defaultSubsets,
+  type EvalReport,
+  evaluateModelFolder,
+  type ScoreSummary,
+  subsetByRegex,
+} from "./evaluate.ts";
 import { type ErrorEntry, formatErrors } from "./metrics.ts";
 
 /** What `evaluateFiles` evaluates, on what, and where it writes. */
@@ -35,6 +42,11 @@ export interface EvaluateFilesOptions {
   symbolEntities?: SymbolEntities;
   /** Overrides the folder's `minScore` (entities scoring below it are left out). */
   minScore?: number;
+  /**
+   * Score floors to compare in one inference pass: the model runs with no floor (`minScore` and the folder's
+   * are ignored) and each floor is applied to its entities; the report's `sweep` holds one row per floor.
+   */
+  minScoreSweep?: readonly number[];
   variant?: string;
   batchSize?: number;
   provider?: Provider;
@@ -45,11 +57,11 @@ export interface EvaluateFilesOptions {
 
 /**
  * Evaluates `o.model` on the gold data, writes the errors and the report where asked, and returns them with
- * the decoding used (`viterbi` for a CRF folder).
+ * the decoding used (`viterbi` for a CRF folder) and, when asked, the score-floor sweep.
  */
 export async function evaluateFiles(
   o: EvaluateFilesOptions,
-): Promise<{ report: EvalReport; errors: ErrorEntry[]; decoding: string }> {
+): Promise<{ report: EvalReport; errors: ErrorEntry[]; decoding: string; sweep?: SweepRow[] }> {
   const sources = o.data.map((s) => parseSource(s, o.format ?? "auto", o.map));
   await refuseOverwrite({ "--errors": o.errors, "--report": o.report }, {
     "--data": sources.map((s) => s.path),
@@ -64,27 +76,54 @@ export async function evaluateFiles(
     : o.splitBy
     ? subsetByRegex(new RegExp(o.splitBy))
     : defaultSubsets(examples);
-  const { report, errors, decoding } = await evaluateModelFolder(o.model, examples, {
+  const { report, errors, decoding, predictions } = await evaluateModelFolder(o.model, examples, {
     provider: o.provider,
     threads: o.threads,
     batchSize: o.batchSize,
     subsetOf,
     decoding: o.decoding,
     symbolEntities: o.symbolEntities,
-    minScore: o.minScore,
+    minScore: o.minScoreSweep ? 0 : o.minScore,
     variant: o.variant,
+  });
+  const sweep = o.minScoreSweep?.map((floor): SweepRow => {
+    const kept = predictions.map((es) => es.filter((e) => e.score >= floor));
+    const r = buildReport(examples, kept, { subsetOf }).report;
+    const row = ({ micro, macro, noEntity }: ScoreSummary) => ({ micro, macro, noEntity });
+    const subsets = r.subsets && Object.fromEntries(Object.entries(r.subsets).map(([k, s]) => [k, row(s)]));
+    return { minScore: floor, ...row(r), predicted: r.predicted, ...(subsets ? { subsets } : {}) };
   });
   if (o.errors) await writeFileAtomic(o.errors, new TextEncoder().encode(formatErrors(errors)));
   if (o.report) {
     const json = {
       model: o.model,
       ...(o.variant ? { variant: o.variant } : {}),
-      ...(o.minScore !== undefined ? { minScore: o.minScore } : {}),
+      ...(o.minScore !== undefined && !sweep ? { minScore: o.minScore } : {}),
       data: sources,
       decoding,
       ...report,
+      ...(sweep ? { sweep } : {}),
     };
     await writeFileAtomic(o.report, new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
   }
-  return { report, errors, decoding };
+  return { report, errors, decoding, ...(sweep ? { sweep } : {}) };
+}
+
+/** One floor of a `minScoreSweep`: the scores with entities below `minScore` left out. */
+export interface SweepRow extends Pick<ScoreSummary, "micro" | "macro" | "noEntity"> {
+  minScore: number;
+  /** Predicted entities kept. */
+  predicted: number;
+  subsets?: Record<string, Pick<ScoreSummary, "micro" | "macro" | "noEntity">>;
+}
+
+/** The sweep as a plain-text table: one line per floor (F1 in %, the no-entity rate with its count). */
+export function formatSweep(rows: readonly SweepRow[], digits = 2): string {
+  const pct = (x: number) => (100 * x).toFixed(digits);
+  const lines = rows.map((r) => {
+    const ne = r.noEntity;
+    const rate = ne && ne.sentences ? `${pct(ne.rate)} % (${ne.flagged}/${ne.sentences})` : "-";
+    return [r.minScore.toFixed(2), pct(r.micro.f1), pct(r.macro.f1), String(r.predicted), rate].join("\t");
+  });
+  return ["min score\tmicro F1\tmacro F1\tentities\tno-entity rate", ...lines].join("\n");
 }

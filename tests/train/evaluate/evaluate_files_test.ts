@@ -10,7 +10,7 @@ import { Graph } from "../../../onnx/graph.ts";
 import { gather } from "../../../onnx/ops.ts";
 import { tensor } from "../../../onnx/tensor.ts";
 import { formatReport } from "../../../train/evaluate/evaluate.ts";
-import { evaluateFiles } from "../../../train/evaluate/evaluate_files.ts";
+import { evaluateFiles, formatSweep } from "../../../train/evaluate/evaluate_files.ts";
 import { writeConll } from "../../../train/ner_data/datasets/conll.ts";
 import { readDataset } from "../../../train/ner_data/datasets/mod.ts";
 
@@ -29,13 +29,15 @@ const DATA = `## t-1-nsmc\t<민수:PS>랑 <어제:DT> 봤어
 ## t-3-nsmc\t<수원:LC> 가자
 `;
 
-async function makeModel(dir: string): Promise<void> {
+/** Writes the lookup model; characters in `weak` get their label by a logit of 1 instead of 10 (a low score). */
+async function makeModel(dir: string, weak = ""): Promise<void> {
   const chars = [..."민수랑어제봤서울지원가자"];
   const vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ...chars, ...chars.map((c) => `##${c}`)];
   const table: number[] = [];
   for (const tok of vocab) {
     const label = RULE[tok.replace(/^##/, "")] ?? "O";
-    for (const l of LABELS) table.push(l === label ? 10 : 0);
+    const margin = weak.includes(tok.replace(/^##/, "")) ? 1 : 10;
+    for (const l of LABELS) table.push(l === label ? margin : 0);
   }
   const g = new Graph("lookup_tagger");
   const ids = g.input("input_ids", "int64", ["batch_size", "sequence_length"]);
@@ -182,6 +184,57 @@ Deno.test("evaluateFiles() reports the no-entity rate with its count, overall an
     const text = formatReport(got.report);
     assert.match(text, /no-entity rate 0\.6667 \(2 of 3 gold-empty sentences given an entity\)/);
     assert.match(text, /subset b \(2 sentences\).*no-entity rate 0\.5000 \(1 of 2 /);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("evaluateFiles() minScoreSweep: hand-computed scores at each floor, equal to runs with minScore", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nersota-eval-" });
+  try {
+    // 서 and 울 label LC by a logit of 1 over six zeros: score e/(e+6) ≈ 0.312; the others e¹⁰/(e¹⁰+6) ≈ 0.9997.
+    await makeModel(dir, "서울");
+    const data = join(dir, "gold.tsv");
+    await Deno.writeTextFile(
+      data,
+      klueTsv(`## e-1-a\t<민수:PS>랑 가자\n## e-2-a\t가자 봤어\n## e-3-b\t지원 가자\n## e-4-b\t서 가자\n`),
+    );
+    const weak = Math.E / (Math.E + 6), strong = Math.exp(10) / (Math.exp(10) + 6);
+    const reportPath = join(dir, "report.json");
+    const got = await evaluateFiles({
+      model: dir,
+      data: [`klue:${data}`],
+      report: reportPath,
+      minScore: 0.9, // ignored by a sweep: the pass runs with no floor
+      minScoreSweep: [0, 0.5, strong - 1e-5, 1], // ORT's float32 softmax: `strong` to about 1e-7
+      log: () => {},
+    });
+    // Floor 0: 민수 (right), 어 of 봤어 (DT, spurious), 서 (LC, spurious, score `weak`); one gold entity.
+    // Floor 0.5 and just under `strong`: 서 goes. Floor 1: nothing is left.
+    const rows = got.sweep!.map((
+      r,
+    ) => [r.minScore, r.predicted, r.micro.precision, r.micro.f1, r.noEntity!.flagged]);
+    const f1 = (p: number) => (2 * p) / (p + 1);
+    assert.deepEqual(rows, [
+      [0, 3, 1 / 3, f1(1 / 3), 2],
+      [0.5, 2, 1 / 2, f1(1 / 2), 1],
+      [strong - 1e-5, 2, 1 / 2, f1(1 / 2), 1],
+      [1, 0, 0, 0, 0],
+    ]);
+    assert.ok(weak < 0.5);
+    assert.equal(got.report.predicted, 3); // the main report is the pass with no floor
+    const r = JSON.parse(await Deno.readTextFile(reportPath));
+    assert.deepEqual(r.sweep, got.sweep);
+    assert.equal(r.minScore, undefined);
+    const at = await evaluateFiles({ model: dir, data: [`klue:${data}`], minScore: 0.5, log: () => {} });
+    assert.deepEqual([at.report.micro, at.report.macro, at.report.noEntity], [
+      got.sweep![1].micro,
+      got.sweep![1].macro,
+      got.sweep![1].noEntity,
+    ]);
+    const table = formatSweep(got.sweep!);
+    assert.match(table, /^min score\tmicro F1\tmacro F1\tentities\tno-entity rate\n0\.00\t50\.00\t/);
+    assert.match(table, /\n0\.50\t66\.67\t[\d.]+\t2\t33\.33 % \(1\/3\)\n/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

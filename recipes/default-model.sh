@@ -182,7 +182,7 @@ if has adapt; then
     --symbol-entities "$SYMBOLS" "${resume[@]}"
 fi
 if has eval; then
-  floor=(--min-score "$MIN_SCORE") # the float32 folder is scored as it will ship
+  floor=(); [ "$MIN_SCORE" = 0 ] || floor=(--min-score "$MIN_SCORE") # the float32 folder scored as it will ship
   deno task eval --model "$MODEL" --data "klue:$RUNS/klue/test.tsv" "${floor[@]}" \
     --report "$RUNS/eval-klue-test.json" --errors "$RUNS/errors-klue-test.jsonl"
   deno task eval --model "$MODEL" --data "klue:$RUNS/kmou/test.tsv" --map kmou-klue "${floor[@]}" \

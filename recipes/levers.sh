@@ -2,8 +2,10 @@
 # Issue 19's levers, each the default recipe with one change (docs/colloquial.md has each one's rule, written
 # before it trained), run one after another and scored on the dev sets only: test scores wait until a rule has
 # decided. Each run resumes where a stopped session left it; a lever already scored is skipped.
-# Usage: bash recipes/levers.sh [lever…]   (b a2 d c; default: b a2 d)
+# Usage: bash recipes/levers.sh [lever…]   (b b2 a2 d c; default: b a2 d b2)
 #   b   one self-training round: the silver set of D (docs/self-training.md) as one more fine-tuning source
+#   b2  b with a smaller silver set, at most half of it without entities (--max-per-source 2000
+#       --max-empty-share 0.5)
 #   a2  colloquial place and brand names in the augmentation's swaps (data/lexicon/colloquial-names.tsv)
 #   d   the recipe fit on train + dev (FIT=all): no selection dev score, it trains on it
 #   c   the recipe from the masked-LM encoder (update 1,200), no noise
@@ -16,16 +18,16 @@ cd "$(dirname "$0")/.."
 ROOT=${ROOT:-/work/nersota-runs}
 THREADS=${THREADS:-2}
 deno() { npx --yes deno@2.9.6 "$@"; }
-levers=${*:-b a2 d}
+levers=${*:-b a2 d b2}
 mkdir -p "$ROOT"
 
-silver() { # D's silver set, made once (the command and the rule: docs/colloquial.md, lever b)
-  local runs=$1 out="$ROOT/silver/silver-d.tsv"
+silver() { # a silver set of D, made once (the commands and the rules: docs/colloquial.md, levers b and b2)
+  local runs=$1 out=$2; shift 2
   [ -f "$out" ] && return
-  mkdir -p "$ROOT/silver"
+  mkdir -p "$(dirname "$out")"
   resume=(); [ -f "$out.state.json" ] && resume=(--resume)
   deno task pseudo-label --model models/default --corpus ../shared/data/corpus --out "$out" --min-confidence 0.95 \
-    --drop-types PS,OG --max-per-source 4000 --exclude "klue:$runs/klue/dev.tsv" --exclude "klue:$runs/klue/test.tsv" \
+    --drop-types PS,OG "$@" --exclude "klue:$runs/klue/dev.tsv" --exclude "klue:$runs/klue/test.tsv" \
     --exclude "klue:$runs/kmou/dev.tsv" --exclude "klue:$runs/kmou/test.tsv" --exclude data/colloquial/dev.tsv \
     --exclude data/colloquial/test.tsv --threads "$THREADS" "${resume[@]}"
 }
@@ -33,15 +35,17 @@ silver() { # D's silver set, made once (the command and the rule: docs/colloquia
 for lever in $levers; do
   grep -q "\"lever\":\"$lever\"" "$ROOT/levers.jsonl" 2>/dev/null && { echo "$lever: scored already"; continue; }
   case "$lever" in
-    b) runs="$ROOT/b1" vars=(SILVER="$ROOT/silver/silver-d.tsv") ;;
+    b) runs="$ROOT/b1" vars=(SILVER="$ROOT/silver/silver-d.tsv") silver_args=(--max-per-source 4000) ;;
+    b2) runs="$ROOT/b2" vars=(SILVER="$ROOT/silver/silver-d-b2.tsv")
+      silver_args=(--max-per-source 2000 --max-empty-share 0.5) ;;
     a2) runs="$ROOT/a2" vars=(LEXICON=data/lexicon/colloquial-names.tsv) ;;
     d) runs="$ROOT/dfit" vars=(FIT=all) ;;
     c) runs="$ROOT/v9c" vars=(INIT=pretrained ENCODER=models/pretrain-mlm15/checkpoints/step-00001200.safetensors) ;;
-    *) echo "unknown lever '$lever' (b a2 d c)" >&2; exit 2 ;;
+    *) echo "unknown lever '$lever' (b b2 a2 d c)" >&2; exit 2 ;;
   esac
-  if [ "$lever" = b ]; then
+  if [ "$lever" = b ] || [ "$lever" = b2 ]; then
     RUNS="$runs" bash recipes/default-model.sh split
-    silver "$runs"
+    silver "$runs" "${vars[0]#SILVER=}" "${silver_args[@]}"
   fi
   env RUNS="$runs" THREADS="$THREADS" "${vars[@]}" bash recipes/default-model.sh split vocab harmonize augment finetune adapt
   deno task eval --model "$runs/adapt" --data klue:data/colloquial/dev.tsv --split-by='-([a-z]+)$' \

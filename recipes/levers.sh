@@ -2,7 +2,7 @@
 # Issue 19's levers, each the default recipe with one change (docs/colloquial.md has each one's rule, written
 # before it trained), run one after another and scored on the dev sets only: test scores wait until a rule has
 # decided. Each run resumes where a stopped session left it; a lever already scored is skipped.
-# Usage: bash recipes/levers.sh [lever…]   (b b2 a2 d c; default: b a2 d b2)
+# Usage: bash recipes/levers.sh [lever…]   (b b2 a2 d c; default: b a2 d c b2)
 #   b   one self-training round: the silver set of D (docs/self-training.md) as one more fine-tuning source
 #   b2  b with a smaller silver set, at most half of it without entities (--max-per-source 2000
 #       --max-empty-share 0.5)
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 ROOT=${ROOT:-/work/nersota-runs}
 THREADS=${THREADS:-2}
 deno() { npx --yes deno@2.9.6 "$@"; }
-levers=${*:-b a2 d b2}
+levers=${*:-b a2 d c b2}
 mkdir -p "$ROOT"
 
 silver() { # a silver set of D, made once (the commands and the rules: docs/colloquial.md, levers b and b2)

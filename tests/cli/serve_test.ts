@@ -57,3 +57,31 @@ Deno.test("serve: flags are checked before the model loads", async () => {
     /--min-score must be a number from 0 to 1/,
   );
 });
+
+Deno.test("serve --min-score reaches the model in its worker: /v1/model reports it and low-scoring entities go", async () => {
+  const text = "어제 강남역에서 민수랑 만났어";
+  for (const [flags, floor] of [[[], 0], [["--min-score", "1"], 1]] as const) {
+    const ac = new AbortController();
+    let port = 0;
+    const listening = Promise.withResolvers<void>();
+    const done = main(["--model", FIXTURE.pathname, "--port", "0", ...flags], {
+      signal: ac.signal,
+      handleSignals: false,
+      onListen: (a) => (port = a.port, listening.resolve()),
+    });
+    await listening.promise;
+    const info = await (await fetch(`http://127.0.0.1:${port}/v1/model`)).json();
+    assert.equal(info.minScore, floor);
+    const r = await fetch(`http://127.0.0.1:${port}/v1/recognize`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text }),
+    });
+    const { entities } = await r.json();
+    // The fixture's random weights score every entity below 1: all of them with no floor, none with floor 1.
+    if (floor === 0) assert.ok(entities.length > 0 && entities.every((e: { score: number }) => e.score < 1));
+    else assert.deepEqual(entities, []);
+    ac.abort();
+    assert.equal(await done, 0);
+  }
+});

@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { isMinScore } from "../infer/decode.ts";
 import { exists } from "../train/util/fs.ts";
 
 /**
@@ -54,7 +55,7 @@ export function intFlag(name: string, value: string, min: number): number {
 export function minScoreFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = value.trim() ? Number(value) : NaN;
-  if (!(n >= 0 && n <= 1)) throw new Error(`--min-score must be a number from 0 to 1, got "${value}"`);
+  if (!isMinScore(n)) throw new Error(`--min-score must be a number from 0 to 1, got "${value}"`);
   return n;
 }
 

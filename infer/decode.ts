@@ -97,8 +97,13 @@ export interface DecodeOptions {
   minScore?: number;
 }
 
+/** Whether `value` is a valid entity score floor (`minScore`): a number from 0 to 1. */
+export function isMinScore(value: unknown): value is number {
+  return typeof value === "number" && value >= 0 && value <= 1;
+}
+
 /**
- * Checks an entity score floor (`minScore`): a number from 0 to 1; returns it, or throws naming `where`.
+ * Checks an entity score floor (`minScore`, see {@link isMinScore}); returns it, or throws naming `where`.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -108,7 +113,7 @@ export interface DecodeOptions {
  * ```
  */
 export function checkMinScore(value: unknown, where: string): number {
-  if (typeof value === "number" && value >= 0 && value <= 1) return value;
+  if (isMinScore(value)) return value;
   throw new RangeError(`${where} must be a number from 0 to 1, got ${JSON.stringify(value)}`);
 }
 

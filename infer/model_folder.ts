@@ -22,7 +22,7 @@
  * `variants` lists them, and `LoadOptions.variant` picks one.
  * @module
  */
-import type { SymbolEntities } from "./decode.ts";
+import { isMinScore, type SymbolEntities } from "./decode.ts";
 import { configFromHf, type ElectraConfig, labelNames } from "../onnx/electra/config.ts";
 import { type JsonText, keyLinesAt, parseJsonText } from "../onnx/json_lines.ts";
 import { type CrfParams, crfParamsFromSafetensors } from "./crf.ts";
@@ -243,9 +243,7 @@ export function parseMeta(json: unknown, where = "nersota.json", maxPositions = 
   const symbolEntities = j.symbolEntities ?? "keep";
   if (symbolEntities !== "keep" && symbolEntities !== "drop") throw bad("symbolEntities", `"keep" or "drop"`);
   const minScore = j.minScore ?? 0;
-  if (typeof minScore !== "number" || !(minScore >= 0 && minScore <= 1)) {
-    throw bad("minScore", "a number from 0 to 1");
-  }
+  if (!isMinScore(minScore)) throw bad("minScore", "a number from 0 to 1");
   return {
     format: INFERENCE_FORMAT,
     version: j.version,

@@ -194,18 +194,17 @@ export function augmentOne(
     let changed = false;
     const names = o.lexiconRate && o.swapTypes.includes(e.type) ? o.lexicon?.get(e.type) ?? [] : [];
     // Lexicon draws come from their own stream, made only where a lexicon name can be drawn: the rest stay.
-    if (draw < o.swapRate && names.length && lexiconRng.next() < o.lexiconRate!) {
-      const name = names[lexiconRng.int(names.length)];
-      if (name !== mention) {
-        mention = name;
-        changed = true;
-        counts.swapped++;
-        counts.lexiconSwaps = (counts.lexiconSwaps ?? 0) + 1;
-      }
-    } else if (draw < o.swapRate && candidates.length > 1 && candidates[pick] !== mention) {
-      mention = candidates[pick];
+    const fromLexicon = draw < o.swapRate && names.length > 0 && lexiconRng.next() < o.lexiconRate!;
+    const swap = fromLexicon
+      ? names[lexiconRng.int(names.length)]
+      : draw < o.swapRate && candidates.length > 1
+      ? candidates[pick]
+      : undefined;
+    if (swap !== undefined && swap !== mention) {
+      mention = swap;
       changed = true;
       counts.swapped++;
+      if (fromLexicon) counts.lexiconSwaps = (counts.lexiconSwaps ?? 0) + 1;
     }
     if (o.givenNames && e.type === "PS") {
       const given = givenName(mention);

@@ -17,26 +17,31 @@ async function folderWithInt8(): Promise<string> {
   return dir;
 }
 
+/** Runs `serve` with `args` on a free port; `stop()` stops it and resolves to its exit status. */
+async function serving(args: string[]): Promise<{ url: string; stop: () => Promise<number> }> {
+  const ac = new AbortController();
+  let port = 0;
+  const listening = Promise.withResolvers<void>();
+  const done = main([...args, "--port", "0"], {
+    signal: ac.signal,
+    handleSignals: false,
+    onListen: (a) => (port = a.port, listening.resolve()),
+  });
+  await Promise.race([listening.promise, done.then((c) => Promise.reject(new Error(`serve exited ${c}`)))]);
+  return { url: `http://127.0.0.1:${port}`, stop: () => (ac.abort(), done) };
+}
+
 Deno.test("serve opens the int8 variant by default on cpu, float32 with --variant fp32", async () => {
   const dir = await folderWithInt8();
   try {
     for (
       const [flags, file] of [[[], "inference.int8.onnx"], [["--variant", "fp32"], "inference.onnx"]] as const
     ) {
-      const ac = new AbortController();
-      let port = 0;
-      const listening = Promise.withResolvers<void>();
-      const done = main(["--model", dir, "--port", "0", ...flags], {
-        signal: ac.signal,
-        handleSignals: false,
-        onListen: (a) => (port = a.port, listening.resolve()),
-      });
-      await listening.promise;
-      const info = await (await fetch(`http://127.0.0.1:${port}/v1/model`)).json();
+      const server = await serving(["--model", dir, ...flags]);
+      const info = await (await fetch(`${server.url}/v1/model`)).json();
       assert.equal(info.onnxFile, file);
       assert.equal(info.provider, "cpu");
-      ac.abort();
-      assert.equal(await done, 0);
+      assert.equal(await server.stop(), 0);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -61,18 +66,10 @@ Deno.test("serve: flags are checked before the model loads", async () => {
 Deno.test("serve --min-score reaches the model in its worker: /v1/model reports it and low-scoring entities go", async () => {
   const text = "어제 강남역에서 민수랑 만났어";
   for (const [flags, floor] of [[[], 0], [["--min-score", "1"], 1]] as const) {
-    const ac = new AbortController();
-    let port = 0;
-    const listening = Promise.withResolvers<void>();
-    const done = main(["--model", FIXTURE.pathname, "--port", "0", ...flags], {
-      signal: ac.signal,
-      handleSignals: false,
-      onListen: (a) => (port = a.port, listening.resolve()),
-    });
-    await listening.promise;
-    const info = await (await fetch(`http://127.0.0.1:${port}/v1/model`)).json();
+    const server = await serving(["--model", FIXTURE.pathname, ...flags]);
+    const info = await (await fetch(`${server.url}/v1/model`)).json();
     assert.equal(info.minScore, floor);
-    const r = await fetch(`http://127.0.0.1:${port}/v1/recognize`, {
+    const r = await fetch(`${server.url}/v1/recognize`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ text }),
@@ -81,7 +78,6 @@ Deno.test("serve --min-score reaches the model in its worker: /v1/model reports 
     // The fixture's random weights score every entity below 1: all of them with no floor, none with floor 1.
     if (floor === 0) assert.ok(entities.length > 0 && entities.every((e: { score: number }) => e.score < 1));
     else assert.deepEqual(entities, []);
-    ac.abort();
-    assert.equal(await done, 0);
+    assert.equal(await server.stop(), 0);
   }
 });

@@ -8,7 +8,7 @@ import {
   predict,
   subsetByRegex,
 } from "../../../train/evaluate/evaluate.ts";
-import { loadRecognizer } from "../../../infer/pipeline.ts";
+import { loadRecognizer, type PipelineOptions } from "../../../infer/pipeline.ts";
 import { makeInputs } from "../../../train/ner_data/features.ts";
 
 const chars = [..."민수랑어제봤"];
@@ -81,22 +81,27 @@ Deno.test("predict() merges windows and decodes argmax, or Viterbi with BIO cons
   assert.deepEqual(viterbi.spans[0].map((e) => [e.type, e.text]), [["PS", "민수"], ["DT", "어제"]]);
 });
 
+/** Each text's entities as [type, start, end]. */
+const spans = (all: readonly (readonly { type: string; start: number; end: number }[])[]) =>
+  all.map((es) => es.map((e) => [e.type, e.start, e.end]));
+
+/** The pipeline's entities of `texts` on the CPU with `options`, as `spans` gives them. */
+async function pipelineSpans(fixture: string, texts: string[], options: PipelineOptions) {
+  const pipeline = await loadRecognizer(fixture, { provider: "cpu", ...options });
+  try {
+    return spans(await pipeline.recognize(texts));
+  } finally {
+    await pipeline.release();
+  }
+}
+
 Deno.test("evaluateModelFolder() with symbolEntities drop scores the pipeline's entities: symbol-only spans left out", async () => {
   const fixture = new URL("../../../fixtures/ner-tiny/", import.meta.url).pathname;
   const texts = ["😂😂 어제 강남역에서", "ㅎㅎ 어제 ^^ 만났어 ㅠㅠ", "ㅋㅋㅋㅋ", "!!! ??? 어제"];
   const examples = texts.map((text, i) => ({ id: `r-${i}`, text, entities: [] }));
   const keep = await evaluateModelFolder(fixture, examples);
   const drop = await evaluateModelFolder(fixture, examples, { symbolEntities: "drop" });
-  const pipeline = await loadRecognizer(fixture, { provider: "cpu", symbolEntities: "drop" });
-  try {
-    const want = await pipeline.recognize(texts);
-    assert.deepEqual(
-      drop.predictions.map((es) => es.map((e) => [e.type, e.start, e.end])),
-      want.map((es) => es.map((e) => [e.type, e.start, e.end])),
-    );
-  } finally {
-    await pipeline.release();
-  }
+  assert.deepEqual(spans(drop.predictions), await pipelineSpans(fixture, texts, { symbolEntities: "drop" }));
   assert.ok(keep.predictions.flat().length > drop.predictions.flat().length);
   assert.equal(drop.predictions[2].length, 0);
   assert.ok(drop.report.noEntity!.flagged < keep.report.noEntity!.flagged);
@@ -112,14 +117,5 @@ Deno.test("evaluateModelFolder() with minScore scores the pipeline's entities at
   const cut = await evaluateModelFolder(fixture, examples, { minScore: floor });
   assert.deepEqual(cut.predictions, all.predictions.map((es) => es.filter((e) => e.score >= floor)));
   assert.ok(cut.predictions.flat().length < all.predictions.flat().length);
-  const pipeline = await loadRecognizer(fixture, { provider: "cpu", minScore: floor });
-  try {
-    const want = await pipeline.recognize(texts);
-    assert.deepEqual(
-      cut.predictions.map((es) => es.map((e) => [e.type, e.start, e.end])),
-      want.map((es) => es.map((e) => [e.type, e.start, e.end])),
-    );
-  } finally {
-    await pipeline.release();
-  }
+  assert.deepEqual(spans(cut.predictions), await pipelineSpans(fixture, texts, { minScore: floor }));
 });

@@ -2,10 +2,11 @@
 # Issue 19's levers, each the default recipe with one change (docs/colloquial.md has each one's rule, written
 # before it trained), run one after another and scored on the dev sets only: test scores wait until a rule has
 # decided. Each run resumes where a stopped session left it; a lever already scored is skipped.
-# Usage: bash recipes/levers.sh [lever…]   (b b2 a2 d c; default: b a2 d c b2)
+# Usage: bash recipes/levers.sh [lever…]   (a b b2 a2 d c; default: b a2 d a c b2)
 #   b   one self-training round: the silver set of D (docs/self-training.md) as one more fine-tuning source
 #   b2  b with a smaller silver set, at most half of it without entities (--max-per-source 2000
 #       --max-empty-share 0.5)
+#   a   colloquial noise in the augmented copies alone (NOISE=1)
 #   a2  colloquial place and brand names in the augmentation's swaps (data/lexicon/colloquial-names.tsv)
 #   d   the recipe fit on train + dev (FIT=all): no selection dev score, it trains on it
 #   c   the recipe from the masked-LM encoder (update 1,200), no noise
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 ROOT=${ROOT:-/work/nersota-runs}
 THREADS=${THREADS:-2}
 deno() { npx --yes deno@2.9.6 "$@"; }
-levers=${*:-b a2 d c b2}
+levers=${*:-b a2 d a c b2}
 mkdir -p "$ROOT"
 
 silver() { # a silver set of D, made once (the commands and the rules: docs/colloquial.md, levers b and b2)
@@ -38,10 +39,11 @@ for lever in $levers; do
     b) runs="$ROOT/b1" vars=(SILVER="$ROOT/silver/silver-d.tsv") silver_args=(--max-per-source 4000) ;;
     b2) runs="$ROOT/b2" vars=(SILVER="$ROOT/silver/silver-d-b2.tsv")
       silver_args=(--max-per-source 2000 --max-empty-share 0.5) ;;
+    a) runs="$ROOT/a1" vars=(NOISE=1) ;;
     a2) runs="$ROOT/a2" vars=(LEXICON=data/lexicon/colloquial-names.tsv) ;;
     d) runs="$ROOT/dfit" vars=(FIT=all) ;;
     c) runs="$ROOT/v9c" vars=(INIT=pretrained ENCODER=models/pretrain-mlm15/checkpoints/step-00001200.safetensors) ;;
-    *) echo "unknown lever '$lever' (b b2 a2 d c)" >&2; exit 2 ;;
+    *) echo "unknown lever '$lever' (a b b2 a2 d c)" >&2; exit 2 ;;
   esac
   if [ "$lever" = b ] || [ "$lever" = b2 ]; then
     RUNS="$runs" bash recipes/default-model.sh split

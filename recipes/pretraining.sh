@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Issue 25's objectives at equal compute, each with its probe curve (docs/pretraining.md has the rule, written
+# before any of these was probed). Each run resumes where a stopped session left it; a point already probed is
+# read back, so the script can be run again after any stop.
+# Usage: bash recipes/pretraining.sh [objective…]   (mlm40 electra mlm15; default: mlm40 electra)
+#   mlm40   masked LM, 40 % of tokens, whole eojeol (configs/pretrain/mlm40-wwm.json), to update 1,200
+#   electra ELECTRA, generator ¼, λ 50, batch 128 by accumulation (configs/pretrain/electra-bs128.json), to update
+#           1,000: the profile's cost per token is 1.25× fine-tuning's against masked LM's 1.05×, so 1,000
+#           ELECTRA updates are the compute of 1,200 masked-LM ones
+#   mlm15   the masked-LM run of the curves so far, continued to STOP_AT (default 6,100: its whole schedule)
+# Env: ROOT (default /work/nersota-runs/v9: splits, vocab, shards and one folder per run, outside the work tree),
+#      THREADS (default 2), STOP_AT (mlm15 only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=${ROOT:-/work/nersota-runs/v9}
+THREADS=${THREADS:-2}
+deno() { npx --yes deno@2.9.6 "$@"; }
+objectives=${*:-mlm40 electra}
+
+# The probe's splits and vocabulary and the pretraining shards, rebuilt bit for bit on a new machine (≈ 1 min).
+[ -d "$ROOT/shards" ] || RUNS="$ROOT" INIT=pretrained bash recipes/default-model.sh split vocab data
+# The curves' point at 0 tokens.
+deno task probe --encoder random --runs "$ROOT" --out "$ROOT/probe/random" --threads "$THREADS" --quiet
+
+for objective in $objectives; do
+  keep=()
+  case "$objective" in
+    mlm40) config=configs/pretrain/mlm40-wwm.json stop=1200 every=300 ;;
+    electra) config=configs/pretrain/electra-bs128.json stop=1000 every=100 keep=(--keep 2) ;; # 900 and 1,000 kept
+    mlm15) config=configs/pretrain/mlm15.json stop=${STOP_AT:-6100} every=300 ;;
+    *) echo "unknown objective '$objective' (mlm40 electra mlm15)" >&2; exit 2 ;;
+  esac
+  run="$ROOT/pretrain-$objective"
+  resume=(); [ -f "$run/run.json" ] && resume=(--resume)
+  # mlm15 starts from the committed update 1,200 when its folder is new (the run is deterministic, so this is
+  # the run itself, not a copy of it).
+  if [ "$objective" = mlm15 ] && [ ! -e "$run" ]; then
+    mkdir -p "$run" && cp -r models/pretrain-mlm15/. "$run/" && resume=(--resume)
+  fi
+  deno task pretrain --data "$ROOT/shards" --vocab "$ROOT/vocab.txt" --config "$config" --out "$run" \
+    --stop-at "$stop" --threads "$THREADS" --quiet "${keep[@]}" "${resume[@]}"
+  deno task probe --curve "$run" --runs "$ROOT" --out "$ROOT/probe/$objective" \
+    --baseline "$ROOT/probe/random/probe.json" --every "$every" --threads "$THREADS" --quiet
+done

@@ -16,6 +16,9 @@ ROOT=${ROOT:-/work/nersota-runs/v9}
 THREADS=${THREADS:-2}
 deno() { npx --yes deno@2.9.6 "$@"; }
 objectives=${*:-mlm40 electra}
+for objective in $objectives; do
+  case "$objective" in mlm40 | electra | mlm15) ;; *) echo "unknown objective '$objective' (mlm40 electra mlm15)" >&2; exit 2 ;; esac
+done
 
 # The probe's splits and vocabulary and the pretraining shards, rebuilt bit for bit on a new machine (≈ 1 min).
 [ -d "$ROOT/shards" ] || RUNS="$ROOT" INIT=pretrained bash recipes/default-model.sh split vocab data
@@ -28,7 +31,6 @@ for objective in $objectives; do
     mlm40) config=configs/pretrain/mlm40-wwm.json stop=1200 every=300 ;;
     electra) config=configs/pretrain/electra-bs128.json stop=1000 every=100 keep=(--keep 2) ;; # 900 and 1,000 kept
     mlm15) config=configs/pretrain/mlm15.json stop=${STOP_AT:-6100} every=300 ;;
-    *) echo "unknown objective '$objective' (mlm40 electra mlm15)" >&2; exit 2 ;;
   esac
   run="$ROOT/pretrain-$objective"
   resume=(); [ -f "$run/run.json" ] && resume=(--resume)

@@ -20,10 +20,15 @@ for objective in $objectives; do
   case "$objective" in mlm40 | electra | mlm15) ;; *) echo "unknown objective '$objective' (mlm40 electra mlm15)" >&2; exit 2 ;; esac
 done
 
-# The probe's splits and vocabulary and the pretraining shards, rebuilt bit for bit on a new machine (≈ 1 min).
-[ -d "$ROOT/shards" ] || RUNS="$ROOT" INIT=pretrained bash recipes/default-model.sh split vocab data
-# The curves' point at 0 tokens.
-deno task probe --encoder random --runs "$ROOT" --out "$ROOT/probe/random" --threads "$THREADS" --quiet
+# The probe's splits and vocabulary and the pretraining shards, rebuilt bit for bit on a new machine (≈ 1 min),
+# and the curves' point at 0 tokens; under a lock, so that two objectives can run side by side at 1 thread each
+# (`THREADS=1 bash recipes/pretraining.sh mlm40 & THREADS=1 bash recipes/pretraining.sh electra`).
+mkdir -p "$ROOT"
+(
+  flock 9
+  [ -d "$ROOT/shards" ] || RUNS="$ROOT" INIT=pretrained bash recipes/default-model.sh split vocab data
+  deno task probe --encoder random --runs "$ROOT" --out "$ROOT/probe/random" --threads "$THREADS" --quiet
+) 9> "$ROOT/.pretraining.lock"
 
 for objective in $objectives; do
   keep=()

@@ -12,6 +12,9 @@
  * names subsets by the regex's first group, e.g. `^([a-z]+)_` for an id prefix), and the confusion table
  * of types. `--errors` writes every sentence with a missed or spurious entity as JSON lines, `--report`
  * the whole report as JSON. `--data` takes the same `FORMAT:PATH[:MAP]` sources as `deno task finetune`.
+ * `--compare DIR` scores a second model folder on the same data with the same settings and prints a paired
+ * bootstrap of the two (B − A with its 95 % interval; train/evaluate/bootstrap.ts), to tell a real difference
+ * from one the choice of sentences could make.
  * Gold labelled a word at a time (particles inside entities) gets a warning first (train/ner_data/gold_check.ts);
  * train/evaluate/evaluate_files.ts does the work.
  * @module
@@ -22,6 +25,7 @@ import type { Provider } from "../onnx/runtime.ts";
 import type { DatasetFormat } from "../train/ner_data/datasets/types.ts";
 import { formatReport } from "../train/evaluate/evaluate.ts";
 import { evaluateFiles, formatSweep } from "../train/evaluate/evaluate_files.ts";
+import { formatBootstrap } from "../train/evaluate/bootstrap.ts";
 import { minScoreFlag, runMain } from "./util.ts";
 
 const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [options]
@@ -42,6 +46,9 @@ const USAGE = `Usage: deno task eval --model DIR --data SRC [--data SRC …] [op
   --min-score-sweep X,Y,…
                        one inference pass with no floor, then the scores at each floor (a table on
                        stdout after the report, "sweep" in --report): to choose a minScore on a dev set
+  --compare DIR        a second model folder, scored with the same settings; prints the paired bootstrap of
+                       its scores against --model's (B − A, 95 % interval; "comparison" in --report)
+  --bootstrap N        the comparison's draws (1000)   --bootstrap-seed N   their seed (1)
   --variant NAME       a graph variant listed in nersota.json (int8: int8 dense layers)
   --batch-size N (32)  --provider cpu|cuda|webgpu|wasm  --threads N`;
 
@@ -62,6 +69,9 @@ export async function main(args: string[]): Promise<number> {
       "symbol-entities": { type: "string" },
       "min-score": { type: "string" },
       "min-score-sweep": { type: "string" },
+      compare: { type: "string" },
+      bootstrap: { type: "string" },
+      "bootstrap-seed": { type: "string" },
       variant: { type: "string" },
       "batch-size": { type: "string" },
       provider: { type: "string" },
@@ -94,11 +104,23 @@ export async function main(args: string[]): Promise<number> {
     if (minScore !== undefined && minScoreSweep) {
       throw new Error("--min-score and --min-score-sweep exclude each other");
     }
+    if (values.compare !== undefined && minScoreSweep) {
+      throw new Error("--compare and --min-score-sweep exclude each other");
+    }
+    if (values.compare === undefined && (values.bootstrap ?? values["bootstrap-seed"]) !== undefined) {
+      throw new Error("--bootstrap and --bootstrap-seed need --compare");
+    }
+    for (const flag of ["bootstrap", "bootstrap-seed"] as const) {
+      const v = values[flag];
+      if (v !== undefined && !(/^\d+$/.test(v) && (flag === "bootstrap-seed" || Number(v) >= 1))) {
+        throw new Error(`--${flag} must be a whole number${flag === "bootstrap" ? " ≥ 1" : ""}, got "${v}"`);
+      }
+    }
   } catch (e) {
     console.error(`eval: ${(e as Error).message}`);
     return 2;
   }
-  const { report, errors, decoding, sweep } = await evaluateFiles({
+  const { report, errors, decoding, sweep, comparison } = await evaluateFiles({
     model: values.model,
     data: values.data,
     format: (values.format ?? "auto") as DatasetFormat | "auto",
@@ -110,6 +132,11 @@ export async function main(args: string[]): Promise<number> {
     symbolEntities: symbols,
     minScore,
     minScoreSweep,
+    compare: values.compare,
+    bootstrap: {
+      samples: values.bootstrap ? Number(values.bootstrap) : undefined,
+      seed: values["bootstrap-seed"] ? Number(values["bootstrap-seed"]) : undefined,
+    },
     variant: values.variant,
     batchSize: values["batch-size"] ? Number(values["batch-size"]) : undefined,
     provider: values.provider as Provider | undefined,
@@ -119,6 +146,7 @@ export async function main(args: string[]): Promise<number> {
   console.error(`Decoding: ${decoding === "viterbi" ? "CRF Viterbi (crf.safetensors)" : decoding}`);
   console.log(formatReport(report, values.digits ? Number(values.digits) : 4));
   if (sweep) console.log(`\nEntity score floors (one pass with no floor):\n${formatSweep(sweep)}`);
+  if (comparison) console.log(`\n${formatBootstrap(comparison.bootstrap, values.model, comparison.model)}`);
   if (values.errors) console.error(`Wrote ${errors.length} sentences with errors to "${values.errors}"`);
   if (values.report) console.error(`Wrote "${values.report}"`);
   return 0;

@@ -70,3 +70,35 @@ Deno.test("eval CLI prints the report and says what it decoded and wrote", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("eval CLI --compare prints the paired bootstrap and refuses its flags alone or with a sweep", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nersota-eval-" });
+  try {
+    const args = ["--model", "fixtures/ner-tiny", "--data", "klue:fixtures/finetune/dev.tsv"];
+    const report = join(dir, "r.json");
+    const r = await run([...args, "--compare", "fixtures/ner-tiny", "--bootstrap", "50", "--report", report]);
+    assert.equal(r.code, 0, r.err);
+    // The model against itself: every difference is 0 and B is never better.
+    assert.match(
+      r.out,
+      /\nPaired bootstrap, \d+ sentences, 50 draws \(seed 1\): A = fixtures\/ner-tiny, B = fixtures\/ner-tiny\n/,
+    );
+    assert.match(r.out, /\nmicro F1\t([\d.]+)\t\1\t\+0\.00\t\[\+0\.00, \+0\.00\]\t0\.000\n/);
+    const json = JSON.parse(await Deno.readTextFile(report));
+    assert.deepEqual([json.comparison.model, json.comparison.bootstrap.samples], ["fixtures/ner-tiny", 50]);
+    assert.equal(json.comparison.micro.f1, json.micro.f1);
+    const alone = await run([...args, "--bootstrap", "50"]);
+    assert.deepEqual([alone.code, alone.err], [2, "eval: --bootstrap and --bootstrap-seed need --compare\n"]);
+    const zero = await run([...args, "--compare", "fixtures/ner-tiny", "--bootstrap", "0"]);
+    assert.deepEqual([zero.code, zero.err], [2, 'eval: --bootstrap must be a whole number ≥ 1, got "0"\n']);
+    const seed = await run([...args, "--compare", "fixtures/ner-tiny", "--bootstrap-seed", "x"]);
+    assert.deepEqual([seed.code, seed.err], [2, 'eval: --bootstrap-seed must be a whole number, got "x"\n']);
+    const sweep = await run([...args, "--compare", "fixtures/ner-tiny", "--min-score-sweep", "0,1"]);
+    assert.deepEqual([sweep.code, sweep.err], [
+      2,
+      "eval: --compare and --min-score-sweep exclude each other\n",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

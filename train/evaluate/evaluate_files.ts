@@ -19,6 +19,7 @@ import {
   type ScoreSummary,
   subsetByRegex,
 } from "./evaluate.ts";
+import { type BootstrapOptions, type PairedBootstrap, pairedBootstrap } from "./bootstrap.ts";
 import { type ErrorEntry, formatErrors } from "./metrics.ts";
 
 /** What `evaluateFiles` evaluates, on what, and where it writes. */
@@ -47,6 +48,13 @@ export interface EvaluateFilesOptions {
    * are ignored) and each floor is applied to its entities; the report's `sweep` holds one row per floor.
    */
   minScoreSweep?: readonly number[];
+  /**
+   * A second model folder scored on the same data with the same settings, and compared with the first by a
+   * paired bootstrap (bootstrap.ts); the report's `comparison` holds its scores and the bootstrap.
+   */
+  compare?: string;
+  /** Draws, seed and level of the comparison's bootstrap. */
+  bootstrap?: BootstrapOptions;
   variant?: string;
   batchSize?: number;
   provider?: Provider;
@@ -61,12 +69,18 @@ export interface EvaluateFilesOptions {
  */
 export async function evaluateFiles(
   o: EvaluateFilesOptions,
-): Promise<{ report: EvalReport; errors: ErrorEntry[]; decoding: string; sweep?: SweepRow[] }> {
+): Promise<
+  { report: EvalReport; errors: ErrorEntry[]; decoding: string; sweep?: SweepRow[]; comparison?: Comparison }
+> {
+  if (o.compare !== undefined && o.minScoreSweep) {
+    throw new Error("a comparison and a score-floor sweep exclude each other");
+  }
   const sources = o.data.map((s) => parseSource(s, o.format ?? "auto", o.map));
   await refuseOverwrite({ "--errors": o.errors, "--report": o.report }, {
     "--data": sources.map((s) => s.path),
     "--map": o.map,
     "--model": o.model,
+    "--compare": o.compare,
   });
   const examples = await loadSources(sources, o.log);
   const wordLevel = wordLevelGold(examples);
@@ -76,7 +90,7 @@ export async function evaluateFiles(
     : o.splitBy
     ? subsetByRegex(new RegExp(o.splitBy))
     : defaultSubsets(examples);
-  const { report, errors, decoding, predictions } = await evaluateModelFolder(o.model, examples, {
+  const folderOptions = {
     provider: o.provider,
     threads: o.threads,
     batchSize: o.batchSize,
@@ -85,7 +99,25 @@ export async function evaluateFiles(
     symbolEntities: o.symbolEntities,
     minScore: o.minScoreSweep ? 0 : o.minScore,
     variant: o.variant,
-  });
+  };
+  const { report, errors, decoding, predictions } = await evaluateModelFolder(
+    o.model,
+    examples,
+    folderOptions,
+  );
+  let comparison: Comparison | undefined;
+  if (o.compare !== undefined) {
+    const other = await evaluateModelFolder(o.compare, examples, folderOptions);
+    const gold = examples.map((e) => e.entities);
+    const { micro, macro, noEntity } = other.report;
+    comparison = {
+      model: o.compare,
+      micro,
+      macro,
+      noEntity,
+      bootstrap: pairedBootstrap(gold, predictions, other.predictions, o.bootstrap),
+    };
+  }
   const sweep = o.minScoreSweep?.map((floor): SweepRow => {
     const kept = predictions.map((es) => es.filter((e) => e.score >= floor));
     const r = buildReport(examples, kept, { subsetOf }).report;
@@ -103,10 +135,17 @@ export async function evaluateFiles(
       decoding,
       ...report,
       ...(sweep ? { sweep } : {}),
+      ...(comparison ? { comparison } : {}),
     };
     await writeFileAtomic(o.report, new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
   }
-  return { report, errors, decoding, ...(sweep ? { sweep } : {}) };
+  return { report, errors, decoding, ...(sweep ? { sweep } : {}), ...(comparison ? { comparison } : {}) };
+}
+
+/** The second model of a comparison: its scores on the same data and the paired bootstrap against the first (B − A). */
+export interface Comparison extends Pick<ScoreSummary, "micro" | "macro" | "noEntity"> {
+  model: string;
+  bootstrap: PairedBootstrap;
 }
 
 /** One floor of a `minScoreSweep`: the scores with entities below `minScore` left out. */

@@ -258,3 +258,51 @@ Deno.test("evaluateFiles() warns on word-level gold, not on KLUE TSV", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("evaluateFiles() compare: the second folder scored by its own nersota.json, hand-computed, in the report", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nersota-eval-" });
+  try {
+    const a = join(dir, "a"), b = join(dir, "b");
+    await Deno.mkdir(a);
+    await Deno.mkdir(b);
+    await makeModel(a, "서울");
+    await makeModel(b, "서울");
+    // B is A with a floor of 0.5 in its own nersota.json: it leaves out 서 (score ≈ 0.312).
+    const meta = JSON.parse(await Deno.readTextFile(join(b, "nersota.json")));
+    await Deno.writeTextFile(join(b, "nersota.json"), JSON.stringify({ ...meta, minScore: 0.5 }));
+    const data = join(dir, "gold.tsv");
+    await Deno.writeTextFile(
+      data,
+      klueTsv(`## e-1-a\t<민수:PS>랑 가자\n## e-2-a\t가자 봤어\n## e-3-b\t지원 가자\n## e-4-b\t서 가자\n`),
+    );
+    const reportPath = join(dir, "report.json");
+    const got = await evaluateFiles({
+      model: a,
+      compare: b,
+      bootstrap: { samples: 400, seed: 2 },
+      data: [`klue:${data}`],
+      report: reportPath,
+      log: () => {},
+    });
+    // A: 민수 (right), 어 (DT, spurious), 서 (LC, spurious): micro 2·1/(3 + 1) = 1/2, macro (1 + 0 + 0)/3,
+    // no-entity 2 of 3. B: 민수 and 어: micro 2/3, macro (1 + 0)/2, no-entity 1 of 3.
+    const c = got.comparison!;
+    assert.equal(c.model, b);
+    assert.deepEqual([got.report.micro.f1, c.micro.f1, c.noEntity!.flagged], [1 / 2, 2 / 3, 1]);
+    const boot = c.bootstrap;
+    assert.deepEqual([boot.micro.a, boot.micro.b, boot.macro.a, boot.macro.b], [1 / 2, 2 / 3, 1 / 3, 1 / 2]);
+    assert.ok(Math.abs(boot.micro.diff - 1 / 6) < 1e-12);
+    assert.ok(Math.abs(boot.noEntityRate.diff + 1 / 3) < 1e-12);
+    // B never scores below A in a draw (it only drops a spurious entity): the interval starts at 0 or above.
+    assert.ok(boot.micro.low >= 0 && boot.noEntityRate.high <= 0);
+    assert.equal(boot.samples, 400);
+    const r = JSON.parse(await Deno.readTextFile(reportPath));
+    assert.deepEqual(r.comparison, JSON.parse(JSON.stringify(c)));
+    await assert.rejects(
+      evaluateFiles({ model: a, compare: b, minScoreSweep: [0], data: [`klue:${data}`], log: () => {} }),
+      /a comparison and a score-floor sweep exclude each other/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

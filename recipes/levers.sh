@@ -12,8 +12,9 @@
 #   c   the recipe from the masked-LM encoder (update 1,200), no noise
 # Env: ROOT (default /work/nersota-runs: one folder per lever, outside the work tree), THREADS (default 2).
 # Writes one JSON line per lever to ROOT/levers.jsonl: colloquial dev micro/macro F1 and no-entity rate
-# (float32, the model's own symbolEntities: drop) and the selection dev (KLUE dev + KMOU dev) macro F1 of the
-# adapted model.
+# (float32, the model's own symbolEntities: drop), the selection dev (KLUE dev + KMOU dev) macro F1 of the
+# adapted model, and the paired bootstrap against the shipped model on the colloquial dev set (B − A, its 95 %
+# interval, the share of draws the lever was better; deno task eval --compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=${ROOT:-/work/nersota-runs}
@@ -52,12 +53,20 @@ for lever in $levers; do
   env RUNS="$runs" THREADS="$THREADS" "${vars[@]}" bash recipes/default-model.sh split vocab harmonize augment finetune adapt
   deno task eval --model "$runs/adapt" --data klue:data/colloquial/dev.tsv --split-by='-([a-z]+)$' \
     --report "$runs/eval-colloquial-dev.json" --threads "$THREADS"
+  # The paired bootstrap against the shipped model on the same set: how much of the difference the set can see.
+  rm -f "$runs/compare-colloquial-dev.json"
+  deno task eval --model models/default --compare "$runs/adapt" --data klue:data/colloquial/dev.tsv \
+    --split-by none --report "$runs/compare-colloquial-dev.json" --threads "$THREADS" > /dev/null
   deno eval 'const [lever, runs, out] = Deno.args;
     const read = (f) => { try { return JSON.parse(Deno.readTextFileSync(f)); } catch { return undefined; } };
     const c = read(`${runs}/eval-colloquial-dev.json`), sel = read(`${runs}/adapt/dev_report.json`);
+    const boot = read(`${runs}/compare-colloquial-dev.json`)?.comparison.bootstrap;
+    const interval = (m) => ({ diff: m.diff, low: m.low, high: m.high, better: m.bBetter });
     const line = { lever, runs, at: new Date().toISOString(), colloquial_dev: { micro: c.micro.f1,
       macro: c.macro.f1, no_entity_rate: c.noEntity.rate, flagged: c.noEntity.flagged,
-      gold_empty: c.noEntity.sentences }, selection_dev_macro: sel?.macro.f1 ?? null };
+      gold_empty: c.noEntity.sentences }, selection_dev_macro: sel?.macro.f1 ?? null,
+      vs_shipped_colloquial_dev: boot && { macro: interval(boot.macro), micro: interval(boot.micro),
+        no_entity_rate: interval(boot.noEntityRate) } };
     Deno.writeTextFileSync(out, JSON.stringify(line) + "\n", { append: true });
     console.log(JSON.stringify(line));' "$lever" "$runs" "$ROOT/levers.jsonl"
 done

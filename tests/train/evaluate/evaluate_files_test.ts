@@ -73,6 +73,19 @@ async function makeModel(dir: string, weak = ""): Promise<void> {
   );
 }
 
+/**
+ * Writes `dir/gold.tsv`: e-1 has a PS; e-2 (봤어: 어 → DT) and e-4 (서 → LC) are gold-empty and get an entity
+ * from the lookup model; e-3 is gold-empty and gets none. Subsets `a` (e-1, e-2) and `b` (e-3, e-4).
+ */
+async function fourSentences(dir: string): Promise<string> {
+  const path = join(dir, "gold.tsv");
+  await Deno.writeTextFile(
+    path,
+    klueTsv(`## e-1-a\t<민수:PS>랑 가자\n## e-2-a\t가자 봤어\n## e-3-b\t지원 가자\n## e-4-b\t서 가자\n`),
+  );
+  return path;
+}
+
 /** Rows of the KLUE fixture: character lines generated from the markup headers. */
 function klueTsv(headers: string): string {
   const out: string[] = [];
@@ -164,11 +177,7 @@ Deno.test("evaluateFiles() reports the no-entity rate with its count, overall an
   try {
     await makeModel(dir);
     // e-2 (봤어: 어 → DT) and e-4 (서 → LC) are gold-empty and get an entity; e-3 gets none; e-1 has gold.
-    const data = join(dir, "gold.tsv");
-    await Deno.writeTextFile(
-      data,
-      klueTsv(`## e-1-a\t<민수:PS>랑 가자\n## e-2-a\t가자 봤어\n## e-3-b\t지원 가자\n## e-4-b\t서 가자\n`),
-    );
+    const data = await fourSentences(dir);
     const reportPath = join(dir, "report.json");
     const got = await evaluateFiles({
       model: dir,
@@ -194,11 +203,7 @@ Deno.test("evaluateFiles() minScoreSweep: hand-computed scores at each floor, eq
   try {
     // 서 and 울 label LC by a logit of 1 over six zeros: score e/(e+6) ≈ 0.312; the others e¹⁰/(e¹⁰+6) ≈ 0.9997.
     await makeModel(dir, "서울");
-    const data = join(dir, "gold.tsv");
-    await Deno.writeTextFile(
-      data,
-      klueTsv(`## e-1-a\t<민수:PS>랑 가자\n## e-2-a\t가자 봤어\n## e-3-b\t지원 가자\n## e-4-b\t서 가자\n`),
-    );
+    const data = await fourSentences(dir);
     const weak = Math.E / (Math.E + 6), strong = Math.exp(10) / (Math.exp(10) + 6);
     const reportPath = join(dir, "report.json");
     const got = await evaluateFiles({
@@ -270,11 +275,7 @@ Deno.test("evaluateFiles() compare: the second folder scored by its own nersota.
     // B is A with a floor of 0.5 in its own nersota.json: it leaves out 서 (score ≈ 0.312).
     const meta = JSON.parse(await Deno.readTextFile(join(b, "nersota.json")));
     await Deno.writeTextFile(join(b, "nersota.json"), JSON.stringify({ ...meta, minScore: 0.5 }));
-    const data = join(dir, "gold.tsv");
-    await Deno.writeTextFile(
-      data,
-      klueTsv(`## e-1-a\t<민수:PS>랑 가자\n## e-2-a\t가자 봤어\n## e-3-b\t지원 가자\n## e-4-b\t서 가자\n`),
-    );
+    const data = await fourSentences(dir);
     const reportPath = join(dir, "report.json");
     const got = await evaluateFiles({
       model: a,

@@ -35,6 +35,8 @@
 #      LEXICON: a TYPE<TAB>NAME file whose names the augmentation's swaps also draw (deno task augment --lexicon,
 #      at rate 0.5; issue 19's lever a2: data/lexicon/colloquial-names.tsv), written to RUNS/augmented*-lexicon;
 #      empty (default): none.
+#      SEED: the fine-tuning and adaptation seed (init, data order, dropout); empty (default): the configs' own
+#      (42). Another seed runs the same recipe again, to measure the spread between runs.
 #      NOISE: 1 adds colloquial noise (laughter, interjections, emoji, spaces dropped and doubled, case particles
 #      dropped; docs/colloquial.md) to the augmented copies, written to RUNS/augmented-noise; 0 (default) does not.
 #      At our CPU compute, fine-tuning from random weights beat fine-tuning from our pretrained encoders
@@ -59,6 +61,8 @@ FIT=${FIT:-split}
 SILVER=${SILVER:-}
 LEXICON=${LEXICON:-}
 FIT_EPOCHS=${FIT_EPOCHS:-8}
+SEED=${SEED:-}
+seed=(); [ -n "$SEED" ] && seed=(--seed "$SEED")
 case "$INIT" in
   random) default_stages="split vocab harmonize augment finetune adapt eval ship" ;;
   pretrained) default_stages="split vocab data pretrain harmonize augment finetune adapt eval ship"
@@ -168,7 +172,7 @@ if has finetune; then
   fi
   deno task finetune "${start[@]}" --train-config "$FINETUNE_CONFIG" "${fit_stop[@]}" \
     --train "klue:$KLUE_TRAIN" --train "klue:$KLUE_TRAIN" --train "klue:$KLUE_TRAIN" \
-    --train "klue:$KMOU_TRAIN" "${extra[@]}" "${dev[@]}" \
+    --train "klue:$KMOU_TRAIN" "${extra[@]}" "${dev[@]}" "${seed[@]}" \
     --threads "$THREADS" --out "$RUNS/finetune" "${resume[@]}"
 fi
 if has adapt; then
@@ -178,7 +182,7 @@ if has adapt; then
   # Entities with no letter or digit (jamo laughter, emoji) are never names, places, dates or amounts: the shipped
   # model leaves them out (nersota.json's symbolEntities; docs/colloquial.md has the rule and the measurements).
   deno task finetune --model "$RUNS/finetune" --train-config configs/default/adapt.json \
-    --train "klue:$KLUE_TRAIN" "${dev[@]}" --threads "$THREADS" --out "$RUNS/adapt" \
+    --train "klue:$KLUE_TRAIN" "${dev[@]}" "${seed[@]}" --threads "$THREADS" --out "$RUNS/adapt" \
     --symbol-entities "$SYMBOLS" "${resume[@]}"
 fi
 if has eval; then

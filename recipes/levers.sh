@@ -2,7 +2,7 @@
 # Issue 19's levers, each the default recipe with one change (docs/colloquial.md has each one's rule, written
 # before it trained), run one after another and scored on the dev sets only: test scores wait until a rule has
 # decided. Each run resumes where a stopped session left it; a lever already scored is skipped.
-# Usage: bash recipes/levers.sh [lever…]   (a b b2 a2 d c; default: b a2 d a c b2)
+# Usage: bash recipes/levers.sh [lever…]   (a b b2 a2 d c s; default: b a2 d a c s b2)
 #   b   one self-training round: the silver set of D (docs/self-training.md) as one more fine-tuning source
 #   b2  b with a smaller silver set, at most half of it without entities (--max-per-source 2000
 #       --max-empty-share 0.5)
@@ -10,6 +10,7 @@
 #   a2  colloquial place and brand names in the augmentation's swaps (data/lexicon/colloquial-names.tsv)
 #   d   the recipe fit on train + dev (FIT=all): no selection dev score, it trains on it
 #   c   the recipe from the masked-LM encoder (update 1,200), no noise
+#   s   not a lever: D's recipe with fine-tuning seed 43, the spread between two runs of one recipe
 # Env: ROOT (default /work/nersota-runs: one folder per lever, outside the work tree), THREADS (default 2).
 # Writes one JSON line per lever to ROOT/levers.jsonl: colloquial dev micro/macro F1 and no-entity rate
 # (float32, the model's own symbolEntities: drop), the selection dev (KLUE dev + KMOU dev) macro F1 of the
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 ROOT=${ROOT:-/work/nersota-runs}
 THREADS=${THREADS:-2}
 deno() { npx --yes deno@2.9.6 "$@"; }
-levers=${*:-b a2 d a c b2}
+levers=${*:-b a2 d a c s b2}
 mkdir -p "$ROOT"
 
 silver() { # a silver set of D, made once (the commands and the rules: docs/colloquial.md, levers b and b2)
@@ -43,8 +44,9 @@ for lever in $levers; do
     a) runs="$ROOT/a1" vars=(NOISE=1) ;;
     a2) runs="$ROOT/a2" vars=(LEXICON=data/lexicon/colloquial-names.tsv) ;;
     d) runs="$ROOT/dfit" vars=(FIT=all) ;;
+    s) runs="$ROOT/dseed" vars=(SEED=43) ;;
     c) runs="$ROOT/v9c" vars=(INIT=pretrained ENCODER=models/pretrain-mlm15/checkpoints/step-00001200.safetensors) ;;
-    *) echo "unknown lever '$lever' (a b b2 a2 d c)" >&2; exit 2 ;;
+    *) echo "unknown lever '$lever' (a b b2 a2 d c s)" >&2; exit 2 ;;
   esac
   if [ "$lever" = b ] || [ "$lever" = b2 ]; then
     RUNS="$runs" bash recipes/default-model.sh split

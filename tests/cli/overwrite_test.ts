@@ -131,3 +131,36 @@ Deno.test("writeFileAtomic() removes temporary files of writers that were killed
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("eval refuses a report or error list over a file of its --model or --compare folder, and allows a new file there", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const model = `${dir}/model`;
+    await Deno.mkdir(model);
+    for await (const e of Deno.readDir(MODEL)) {
+      if (e.isFile) await Deno.copyFile(`${MODEL}${e.name}`, `${model}/${e.name}`);
+    }
+    const before = await Deno.readFile(`${model}/nersota.json`);
+    const args = ["--data", `klue:${KLUE}`];
+    await assert.rejects(
+      () => evalCli(["--model", model, ...args, "--report", `${model}/nersota.json`]),
+      /--report ".*nersota\.json" is the file "nersota\.json" of the input model folder --model/,
+    );
+    await assert.rejects(
+      () => evalCli(["--model", MODEL, "--compare", model, ...args, "--errors", `${model}/./vocab.txt`]),
+      /--errors ".*vocab\.txt" is the file "vocab\.txt" of the input model folder --compare/,
+    );
+    assert.deepEqual(await Deno.readFile(`${model}/nersota.json`), before);
+    const log = console.log, error = console.error;
+    console.log = console.error = () => {};
+    try {
+      assert.equal(await evalCli(["--model", model, ...args, "--report", `${model}/eval.json`]), 0);
+    } finally {
+      console.log = log;
+      console.error = error;
+    }
+    assert.ok(JSON.parse(await Deno.readTextFile(`${model}/eval.json`)).micro);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

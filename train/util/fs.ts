@@ -68,9 +68,40 @@ async function canonical(path: string): Promise<string> {
   }
 }
 
+/** Files every model folder may have, whether or not its nersota.json lists them. */
+const MODEL_FOLDER_FILES = [
+  "nersota.json",
+  "config.json",
+  "vocab.txt",
+  "tokenizer.json",
+  "model.safetensors",
+  "crf.safetensors",
+  "inference.onnx",
+];
+
 /**
- * Throws before any work when an output is one of the inputs, or a folder that holds one: `{"--out": D}`
- * against `{"--model": D}` says `--out "D" is the input --model "D"; write the output elsewhere`.
+ * The files of the model folder `dir` (one with a nersota.json): the standard names, those its nersota.json
+ * seals and its graph variants; empty for any other folder.
+ */
+async function modelFolderFiles(dir: string): Promise<Set<string>> {
+  let meta: { sha256?: Record<string, string>; variants?: Record<string, string> };
+  try {
+    meta = JSON.parse(await Deno.readTextFile(join(dir, "nersota.json")));
+  } catch {
+    return new Set();
+  }
+  return new Set([
+    ...MODEL_FOLDER_FILES,
+    ...Object.keys(meta?.sha256 ?? {}),
+    ...Object.values(meta?.variants ?? {}).filter((v) => typeof v === "string"),
+  ]);
+}
+
+/**
+ * Throws before any work when an output is one of the inputs, a folder that holds one, or a file of an input
+ * model folder: `{"--out": D}` against `{"--model": D}` says `--out "D" is the input --model "D"; write the
+ * output elsewhere`, and `{"--report": "D/nersota.json"}` says it is `the file "nersota.json" of the input`.
+ * New files inside an input folder (`--report D/eval.json`) are allowed.
  */
 export async function refuseOverwrite(
   outputs: Record<string, string | undefined>,
@@ -91,6 +122,13 @@ export async function refuseOverwrite(
           `${flag} "${out}" ${
             i === o ? "is" : "holds"
           } the input ${inFlag} "${inPath}"; write the output elsewhere`,
+        );
+      }
+      if (dirname(o) === i && (await modelFolderFiles(i)).has(basename(o))) {
+        throw new Error(
+          `${flag} "${out}" is the file "${
+            basename(o)
+          }" of the input model folder ${inFlag} "${inPath}"; write the output elsewhere`,
         );
       }
     }

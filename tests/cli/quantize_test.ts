@@ -28,3 +28,20 @@ Deno.test("deno task quantize: flags reach the copy; bad flags exit 2, a quantis
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task quantize refuses --out = --model: the float32 folder is kept", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for await (const e of Deno.readDir("fixtures/ner-tiny")) {
+      if (e.isFile) await Deno.copyFile(join("fixtures/ner-tiny", e.name), join(dir, e.name));
+    }
+    const before = await Deno.readFile(join(dir, "inference.onnx"));
+    await assert.rejects(
+      main(["--model", dir, "--weights", "int8", "--out", `${dir}/`]),
+      /--out ".*" is the input --model ".*"; write the output elsewhere/,
+    );
+    assert.deepEqual(await Deno.readFile(join(dir, "inference.onnx")), before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

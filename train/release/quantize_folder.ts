@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parseMeta, sealFolderFiles } from "../../infer/model_folder.ts";
 import { decodeModel, encodeModel } from "../../onnx/proto.ts";
 import { float16Weights, int8Compute, int8Weights } from "../../onnx/quantize.ts";
-import { exists, readJsonFile, writeFileAtomic } from "../util/fs.ts";
+import { exists, readJsonFile, refuseOverwrite, writeFileAtomic } from "../util/fs.ts";
 
 /** What to quantise and how. */
 export interface QuantizeFolderOptions {
@@ -35,6 +35,7 @@ export interface QuantizedFolder {
 
 /** Writes the quantised copy of `o.model` into `o.out`; throws when the folder is quantised already. */
 export async function quantizeFolder(o: QuantizeFolderOptions): Promise<QuantizedFolder> {
+  await refuseOverwrite({ "--out": o.out }, { "--model": o.model }); // the float32 folder is kept
   const metaPath = join(o.model, "nersota.json");
   const raw = await readJsonFile(metaPath) as Record<string, unknown>;
   const meta = parseMeta(raw, metaPath);

@@ -13,7 +13,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { exists, readJsonFile } from "../util/fs.ts";
+import { exists, type FolderFileMeta, inferenceFileNames, readJsonFile } from "../util/fs.ts";
 
 /** What the embedded bundle holds: file name (relative to the bundle) → SHA-256 hex. */
 export interface BundleManifest {
@@ -147,18 +147,10 @@ export async function stageBundle(
   await Deno.mkdir(join(out, "model"), { recursive: true });
   const files: Record<string, string> = {};
   // Besides the fixed names, the files nersota.json points at: the CRF parameters and graph variants.
-  const named: string[] = [];
-  // (Read as plain JSON: this module runs inside the compiled binary and stays free of the graph code
-  // that infer/model_folder.ts pulls in; the folder is validated when it loads.)
+  // (The folder is validated when it loads.)
   const metaPath = join(modelDir, "nersota.json");
-  if (await exists(metaPath)) {
-    const meta = await readJsonFile(metaPath) as { crf?: unknown; variants?: Record<string, unknown> };
-    if (typeof meta.crf === "string") named.push(meta.crf);
-    for (const f of Object.values(meta.variants ?? {})) if (typeof f === "string") named.push(f);
-  }
-  for (
-    const name of ["config.json", "vocab.txt", "tokenizer.json", "inference.onnx", "nersota.json", ...named]
-  ) {
+  const meta = await exists(metaPath) ? await readJsonFile(metaPath) as FolderFileMeta : undefined;
+  for (const name of inferenceFileNames(meta)) {
     const src = join(modelDir, name);
     if (!(await exists(src))) continue;
     const bytes = await Deno.readFile(src);

@@ -68,32 +68,41 @@ async function canonical(path: string): Promise<string> {
   }
 }
 
-/** Files every model folder may have, whether or not its nersota.json lists them. */
-const MODEL_FOLDER_FILES = [
-  "nersota.json",
-  "config.json",
-  "vocab.txt",
-  "tokenizer.json",
-  "model.safetensors",
-  "crf.safetensors",
-  "inference.onnx",
-];
+/** What the file helpers read of a model folder's nersota.json (plain JSON, unchecked). */
+export interface FolderFileMeta {
+  crf?: unknown;
+  variants?: Record<string, unknown>;
+  sha256?: Record<string, unknown>;
+}
 
 /**
- * The files of the model folder `dir` (one with a nersota.json): the standard names, those its nersota.json
- * seals and its graph variants; empty for any other folder.
+ * The inference files of a model folder by name: the standard ones, and the CRF and graph variants its
+ * nersota.json names (`meta`, read as plain JSON: the compiled binary's bundle code stays free of the graph
+ * code that infer/model_folder.ts pulls in). Names only; a folder need not have them all.
+ */
+export function inferenceFileNames(meta: FolderFileMeta | undefined): string[] {
+  const names = ["config.json", "vocab.txt", "tokenizer.json", "inference.onnx", "nersota.json"];
+  if (typeof meta?.crf === "string") names.push(meta.crf);
+  for (const f of Object.values(meta?.variants ?? {})) if (typeof f === "string") names.push(f);
+  return names;
+}
+
+/**
+ * The files of the model folder `dir` (one with a readable nersota.json): its inference files, its training
+ * weights and those its nersota.json seals; empty for any other folder.
  */
 async function modelFolderFiles(dir: string): Promise<Set<string>> {
-  let meta: { sha256?: Record<string, string>; variants?: Record<string, string> };
+  let meta: FolderFileMeta;
   try {
     meta = JSON.parse(await Deno.readTextFile(join(dir, "nersota.json")));
   } catch {
     return new Set();
   }
   return new Set([
-    ...MODEL_FOLDER_FILES,
+    ...inferenceFileNames(meta),
+    "model.safetensors",
+    "crf.safetensors",
     ...Object.keys(meta?.sha256 ?? {}),
-    ...Object.values(meta?.variants ?? {}).filter((v) => typeof v === "string"),
   ]);
 }
 

@@ -18,8 +18,8 @@ const USAGE = `Usage: deno task probe --encoder SPEC --out DIR [options]
 
   --encoder SPEC      random | a pretraining checkpoint (RUN/checkpoints/step-N.safetensors) | a model folder
                       (pretraining OUT/discriminator, OUT/model, an MLM run's OUT/model, a tagger)
-  --curve RUN_DIR     probe every checkpoint of a \`deno task pretrain\` run not probed yet (OUT/step-N/) and
-                      write OUT/curve.jsonl (tokens, CPU hours, scores per checkpoint)
+  --curve RUN_DIR     probe every checkpoint of a \`deno task pretrain\` run not probed yet (OUT/step-N/), newest
+                      first, and write OUT/curve.jsonl (tokens, CPU hours, scores per checkpoint)
   --out DIR           output folder (probe.json; resumes what is already there)
   --recipe FILE       the fixed recipe (default configs/probe/probe.json)
   --runs DIR          the recipe's $RUNS folder: splits and vocab (default /work/nersota-runs/default, the recipe's)

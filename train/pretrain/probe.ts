@@ -351,7 +351,7 @@ export function curvePoint(
 }
 
 /**
- * Probes the checkpoints of a pretraining run that are not probed yet (`OUT/step-N/`), then writes
+ * Probes the checkpoints of a pretraining run that are not probed yet (`OUT/step-N/`), newest first, then writes
  * `OUT/curve.jsonl` from every probed step (checkpoints deleted since keep their line). Returns the points.
  */
 export async function probeCurve(o: CurveOptions): Promise<CurvePoint[]> {
@@ -360,7 +360,9 @@ export async function probeCurve(o: CurveOptions): Promise<CurvePoint[]> {
   if (!(await exists(runJson))) throw new Error(`"${o.run}" is not a pretraining run folder (no run.json)`);
   const threads = (JSON.parse(await Deno.readTextFile(runJson)).threads as number | undefined) ?? null;
   await Deno.mkdir(o.out, { recursive: true });
-  for (const c of await listCheckpoints(join(o.run, "checkpoints"))) {
+  // Newest first: a run's last checkpoint is the point the comparison rules read, so a cut probe session has
+  // it before the earlier points, which are reported only.
+  for (const c of (await listCheckpoints(join(o.run, "checkpoints"))).reverse()) {
     if (c.step % (o.every ?? 1) !== 0) continue;
     const dir = join(o.out, `step-${c.step}`);
     if (await exists(join(dir, "point.json"))) continue;

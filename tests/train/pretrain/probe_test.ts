@@ -202,6 +202,7 @@ Deno.test("probeCurve() probes kept pretraining checkpoints into curve.jsonl wit
       quiet: true,
       log: () => {},
     }))!;
+    const probed: number[] = [];
     const points = await probeCurve({
       recipe,
       recipeJson: {},
@@ -210,8 +211,12 @@ Deno.test("probeCurve() probes kept pretraining checkpoints into curve.jsonl wit
       baseline: join(tmp, "random", "probe.json"),
       threads: 1,
       quiet: true,
-      log: () => {},
+      log: (m) => {
+        const step = /^probe: checkpoint step (\d+) /.exec(m);
+        if (step) probed.push(Number(step[1]));
+      },
     });
+    assert.deepEqual(probed, [4, 2]); // the run's last checkpoint first
     assert.deepEqual(points.map((p) => p.step), [0, 2, 4]);
     assert.deepEqual(points.map((p) => p.tokens), [0, 2 * 4 * 32, 4 * 4 * 32]);
     assert.equal(points[0].mean.dev.macro_f1, baseline.mean.dev.macro_f1);

@@ -35,6 +35,7 @@ export const TRAIN_TABLE = {
   },
   learningRate: {
     key: "learning_rate",
+    flag: "lr",
     default: 5e-4,
     check: { type: "number", gt: 0 },
     doc: "peak learning rate (ELECTRA-small)",

@@ -16,7 +16,7 @@ function lineOf(text: string, part: string): number {
 Deno.test("deno task pretrain's training flags map to the train section's settings", () => {
   const values = parseArgs({
     args: ["--steps", "4", "--batch-size", "8", "--accumulate", "2", "--eval-every", "0", "--save-every", "2"]
-      .concat(["--keep", "3", "--seed", "1"]),
+      .concat(["--keep", "3", "--seed", "1", "--lr", "1e-3"]),
     options: TRAIN_SETTINGS.parseArgsOptions(),
   }).values;
   assert.deepEqual(TRAIN_SETTINGS.fromFlags(values), {
@@ -27,7 +27,10 @@ Deno.test("deno task pretrain's training flags map to the train section's settin
     evalEvery: 0,
     saveEvery: 2,
     keepCheckpoints: 3,
+    learningRate: 1e-3,
   });
+  const bad = parseArgs({ args: ["--lr=-1"], options: TRAIN_SETTINGS.parseArgsOptions() }).values;
+  assert.throws(() => TRAIN_SETTINGS.fromFlags(bad), /--lr must be a positive number, got "-1"/);
 });
 
 Deno.test("readPretrainConfig(): an error about a key of the file names FILE:LINE (model and train sections)", async () => {

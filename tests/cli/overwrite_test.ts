@@ -10,6 +10,7 @@ import { main as vocab } from "../../cli/vocab.ts";
 import { main as buildData } from "../../cli/build_data.ts";
 import { main as exportCli } from "../../cli/export.ts";
 import { refuseOverwrite, writeFileAtomic } from "../../train/util/fs.ts";
+import { copyFolderFiles } from "../train/temp_dir.ts";
 
 const KLUE = new URL("../../fixtures/datasets/klue_sample.tsv", import.meta.url).pathname;
 const MODEL = new URL("../../fixtures/ner-tiny/", import.meta.url).pathname;
@@ -137,9 +138,7 @@ Deno.test("eval refuses a report or error list over a file of its --model or --c
   try {
     const model = `${dir}/model`;
     await Deno.mkdir(model);
-    for await (const e of Deno.readDir(MODEL)) {
-      if (e.isFile) await Deno.copyFile(`${MODEL}${e.name}`, `${model}/${e.name}`);
-    }
+    await copyFolderFiles(MODEL, model);
     const before = await Deno.readFile(`${model}/nersota.json`);
     const args = ["--data", `klue:${KLUE}`];
     await assert.rejects(

@@ -4,6 +4,7 @@ import { loadRecognizer } from "../../infer/pipeline.ts";
 import { parseKlue } from "../../train/ner_data/datasets/klue.ts";
 import { countTypes } from "../../train/ner_data/datasets/types.ts";
 import { main } from "../../cli/pseudo_label.ts";
+import { copyFolderFiles } from "../train/temp_dir.ts";
 import { defaultReportPath } from "../../train/ner_data/pseudo_label_files.ts";
 
 const MODEL = new URL("../../fixtures/ner-tiny/", import.meta.url).pathname;
@@ -100,9 +101,7 @@ Deno.test("deno task pseudo-label with two teachers keeps only what both decode 
   // differently, so the two teachers disagree on some texts.
   const other = join(dir, "other");
   await Deno.mkdir(other);
-  for await (const f of Deno.readDir(MODEL)) {
-    if (f.isFile) await Deno.copyFile(join(MODEL, f.name), join(other, f.name));
-  }
+  await copyFolderFiles(MODEL, other);
   const meta = JSON.parse(await Deno.readTextFile(join(other, "nersota.json")));
   await Deno.writeTextFile(
     join(other, "nersota.json"),

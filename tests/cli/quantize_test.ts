@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../../cli/quantize.ts";
+import { copyFolderFiles } from "../train/temp_dir.ts";
 
 Deno.test("deno task quantize: flags reach the copy; bad flags exit 2, a quantised folder fails", async () => {
   const dir = await Deno.makeTempDir();
@@ -32,9 +33,7 @@ Deno.test("deno task quantize: flags reach the copy; bad flags exit 2, a quantis
 Deno.test("deno task quantize refuses --out = --model: the float32 folder is kept", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    for await (const e of Deno.readDir("fixtures/ner-tiny")) {
-      if (e.isFile) await Deno.copyFile(join("fixtures/ner-tiny", e.name), join(dir, e.name));
-    }
+    await copyFolderFiles("fixtures/ner-tiny", dir);
     const before = await Deno.readFile(join(dir, "inference.onnx"));
     await assert.rejects(
       main(["--model", dir, "--weights", "int8", "--out", `${dir}/`]),

@@ -9,11 +9,15 @@
 #           ELECTRA updates are the compute of 1,200 masked-LM ones
 #   mlm15   the masked-LM run of the curves so far, continued to STOP_AT (default 6,100: its whole schedule)
 # Env: ROOT (default /work/nersota-runs/v9: splits, vocab, shards and one folder per run, outside the work tree),
-#      THREADS (default 2), STOP_AT (mlm15 only).
+#      THREADS (default 2), STOP_AT (mlm15 only),
+#      LR: a peak learning rate other than the config's; the objective then runs from update 0 into its own folders
+#      (pretrain-OBJECTIVE-lrLR, probe/OBJECTIVE-lrLR), mlm15 to update 1,200 unless STOP_AT says otherwise (the
+#      learning-rate rule of docs/pretraining.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=${ROOT:-/work/nersota-runs/v9}
 THREADS=${THREADS:-2}
+LR=${LR:-}
 deno() { npx --yes deno@2.9.6 "$@"; }
 objectives=${*:-mlm40 electra}
 for objective in $objectives; do
@@ -35,17 +39,19 @@ for objective in $objectives; do
   case "$objective" in
     mlm40) config=configs/pretrain/mlm40-wwm.json stop=1200 every=300 ;;
     electra) config=configs/pretrain/electra-bs128.json stop=1000 every=100 keep=(--keep 2) ;; # 900 and 1,000 kept
-    mlm15) config=configs/pretrain/mlm15.json stop=${STOP_AT:-6100} every=300 ;;
+    mlm15) config=configs/pretrain/mlm15.json stop=${STOP_AT:-$([ -n "$LR" ] && echo 1200 || echo 6100)} every=300 ;;
   esac
-  run="$ROOT/pretrain-$objective"
+  name=$objective lr=()
+  [ -n "$LR" ] && name="$objective-lr$LR" lr=(--lr "$LR")
+  run="$ROOT/pretrain-$name"
   resume=(); [ -f "$run/run.json" ] && resume=(--resume)
-  # mlm15 starts from the committed update 1,200 when its folder is new (the run is deterministic, so this is
-  # the run itself, not a copy of it).
-  if [ "$objective" = mlm15 ] && [ ! -e "$run" ]; then
+  # mlm15 at its config's rate starts from the committed update 1,200 when its folder is new (the run is
+  # deterministic, so this is the run itself, not a copy of it).
+  if [ "$objective" = mlm15 ] && [ -z "$LR" ] && [ ! -e "$run" ]; then
     mkdir -p "$run" && cp -r models/pretrain-mlm15/. "$run/" && resume=(--resume)
   fi
   deno task pretrain --data "$ROOT/shards" --vocab "$ROOT/vocab.txt" --config "$config" --out "$run" \
-    --stop-at "$stop" --threads "$THREADS" --quiet "${keep[@]}" "${resume[@]}"
-  deno task probe --curve "$run" --runs "$ROOT" --out "$ROOT/probe/$objective" \
+    --stop-at "$stop" --threads "$THREADS" --quiet "${lr[@]}" "${keep[@]}" "${resume[@]}"
+  deno task probe --curve "$run" --runs "$ROOT" --out "$ROOT/probe/$name" \
     --baseline "$ROOT/probe/random/probe.json" --every "$every" --threads "$THREADS" --quiet
 done

@@ -128,6 +128,9 @@ interface PretrainState extends RunState {
   tokensSeen: number;
   /** Wall-clock seconds of training updates so far (evaluation and saving excluded), across resumes. */
   trainSeconds?: number;
+  /** Those seconds × the intra-op threads of the session that ran them: a run's CPU time across resumes that
+   * changed the thread count. */
+  cpuSeconds?: number;
 }
 
 /** The shards, the held-out split and the masking a pretraining run trains with. */
@@ -160,16 +163,22 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const d = await loadPretrainData(opts, run);
   const t = d.cfg.train;
   const { runner, accumulate, evaluator, params } = await openSessions(opts, run, d);
+  // A checkpoint from before cpuSeconds was kept counts its seconds at the thread count its run.json recorded
+  // (read before begin() writes this session's).
+  const before = await run.recorded();
+  const threadsBefore = before ? (before.threads as number | null | undefined) : opts.threads;
   await run.begin(runRecord(opts, d));
   const saved = run.resumed?.saved;
   const order = new ExampleOrder(d.trainIdx, t.batchSize, t.seed, saved?.cursor ?? { epoch: 0, offset: 0 });
   let tokensSeen = saved?.tokensSeen ?? 0, trainSeconds = saved?.trainSeconds ?? 0;
+  let cpuSeconds = saved?.cpuSeconds ?? (threadsBefore ? trainSeconds * threadsBefore : undefined);
   const runState = (): PretrainState => ({
     format: "nersota-pretrain/1",
     config: pretrainConfigToJson(d.cfg),
     cursor: order.cursor,
     tokensSeen,
     trainSeconds,
+    cpuSeconds,
   });
   const save = () => run.save({ ...runner.snapshot(), config: runState() }, t.keepCheckpoints, t.keepEvery);
   const evaluate = async (step: number) => {
@@ -201,7 +210,10 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     const loss = (acc.loss + r.loss) / t.accumulate;
     step = runner.updates;
     tokensSeen += tokensPerUpdate;
-    trainSeconds += (performance.now() - stepStart) / 1000;
+    const dt = (performance.now() - stepStart) / 1000;
+    trainSeconds += dt;
+    // Unknown without a thread count (ONNX Runtime's default depends on the machine).
+    cpuSeconds = cpuSeconds === undefined || !opts.threads ? undefined : cpuSeconds + dt * opts.threads;
     run.count({ step, total: lastStep, loss, gradNorm: r.gradNorm, tokens: tokensPerUpdate }, { lr });
     if (step % t.logEvery === 0 || step === lastStep) {
       const w = run.takeWindow();

@@ -311,7 +311,7 @@ export interface CurvePoint {
   step: number;
   /** Pretraining tokens (batch × sequence, padding included) up to the checkpoint. */
   tokens: number;
-  /** Wall-clock hours of pretraining updates up to the checkpoint (evaluations excluded), and × its threads. */
+  /** Wall-clock hours of pretraining updates up to the checkpoint (evaluations excluded), and × their threads. */
   hours: number | null;
   cpu_hours: number | null;
   /** Mean over the probe's seeds, by dev set, and each seed's macro F1. */
@@ -333,18 +333,22 @@ export interface CurveOptions extends Omit<ProbeOptions, "encoder" | "out"> {
 /** The curve point of a probe result and its checkpoint's run state. */
 export function curvePoint(
   step: number,
-  state: { tokensSeen?: number; trainSeconds?: number } | null,
+  state: { tokensSeen?: number; trainSeconds?: number; cpuSeconds?: number } | null,
   threads: number | null,
   probe: ProbeResult,
 ): CurvePoint {
   const seconds = state?.trainSeconds;
+  // The checkpoint's own CPU seconds where it keeps them (right across resumes at another thread count), else
+  // its seconds at the thread count of the run's run.json.
+  const cpuSeconds = state?.cpuSeconds ??
+    (seconds === undefined || threads === null ? undefined : seconds * threads);
   const byseed: Record<string, number[]> = {};
   for (const name of Object.keys(probe.mean)) byseed[name] = probe.seeds.map((s) => s.dev[name].macro_f1);
   return {
     step,
     tokens: state?.tokensSeen ?? 0,
     hours: seconds === undefined ? null : seconds / 3600,
-    cpu_hours: seconds === undefined || threads === null ? null : (seconds * threads) / 3600,
+    cpu_hours: cpuSeconds === undefined ? null : cpuSeconds / 3600,
     mean: probe.mean,
     macro_f1_by_seed: byseed,
   };

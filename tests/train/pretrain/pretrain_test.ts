@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { Tensor } from "../../../onnx/tensor.ts";
 import { buildPretrainingData } from "../../../train/pretrain_data/build_data.ts";
+import { decodeCheckpoint, encodeCheckpoint } from "../../../onnx/checkpoint.ts";
 import { checkpointName, listCheckpoints } from "../../../train/run/checkpoints.ts";
 import { readMetrics } from "../../../train/run/metrics_log.ts";
 import { loadStartModel } from "../../../train/finetune/start_model.ts";
@@ -232,6 +233,48 @@ Deno.test("pretrain() with stopAt ends partway through the schedule with model f
   sameParams(b3.params, a.params);
   await Deno.remove(whole, { recursive: true });
   await Deno.remove(part, { recursive: true });
+});
+
+Deno.test("pretrain() keeps CPU seconds across a resume at another thread count; an older checkpoint counts at run.json's", async () => {
+  const data = await fixtureShards();
+  const config = await tinyConfig({
+    trainSteps: 4,
+    saveEvery: 2,
+    evalEvery: 0,
+    keepCheckpoints: 5,
+    warmupSteps: 1,
+  });
+  const base = { config, data, quiet: true, export: false };
+  const out = await Deno.makeTempDir({ prefix: "pretrain-cpu-" });
+  const state = async (step: number) => {
+    const c = (await listCheckpoints(join(out, "checkpoints"))).find((c) => c.step === step)!;
+    return (await decodeCheckpoint(await Deno.readFile(c.path), c.path)).config as Record<string, number>;
+  };
+  await pretrain({ ...base, out, threads: 2, stopAt: 2 });
+  const s2 = await state(2);
+  assert.ok(s2.trainSeconds > 0);
+  assert.equal(s2.cpuSeconds, s2.trainSeconds * 2);
+  await pretrain({ ...base, out, threads: 1, resume: true });
+  const s4 = await state(4);
+  // The two updates after the resume count once, the two before it twice.
+  assert.ok(Math.abs(s4.cpuSeconds - (s2.cpuSeconds + (s4.trainSeconds - s2.trainSeconds))) < 1e-9);
+
+  // A checkpoint written before cpuSeconds was kept: its seconds count at the threads run.json recorded (2).
+  const c2 = (await listCheckpoints(join(out, "checkpoints"))).find((c) => c.step === 2)!;
+  const decoded = await decodeCheckpoint(await Deno.readFile(c2.path), c2.path);
+  const { cpuSeconds: _, ...older } = decoded.config as Record<string, unknown>;
+  await Deno.writeFile(c2.path, await encodeCheckpoint({ ...decoded, config: older }));
+  await Deno.remove(join(out, "checkpoints", checkpointName(4)));
+  await Deno.writeTextFile(
+    join(out, "run.json"),
+    JSON.stringify({ ...JSON.parse(await Deno.readTextFile(join(out, "run.json"))), threads: 2 }),
+  );
+  await pretrain({ ...base, out, threads: 1, resume: true });
+  const again = await state(4);
+  assert.ok(
+    Math.abs(again.cpuSeconds - (s2.trainSeconds * 2 + (again.trainSeconds - s2.trainSeconds))) < 1e-9,
+  );
+  await Deno.remove(out, { recursive: true });
 });
 
 Deno.test("pretrain CLI runs a preset end to end, --resume on a finished run does nothing more, a new run needs --clear", async () => {

@@ -15,6 +15,7 @@ import { loadCheckpointEncoder } from "../../../train/finetune/start_model.ts";
 import { readPretrainConfig } from "../../../train/pretrain/pretrain_config.ts";
 import { configFromHf } from "../../../onnx/electra/config.ts";
 import {
+  curvePoint,
   probeCurve,
   type ProbeRecipe,
   probeRecipeFromJson,
@@ -253,4 +254,24 @@ Deno.test("configs/probe/probe.json and configs/pretrain/*.json parse; the pretr
     objectives.push(c.train.objective);
   }
   assert.deepEqual(objectives.sort(), ["electra", "mlm", "mlm"]);
+});
+
+Deno.test("curvePoint() takes a checkpoint's CPU seconds where it keeps them, else its seconds × the run's threads", () => {
+  const probe = {
+    format: "nersota-probe/1" as const,
+    encoder: "e",
+    recipe: {},
+    seeds: [1, 2].map((seed) => ({
+      seed,
+      seconds: 1,
+      steps: 1,
+      dev: { klue: { macro_f1: seed / 10, micro_f1: 0, precision: 0, recall: 0, sentences: 1 } },
+    })),
+    mean: { klue: { macro_f1: 0.15, micro_f1: 0 } },
+  };
+  const kept = curvePoint(300, { tokensSeen: 10, trainSeconds: 3600, cpuSeconds: 5400 }, 2, probe);
+  assert.deepEqual([kept.tokens, kept.hours, kept.cpu_hours], [10, 1, 1.5]);
+  assert.deepEqual(kept.macro_f1_by_seed, { klue: [0.1, 0.2] });
+  assert.equal(curvePoint(300, { tokensSeen: 10, trainSeconds: 3600 }, 2, probe).cpu_hours, 2);
+  assert.equal(curvePoint(300, { tokensSeen: 10, trainSeconds: 3600 }, null, probe).cpu_hours, null);
 });

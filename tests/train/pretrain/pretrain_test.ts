@@ -39,6 +39,15 @@ function fixtureShards(): Promise<string> {
   return dataDir;
 }
 
+/** Training settings of a short run that checkpoints every `saveEvery` updates and keeps them all (no evaluation). */
+function checkpointed(
+  trainSteps: number,
+  saveEvery: number,
+  more: Partial<TrainConfig> = {},
+): Partial<TrainConfig> {
+  return { trainSteps, saveEvery, evalEvery: 0, keepCheckpoints: 5, warmupSteps: 2, ...more };
+}
+
 async function tinyConfig(train: Partial<TrainConfig> = {}, dropout?: number) {
   const c = await readPretrainConfig(TINY);
   const model = dropout === undefined
@@ -159,14 +168,7 @@ Deno.test("pretrain() on the fixture corpus: discriminator loss falls by ≥ 1.8
 Deno.test("pretrain() killed mid-run and resumed (past a corrupted checkpoint) ends with bit-identical parameters", async () => {
   const data = await fixtureShards();
   // Gradient accumulation and dropout on, so the resume covers every source of randomness and state.
-  const config = await tinyConfig({
-    trainSteps: 9,
-    accumulate: 2,
-    saveEvery: 3,
-    evalEvery: 0,
-    keepCheckpoints: 5,
-    warmupSteps: 2,
-  }, 0.1);
+  const config = await tinyConfig(checkpointed(9, 3, { accumulate: 2 }), 0.1);
   const base = { config, data, threads: 1, quiet: true, export: false };
   const whole = await Deno.makeTempDir({ prefix: "pretrain-whole-" });
   const a = await pretrain({ ...base, out: whole });
@@ -206,13 +208,7 @@ Deno.test("pretrain() killed mid-run and resumed (past a corrupted checkpoint) e
 
 Deno.test("pretrain() with stopAt ends partway through the schedule with model folders; a resume goes on to the same end", async () => {
   const data = await fixtureShards();
-  const config = await tinyConfig({
-    trainSteps: 6,
-    saveEvery: 2,
-    evalEvery: 0,
-    keepCheckpoints: 5,
-    warmupSteps: 2,
-  });
+  const config = await tinyConfig(checkpointed(6, 2));
   const base = { config, data, threads: 1, quiet: true };
   const whole = await Deno.makeTempDir({ prefix: "pretrain-whole-" });
   const a = await pretrain({ ...base, out: whole, export: false });
@@ -237,13 +233,7 @@ Deno.test("pretrain() with stopAt ends partway through the schedule with model f
 
 Deno.test("pretrain() keeps CPU seconds across a resume at another thread count; an older checkpoint counts at run.json's", async () => {
   const data = await fixtureShards();
-  const config = await tinyConfig({
-    trainSteps: 4,
-    saveEvery: 2,
-    evalEvery: 0,
-    keepCheckpoints: 5,
-    warmupSteps: 1,
-  });
+  const config = await tinyConfig(checkpointed(4, 2));
   const base = { config, data, quiet: true, export: false };
   const out = await Deno.makeTempDir({ prefix: "pretrain-cpu-" });
   const state = async (step: number) => {
@@ -373,14 +363,9 @@ Deno.test("pretrain() with objective mlm (whole-word masking): the masked-LM los
 Deno.test("pretrain() with objective mlm and accumulation: killed and resumed ends with bit-identical parameters", async () => {
   const data = await fixtureShards();
   const config = await tinyConfig({
+    ...checkpointed(6, 2, { accumulate: 2 }),
     objective: "mlm",
     maskProb: 0.4,
-    trainSteps: 6,
-    accumulate: 2,
-    saveEvery: 2,
-    evalEvery: 0,
-    keepCheckpoints: 5,
-    warmupSteps: 2,
   }, 0.1);
   const base = { config, data, threads: 1, quiet: true, export: false };
   const whole = await Deno.makeTempDir({ prefix: "pretrain-mlm-whole-" });

@@ -160,12 +160,12 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   await probeProvider(opts.provider ?? "cpu", sessionOptions(opts)); // fail fast, before building anything
   await using run = await TrainingRun.open(opts, pretrainRun(opts));
   await Deno.mkdir(run.checkpointDir, { recursive: true });
-  const d = await loadPretrainData(opts, run);
+  // run.json as the resumed run left it, read once before begin() writes this session's.
+  const before = await run.recorded();
+  const d = await loadPretrainData(opts, run, before);
   const t = d.cfg.train;
   const { runner, accumulate, evaluator, params } = await openSessions(opts, run, d);
-  // A checkpoint from before cpuSeconds was kept counts its seconds at the thread count its run.json recorded
-  // (read before begin() writes this session's).
-  const before = await run.recorded();
+  // A checkpoint from before cpuSeconds was kept counts its seconds at the thread count its run.json recorded.
   const threadsBefore = before ? (before.threads as number | null | undefined) : opts.threads;
   await run.begin(runRecord(opts, d));
   const saved = run.resumed?.saved;
@@ -291,6 +291,8 @@ async function readVocabTokens(path: string): Promise<string[]> {
 async function loadPretrainData(
   opts: PretrainOptions,
   run: TrainingRun<PretrainState, PretrainConfig>,
+  /** The resumed run's run.json, whose data the resume must match (undefined on a fresh start). */
+  record: Record<string, unknown> | undefined,
 ): Promise<PretrainData> {
   const cfg = run.config, t = cfg.train;
   const data = await openShards(opts.data);
@@ -317,7 +319,6 @@ async function loadPretrainData(
       `"${opts.data}" has ${trainIdx.length} training examples, fewer than one batch of ${t.batchSize}`,
     );
   }
-  const record = await run.recorded();
   if (record) {
     checkResumeMatches(opts.out, [
       ["the data", record.data, opts.data],

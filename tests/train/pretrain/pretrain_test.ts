@@ -236,10 +236,11 @@ Deno.test("pretrain() keeps CPU seconds across a resume at another thread count;
   const config = await tinyConfig(checkpointed(4, 2));
   const base = { config, data, quiet: true, export: false };
   const out = await Deno.makeTempDir({ prefix: "pretrain-cpu-" });
-  const state = async (step: number) => {
-    const c = (await listCheckpoints(join(out, "checkpoints"))).find((c) => c.step === step)!;
-    return (await decodeCheckpoint(await Deno.readFile(c.path), c.path)).config as Record<string, number>;
+  const checkpoint = async (step: number) => {
+    const path = (await listCheckpoints(join(out, "checkpoints"))).find((c) => c.step === step)!.path;
+    return { path, decoded: await decodeCheckpoint(await Deno.readFile(path), path) };
   };
+  const state = async (step: number) => (await checkpoint(step)).decoded.config as Record<string, number>;
   await pretrain({ ...base, out, threads: 2, stopAt: 2 });
   const s2 = await state(2);
   assert.ok(s2.trainSeconds > 0);
@@ -250,10 +251,9 @@ Deno.test("pretrain() keeps CPU seconds across a resume at another thread count;
   assert.ok(Math.abs(s4.cpuSeconds - (s2.cpuSeconds + (s4.trainSeconds - s2.trainSeconds))) < 1e-9);
 
   // A checkpoint written before cpuSeconds was kept: its seconds count at the threads run.json recorded (2).
-  const c2 = (await listCheckpoints(join(out, "checkpoints"))).find((c) => c.step === 2)!;
-  const decoded = await decodeCheckpoint(await Deno.readFile(c2.path), c2.path);
-  const { cpuSeconds: _, ...older } = decoded.config as Record<string, unknown>;
-  await Deno.writeFile(c2.path, await encodeCheckpoint({ ...decoded, config: older }));
+  const c2 = await checkpoint(2);
+  const { cpuSeconds: _, ...older } = c2.decoded.config as Record<string, unknown>;
+  await Deno.writeFile(c2.path, await encodeCheckpoint({ ...c2.decoded, config: older }));
   await Deno.remove(join(out, "checkpoints", checkpointName(4)));
   await Deno.writeTextFile(
     join(out, "run.json"),

@@ -26,7 +26,8 @@ const USAGE = `Usage: deno task probe --encoder SPEC --out DIR [options]
   --dev NAME=SRC      replace or add dev set NAME (SRC as in finetune: [FORMAT:]PATH[:MAP]); NAME=none drops it
   --seeds 1,2         replace the recipe's seeds (the recipe's own are the probe; use for smoke runs)
   --baseline FILE     with --curve: a probe.json of random weights, the curve's point at 0 tokens
-  --every N           with --curve: only checkpoints whose step is a multiple of N
+  --every N           with --curve: only checkpoints whose step is a multiple of N, and the one at the end of
+                      the run's schedule (its final encoder)
   --threads N         intra-op threads   --keep-models   keep each seed's fine-tuned model   --quiet`;
 
 /** CLI entry point; returns the exit code. */

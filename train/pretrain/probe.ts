@@ -324,7 +324,7 @@ export interface CurveOptions extends Omit<ProbeOptions, "encoder" | "out"> {
   /** A `deno task pretrain` run folder. */
   run: string;
   out: string;
-  /** Probe only checkpoints whose step is a multiple of this (default 1: all). */
+  /** Probe only checkpoints whose step is a multiple of this, and the schedule's last (default 1: all). */
   every?: number;
   /** A probe.json of random weights with this recipe: the curve's point at 0 tokens. */
   baseline?: string;
@@ -362,12 +362,15 @@ export async function probeCurve(o: CurveOptions): Promise<CurvePoint[]> {
   const log = o.log ?? ((m: string) => console.error(m));
   const runJson = join(o.run, "run.json");
   if (!(await exists(runJson))) throw new Error(`"${o.run}" is not a pretraining run folder (no run.json)`);
-  const threads = (JSON.parse(await Deno.readTextFile(runJson)).threads as number | undefined) ?? null;
+  const runInfo = JSON.parse(await Deno.readTextFile(runJson));
+  const threads = (runInfo.threads as number | undefined) ?? null;
+  // The schedule's last update is the run's final encoder: a curve point whatever `every` is.
+  const last = (runInfo.train?.num_train_steps as number | undefined) ?? null;
   await Deno.mkdir(o.out, { recursive: true });
   // Newest first: a run's last checkpoint is the point the comparison rules read, so a cut probe session has
   // it before the earlier points, which are reported only.
   for (const c of (await listCheckpoints(join(o.run, "checkpoints"))).reverse()) {
-    if (c.step % (o.every ?? 1) !== 0) continue;
+    if (c.step % (o.every ?? 1) !== 0 && c.step !== last) continue;
     const dir = join(o.out, `step-${c.step}`);
     if (await exists(join(dir, "point.json"))) continue;
     // The run state is read before probing: the pretraining run may delete the checkpoint meanwhile.

@@ -204,6 +204,10 @@ Deno.test("probeCurve() probes kept pretraining checkpoints into curve.jsonl wit
       log: () => {},
     }))!;
     const probed: number[] = [];
+    const log = (m: string) => {
+      const step = /^probe: checkpoint step (\d+) /.exec(m);
+      if (step) probed.push(Number(step[1]));
+    };
     const points = await probeCurve({
       recipe,
       recipeJson: {},
@@ -212,10 +216,7 @@ Deno.test("probeCurve() probes kept pretraining checkpoints into curve.jsonl wit
       baseline: join(tmp, "random", "probe.json"),
       threads: 1,
       quiet: true,
-      log: (m) => {
-        const step = /^probe: checkpoint step (\d+) /.exec(m);
-        if (step) probed.push(Number(step[1]));
-      },
+      log,
     });
     assert.deepEqual(probed, [4, 2]); // the run's last checkpoint first
     assert.deepEqual(points.map((p) => p.step), [0, 2, 4]);
@@ -228,6 +229,20 @@ Deno.test("probeCurve() probes kept pretraining checkpoints into curve.jsonl wit
     );
     assert.deepEqual(lines.map((l) => l.step), [0, 2, 4]);
     assert.equal(lines[1].macro_f1_by_seed.dev.length, 1);
+    // With --every 3 neither step is a multiple, but step 4 ends the run's schedule: its final encoder is probed.
+    probed.length = 0;
+    const sparse = await probeCurve({
+      recipe,
+      recipeJson: {},
+      run,
+      out: join(tmp, "curve-every-3"),
+      every: 3,
+      threads: 1,
+      quiet: true,
+      log,
+    });
+    assert.deepEqual(probed, [4]);
+    assert.deepEqual(sparse.map((p) => p.step), [4]);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

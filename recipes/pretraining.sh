@@ -45,8 +45,8 @@ for objective in $objectives; do
   [ -n "$LR" ] && name="$objective-lr$LR" lr=(--lr "$LR")
   run="$ROOT/pretrain-$name"
   resume=(); [ -f "$run/run.json" ] && resume=(--resume)
-  # mlm15 at its config's rate starts from the committed update 1,200 when its folder is new (the run is
-  # deterministic, so this is the run itself, not a copy of it).
+  # mlm15 at its config's rate starts from the committed checkpoint (models/pretrain-mlm15) when its folder is
+  # new (the run is deterministic, so this is the run itself, not a copy of it).
   if [ "$objective" = mlm15 ] && [ -z "$LR" ] && [ ! -e "$run" ]; then
     mkdir -p "$run" && cp -r models/pretrain-mlm15/. "$run/" && resume=(--resume)
   fi

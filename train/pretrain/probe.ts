@@ -17,7 +17,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { exists, readJsonText } from "../util/fs.ts";
+import { exists, readJsonFile, readJsonText } from "../util/fs.ts";
 import { writeFileAtomic } from "../run/artifacts_io.ts";
 import { listCheckpoints } from "../run/checkpoints.ts";
 import type { DatasetFormat } from "../ner_data/datasets/types.ts";
@@ -362,10 +362,13 @@ export async function probeCurve(o: CurveOptions): Promise<CurvePoint[]> {
   const log = o.log ?? ((m: string) => console.error(m));
   const runJson = join(o.run, "run.json");
   if (!(await exists(runJson))) throw new Error(`"${o.run}" is not a pretraining run folder (no run.json)`);
-  const runInfo = JSON.parse(await Deno.readTextFile(runJson));
-  const threads = (runInfo.threads as number | undefined) ?? null;
+  const runInfo = await readJsonFile(runJson, "pretraining run record") as {
+    threads?: number;
+    train?: { num_train_steps?: number };
+  };
+  const threads = runInfo.threads ?? null;
   // The schedule's last update is the run's final encoder: a curve point whatever `every` is.
-  const last = (runInfo.train?.num_train_steps as number | undefined) ?? null;
+  const last = runInfo.train?.num_train_steps ?? null;
   await Deno.mkdir(o.out, { recursive: true });
   // Newest first: a run's last checkpoint is the point the comparison rules read, so a cut probe session has
   // it before the earlier points, which are reported only.
@@ -399,14 +402,14 @@ export async function probeCurve(o: CurveOptions): Promise<CurvePoint[]> {
         0,
         { tokensSeen: 0, trainSeconds: 0 },
         threads ?? 1,
-        JSON.parse(await Deno.readTextFile(o.baseline)),
+        await readJsonFile(o.baseline, "baseline probe") as ProbeResult,
       ),
     );
   }
   for await (const e of Deno.readDir(o.out)) {
     const p = join(o.out, e.name, "point.json");
     if (e.isDirectory && /^step-\d+$/.test(e.name) && (await exists(p))) {
-      points.push(JSON.parse(await Deno.readTextFile(p)));
+      points.push(await readJsonFile(p, "curve point") as CurvePoint);
     }
   }
   points.sort((a, b) => a.step - b.step);

@@ -2,7 +2,7 @@
 # Issue 19's levers, each the default recipe with one change (docs/colloquial.md has each one's rule, written
 # before it trained), run one after another and scored on the dev sets only: test scores wait until a rule has
 # decided. Each run resumes where a stopped session left it; a lever already scored is skipped.
-# Usage: bash recipes/levers.sh [lever…]   (a b b2 a2 d c s; default: b a2 d a c s b2)
+# Usage: bash recipes/levers.sh [lever…]   (a b b2 a2 d c s p; default: b a2 d a c s b2)
 #   b   one self-training round: the silver set of D (docs/self-training.md) as one more fine-tuning source
 #   b2  b with a smaller silver set, at most half of it without entities (--max-per-source 2000
 #       --max-empty-share 0.5)
@@ -11,6 +11,8 @@
 #   d   the recipe fit on train + dev (FIT=all): no selection dev score, it trains on it
 #   c   the recipe from the masked-LM encoder (update 1,200), no noise
 #   s   not a lever: D's recipe with fine-tuning seed 43, the spread between two runs of one recipe
+#   p   issue 25: the recipe from the masked-LM update its rule chose (docs/pretraining.md), no noise;
+#       ENCODER=RUN/checkpoints/step-N.safetensors names it
 # Env: ROOT (default /work/nersota-runs: one folder per lever, outside the work tree), THREADS (default 2).
 # Writes one JSON line per lever to ROOT/levers.jsonl: colloquial dev micro/macro F1 and no-entity rate
 # (float32, the model's own symbolEntities: drop), the selection dev (KLUE dev + KMOU dev) macro F1 of the
@@ -49,7 +51,9 @@ for lever in $levers; do
     c) enc="$ROOT/mlm15-step-00001200.safetensors" runs="$ROOT/v9c" vars=(INIT=pretrained ENCODER="$enc")
       # Update 1,200 left models/pretrain-mlm15 when update 3,000 replaced it; git history keeps it.
       [ -f "$enc" ] || { git show "$MLM15_AT_1200" > "$enc.part" && mv "$enc.part" "$enc"; } ;;
-    *) echo "unknown lever '$lever' (a b b2 a2 d c s)" >&2; exit 2 ;;
+    p) runs="$ROOT/v9d"
+      vars=(INIT=pretrained ENCODER="${ENCODER:?lever p needs ENCODER=RUN/checkpoints/step-N.safetensors}") ;;
+    *) echo "unknown lever '$lever' (a b b2 a2 d c s p)" >&2; exit 2 ;;
   esac
   if [ "$lever" = b ] || [ "$lever" = b2 ]; then
     RUNS="$runs" bash recipes/default-model.sh split
